@@ -1,0 +1,1 @@
+//! dualtape: automatic differentiation written once.
