@@ -1,0 +1,207 @@
+//! Forward mode: dual numbers and the drivers built on them.
+//!
+//! A forward pass carries tangents alongside values. One pass of
+//! [`Dual<f64>`](Dual) gives one directional derivative (a Jacobian-vector
+//! product); one pass of [`DualVec<f64, N>`](DualVec) gives `N` of them. So a
+//! gradient of `n` inputs costs `ceil(n / N)` passes: cheap for a handful of
+//! inputs, and the wrong tool for thousands (use [`reverse`](crate::reverse)).
+//!
+//! | driver | passes | gives |
+//! |---|---|---|
+//! | [`derivative`] | 1 | `f'(x)` of a scalar function |
+//! | [`jvp`] | 1 | `∇f(x)·v` |
+//! | [`gradient`] | `ceil(n/N)` | `∇f(x)`, `N` partials per pass |
+//! | [`jacobian`] | `n` | the `m × n` Jacobian |
+//! | [`hessian`] | `n(n+1)/2` | forward over forward, `Dual<Dual<f64>>` |
+//!
+//! Each returns the value too, computed in the same pass.
+
+mod dual;
+mod dual_vec;
+
+pub use dual::Dual;
+pub use dual_vec::DualVec;
+
+use nalgebra::DMatrix;
+
+/// The derivative of a scalar function of one variable: `(f(x), f'(x))`.
+///
+/// ```
+/// use dualtape::forward;
+///
+/// let (v, d) = forward::derivative(|x| x.sin() * x, 1.0);
+/// assert_eq!(v, 1f64.sin());
+/// assert!((d - (1f64.cos() + 1f64.sin())).abs() < 1e-15);
+/// ```
+pub fn derivative(f: impl Fn(Dual<f64>) -> Dual<f64>, x: f64) -> (f64, f64) {
+    let y = f(Dual::variable(x));
+    (y.re, y.eps)
+}
+
+/// The directional derivative `∇f(x)·v` in one forward pass: `(f(x), ∇f(x)·v)`.
+///
+/// # Panics
+///
+/// If `v.len() != x.len()`.
+///
+/// ```
+/// use dualtape::forward;
+///
+/// let f = |x: &[dualtape::Dual<f64>]| x[0] * x[1];
+/// let (v, d) = forward::jvp(f, &[2.0, 3.0], &[1.0, -1.0]);
+/// assert_eq!((v, d), (6.0, 3.0 - 2.0));
+/// ```
+pub fn jvp(f: impl Fn(&[Dual<f64>]) -> Dual<f64>, x: &[f64], v: &[f64]) -> (f64, f64) {
+    assert_eq!(
+        x.len(),
+        v.len(),
+        "forward::jvp: the direction v has {} components but the point x has {}; pass one \
+         direction component per input",
+        v.len(),
+        x.len()
+    );
+    let xs: Vec<Dual<f64>> = x.iter().zip(v).map(|(&x, &v)| Dual::new(x, v)).collect();
+    let y = f(&xs);
+    (y.re, y.eps)
+}
+
+/// The gradient in `ceil(n / N)` forward passes of [`DualVec<f64, N>`]:
+/// `(f(x), ∇f(x))`. `N` is read from the type of `f`'s argument; 4 to 16 is
+/// a good chunk.
+///
+/// ```
+/// use dualtape::{forward, DualVec};
+///
+/// // f(x) = Σ x_i², written once for any scalar
+/// fn f<S: dualtape::Scalar>(x: &[S]) -> S {
+///     x.iter().fold(S::constant(0.0), |acc, &xi| acc + xi * xi)
+/// }
+/// let (v, g) = forward::gradient(f::<DualVec<f64, 4>>, &[1.0, 2.0, 3.0, 4.0, 5.0]);
+/// assert_eq!(v, 55.0);
+/// assert_eq!(g, vec![2.0, 4.0, 6.0, 8.0, 10.0]);
+/// ```
+///
+/// # Panics
+///
+/// If `N == 0`.
+pub fn gradient<const N: usize>(
+    f: impl Fn(&[DualVec<f64, N>]) -> DualVec<f64, N>,
+    x: &[f64],
+) -> (f64, Vec<f64>) {
+    assert!(
+        N > 0,
+        "forward::gradient: DualVec<f64, 0> carries no tangent; use N >= 1"
+    );
+    let n = x.len();
+    let mut xs: Vec<DualVec<f64, N>> = x.iter().map(|&xi| DualVec::from(xi)).collect();
+    let mut grad = vec![0.0; n];
+    if n == 0 {
+        let y = f(&xs);
+        return (y.re, grad);
+    }
+    let mut value = 0.0;
+    for start in (0..n).step_by(N) {
+        let end = (start + N).min(n);
+        for (k, xi) in xs[start..end].iter_mut().enumerate() {
+            xi.eps[k] = 1.0;
+        }
+        let y = f(&xs);
+        value = y.re;
+        grad[start..end].copy_from_slice(&y.eps[..end - start]);
+        for xi in &mut xs[start..end] {
+            xi.eps = [0.0; N];
+        }
+    }
+    (value, grad)
+}
+
+/// The Jacobian of a vector function in `n` forward passes: `(f(x), J)` with
+/// `J[(i, j)] = ∂f_i/∂x_j`.
+///
+/// # Panics
+///
+/// If `f` returns outputs of different lengths on different passes.
+///
+/// ```
+/// use dualtape::forward;
+///
+/// let (y, j) = forward::jacobian(|x| vec![x[0] * x[1], x[0].sin()], &[2.0, 3.0]);
+/// assert_eq!(y, vec![6.0, 2f64.sin()]);
+/// assert_eq!(j[(0, 0)], 3.0);
+/// assert_eq!(j[(0, 1)], 2.0);
+/// assert_eq!(j[(1, 0)], 2f64.cos());
+/// assert_eq!(j[(1, 1)], 0.0);
+/// ```
+pub fn jacobian(f: impl Fn(&[Dual<f64>]) -> Vec<Dual<f64>>, x: &[f64]) -> (Vec<f64>, DMatrix<f64>) {
+    let n = x.len();
+    let mut xs: Vec<Dual<f64>> = x.iter().map(|&xi| Dual::from(xi)).collect();
+    if n == 0 {
+        let y = f(&xs);
+        let m = y.len();
+        return (y.into_iter().map(|d| d.re).collect(), DMatrix::zeros(m, 0));
+    }
+    let mut values = Vec::new();
+    let mut jac = DMatrix::zeros(0, n);
+    for j in 0..n {
+        xs[j].eps = 1.0;
+        let y = f(&xs);
+        xs[j].eps = 0.0;
+        if j == 0 {
+            values = y.iter().map(|d| d.re).collect();
+            jac = DMatrix::zeros(y.len(), n);
+        } else {
+            assert_eq!(
+                y.len(),
+                values.len(),
+                "forward::jacobian: f returned {} outputs on pass {j} but {} on pass 0; \
+                 a Jacobian needs a fixed number of outputs",
+                y.len(),
+                values.len()
+            );
+        }
+        for (i, yi) in y.iter().enumerate() {
+            jac[(i, j)] = yi.eps;
+        }
+    }
+    (values, jac)
+}
+
+/// The Hessian by forward over forward (`Dual<Dual<f64>>`), in `n(n+1)/2`
+/// passes: `(f(x), ∇f(x), ∇²f(x))`. Meant for small `n` and for checking;
+/// [`reverse::hessian`](crate::reverse::hessian) scales better.
+///
+/// ```
+/// use dualtape::forward;
+///
+/// let (v, g, h) = forward::hessian(|x| x[0] * x[0] * x[1], &[3.0, 2.0]);
+/// assert_eq!(v, 18.0);
+/// assert_eq!(g, vec![12.0, 9.0]);
+/// assert_eq!((h[(0, 0)], h[(0, 1)], h[(1, 0)], h[(1, 1)]), (4.0, 6.0, 6.0, 0.0));
+/// ```
+pub fn hessian(
+    f: impl Fn(&[Dual<Dual<f64>>]) -> Dual<Dual<f64>>,
+    x: &[f64],
+) -> (f64, Vec<f64>, DMatrix<f64>) {
+    let n = x.len();
+    let mut xs: Vec<Dual<Dual<f64>>> = x.iter().map(|&xi| Dual::lift(Dual::lift(xi))).collect();
+    let mut grad = vec![0.0; n];
+    let mut hess = DMatrix::zeros(n, n);
+    let mut value = f(&xs).re.re;
+    for i in 0..n {
+        for j in i..n {
+            // x_i carries the outer tangent, x_j the inner one: eps.eps = ∂²f/∂x_i∂x_j.
+            xs[i].eps.re = 1.0;
+            xs[j].re.eps = 1.0;
+            let y = f(&xs);
+            xs[i].eps.re = 0.0;
+            xs[j].re.eps = 0.0;
+            value = y.re.re;
+            if i == j {
+                grad[i] = y.eps.re;
+            }
+            hess[(i, j)] = y.eps.eps;
+            hess[(j, i)] = y.eps.eps;
+        }
+    }
+    (value, grad, hess)
+}

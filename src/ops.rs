@@ -1,0 +1,932 @@
+//! The trait plumbing every differentiable scalar shares, generated once.
+//!
+//! [`Dual`](crate::Dual), [`DualVec`](crate::DualVec) and [`Var`](crate::Var)
+//! differ only in how they apply a rule from [`rules`](crate::rules): a dual
+//! number multiplies the partials into its tangents, a `Var` records them on
+//! the tape. Each type provides five small inherent functions:
+//!
+//! - `lift(c)`: a constant of the inner type, with no derivative;
+//! - `primal(self)`: the value as the inner type;
+//! - `chain1(self, (v, d))` and `chain2(self, other, (v, dx, dy))`: apply a
+//!   unary or binary rule, where a zero tangent contributes nothing (rule 3 of
+//!   [`rules`](crate::rules));
+//! - `arith2(self, other, (v, dx, dy))`: the same for `+ - * /`, whose
+//!   partials are finite wherever the value is, so no zero test is needed.
+//!
+//! The macro [`impl_scalar!`] then implements, in terms of those and the rule
+//! table, the inherent math methods, the operators, and the traits of
+//! nalgebra/simba (`RealField`, `ComplexField`, ...), num-traits (`Float`,
+//! ...) and approx. Comparisons (`==`, `<`, approx) look at values only.
+
+/// A right-hand operand accepted by a scalar's arithmetic: the scalar type
+/// itself, or its [`Scalar::Real`](crate::Scalar::Real) float.
+///
+/// It lets `x * 2.0` and `x * y` both compile for a generic
+/// `S: Scalar<Real = f64>`. You never implement or call it yourself.
+pub trait Operand<S>: Copy {
+    /// `lhs + self`.
+    fn add_to(self, lhs: S) -> S;
+    /// `lhs - self`.
+    fn sub_from(self, lhs: S) -> S;
+    /// `lhs * self`.
+    fn mul_with(self, lhs: S) -> S;
+    /// `lhs / self`.
+    fn div_into(self, lhs: S) -> S;
+    /// `lhs % self`.
+    fn rem_into(self, lhs: S) -> S;
+}
+
+/// Implements the shared scalar surface for a type with the five inherent
+/// functions described in the [module docs](self).
+///
+/// `impl_scalar! { impl [generics] for Type; inner Inner; reals [f32, f64]; }`
+/// where `reals` lists the primitive floats that may appear on the left of an
+/// operator (`2.0 * x`).
+macro_rules! impl_scalar {
+    (impl $gen:tt for $ty:ty; inner $inner:ty; reals [$($real:ty),*];) => {
+        $crate::ops::impl_scalar!(@main $gen $gen for $ty; inner $inner; reals [$($real),*];);
+    };
+
+    (@main [$($g:tt)*] $gen:tt for $ty:ty; inner $inner:ty; reals [$($real:ty),*];) => {
+        // ------------------------------------------------------------ inherent math
+        #[allow(clippy::should_implement_trait)]
+        impl<$($g)*> $ty {
+            $crate::ops::impl_scalar!(@unary
+                sin "Sine.",
+                cos "Cosine.",
+                tan "Tangent.",
+                asin "Arcsine; the derivative is infinite at ±1.",
+                acos "Arccosine; the derivative is infinite at ±1.",
+                atan "Arctangent.",
+                sinh "Hyperbolic sine.",
+                cosh "Hyperbolic cosine.",
+                tanh "Hyperbolic tangent.",
+                asinh "Inverse hyperbolic sine.",
+                acosh "Inverse hyperbolic cosine; the derivative is infinite at 1.",
+                atanh "Inverse hyperbolic tangent; the derivative is infinite at ±1.",
+                exp "`e^x`.",
+                exp2 "`2^x`.",
+                exp_m1 "`e^x - 1`, accurate near 0.",
+                ln "Natural logarithm.",
+                ln_1p "`ln(1 + x)`, accurate near 0.",
+                log2 "Base-2 logarithm.",
+                log10 "Base-10 logarithm.",
+                sqrt "Square root; the derivative is `+∞` at 0.",
+                cbrt "Cube root; the derivative is `+∞` at 0.",
+                recip "`1 / x`.",
+                abs "Absolute value; the derivative at 0 is 0.",
+                signum "Sign (as the inner float computes it); the derivative is 0.",
+                floor "Floor; the derivative is 0.",
+                ceil "Ceiling; the derivative is 0.",
+                round "Rounding half away from zero; the derivative is 0.",
+                trunc "Truncation toward zero; the derivative is 0.",
+                fract "Fractional part `x - trunc(x)`; the derivative is 1."
+            );
+            $crate::ops::impl_scalar!(@binary
+                atan2 "Four-quadrant arctangent of `self / other` (`self` is y); 0 partials at the origin.",
+                powf "`self` raised to a real power `other`, differentiable in both (see [`rules::powf`](crate::rules::powf)).",
+                hypot "`sqrt(self² + other²)` without overflow; 0 partials at the origin.",
+                log "Logarithm of `self` in base `other`, differentiable in both.",
+                max "The larger; a tie gives each argument half the derivative.",
+                min "The smaller; a tie gives each argument half the derivative.",
+                copysign "`|self|` with the sign of `other`."
+            );
+
+            /// `self` raised to an integer power.
+            #[inline]
+            pub fn powi(self, n: i32) -> Self {
+                self.chain1($crate::rules::powi(self.primal(), n))
+            }
+
+            /// Sine and cosine at once.
+            #[inline]
+            pub fn sin_cos(self) -> (Self, Self) {
+                (self.sin(), self.cos())
+            }
+
+            /// `self * a + b`.
+            #[inline]
+            pub fn mul_add(self, a: Self, b: Self) -> Self {
+                self * a + b
+            }
+
+            /// `self` limited to `[lo, hi]` (as `max(min(self, hi), lo)`).
+            #[inline]
+            pub fn clamp(self, lo: Self, hi: Self) -> Self {
+                self.min(hi).max(lo)
+            }
+
+            /// Whether the value is NaN.
+            #[inline]
+            pub fn is_nan(&self) -> bool {
+                num_traits::Float::is_nan($crate::Scalar::value(self))
+            }
+
+            /// Whether the value is finite (derivatives are not inspected).
+            #[inline]
+            pub fn is_finite(&self) -> bool {
+                num_traits::Float::is_finite($crate::Scalar::value(self))
+            }
+
+            /// Whether the value is infinite.
+            #[inline]
+            pub fn is_infinite(&self) -> bool {
+                num_traits::Float::is_infinite($crate::Scalar::value(self))
+            }
+        }
+
+        impl<$($g)*> $crate::Scalar for $ty {
+            type Real = <$inner as $crate::Scalar>::Real;
+            #[inline(always)]
+            fn constant(v: f64) -> Self {
+                Self::lift(<$inner as $crate::Scalar>::constant(v))
+            }
+            #[inline(always)]
+            fn value(&self) -> Self::Real {
+                $crate::Scalar::value(&self.primal())
+            }
+        }
+
+        // ------------------------------------------------------------ operators
+        impl<$($g)*> $crate::ops::Operand<$ty> for $ty {
+            #[inline(always)]
+            fn add_to(self, lhs: $ty) -> $ty {
+                lhs.arith2(self, $crate::rules::add(lhs.primal(), self.primal()))
+            }
+            #[inline(always)]
+            fn sub_from(self, lhs: $ty) -> $ty {
+                lhs.arith2(self, $crate::rules::sub(lhs.primal(), self.primal()))
+            }
+            #[inline(always)]
+            fn mul_with(self, lhs: $ty) -> $ty {
+                lhs.arith2(self, $crate::rules::mul(lhs.primal(), self.primal()))
+            }
+            #[inline(always)]
+            fn div_into(self, lhs: $ty) -> $ty {
+                lhs.arith2(self, $crate::rules::div(lhs.primal(), self.primal()))
+            }
+            #[inline(always)]
+            fn rem_into(self, lhs: $ty) -> $ty {
+                lhs.chain2(self, $crate::rules::rem(lhs.primal(), self.primal()))
+            }
+        }
+
+        impl<R: $crate::scalar::Primitive, $($g)*> $crate::ops::Operand<$ty> for R
+        where
+            $inner: $crate::Scalar<Real = R>,
+        {
+            #[inline(always)]
+            fn add_to(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::add(lhs.primal(), c);
+                lhs.arith1((v, dx))
+            }
+            #[inline(always)]
+            fn sub_from(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::sub(lhs.primal(), c);
+                lhs.arith1((v, dx))
+            }
+            #[inline(always)]
+            fn mul_with(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::mul(lhs.primal(), c);
+                lhs.arith1((v, dx))
+            }
+            #[inline(always)]
+            fn div_into(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::div(lhs.primal(), c);
+                lhs.arith1((v, dx))
+            }
+            #[inline(always)]
+            fn rem_into(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::rem(lhs.primal(), c);
+                lhs.chain1((v, dx))
+            }
+        }
+
+        $crate::ops::impl_scalar!(@binop [$($g)*] $ty; Add add add_to AddAssign add_assign);
+        $crate::ops::impl_scalar!(@binop [$($g)*] $ty; Sub sub sub_from SubAssign sub_assign);
+        $crate::ops::impl_scalar!(@binop [$($g)*] $ty; Mul mul mul_with MulAssign mul_assign);
+        $crate::ops::impl_scalar!(@binop [$($g)*] $ty; Div div div_into DivAssign div_assign);
+        $crate::ops::impl_scalar!(@binop [$($g)*] $ty; Rem rem rem_into RemAssign rem_assign);
+
+        $($crate::ops::impl_scalar!(@lhs $gen $ty; $inner; $real);)*
+
+        impl<$($g)*> std::ops::Neg for $ty {
+            type Output = Self;
+            #[inline(always)]
+            fn neg(self) -> Self {
+                self.arith1($crate::rules::neg(self.primal()))
+            }
+        }
+
+        impl<$($g)*> std::iter::Sum for $ty {
+            fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+                iter.fold(<Self as num_traits::Zero>::zero(), |a, b| a + b)
+            }
+        }
+        impl<'a, $($g)*> std::iter::Sum<&'a $ty> for $ty {
+            fn sum<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
+                iter.fold(<Self as num_traits::Zero>::zero(), |a, b| a + *b)
+            }
+        }
+        impl<$($g)*> std::iter::Product for $ty {
+            fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
+                iter.fold(<Self as num_traits::One>::one(), |a, b| a * b)
+            }
+        }
+
+        // ------------------------------------------------------------ comparisons (values only)
+        impl<$($g)*> PartialEq for $ty {
+            #[inline(always)]
+            fn eq(&self, other: &Self) -> bool {
+                self.primal() == other.primal()
+            }
+        }
+        impl<$($g)*> PartialOrd for $ty {
+            #[inline(always)]
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                self.primal().partial_cmp(&other.primal())
+            }
+        }
+        impl<$($g)*> approx::AbsDiffEq for $ty {
+            type Epsilon = Self;
+            fn default_epsilon() -> Self {
+                Self::lift(<$inner as approx::AbsDiffEq>::default_epsilon())
+            }
+            fn abs_diff_eq(&self, other: &Self, epsilon: Self) -> bool {
+                self.primal().abs_diff_eq(&other.primal(), epsilon.primal())
+            }
+        }
+        impl<$($g)*> approx::RelativeEq for $ty {
+            fn default_max_relative() -> Self {
+                Self::lift(<$inner as approx::RelativeEq>::default_max_relative())
+            }
+            fn relative_eq(&self, other: &Self, epsilon: Self, max_relative: Self) -> bool {
+                self.primal()
+                    .relative_eq(&other.primal(), epsilon.primal(), max_relative.primal())
+            }
+        }
+        impl<$($g)*> approx::UlpsEq for $ty {
+            fn default_max_ulps() -> u32 {
+                <$inner as approx::UlpsEq>::default_max_ulps()
+            }
+            fn ulps_eq(&self, other: &Self, epsilon: Self, max_ulps: u32) -> bool {
+                self.primal().ulps_eq(&other.primal(), epsilon.primal(), max_ulps)
+            }
+        }
+
+        // ------------------------------------------------------------ num-traits
+        impl<$($g)*> num_traits::Zero for $ty {
+            #[inline(always)]
+            fn zero() -> Self {
+                Self::lift(<$inner as num_traits::Zero>::zero())
+            }
+            /// Exactly zero: the value *and* every derivative.
+            #[inline(always)]
+            fn is_zero(&self) -> bool {
+                self.is_exact_zero()
+            }
+        }
+        impl<$($g)*> num_traits::One for $ty {
+            #[inline(always)]
+            fn one() -> Self {
+                Self::lift(<$inner as num_traits::One>::one())
+            }
+        }
+        impl<$($g)*> num_traits::Num for $ty {
+            type FromStrRadixErr = <$inner as num_traits::Num>::FromStrRadixErr;
+            fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
+                <$inner as num_traits::Num>::from_str_radix(s, radix).map(Self::lift)
+            }
+        }
+        impl<$($g)*> num_traits::ToPrimitive for $ty {
+            fn to_i64(&self) -> Option<i64> {
+                num_traits::ToPrimitive::to_i64(&$crate::Scalar::value(self))
+            }
+            fn to_u64(&self) -> Option<u64> {
+                num_traits::ToPrimitive::to_u64(&$crate::Scalar::value(self))
+            }
+            fn to_f64(&self) -> Option<f64> {
+                num_traits::ToPrimitive::to_f64(&$crate::Scalar::value(self))
+            }
+        }
+        impl<$($g)*> num_traits::NumCast for $ty {
+            fn from<P: num_traits::ToPrimitive>(n: P) -> Option<Self> {
+                n.to_f64().map(<Self as $crate::Scalar>::constant)
+            }
+        }
+        impl<$($g)*> num_traits::FromPrimitive for $ty {
+            fn from_i64(n: i64) -> Option<Self> {
+                Some(<Self as $crate::Scalar>::constant(n as f64))
+            }
+            fn from_u64(n: u64) -> Option<Self> {
+                Some(<Self as $crate::Scalar>::constant(n as f64))
+            }
+            fn from_f64(n: f64) -> Option<Self> {
+                Some(<Self as $crate::Scalar>::constant(n))
+            }
+        }
+        impl<$($g)*> num_traits::Signed for $ty {
+            fn abs(&self) -> Self {
+                Self::abs(*self)
+            }
+            fn abs_sub(&self, other: &Self) -> Self {
+                Self::max(*self - *other, <Self as num_traits::Zero>::zero())
+            }
+            fn signum(&self) -> Self {
+                Self::signum(*self)
+            }
+            fn is_positive(&self) -> bool {
+                $crate::Scalar::value(self) > num_traits::Zero::zero()
+            }
+            fn is_negative(&self) -> bool {
+                $crate::Scalar::value(self) < num_traits::Zero::zero()
+            }
+        }
+        impl<$($g)*> num_traits::Float for $ty {
+            fn nan() -> Self {
+                <Self as $crate::Scalar>::constant(f64::NAN)
+            }
+            fn infinity() -> Self {
+                <Self as $crate::Scalar>::constant(f64::INFINITY)
+            }
+            fn neg_infinity() -> Self {
+                <Self as $crate::Scalar>::constant(f64::NEG_INFINITY)
+            }
+            fn neg_zero() -> Self {
+                <Self as $crate::Scalar>::constant(-0.0)
+            }
+            fn min_value() -> Self {
+                Self::lift(<$inner as $crate::Scalar>::constant(
+                    $crate::scalar::Primitive::to_f64(<<$inner as $crate::Scalar>::Real as num_traits::Float>::min_value()),
+                ))
+            }
+            fn min_positive_value() -> Self {
+                Self::lift(<$inner as $crate::Scalar>::constant(
+                    $crate::scalar::Primitive::to_f64(<<$inner as $crate::Scalar>::Real as num_traits::Float>::min_positive_value()),
+                ))
+            }
+            fn max_value() -> Self {
+                Self::lift(<$inner as $crate::Scalar>::constant(
+                    $crate::scalar::Primitive::to_f64(<<$inner as $crate::Scalar>::Real as num_traits::Float>::max_value()),
+                ))
+            }
+            fn epsilon() -> Self {
+                Self::lift(<$inner as $crate::Scalar>::constant(
+                    $crate::scalar::Primitive::to_f64(<<$inner as $crate::Scalar>::Real as num_traits::Float>::epsilon()),
+                ))
+            }
+            fn is_nan(self) -> bool {
+                Self::is_nan(&self)
+            }
+            fn is_infinite(self) -> bool {
+                Self::is_infinite(&self)
+            }
+            fn is_finite(self) -> bool {
+                Self::is_finite(&self)
+            }
+            fn is_normal(self) -> bool {
+                num_traits::Float::is_normal($crate::Scalar::value(&self))
+            }
+            fn classify(self) -> std::num::FpCategory {
+                num_traits::Float::classify($crate::Scalar::value(&self))
+            }
+            fn floor(self) -> Self {
+                Self::floor(self)
+            }
+            fn ceil(self) -> Self {
+                Self::ceil(self)
+            }
+            fn round(self) -> Self {
+                Self::round(self)
+            }
+            fn trunc(self) -> Self {
+                Self::trunc(self)
+            }
+            fn fract(self) -> Self {
+                Self::fract(self)
+            }
+            fn abs(self) -> Self {
+                Self::abs(self)
+            }
+            fn signum(self) -> Self {
+                Self::signum(self)
+            }
+            fn is_sign_positive(self) -> bool {
+                num_traits::Float::is_sign_positive($crate::Scalar::value(&self))
+            }
+            fn is_sign_negative(self) -> bool {
+                num_traits::Float::is_sign_negative($crate::Scalar::value(&self))
+            }
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                Self::mul_add(self, a, b)
+            }
+            fn recip(self) -> Self {
+                Self::recip(self)
+            }
+            fn powi(self, n: i32) -> Self {
+                Self::powi(self, n)
+            }
+            fn powf(self, n: Self) -> Self {
+                Self::powf(self, n)
+            }
+            fn sqrt(self) -> Self {
+                Self::sqrt(self)
+            }
+            fn exp(self) -> Self {
+                Self::exp(self)
+            }
+            fn exp2(self) -> Self {
+                Self::exp2(self)
+            }
+            fn ln(self) -> Self {
+                Self::ln(self)
+            }
+            fn log(self, base: Self) -> Self {
+                Self::log(self, base)
+            }
+            fn log2(self) -> Self {
+                Self::log2(self)
+            }
+            fn log10(self) -> Self {
+                Self::log10(self)
+            }
+            fn max(self, other: Self) -> Self {
+                Self::max(self, other)
+            }
+            fn min(self, other: Self) -> Self {
+                Self::min(self, other)
+            }
+            fn clamp(self, lo: Self, hi: Self) -> Self {
+                Self::clamp(self, lo, hi)
+            }
+            fn copysign(self, sign: Self) -> Self {
+                Self::copysign(self, sign)
+            }
+            fn abs_sub(self, other: Self) -> Self {
+                num_traits::Signed::abs_sub(&self, &other)
+            }
+            fn cbrt(self) -> Self {
+                Self::cbrt(self)
+            }
+            fn hypot(self, other: Self) -> Self {
+                Self::hypot(self, other)
+            }
+            fn sin(self) -> Self {
+                Self::sin(self)
+            }
+            fn cos(self) -> Self {
+                Self::cos(self)
+            }
+            fn tan(self) -> Self {
+                Self::tan(self)
+            }
+            fn asin(self) -> Self {
+                Self::asin(self)
+            }
+            fn acos(self) -> Self {
+                Self::acos(self)
+            }
+            fn atan(self) -> Self {
+                Self::atan(self)
+            }
+            fn atan2(self, other: Self) -> Self {
+                Self::atan2(self, other)
+            }
+            fn sin_cos(self) -> (Self, Self) {
+                Self::sin_cos(self)
+            }
+            fn exp_m1(self) -> Self {
+                Self::exp_m1(self)
+            }
+            fn ln_1p(self) -> Self {
+                Self::ln_1p(self)
+            }
+            fn sinh(self) -> Self {
+                Self::sinh(self)
+            }
+            fn cosh(self) -> Self {
+                Self::cosh(self)
+            }
+            fn tanh(self) -> Self {
+                Self::tanh(self)
+            }
+            fn asinh(self) -> Self {
+                Self::asinh(self)
+            }
+            fn acosh(self) -> Self {
+                Self::acosh(self)
+            }
+            fn atanh(self) -> Self {
+                Self::atanh(self)
+            }
+            fn integer_decode(self) -> (u64, i16, i8) {
+                num_traits::Float::integer_decode($crate::Scalar::value(&self))
+            }
+        }
+
+        // ------------------------------------------------------------ simba / nalgebra
+        impl<$($g)*> simba::simd::SimdValue for $ty {
+            const LANES: usize = 1;
+            type Element = Self;
+            type SimdBool = bool;
+            #[inline(always)]
+            fn splat(val: Self) -> Self {
+                val
+            }
+            #[inline(always)]
+            fn extract(&self, _: usize) -> Self {
+                *self
+            }
+            #[inline(always)]
+            unsafe fn extract_unchecked(&self, _: usize) -> Self {
+                *self
+            }
+            #[inline(always)]
+            fn replace(&mut self, _: usize, val: Self) {
+                *self = val
+            }
+            #[inline(always)]
+            unsafe fn replace_unchecked(&mut self, _: usize, val: Self) {
+                *self = val
+            }
+            #[inline(always)]
+            fn select(self, cond: bool, other: Self) -> Self {
+                if cond {
+                    self
+                } else {
+                    other
+                }
+            }
+        }
+        impl<$($g)*> simba::scalar::Field for $ty {}
+        impl<$($g)*> simba::scalar::SubsetOf<$ty> for $ty {
+            #[inline(always)]
+            fn to_superset(&self) -> Self {
+                *self
+            }
+            #[inline(always)]
+            fn from_superset_unchecked(element: &Self) -> Self {
+                *element
+            }
+            #[inline(always)]
+            fn is_in_subset(_: &Self) -> bool {
+                true
+            }
+        }
+        $crate::ops::impl_scalar!(@subset [$($g)*] $ty; f32);
+        $crate::ops::impl_scalar!(@subset [$($g)*] $ty; f64);
+
+        impl<$($g)*> simba::scalar::ComplexField for $ty {
+            type RealField = Self;
+            #[inline(always)]
+            fn from_real(re: Self) -> Self {
+                re
+            }
+            #[inline(always)]
+            fn real(self) -> Self {
+                self
+            }
+            #[inline(always)]
+            fn imaginary(self) -> Self {
+                <Self as num_traits::Zero>::zero()
+            }
+            #[inline(always)]
+            fn modulus(self) -> Self {
+                Self::abs(self)
+            }
+            #[inline(always)]
+            fn modulus_squared(self) -> Self {
+                self * self
+            }
+            #[inline(always)]
+            fn argument(self) -> Self {
+                if $crate::Scalar::value(&self) >= num_traits::Zero::zero() {
+                    <Self as num_traits::Zero>::zero()
+                } else {
+                    <Self as simba::scalar::RealField>::pi()
+                }
+            }
+            #[inline(always)]
+            fn norm1(self) -> Self {
+                Self::abs(self)
+            }
+            #[inline(always)]
+            fn scale(self, factor: Self) -> Self {
+                self * factor
+            }
+            #[inline(always)]
+            fn unscale(self, factor: Self) -> Self {
+                self / factor
+            }
+            #[inline(always)]
+            fn signum(self) -> Self {
+                Self::signum(self)
+            }
+            #[inline(always)]
+            fn floor(self) -> Self {
+                Self::floor(self)
+            }
+            #[inline(always)]
+            fn ceil(self) -> Self {
+                Self::ceil(self)
+            }
+            #[inline(always)]
+            fn round(self) -> Self {
+                Self::round(self)
+            }
+            #[inline(always)]
+            fn trunc(self) -> Self {
+                Self::trunc(self)
+            }
+            #[inline(always)]
+            fn fract(self) -> Self {
+                Self::fract(self)
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                Self::mul_add(self, a, b)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                Self::abs(self)
+            }
+            #[inline(always)]
+            fn hypot(self, other: Self) -> Self {
+                Self::hypot(self, other)
+            }
+            #[inline(always)]
+            fn recip(self) -> Self {
+                Self::recip(self)
+            }
+            #[inline(always)]
+            fn conjugate(self) -> Self {
+                self
+            }
+            #[inline(always)]
+            fn sin(self) -> Self {
+                Self::sin(self)
+            }
+            #[inline(always)]
+            fn cos(self) -> Self {
+                Self::cos(self)
+            }
+            #[inline(always)]
+            fn sin_cos(self) -> (Self, Self) {
+                Self::sin_cos(self)
+            }
+            #[inline(always)]
+            fn tan(self) -> Self {
+                Self::tan(self)
+            }
+            #[inline(always)]
+            fn asin(self) -> Self {
+                Self::asin(self)
+            }
+            #[inline(always)]
+            fn acos(self) -> Self {
+                Self::acos(self)
+            }
+            #[inline(always)]
+            fn atan(self) -> Self {
+                Self::atan(self)
+            }
+            #[inline(always)]
+            fn sinh(self) -> Self {
+                Self::sinh(self)
+            }
+            #[inline(always)]
+            fn cosh(self) -> Self {
+                Self::cosh(self)
+            }
+            #[inline(always)]
+            fn tanh(self) -> Self {
+                Self::tanh(self)
+            }
+            #[inline(always)]
+            fn asinh(self) -> Self {
+                Self::asinh(self)
+            }
+            #[inline(always)]
+            fn acosh(self) -> Self {
+                Self::acosh(self)
+            }
+            #[inline(always)]
+            fn atanh(self) -> Self {
+                Self::atanh(self)
+            }
+            #[inline(always)]
+            fn log(self, base: Self) -> Self {
+                Self::log(self, base)
+            }
+            #[inline(always)]
+            fn log2(self) -> Self {
+                Self::log2(self)
+            }
+            #[inline(always)]
+            fn log10(self) -> Self {
+                Self::log10(self)
+            }
+            #[inline(always)]
+            fn ln(self) -> Self {
+                Self::ln(self)
+            }
+            #[inline(always)]
+            fn ln_1p(self) -> Self {
+                Self::ln_1p(self)
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                Self::sqrt(self)
+            }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                Self::exp(self)
+            }
+            #[inline(always)]
+            fn exp2(self) -> Self {
+                Self::exp2(self)
+            }
+            #[inline(always)]
+            fn exp_m1(self) -> Self {
+                Self::exp_m1(self)
+            }
+            #[inline(always)]
+            fn powi(self, n: i32) -> Self {
+                Self::powi(self, n)
+            }
+            #[inline(always)]
+            fn powf(self, n: Self) -> Self {
+                Self::powf(self, n)
+            }
+            #[inline(always)]
+            fn powc(self, n: Self) -> Self {
+                Self::powf(self, n)
+            }
+            #[inline(always)]
+            fn cbrt(self) -> Self {
+                Self::cbrt(self)
+            }
+            #[inline(always)]
+            fn is_finite(&self) -> bool {
+                Self::is_finite(self)
+            }
+            #[inline(always)]
+            fn try_sqrt(self) -> Option<Self> {
+                if $crate::Scalar::value(&self) >= num_traits::Zero::zero() {
+                    Some(Self::sqrt(self))
+                } else {
+                    None
+                }
+            }
+        }
+
+        impl<$($g)*> simba::scalar::RealField for $ty {
+            #[inline(always)]
+            fn is_sign_positive(&self) -> bool {
+                num_traits::Float::is_sign_positive($crate::Scalar::value(self))
+            }
+            #[inline(always)]
+            fn is_sign_negative(&self) -> bool {
+                num_traits::Float::is_sign_negative($crate::Scalar::value(self))
+            }
+            #[inline(always)]
+            fn copysign(self, sign: Self) -> Self {
+                Self::copysign(self, sign)
+            }
+            #[inline(always)]
+            fn max(self, other: Self) -> Self {
+                Self::max(self, other)
+            }
+            #[inline(always)]
+            fn min(self, other: Self) -> Self {
+                Self::min(self, other)
+            }
+            #[inline(always)]
+            fn clamp(self, lo: Self, hi: Self) -> Self {
+                Self::clamp(self, lo, hi)
+            }
+            #[inline(always)]
+            fn atan2(self, other: Self) -> Self {
+                Self::atan2(self, other)
+            }
+            fn min_value() -> Option<Self> {
+                Some(<Self as num_traits::Float>::min_value())
+            }
+            fn max_value() -> Option<Self> {
+                Some(<Self as num_traits::Float>::max_value())
+            }
+            $crate::ops::impl_scalar!(@consts $inner;
+                pi two_pi frac_pi_2 frac_pi_3 frac_pi_4 frac_pi_6 frac_pi_8 frac_1_pi
+                frac_2_pi frac_2_sqrt_pi e log2_e log10_e ln_2 ln_10);
+        }
+    };
+
+    (@unary $($name:ident $doc:literal),* $(,)?) => {$(
+        #[doc = $doc]
+        #[inline]
+        pub fn $name(self) -> Self {
+            self.chain1($crate::rules::$name(self.primal()))
+        }
+    )*};
+
+    (@binary $($name:ident $doc:literal),* $(,)?) => {$(
+        #[doc = $doc]
+        #[inline]
+        pub fn $name(self, other: Self) -> Self {
+            self.chain2(other, $crate::rules::$name(self.primal(), other.primal()))
+        }
+    )*};
+
+    (@consts $inner:ty; $($name:ident)*) => {$(
+        #[inline(always)]
+        fn $name() -> Self {
+            Self::lift(<$inner as simba::scalar::RealField>::$name())
+        }
+    )*};
+
+    (@binop [$($g:tt)*] $ty:ty; $Op:ident $op:ident $via:ident $OpAssign:ident $op_assign:ident) => {
+        impl<R: $crate::ops::Operand<$ty>, $($g)*> std::ops::$Op<R> for $ty {
+            type Output = Self;
+            #[inline(always)]
+            fn $op(self, rhs: R) -> Self {
+                rhs.$via(self)
+            }
+        }
+        impl<R: $crate::ops::Operand<$ty>, $($g)*> std::ops::$OpAssign<R> for $ty {
+            #[inline(always)]
+            fn $op_assign(&mut self, rhs: R) {
+                *self = rhs.$via(*self);
+            }
+        }
+    };
+
+    (@lhs [$($g:tt)*] $ty:ty; $inner:ty; $real:ty) => {
+            impl<$($g)*> std::ops::Add<$ty> for $real where $inner: $crate::Scalar<Real = $real> {
+                type Output = $ty;
+                #[inline(always)]
+                fn add(self, rhs: $ty) -> $ty {
+                    $crate::ops::Operand::add_to(self, rhs)
+                }
+            }
+            impl<$($g)*> std::ops::Mul<$ty> for $real where $inner: $crate::Scalar<Real = $real> {
+                type Output = $ty;
+                #[inline(always)]
+                fn mul(self, rhs: $ty) -> $ty {
+                    $crate::ops::Operand::mul_with(self, rhs)
+                }
+            }
+            impl<$($g)*> std::ops::Sub<$ty> for $real where $inner: $crate::Scalar<Real = $real> {
+                type Output = $ty;
+                #[inline(always)]
+                fn sub(self, rhs: $ty) -> $ty {
+                    let c = <$inner as $crate::Scalar>::constant(self as f64);
+                    let (v, _, dy) = $crate::rules::sub(c, rhs.primal());
+                    rhs.arith1((v, dy))
+                }
+            }
+            impl<$($g)*> std::ops::Div<$ty> for $real where $inner: $crate::Scalar<Real = $real> {
+                type Output = $ty;
+                #[inline(always)]
+                fn div(self, rhs: $ty) -> $ty {
+                    let c = <$inner as $crate::Scalar>::constant(self as f64);
+                    let (v, _, dy) = $crate::rules::div(c, rhs.primal());
+                    rhs.arith1((v, dy))
+                }
+            }
+            impl<$($g)*> std::ops::Rem<$ty> for $real where $inner: $crate::Scalar<Real = $real> {
+                type Output = $ty;
+                #[inline(always)]
+                fn rem(self, rhs: $ty) -> $ty {
+                    let c = <$inner as $crate::Scalar>::constant(self as f64);
+                    let (v, _, dy) = $crate::rules::rem(c, rhs.primal());
+                    rhs.chain1((v, dy))
+                }
+            }
+    };
+
+    (@subset [$($g:tt)*] $ty:ty; $prim:ty) => {
+        /// Converting a differentiable scalar down to a plain float keeps the
+        /// value and drops the derivatives.
+        impl<$($g)*> simba::scalar::SubsetOf<$ty> for $prim {
+            #[inline(always)]
+            fn to_superset(&self) -> $ty {
+                <$ty as $crate::Scalar>::constant(*self as f64)
+            }
+            #[inline(always)]
+            fn from_superset_unchecked(element: &$ty) -> $prim {
+                $crate::scalar::Primitive::to_f64($crate::Scalar::value(element)) as $prim
+            }
+            #[inline(always)]
+            fn is_in_subset(_: &$ty) -> bool {
+                true
+            }
+        }
+    };
+}
+
+pub(crate) use impl_scalar;

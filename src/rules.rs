@@ -1,0 +1,455 @@
+//! Every elementary function's value and derivative, written once.
+//!
+//! This is dualtape's rule table (a JVP table in JAX's words). Each function
+//! returns the value and the partial derivatives at a point:
+//!
+//! - unary rules return `(f(x), f'(x))`,
+//! - binary rules return `(f(x, y), ∂f/∂x, ∂f/∂y)`.
+//!
+//! Forward mode ([`Dual`](crate::Dual), [`DualVec`](crate::DualVec)) multiplies
+//! the partials into the tangents; reverse mode ([`Var`](crate::Var)) stores
+//! them on the tape and multiplies them into the adjoints during the backward
+//! sweep. No derivative is written anywhere else, so all modes agree by
+//! construction, and nesting works because the rules are generic: for
+//! `Dual<Dual<f64>>` the rules run on `Dual<f64>`, for `Dual<Var>` on `Var`.
+//!
+//! # Conventions at awkward points
+//!
+//! One convention, the same in every mode (they all use this table):
+//!
+//! 1. **Kinks and jumps take the symmetric average** of the derivatives around
+//!    the point, which is also the smallest subgradient where one exists:
+//!    `abs` at 0 → 0; `max`/`min` at a tie → ½ to each argument (so
+//!    `max(x, -x)` agrees with `abs`); `hypot` and `atan2` at the origin → 0;
+//!    `copysign(x, s)` at `x = 0` → 0; `signum`, `floor`, `ceil`, `round`,
+//!    `trunc` → 0 everywhere (including at their jumps); `fract` → 1.
+//! 2. **Infinite slopes are infinite**: `sqrt`, `cbrt`, `ln`, `log2`, `log10`
+//!    at 0, `asin`/`acos` at ±1, `acosh` at 1, `atanh` at ±1, `powf(0, y)`
+//!    with `0 < y < 1` in the base — the derivative is `±∞` as IEEE arithmetic
+//!    gives it.
+//! 3. **A zero tangent or adjoint contributes nothing**, even through an
+//!    infinite or NaN partial: `0 × ∞ = 0` in the chain rule. So `sqrt(0)` in a
+//!    branch that does not affect the output, or `x.powf(c)` with a constant
+//!    exponent at a negative base, never poisons a gradient with NaN.
+//! 4. **`powf(x, y)`**: the value is IEEE's (NaN for a negative base and a
+//!    non-integer exponent). `∂/∂x = y·x^(y-1)` (0 when `y = 0`);
+//!    `∂/∂y = x^y·ln x`, taken as 0 where `x^y = 0` (its limit), and NaN for
+//!    a negative base, where `x^y` is not differentiable in `y`. By rule 3 that
+//!    NaN only appears when the exponent really varies.
+//! 5. **NaN in, NaN out**: a NaN argument gives a NaN derivative, except
+//!    that `max`/`min` follow IEEE `max`/`min` and pass the derivative of the
+//!    argument they return.
+//!
+//! # Example
+//!
+//! ```
+//! use dualtape::rules;
+//!
+//! let (v, d) = rules::sin(0.5f64);
+//! assert_eq!((v, d), (0.5f64.sin(), 0.5f64.cos()));
+//! let (v, dx, dy) = rules::max(2.0f64, 2.0);
+//! assert_eq!((v, dx, dy), (2.0, 0.5, 0.5)); // a tie splits evenly
+//! ```
+
+use nalgebra::{ComplexField, RealField};
+
+use crate::Scalar;
+
+/// A unary rule's result: `(f(x), f'(x))`.
+pub type Unary<T> = (T, T);
+/// A binary rule's result: `(f(x, y), ∂f/∂x, ∂f/∂y)`.
+pub type Binary<T> = (T, T, T);
+
+#[inline(always)]
+fn c<T: Scalar>(v: f64) -> T {
+    T::constant(v)
+}
+
+#[inline(always)]
+fn is_nan<T: Scalar>(x: T) -> bool {
+    #[allow(clippy::eq_op)]
+    let nan = x != x;
+    nan
+}
+
+/// The symmetric-average slope of `|x|`: sign(x), 0 at 0, NaN at NaN.
+#[inline(always)]
+fn abs_slope<T: Scalar>(x: T) -> T {
+    if x > T::zero() {
+        T::one()
+    } else if x < T::zero() {
+        -T::one()
+    } else if x == T::zero() {
+        T::zero()
+    } else {
+        x
+    }
+}
+
+// ---------------------------------------------------------------- arithmetic
+
+/// `x + y`.
+#[inline(always)]
+pub fn add<T: Scalar>(x: T, y: T) -> Binary<T> {
+    (x + y, T::one(), T::one())
+}
+
+/// `x - y`.
+#[inline(always)]
+pub fn sub<T: Scalar>(x: T, y: T) -> Binary<T> {
+    (x - y, T::one(), -T::one())
+}
+
+/// `x * y`.
+#[inline(always)]
+pub fn mul<T: Scalar>(x: T, y: T) -> Binary<T> {
+    (x * y, y, x)
+}
+
+/// `x / y`: `∂/∂y = -(x/y)/y`.
+#[inline(always)]
+pub fn div<T: Scalar>(x: T, y: T) -> Binary<T> {
+    let q = x / y;
+    (q, y.recip(), -q / y)
+}
+
+/// `x % y` (remainder with the sign of `x`, as `f64`): `∂/∂y = -trunc(x/y)`.
+#[inline(always)]
+pub fn rem<T: Scalar>(x: T, y: T) -> Binary<T> {
+    (x % y, T::one(), -(x / y).trunc())
+}
+
+/// `-x`.
+#[inline(always)]
+pub fn neg<T: Scalar>(x: T) -> Unary<T> {
+    (-x, -T::one())
+}
+
+/// `1 / x`.
+#[inline(always)]
+pub fn recip<T: Scalar>(x: T) -> Unary<T> {
+    let r = x.recip();
+    (r, -(r * r))
+}
+
+/// `a * b + c`, with the partials `(b, a, 1)`.
+#[inline(always)]
+pub fn mul_add<T: Scalar>(a: T, b: T, c: T) -> (T, T, T, T) {
+    (a * b + c, b, a, T::one())
+}
+
+// ---------------------------------------------------------------- powers and roots
+
+/// `sqrt(x)`: `1/(2 sqrt x)`, `+∞` at 0.
+#[inline(always)]
+pub fn sqrt<T: Scalar>(x: T) -> Unary<T> {
+    let s = x.sqrt();
+    (s, (s + s).recip())
+}
+
+/// `cbrt(x)`: `1/(3 cbrt(x)²)`, `+∞` at 0.
+#[inline(always)]
+pub fn cbrt<T: Scalar>(x: T) -> Unary<T> {
+    let r = x.cbrt();
+    (r, (r * r * c::<T>(3.0)).recip())
+}
+
+/// `x^n` for an integer `n`: `n x^(n-1)` (0 for `n = 0`).
+#[inline(always)]
+pub fn powi<T: Scalar>(x: T, n: i32) -> Unary<T> {
+    match n {
+        0 => (T::one(), T::zero()),
+        1 => (x, T::one()),
+        2 => (x * x, x + x),
+        _ => {
+            let p = x.powi(n - 1);
+            (p * x, p * c::<T>(n as f64))
+        }
+    }
+}
+
+/// `x^y` for a real exponent; see the module docs (rule 4) for the conventions.
+#[inline]
+pub fn powf<T: Scalar>(x: T, y: T) -> Binary<T> {
+    let v = x.powf(y);
+    let dx = if y == T::zero() {
+        T::zero()
+    } else {
+        y * x.powf(y - T::one())
+    };
+    let dy = if v == T::zero() {
+        T::zero()
+    } else if x < T::zero() {
+        c(f64::NAN)
+    } else {
+        v * x.ln()
+    };
+    (v, dx, dy)
+}
+
+/// `hypot(x, y) = sqrt(x² + y²)` without overflow; 0 partials at the origin.
+#[inline]
+pub fn hypot<T: Scalar>(x: T, y: T) -> Binary<T> {
+    let h = x.hypot(y);
+    if h == T::zero() {
+        (h, T::zero(), T::zero())
+    } else {
+        (h, x / h, y / h)
+    }
+}
+
+// ---------------------------------------------------------------- exponentials and logarithms
+
+/// `e^x`.
+#[inline(always)]
+pub fn exp<T: Scalar>(x: T) -> Unary<T> {
+    let e = x.exp();
+    (e, e)
+}
+
+/// `2^x`: `2^x ln 2`.
+#[inline(always)]
+pub fn exp2<T: Scalar>(x: T) -> Unary<T> {
+    let e = x.exp2();
+    (e, e * T::ln_2())
+}
+
+/// `e^x - 1`, accurate near 0: derivative `e^x`.
+#[inline(always)]
+pub fn exp_m1<T: Scalar>(x: T) -> Unary<T> {
+    (x.exp_m1(), x.exp())
+}
+
+/// `ln x`: `1/x`.
+#[inline(always)]
+pub fn ln<T: Scalar>(x: T) -> Unary<T> {
+    (x.ln(), x.recip())
+}
+
+/// `ln(1 + x)`, accurate near 0: `1/(1 + x)`.
+#[inline(always)]
+pub fn ln_1p<T: Scalar>(x: T) -> Unary<T> {
+    (x.ln_1p(), (x + T::one()).recip())
+}
+
+/// `log2 x`: `1/(x ln 2)`.
+#[inline(always)]
+pub fn log2<T: Scalar>(x: T) -> Unary<T> {
+    (x.log2(), (x * T::ln_2()).recip())
+}
+
+/// `log10 x`: `1/(x ln 10)`.
+#[inline(always)]
+pub fn log10<T: Scalar>(x: T) -> Unary<T> {
+    (x.log10(), (x * T::ln_10()).recip())
+}
+
+/// `log_b x = ln x / ln b`, differentiable in both the argument and the base.
+#[inline]
+pub fn log<T: Scalar>(x: T, base: T) -> Binary<T> {
+    let lb = base.ln();
+    let v = x.ln() / lb;
+    (v, (x * lb).recip(), -v / (base * lb))
+}
+
+// ---------------------------------------------------------------- trigonometric
+
+/// `sin x`.
+#[inline(always)]
+pub fn sin<T: Scalar>(x: T) -> Unary<T> {
+    let (s, c) = x.sin_cos();
+    (s, c)
+}
+
+/// `cos x`.
+#[inline(always)]
+pub fn cos<T: Scalar>(x: T) -> Unary<T> {
+    let (s, c) = x.sin_cos();
+    (c, -s)
+}
+
+/// `tan x`: `1 + tan² x`.
+#[inline(always)]
+pub fn tan<T: Scalar>(x: T) -> Unary<T> {
+    let t = x.tan();
+    (t, T::one() + t * t)
+}
+
+/// `asin x`: `1/sqrt(1 - x²)`, `+∞` at ±1.
+#[inline(always)]
+pub fn asin<T: Scalar>(x: T) -> Unary<T> {
+    (x.asin(), ((T::one() - x) * (T::one() + x)).sqrt().recip())
+}
+
+/// `acos x`: `-1/sqrt(1 - x²)`, `-∞` at ±1.
+#[inline(always)]
+pub fn acos<T: Scalar>(x: T) -> Unary<T> {
+    (x.acos(), -((T::one() - x) * (T::one() + x)).sqrt().recip())
+}
+
+/// `atan x`: `1/(1 + x²)`.
+#[inline(always)]
+pub fn atan<T: Scalar>(x: T) -> Unary<T> {
+    (x.atan(), (T::one() + x * x).recip())
+}
+
+/// `atan2(y, x)`, the angle of the point `(x, y)`: `∂/∂y = x/r²`,
+/// `∂/∂x = -y/r²`; 0 at the origin (rule 1).
+#[inline]
+pub fn atan2<T: Scalar>(y: T, x: T) -> Binary<T> {
+    let r2 = x * x + y * y;
+    let v = y.atan2(x);
+    if r2 == T::zero() {
+        (v, T::zero(), T::zero())
+    } else {
+        (v, x / r2, -y / r2)
+    }
+}
+
+// ---------------------------------------------------------------- hyperbolic
+
+/// `sinh x`: `cosh x`.
+#[inline(always)]
+pub fn sinh<T: Scalar>(x: T) -> Unary<T> {
+    (x.sinh(), x.cosh())
+}
+
+/// `cosh x`: `sinh x`.
+#[inline(always)]
+pub fn cosh<T: Scalar>(x: T) -> Unary<T> {
+    (x.cosh(), x.sinh())
+}
+
+/// `tanh x`: `1 - tanh² x`.
+#[inline(always)]
+pub fn tanh<T: Scalar>(x: T) -> Unary<T> {
+    let t = x.tanh();
+    (t, T::one() - t * t)
+}
+
+/// `asinh x`: `1/sqrt(x² + 1)`, computed without overflow.
+#[inline(always)]
+pub fn asinh<T: Scalar>(x: T) -> Unary<T> {
+    (x.asinh(), x.hypot(T::one()).recip())
+}
+
+/// `acosh x`: `1/sqrt(x² - 1)`, `+∞` at 1.
+#[inline(always)]
+pub fn acosh<T: Scalar>(x: T) -> Unary<T> {
+    (
+        x.acosh(),
+        ((x - T::one()).sqrt() * (x + T::one()).sqrt()).recip(),
+    )
+}
+
+/// `atanh x`: `1/(1 - x²)`, `+∞` at ±1.
+#[inline(always)]
+pub fn atanh<T: Scalar>(x: T) -> Unary<T> {
+    (x.atanh(), ((T::one() - x) * (T::one() + x)).recip())
+}
+
+// ---------------------------------------------------------------- piecewise
+
+/// `|x|`: sign(x), and 0 at 0 (rule 1).
+#[inline(always)]
+pub fn abs<T: Scalar>(x: T) -> Unary<T> {
+    (ComplexField::abs(x), abs_slope(x))
+}
+
+/// `signum x` (the value as the inner type computes it): derivative 0.
+#[inline(always)]
+pub fn signum<T: Scalar>(x: T) -> Unary<T> {
+    (ComplexField::signum(x), T::zero())
+}
+
+/// `max(x, y)`: the derivative of the larger argument; ½ each at a tie.
+#[inline(always)]
+pub fn max<T: Scalar>(x: T, y: T) -> Binary<T> {
+    if x > y || is_nan(y) {
+        (x, T::one(), T::zero())
+    } else if y > x || is_nan(x) {
+        (y, T::zero(), T::one())
+    } else {
+        let h = c::<T>(0.5);
+        (x, h, h)
+    }
+}
+
+/// `min(x, y)`: the derivative of the smaller argument; ½ each at a tie.
+#[inline(always)]
+pub fn min<T: Scalar>(x: T, y: T) -> Binary<T> {
+    if x < y || is_nan(y) {
+        (x, T::one(), T::zero())
+    } else if y < x || is_nan(x) {
+        (y, T::zero(), T::one())
+    } else {
+        let h = c::<T>(0.5);
+        (x, h, h)
+    }
+}
+
+/// `copysign(x, s)`: `|x|` with the sign of `s`. `∂/∂x = sign(x)·sign(s)`
+/// (0 at `x = 0`), `∂/∂s = 0`.
+#[inline(always)]
+pub fn copysign<T: Scalar>(x: T, s: T) -> Binary<T> {
+    let v = RealField::copysign(x, s);
+    let sign_s = if s.is_sign_negative() {
+        -T::one()
+    } else {
+        T::one()
+    };
+    (v, abs_slope(x) * sign_s, T::zero())
+}
+
+/// `floor x`: derivative 0.
+#[inline(always)]
+pub fn floor<T: Scalar>(x: T) -> Unary<T> {
+    (x.floor(), T::zero())
+}
+
+/// `ceil x`: derivative 0.
+#[inline(always)]
+pub fn ceil<T: Scalar>(x: T) -> Unary<T> {
+    (x.ceil(), T::zero())
+}
+
+/// `round x` (half away from zero): derivative 0.
+#[inline(always)]
+pub fn round<T: Scalar>(x: T) -> Unary<T> {
+    (x.round(), T::zero())
+}
+
+/// `trunc x`: derivative 0.
+#[inline(always)]
+pub fn trunc<T: Scalar>(x: T) -> Unary<T> {
+    (x.trunc(), T::zero())
+}
+
+/// `fract x = x - trunc x`: derivative 1.
+#[inline(always)]
+pub fn fract<T: Scalar>(x: T) -> Unary<T> {
+    (x.fract(), T::one())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conventions_hold_at_awkward_points() {
+        assert_eq!(abs(0.0f64), (0.0, 0.0));
+        assert_eq!(abs(-2.0f64), (2.0, -1.0));
+        assert_eq!(max(1.0f64, 1.0), (1.0, 0.5, 0.5));
+        assert_eq!(min(1.0f64, 1.0), (1.0, 0.5, 0.5));
+        assert_eq!(max(f64::NAN, 1.0), (1.0, 0.0, 1.0));
+        assert_eq!(sqrt(0.0f64), (0.0, f64::INFINITY));
+        assert_eq!(hypot(0.0f64, 0.0), (0.0, 0.0, 0.0));
+        assert_eq!(atan2(0.0f64, 0.0).1, 0.0);
+        let (v, dx, dy) = powf(0.0f64, 2.0);
+        assert_eq!((v, dx, dy), (0.0, 0.0, 0.0));
+        let (v, dx, dy) = powf(-2.0f64, 3.0);
+        assert_eq!((v, dx), (-8.0, 12.0));
+        assert!(dy.is_nan());
+        assert!(abs(f64::NAN).1.is_nan());
+    }
+}
