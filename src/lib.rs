@@ -2,8 +2,10 @@
 
 pub mod forward;
 pub mod ops;
+pub mod reverse;
 pub mod rules;
 pub mod scalar;
 
 pub use forward::{Dual, DualVec};
+pub use reverse::Var;
 pub use scalar::Scalar;

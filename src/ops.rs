@@ -7,11 +7,10 @@
 //!
 //! - `lift(c)`: a constant of the inner type, with no derivative;
 //! - `primal(self)`: the value as the inner type;
+//! - `is_exact_zero(&self)`: the value and every derivative are exactly 0;
 //! - `chain1(self, (v, d))` and `chain2(self, other, (v, dx, dy))`: apply a
-//!   unary or binary rule, where a zero tangent contributes nothing (rule 3 of
-//!   [`rules`](crate::rules));
-//! - `arith2(self, other, (v, dx, dy))`: the same for `+ - * /`, whose
-//!   partials are finite wherever the value is, so no zero test is needed.
+//!   unary or binary rule: the chain rule, where a zero tangent or a zero
+//!   partial contributes nothing (rule 3 of [`rules`](crate::rules)).
 //!
 //! The macro [`impl_scalar!`] then implements, in terms of those and the rule
 //! table, the inherent math methods, the operators, and the traits of
@@ -43,11 +42,15 @@ pub trait Operand<S>: Copy {
 /// where `reals` lists the primitive floats that may appear on the left of an
 /// operator (`2.0 * x`).
 macro_rules! impl_scalar {
-    (impl $gen:tt for $ty:ty; inner $inner:ty; reals [$($real:ty),*];) => {
-        $crate::ops::impl_scalar!(@main $gen $gen for $ty; inner $inner; reals [$($real),*];);
+    (impl $gen:tt for $ty:ty; inner f64; reals [f64];) => {
+        $crate::ops::impl_scalar!(@main $gen $gen for $ty; inner f64; reals [f64]; concrete);
     };
 
-    (@main [$($g:tt)*] $gen:tt for $ty:ty; inner $inner:ty; reals [$($real:ty),*];) => {
+    (impl $gen:tt for $ty:ty; inner $inner:ty; reals [$($real:ty),*];) => {
+        $crate::ops::impl_scalar!(@main $gen $gen for $ty; inner $inner; reals [$($real),*]; generic);
+    };
+
+    (@main [$($g:tt)*] $gen:tt for $ty:ty; inner $inner:ty; reals [$($real:ty),*]; $kind:ident) => {
         // ------------------------------------------------------------ inherent math
         #[allow(clippy::should_implement_trait)]
         impl<$($g)*> $ty {
@@ -151,19 +154,19 @@ macro_rules! impl_scalar {
         impl<$($g)*> $crate::ops::Operand<$ty> for $ty {
             #[inline(always)]
             fn add_to(self, lhs: $ty) -> $ty {
-                lhs.arith2(self, $crate::rules::add(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::rules::add(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn sub_from(self, lhs: $ty) -> $ty {
-                lhs.arith2(self, $crate::rules::sub(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::rules::sub(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn mul_with(self, lhs: $ty) -> $ty {
-                lhs.arith2(self, $crate::rules::mul(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::rules::mul(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn div_into(self, lhs: $ty) -> $ty {
-                lhs.arith2(self, $crate::rules::div(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::rules::div(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn rem_into(self, lhs: $ty) -> $ty {
@@ -171,41 +174,7 @@ macro_rules! impl_scalar {
             }
         }
 
-        impl<R: $crate::scalar::Primitive, $($g)*> $crate::ops::Operand<$ty> for R
-        where
-            $inner: $crate::Scalar<Real = R>,
-        {
-            #[inline(always)]
-            fn add_to(self, lhs: $ty) -> $ty {
-                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
-                let (v, dx, _) = $crate::rules::add(lhs.primal(), c);
-                lhs.arith1((v, dx))
-            }
-            #[inline(always)]
-            fn sub_from(self, lhs: $ty) -> $ty {
-                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
-                let (v, dx, _) = $crate::rules::sub(lhs.primal(), c);
-                lhs.arith1((v, dx))
-            }
-            #[inline(always)]
-            fn mul_with(self, lhs: $ty) -> $ty {
-                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
-                let (v, dx, _) = $crate::rules::mul(lhs.primal(), c);
-                lhs.arith1((v, dx))
-            }
-            #[inline(always)]
-            fn div_into(self, lhs: $ty) -> $ty {
-                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
-                let (v, dx, _) = $crate::rules::div(lhs.primal(), c);
-                lhs.arith1((v, dx))
-            }
-            #[inline(always)]
-            fn rem_into(self, lhs: $ty) -> $ty {
-                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
-                let (v, dx, _) = $crate::rules::rem(lhs.primal(), c);
-                lhs.chain1((v, dx))
-            }
-        }
+        $crate::ops::impl_scalar!(@operand $kind $gen $ty; $inner);
 
         $crate::ops::impl_scalar!(@binop [$($g)*] $ty; Add add add_to AddAssign add_assign);
         $crate::ops::impl_scalar!(@binop [$($g)*] $ty; Sub sub sub_from SubAssign sub_assign);
@@ -219,7 +188,7 @@ macro_rules! impl_scalar {
             type Output = Self;
             #[inline(always)]
             fn neg(self) -> Self {
-                self.arith1($crate::rules::neg(self.primal()))
+                self.chain1($crate::rules::neg(self.primal()))
             }
         }
 
@@ -865,6 +834,79 @@ macro_rules! impl_scalar {
         }
     };
 
+    (@operand concrete [$($g:tt)*] $ty:ty; $inner:ty) => {
+        impl $crate::ops::Operand<$ty> for f64 {
+            #[inline(always)]
+            fn add_to(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::add(lhs.primal(), c);
+                lhs.chain1((v, dx))
+            }
+            #[inline(always)]
+            fn sub_from(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::sub(lhs.primal(), c);
+                lhs.chain1((v, dx))
+            }
+            #[inline(always)]
+            fn mul_with(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::mul(lhs.primal(), c);
+                lhs.chain1((v, dx))
+            }
+            #[inline(always)]
+            fn div_into(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::div(lhs.primal(), c);
+                lhs.chain1((v, dx))
+            }
+            #[inline(always)]
+            fn rem_into(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::rem(lhs.primal(), c);
+                lhs.chain1((v, dx))
+            }
+        }
+    };
+
+    (@operand generic [$($g:tt)*] $ty:ty; $inner:ty) => {
+        impl<R: $crate::scalar::Primitive, $($g)*> $crate::ops::Operand<$ty> for R
+        where
+            $inner: $crate::Scalar<Real = R>,
+        {
+            #[inline(always)]
+            fn add_to(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::add(lhs.primal(), c);
+                lhs.chain1((v, dx))
+            }
+            #[inline(always)]
+            fn sub_from(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::sub(lhs.primal(), c);
+                lhs.chain1((v, dx))
+            }
+            #[inline(always)]
+            fn mul_with(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::mul(lhs.primal(), c);
+                lhs.chain1((v, dx))
+            }
+            #[inline(always)]
+            fn div_into(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::div(lhs.primal(), c);
+                lhs.chain1((v, dx))
+            }
+            #[inline(always)]
+            fn rem_into(self, lhs: $ty) -> $ty {
+                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
+                let (v, dx, _) = $crate::rules::rem(lhs.primal(), c);
+                lhs.chain1((v, dx))
+            }
+        }
+    };
+
     (@lhs [$($g:tt)*] $ty:ty; $inner:ty; $real:ty) => {
             impl<$($g)*> std::ops::Add<$ty> for $real where $inner: $crate::Scalar<Real = $real> {
                 type Output = $ty;
@@ -886,7 +928,7 @@ macro_rules! impl_scalar {
                 fn sub(self, rhs: $ty) -> $ty {
                     let c = <$inner as $crate::Scalar>::constant(self as f64);
                     let (v, _, dy) = $crate::rules::sub(c, rhs.primal());
-                    rhs.arith1((v, dy))
+                    rhs.chain1((v, dy))
                 }
             }
             impl<$($g)*> std::ops::Div<$ty> for $real where $inner: $crate::Scalar<Real = $real> {
@@ -895,7 +937,7 @@ macro_rules! impl_scalar {
                 fn div(self, rhs: $ty) -> $ty {
                     let c = <$inner as $crate::Scalar>::constant(self as f64);
                     let (v, _, dy) = $crate::rules::div(c, rhs.primal());
-                    rhs.arith1((v, dy))
+                    rhs.chain1((v, dy))
                 }
             }
             impl<$($g)*> std::ops::Rem<$ty> for $real where $inner: $crate::Scalar<Real = $real> {

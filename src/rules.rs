@@ -27,10 +27,12 @@
 //!    at 0, `asin`/`acos` at ±1, `acosh` at 1, `atanh` at ±1, `powf(0, y)`
 //!    with `0 < y < 1` in the base — the derivative is `±∞` as IEEE arithmetic
 //!    gives it.
-//! 3. **A zero tangent or adjoint contributes nothing**, even through an
-//!    infinite or NaN partial: `0 × ∞ = 0` in the chain rule. So `sqrt(0)` in a
-//!    branch that does not affect the output, or `x.powf(c)` with a constant
-//!    exponent at a negative base, never poisons a gradient with NaN.
+//! 3. **In the chain rule, zero times anything is zero**: a zero tangent or
+//!    adjoint contributes nothing through an infinite or NaN partial, and a
+//!    zero partial blocks an infinite or NaN tangent or adjoint. So `sqrt(0)`
+//!    in a branch that does not affect the output, `sqrt(x) * 0.0`, or
+//!    `x.powf(c)` with a constant exponent at a negative base never poison a
+//!    gradient with NaN, and forward and reverse mode agree on them.
 //! 4. **`powf(x, y)`**: the value is IEEE's (NaN for a negative base and a
 //!    non-integer exponent). `∂/∂x = y·x^(y-1)` (0 when `y = 0`);
 //!    `∂/∂y = x^y·ln x`, taken as 0 where `x^y = 0` (its limit), and NaN for

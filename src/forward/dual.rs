@@ -61,22 +61,6 @@ impl<T: Scalar> Dual<T> {
     }
 
     #[inline(always)]
-    pub(crate) fn arith1(self, (v, d): Unary<T>) -> Self {
-        Dual {
-            re: v,
-            eps: self.eps * d,
-        }
-    }
-
-    #[inline(always)]
-    pub(crate) fn arith2(self, o: Self, (v, dx, dy): Binary<T>) -> Self {
-        Dual {
-            re: v,
-            eps: self.eps * dx + o.eps * dy,
-        }
-    }
-
-    #[inline(always)]
     pub(crate) fn chain1(self, (v, d): Unary<T>) -> Self {
         Dual {
             re: v,
@@ -93,11 +77,12 @@ impl<T: Scalar> Dual<T> {
     }
 }
 
-/// `t * d`, where a zero tangent stays zero even if `d` is infinite or NaN
-/// (rule 3 of [`rules`](crate::rules)).
+/// The chain rule's product `t * d`, where a zero tangent or a zero partial
+/// contributes nothing even if the other factor is infinite or NaN (rule 3 of
+/// [`rules`](crate::rules)).
 #[inline(always)]
 pub(crate) fn times<T: Scalar>(t: T, d: T) -> T {
-    if t.is_zero() {
+    if t.is_zero() || d.is_zero() {
         T::zero()
     } else {
         t * d
