@@ -1,1 +1,3 @@
 //! dualtape: automatic differentiation written once.
+
+pub mod finite_diff;
