@@ -97,3 +97,8 @@ pub mod scalar;
 pub use forward::{Dual, DualVec};
 pub use reverse::Var;
 pub use scalar::Scalar;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -93,7 +93,7 @@ impl<T: Scalar, const N: usize> DualVec<T, N> {
     pub(crate) fn chain2(self, o: Self, (v, dx, dy): Binary<T>) -> Self {
         let mut eps = scaled(&self.eps, dx);
         for (e, t) in eps.iter_mut().zip(scaled(&o.eps, dy)) {
-            *e = *e + t;
+            *e += t;
         }
         DualVec { re: v, eps }
     }
