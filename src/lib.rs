@@ -1,1 +1,2 @@
 //! dualtape: automatic differentiation written once.
+pub mod nn;
