@@ -2,9 +2,10 @@
 //!
 //! Each glyph is seven rows, top to bottom; in each row the five low bits
 //! are the pixels, bit 4 being the leftmost column. Characters advance by
-//! [`CELL_W`] pixels: the glyph plus one column of spacing. Lower-case
-//! letters with descenders (g, j, p, q, y) are squeezed into the seven rows,
-//! so no line needs more than seven pixels.
+//! [`CELL_W`] pixels: the glyph plus one column of spacing. There is no
+//! room below the baseline: lower-case letters with descenders (g, j, p, q,
+//! y) are squeezed into the five rows of the x-height and the two above, so
+//! a line of text is exactly seven pixels high.
 
 /// Glyph width in pixels (before scaling).
 pub const GLYPH_W: i64 = 5;
@@ -97,7 +98,7 @@ static GLYPHS: [[u8; 7]; 95] = [
     /* 'd' */ [0b00001, 0b00001, 0b01101, 0b10011, 0b10001, 0b10001, 0b01111],
     /* 'e' */ [0b00000, 0b00000, 0b01110, 0b10001, 0b11111, 0b10000, 0b01110],
     /* 'f' */ [0b00110, 0b01001, 0b01000, 0b11100, 0b01000, 0b01000, 0b01000],
-    /* 'g' */ [0b00000, 0b01111, 0b10001, 0b10001, 0b01111, 0b00001, 0b01110],
+    /* 'g' */ [0b00000, 0b00000, 0b01111, 0b10001, 0b01111, 0b00001, 0b01110],
     /* 'h' */ [0b10000, 0b10000, 0b10110, 0b11001, 0b10001, 0b10001, 0b10001],
     /* 'i' */ [0b00100, 0b00000, 0b01100, 0b00100, 0b00100, 0b00100, 0b01110],
     /* 'j' */ [0b00010, 0b00000, 0b00110, 0b00010, 0b00010, 0b10010, 0b01100],
@@ -107,7 +108,7 @@ static GLYPHS: [[u8; 7]; 95] = [
     /* 'n' */ [0b00000, 0b00000, 0b10110, 0b11001, 0b10001, 0b10001, 0b10001],
     /* 'o' */ [0b00000, 0b00000, 0b01110, 0b10001, 0b10001, 0b10001, 0b01110],
     /* 'p' */ [0b00000, 0b00000, 0b11110, 0b10001, 0b11110, 0b10000, 0b10000],
-    /* 'q' */ [0b00000, 0b00000, 0b01101, 0b10011, 0b01111, 0b00001, 0b00001],
+    /* 'q' */ [0b00000, 0b00000, 0b01111, 0b10001, 0b01111, 0b00001, 0b00001],
     /* 'r' */ [0b00000, 0b00000, 0b10110, 0b11001, 0b10000, 0b10000, 0b10000],
     /* 's' */ [0b00000, 0b00000, 0b01110, 0b10000, 0b01110, 0b00001, 0b11110],
     /* 't' */ [0b01000, 0b01000, 0b11100, 0b01000, 0b01000, 0b01001, 0b00110],

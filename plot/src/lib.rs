@@ -538,14 +538,8 @@ pub fn format_tick(v: f64, step: f64, log: bool) -> String {
     }
     if log {
         let e = v.abs().log10().floor() as i32;
-        let mantissa = v / 10f64.powi(e);
         if !(-2..=4).contains(&e) {
-            let m = (mantissa * 10.0).round() / 10.0;
-            return if (m - m.round()).abs() < 1e-9 {
-                format!("{}e{}", m.round() as i64, e)
-            } else {
-                format!("{m}e{e}")
-            };
+            return format_exponent(v);
         }
         let decimals = (-e).max(0) as usize;
         return format!("{v:.decimals$}");
@@ -562,6 +556,23 @@ pub fn format_tick(v: f64, step: f64, log: bool) -> String {
         2
     };
     format!("{v:.decimals$}")
+}
+
+/// `v` as mantissa e exponent, the mantissa to one decimal and without
+/// it when whole: `1e6`, `2.5e-3`, `1e0`.
+fn format_exponent(v: f64) -> String {
+    let mut e = v.abs().log10().floor() as i32;
+    let mut m = (v / 10f64.powi(e) * 10.0).round() / 10.0;
+    if m.abs() >= 10.0 {
+        // 9.96 rounds up to 10.0: carry into the exponent.
+        m /= 10.0;
+        e += 1;
+    }
+    if (m - m.round()).abs() < 1e-9 {
+        format!("{}e{}", m.round() as i64, e)
+    } else {
+        format!("{m}e{e}")
+    }
 }
 
 /// One axis of a [`Figure`]: its label, scale and (optional) fixed range.
@@ -618,10 +629,18 @@ impl Axis {
                     .map(|v| (v, format_tick(v, step, false)))
                     .collect()
             }
-            Scale::Log10 => log_ticks(lo, hi, max_ticks)
-                .into_iter()
-                .map(|v| (v, format_tick(v, 0.0, true)))
-                .collect(),
+            Scale::Log10 => {
+                let ticks = log_ticks(lo, hi, max_ticks);
+                let labels: Vec<String> =
+                    ticks.iter().map(|&v| format_tick(v, 0.0, true)).collect();
+                // One style per axis: if any label needs 1eK, all use it.
+                let exponent = labels.iter().any(|l| l.contains('e'));
+                ticks
+                    .into_iter()
+                    .zip(labels)
+                    .map(|(v, l)| (v, if exponent { format_exponent(v) } else { l }))
+                    .collect()
+            }
         }
     }
 }
@@ -657,11 +676,11 @@ impl Colormap {
                 (1.0, [253, 231, 37]),
             ],
             Colormap::BlueRed => &[
-                (0.0, [110, 150, 225]),
-                (0.25, [175, 200, 240]),
-                (0.5, [245, 245, 245]),
-                (0.75, [245, 185, 170]),
-                (1.0, [230, 115, 100]),
+                (0.0, [150, 180, 235]),
+                (0.25, [195, 213, 242]),
+                (0.5, [246, 246, 246]),
+                (0.75, [246, 200, 188]),
+                (1.0, [238, 145, 130]),
             ],
             Colormap::Grey => &[(0.0, [0, 0, 0]), (1.0, [255, 255, 255])],
         }
@@ -1450,6 +1469,20 @@ mod tests {
         assert_eq!(format_tick(0.01, 0.0, true), "0.01");
         assert_eq!(format_tick(1e5, 0.0, true), "1e5");
         assert_eq!(format_tick(2e-4, 0.0, true), "2e-4");
+    }
+
+    #[test]
+    fn log_axis_labels_share_one_style() {
+        let axis = Axis {
+            scale: Scale::Log10,
+            ..Axis::default()
+        };
+        let labels: Vec<String> = axis.ticks(1.0, 1e6, 8).into_iter().map(|t| t.1).collect();
+        assert_eq!(labels, ["1e0", "1e1", "1e2", "1e3", "1e4", "1e5", "1e6"]);
+        let labels: Vec<String> = axis.ticks(1.0, 1e3, 8).into_iter().map(|t| t.1).collect();
+        assert_eq!(labels, ["1", "10", "100", "1000"]);
+        assert_eq!(format_exponent(9.97e5), "1e6");
+        assert_eq!(format_exponent(2.5e-3), "2.5e-3");
     }
 
     #[test]
