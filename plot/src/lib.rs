@@ -31,6 +31,8 @@
 //! assert_eq!(&png[1..4], b"PNG");
 //! ```
 
+#![warn(missing_docs)]
+
 mod font;
 
 use std::io;
@@ -1071,7 +1073,7 @@ impl Figure {
 
         // Tick labels decide the left margin.
         let max_y_ticks = ((h - 120) / (3 * th)).clamp(2, 8) as usize;
-        let max_x_ticks = ((w - 200) / 70).clamp(2, 10) as usize;
+        let max_x_ticks = ((w - 160) / 64).clamp(2, 10) as usize;
         let y_ticks = self.y.ticks(yr.0, yr.1, max_y_ticks);
         let x_ticks = self.x.ticks(xr.0, xr.1, max_x_ticks);
         let y_tick_w = y_ticks
