@@ -89,6 +89,7 @@
 
 pub mod finite_diff;
 pub mod forward;
+pub mod nn;
 pub mod ops;
 pub mod reverse;
 pub mod rules;
