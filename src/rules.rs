@@ -162,8 +162,15 @@ pub fn powi<T: Scalar>(x: T, n: i32) -> Unary<T> {
         1 => (x, T::one()),
         2 => (x * x, x + x),
         _ => {
-            let p = x.powi(n - 1);
-            (p * x, p * c::<T>(n as f64))
+            // The value is x.powi(n) itself (x^(n-1)·x rounds differently,
+            // and is 0·∞ = NaN at x = 0 or ±∞ for n < 0); n - 1 overflows
+            // for i32::MIN, where x^(n-1) = x^n / x.
+            let v = x.powi(n);
+            let p = match n.checked_sub(1) {
+                Some(m) => x.powi(m),
+                None => v / x,
+            };
+            (v, p * c::<T>(n as f64))
         }
     }
 }
