@@ -10,8 +10,10 @@
 //! - `chain1(self, (v, d))` and `chain2(self, other, (v, dx, dy))`: apply a
 //!   unary or binary rule, where a zero tangent contributes nothing (rule 3 of
 //!   [`rules`](crate::rules));
-//! - `arith2(self, other, (v, dx, dy))`: the same for `+ - * /`, whose
+//! - `arith2(self, other, (v, dx, dy))`: the same for `+ - *`, whose
 //!   partials are finite wherever the value is, so no zero test is needed.
+//!   (Not `/`: `x / c` is finite while `∂/∂c = -x/c²` overflows for a tiny
+//!   constant `c`, so division uses `chain1`/`chain2`.)
 //!
 //! The macro [`impl_scalar!`] then implements, in terms of those and the rule
 //! table, the inherent math methods, the operators, and the traits of
@@ -163,7 +165,7 @@ macro_rules! impl_scalar {
             }
             #[inline(always)]
             fn div_into(self, lhs: $ty) -> $ty {
-                lhs.arith2(self, $crate::rules::div(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::rules::div(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn rem_into(self, lhs: $ty) -> $ty {
@@ -197,7 +199,7 @@ macro_rules! impl_scalar {
             fn div_into(self, lhs: $ty) -> $ty {
                 let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
                 let (v, dx, _) = $crate::rules::div(lhs.primal(), c);
-                lhs.arith1((v, dx))
+                lhs.chain1((v, dx))
             }
             #[inline(always)]
             fn rem_into(self, lhs: $ty) -> $ty {
@@ -895,7 +897,7 @@ macro_rules! impl_scalar {
                 fn div(self, rhs: $ty) -> $ty {
                     let c = <$inner as $crate::Scalar>::constant(self as f64);
                     let (v, _, dy) = $crate::rules::div(c, rhs.primal());
-                    rhs.arith1((v, dy))
+                    rhs.chain1((v, dy))
                 }
             }
             impl<$($g)*> std::ops::Rem<$ty> for $real where $inner: $crate::Scalar<Real = $real> {
