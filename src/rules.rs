@@ -304,12 +304,14 @@ pub fn atan<T: Scalar>(x: T) -> Unary<T> {
 /// `∂/∂x = -y/r²`; 0 at the origin (rule 1).
 #[inline]
 pub fn atan2<T: Scalar>(y: T, x: T) -> Binary<T> {
-    let r2 = x * x + y * y;
+    // r = hypot(x, y) and (x/r)/r rather than x/(x² + y²): x² + y² underflows
+    // to 0 or overflows to ∞ far from 1 while the partials are representable.
+    let r = x.hypot(y);
     let v = y.atan2(x);
-    if r2 == T::zero() {
+    if r == T::zero() {
         (v, T::zero(), T::zero())
     } else {
-        (v, x / r2, -y / r2)
+        (v, x / r / r, -y / r / r)
     }
 }
 
