@@ -339,6 +339,9 @@ fn infinite_slopes_are_infinite() {
         assert_eq!(slope(|x| x.ln(), z), INF, "ln'({z:?})");
         assert_eq!(slope(|x| x.log2(), z), INF, "log2'({z:?})");
         assert_eq!(slope(|x| x.log10(), z), INF, "log10'({z:?})");
+        // log_b x: 1/(x ln b), whose sign at 0 is that of ln b
+        assert_eq!(var(z).log(k(10.0)).eps, INF, "d/dx log_10 x at {z:?}");
+        assert_eq!(var(z).log(k(0.5)).eps, NEG_INF, "d/dx log_0.5 x at {z:?}");
         // x^y with 0 < y < 1, in the base
         assert_eq!(var(z).powf(k(0.5)).eps, INF, "d/dx x^0.5 at {z:?}");
         assert_eq!(var(z).powf(k(0.25)).eps, INF, "d/dx x^0.25 at {z:?}");
