@@ -27,6 +27,8 @@
 //!    at 0, `asin`/`acos` at ±1, `acosh` at 1, `atanh` at ±1, `powf(0, y)`
 //!    with `0 < y < 1` in the base — the derivative is `±∞` as IEEE arithmetic
 //!    gives it.
+//!    `-0.0` is the same point as `0.0`: the slopes of `sqrt`, `ln`, `log2`,
+//!    `log10` there are `+∞` (and `log_b`'s has the sign of `ln b`).
 //! 3. **A zero tangent or adjoint contributes nothing**, even through an
 //!    infinite or NaN partial: `0 × ∞ = 0` in the chain rule. So `sqrt(0)` in a
 //!    branch that does not affect the output, or `x.powf(c)` with a constant
@@ -63,6 +65,14 @@ pub type Binary<T> = (T, T, T);
 #[inline(always)]
 fn c<T: Scalar>(v: f64) -> T {
     T::constant(v)
+}
+
+/// `x` with `-0.0` made `+0.0` (IEEE: `-0 + 0 = +0`), other values unchanged.
+/// Slopes at zero of functions defined on `x >= 0` (`1/x`, `1/(2 sqrt x)`)
+/// are then `+∞` at `-0.0` too, as at `0.0`, instead of `-∞`.
+#[inline(always)]
+fn plus_zero<T: Scalar>(x: T) -> T {
+    x + T::zero()
 }
 
 #[inline(always)]
@@ -144,7 +154,7 @@ pub fn mul_add<T: Scalar>(a: T, b: T, c: T) -> (T, T, T, T) {
 #[inline(always)]
 pub fn sqrt<T: Scalar>(x: T) -> Unary<T> {
     let s = x.sqrt();
-    (s, (s + s).recip())
+    (s, plus_zero(s + s).recip())
 }
 
 /// `cbrt(x)`: `1/(3 cbrt(x)²)`, `+∞` at 0.
@@ -230,7 +240,7 @@ pub fn exp_m1<T: Scalar>(x: T) -> Unary<T> {
 /// `ln x`: `1/x`.
 #[inline(always)]
 pub fn ln<T: Scalar>(x: T) -> Unary<T> {
-    (x.ln(), x.recip())
+    (x.ln(), plus_zero(x).recip())
 }
 
 /// `ln(1 + x)`, accurate near 0: `1/(1 + x)`.
@@ -242,13 +252,13 @@ pub fn ln_1p<T: Scalar>(x: T) -> Unary<T> {
 /// `log2 x`: `1/(x ln 2)`.
 #[inline(always)]
 pub fn log2<T: Scalar>(x: T) -> Unary<T> {
-    (x.log2(), (x * T::ln_2()).recip())
+    (x.log2(), (plus_zero(x) * T::ln_2()).recip())
 }
 
 /// `log10 x`: `1/(x ln 10)`.
 #[inline(always)]
 pub fn log10<T: Scalar>(x: T) -> Unary<T> {
-    (x.log10(), (x * T::ln_10()).recip())
+    (x.log10(), (plus_zero(x) * T::ln_10()).recip())
 }
 
 /// `log_b x = ln x / ln b`, differentiable in both the argument and the base.
@@ -256,7 +266,7 @@ pub fn log10<T: Scalar>(x: T) -> Unary<T> {
 pub fn log<T: Scalar>(x: T, base: T) -> Binary<T> {
     let lb = base.ln();
     let v = x.ln() / lb;
-    (v, (x * lb).recip(), -v / (base * lb))
+    (v, (plus_zero(x) * lb).recip(), -v / (base * lb))
 }
 
 // ---------------------------------------------------------------- trigonometric
