@@ -381,6 +381,17 @@ pub fn signum<T: Scalar>(x: T) -> Unary<T> {
     (ComplexField::signum(x), T::zero())
 }
 
+/// A tie of `max`/`min` (`x == y`): the value is `x`, each argument gets ½.
+/// For nested types the value carries derivatives of its own, which must split
+/// evenly too, so it is `x - (x - y)/2` (equal to `x` in value; just `x` when
+/// infinite, where `x - y` is NaN).
+#[inline(always)]
+fn tie<T: Scalar>(x: T, y: T) -> Binary<T> {
+    let h = c::<T>(0.5);
+    let v = if x.is_finite() { x - (x - y) * h } else { x };
+    (v, h, h)
+}
+
 /// `max(x, y)`: the derivative of the larger argument; ½ each at a tie.
 #[inline(always)]
 pub fn max<T: Scalar>(x: T, y: T) -> Binary<T> {
@@ -389,8 +400,7 @@ pub fn max<T: Scalar>(x: T, y: T) -> Binary<T> {
     } else if y > x || is_nan(x) {
         (y, T::zero(), T::one())
     } else {
-        let h = c::<T>(0.5);
-        (x, h, h)
+        tie(x, y)
     }
 }
 
@@ -402,8 +412,7 @@ pub fn min<T: Scalar>(x: T, y: T) -> Binary<T> {
     } else if y < x || is_nan(x) {
         (y, T::zero(), T::one())
     } else {
-        let h = c::<T>(0.5);
-        (x, h, h)
+        tie(x, y)
     }
 }
 
