@@ -112,10 +112,15 @@ macro_rules! impl_scalar {
                 self * a + b
             }
 
-            /// `self` limited to `[lo, hi]` (as `max(min(self, hi), lo)`).
+            /// `self` limited to `[lo, hi]` (as `max(min(self, hi), lo)`); NaN
+            /// stays NaN, as with `f64::clamp`.
             #[inline]
             pub fn clamp(self, lo: Self, hi: Self) -> Self {
-                self.min(hi).max(lo)
+                if self.is_nan() {
+                    self
+                } else {
+                    self.min(hi).max(lo)
+                }
             }
 
             /// Whether the value is NaN.
@@ -337,7 +342,13 @@ macro_rules! impl_scalar {
                 Self::abs(*self)
             }
             fn abs_sub(&self, other: &Self) -> Self {
-                Self::max(*self - *other, <Self as num_traits::Zero>::zero())
+                // fdim: NaN if either argument is NaN (max would drop it)
+                let d = *self - *other;
+                if d.is_nan() {
+                    d
+                } else {
+                    Self::max(d, <Self as num_traits::Zero>::zero())
+                }
             }
             fn signum(&self) -> Self {
                 Self::signum(*self)
