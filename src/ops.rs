@@ -106,10 +106,12 @@ macro_rules! impl_scalar {
                 (self.sin(), self.cos())
             }
 
-            /// `self * a + b`.
+            /// `self * a + b`, the value rounded once as by `f64::mul_add`.
             #[inline]
             pub fn mul_add(self, a: Self, b: Self) -> Self {
-                self * a + b
+                let (v, _, _, _) = $crate::rules::mul_add(self.primal(), a.primal(), b.primal());
+                // the tangents of self·a + b, with the fused value
+                (self * a + b).arith1((v, <$inner as num_traits::One>::one()))
             }
 
             /// `self` limited to `[lo, hi]` (as `max(min(self, hi), lo)`); NaN

@@ -142,10 +142,10 @@ pub fn recip<T: Scalar>(x: T) -> Unary<T> {
     (r, -(r * r))
 }
 
-/// `a * b + c`, with the partials `(b, a, 1)`.
+/// `a * b + c` rounded once (fused, as `f64::mul_add`), with the partials `(b, a, 1)`.
 #[inline(always)]
 pub fn mul_add<T: Scalar>(a: T, b: T, c: T) -> (T, T, T, T) {
-    (a * b + c, b, a, T::one())
+    (a.mul_add(b, c), b, a, T::one())
 }
 
 // ---------------------------------------------------------------- powers and roots
