@@ -790,6 +790,30 @@ macro_rules! impl_scalar {
             fn is_finite(&self) -> bool {
                 Self::is_finite(self)
             }
+            /// `sin x / x`; at `x = 0` its Taylor series `1 - x²/6 + x⁴/120`.
+            /// (simba's default asks `is_zero`, which is false for a variable at
+            /// 0, its derivative being 1, and then divides 0 by 0.)
+            #[inline]
+            fn sinc(self) -> Self {
+                if $crate::Scalar::value(&self) == num_traits::Zero::zero() {
+                    let c = <Self as $crate::Scalar>::constant;
+                    let x2 = self * self;
+                    c(1.0) - x2 / c(6.0) * (c(1.0) - x2 / c(20.0))
+                } else {
+                    Self::sin(self) / self
+                }
+            }
+            /// `sinh x / x`; at `x = 0` its Taylor series `1 + x²/6 + x⁴/120`.
+            #[inline]
+            fn sinhc(self) -> Self {
+                if $crate::Scalar::value(&self) == num_traits::Zero::zero() {
+                    let c = <Self as $crate::Scalar>::constant;
+                    let x2 = self * self;
+                    c(1.0) + x2 / c(6.0) * (c(1.0) + x2 / c(20.0))
+                } else {
+                    Self::sinh(self) / self
+                }
+            }
             #[inline(always)]
             fn try_sqrt(self) -> Option<Self> {
                 if $crate::Scalar::value(&self) >= num_traits::Zero::zero() {
