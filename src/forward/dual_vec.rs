@@ -86,7 +86,7 @@ impl<T: Scalar, const N: usize> DualVec<T, N> {
     pub(crate) fn arith1(self, (v, d): Unary<T>) -> Self {
         let mut eps = self.eps;
         for e in &mut eps {
-            *e = *e * d;
+            *e *= d;
         }
         DualVec { re: v, eps }
     }
