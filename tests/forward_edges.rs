@@ -10,7 +10,9 @@
 mod common;
 
 use std::f64::consts::FRAC_PI_2;
-use std::f64::{INFINITY as INF, NAN, NEG_INFINITY as NEG_INF};
+const INF: f64 = f64::INFINITY;
+const NEG_INF: f64 = f64::NEG_INFINITY;
+const NAN: f64 = f64::NAN;
 
 use common::*;
 use dualtape::{forward, Dual, DualVec};
