@@ -40,7 +40,10 @@
 //!    NaN only appears when the exponent really varies.
 //! 5. **NaN in, NaN out**: a NaN argument gives a NaN derivative, except
 //!    that `max`/`min` follow IEEE `max`/`min` and pass the derivative of the
-//!    argument they return.
+//!    argument they return, and that partials which are constants keep their
+//!    value: `±1` for `+`, `-`, negation, and rule 1's `0` for `signum`,
+//!    `floor`, `ceil`, `round`, `trunc` and `1` for `fract` (the *value* is
+//!    NaN all the same).
 //!
 //! # Example
 //!
