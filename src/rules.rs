@@ -97,7 +97,9 @@ fn abs_slope<T: Scalar>(x: T) -> T {
     } else if x == T::zero() {
         T::zero()
     } else {
-        x
+        // NaN: a slope that is NaN in every component, so that derivatives
+        // of every order come out NaN
+        x * c::<T>(f64::NAN)
     }
 }
 
