@@ -12,6 +12,8 @@
 mod harness;
 mod peers;
 mod report;
+#[cfg(test)]
+mod tests;
 mod workloads;
 
 use harness::{Clock, Config, Row};
