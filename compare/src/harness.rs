@@ -12,8 +12,10 @@ use std::hint::black_box;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-/// A gradient method: returns (value, gradient) at the given point.
-pub type GradFn = Box<dyn FnMut(&[f64]) -> (f64, Vec<f64>)>;
+/// A gradient method: writes the gradient at `x` into `grad` (of length n)
+/// and returns the value. The caller owns the output buffer, so a method that
+/// needs no allocation is not charged for one.
+pub type GradFn = Box<dyn FnMut(&[f64], &mut [f64]) -> f64>;
 
 pub enum Plan {
     Run(GradFn),
@@ -35,15 +37,29 @@ pub struct Method {
 pub const TOL: f64 = 1e-8;
 
 impl Method {
+    /// A method that writes into the caller's gradient buffer.
     pub fn run(
         name: impl Into<String>,
-        f: impl FnMut(&[f64]) -> (f64, Vec<f64>) + 'static,
+        f: impl FnMut(&[f64], &mut [f64]) -> f64 + 'static,
     ) -> Self {
         Method {
             name: name.into(),
             plan: Plan::Run(Box::new(f)),
             tol: TOL,
         }
+    }
+
+    /// A method that returns its gradient as a new vector (as most crates'
+    /// drivers do); it is copied into the caller's buffer.
+    pub fn run_vec(
+        name: impl Into<String>,
+        mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>) + 'static,
+    ) -> Self {
+        Self::run(name, move |x, g| {
+            let (value, grad) = f(x);
+            g.copy_from_slice(&grad);
+            value
+        })
     }
 
     pub fn skip(name: impl Into<String>, reason: impl Into<String>) -> Self {
@@ -117,10 +133,10 @@ impl Config {
 
     pub fn quick() -> Self {
         Config {
-            rounds: 7,
+            rounds: 9,
             min_rounds: 3,
-            target_sample: Duration::from_millis(3),
-            budget: Duration::from_secs(3),
+            target_sample: Duration::from_millis(5),
+            budget: Duration::from_secs(4),
         }
     }
 }
@@ -165,6 +181,8 @@ pub struct Row {
     pub iters: u64,
     /// For one-operation workloads: the value and derivative the method gives.
     pub note: Option<String>,
+    /// Fastest and slowest sample (seconds per call), to judge the noise.
+    pub min_max: Option<(f64, f64)>,
 }
 
 /// max_i |got_i - want_i| / max_i |want_i| (NaN-safe: NaN counts as infinite).
@@ -327,6 +345,7 @@ pub fn run_workload(
         rounds: 0,
         iters: 0,
         note: None,
+        min_max: None,
     };
 
     let mut rows = vec![row("f64 evaluation", Status::Baseline)];
@@ -341,7 +360,11 @@ pub fn run_workload(
                     // The panic message goes into the table, not to stderr.
                     let hook = std::panic::take_hook();
                     std::panic::set_hook(Box::new(|_| {}));
-                    let result = catch_unwind(AssertUnwindSafe(|| f(&x)));
+                    let result = catch_unwind(AssertUnwindSafe(|| {
+                        let mut g = vec![f64::NAN; n];
+                        let value = f(&x, &mut g);
+                        (value, g)
+                    }));
                     std::panic::set_hook(hook);
                     let r = match result {
                         Ok(got) => {
@@ -376,6 +399,7 @@ pub fn run_workload(
 
     // Everything timed, the f64 evaluation first.
     let xs = x.as_slice();
+    let mut buffers: Vec<Vec<f64>> = runnable.iter().map(|_| vec![0.0; n]).collect();
     let mut timed: Vec<Timed> = Vec::new();
     timed.push(Timed {
         row: 0,
@@ -385,11 +409,11 @@ pub fn run_workload(
         iters: 0,
         samples: Vec::new(),
     });
-    for (row_idx, f) in runnable.iter_mut() {
+    for ((row_idx, f), g) in runnable.iter_mut().zip(buffers.iter_mut()) {
         timed.push(Timed {
             row: *row_idx,
             call: Box::new(move || {
-                black_box(f(black_box(xs)));
+                black_box(f(black_box(xs), black_box(g.as_mut_slice())));
             }),
             iters: 0,
             samples: Vec::new(),
@@ -419,6 +443,7 @@ pub fn run_workload(
     for t in timed.iter_mut() {
         let med = median(&mut t.samples);
         let r = &mut rows[t.row];
+        r.min_max = Some((t.samples[0], t.samples[t.samples.len() - 1]));
         r.median = Some(Duration::from_secs_f64(med));
         r.ratio = Some(med / base);
         r.rounds = rounds;

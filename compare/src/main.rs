@@ -26,6 +26,7 @@ use workloads::{logdet, Workload};
 
 struct Args {
     quick: bool,
+    check: bool,
     wall: bool,
     only: Option<String>,
     out: Option<PathBuf>,
@@ -33,6 +34,7 @@ struct Args {
 
 const USAGE: &str = "usage: dualtape-compare [--quick] [--only SUBSTRING] [--out PATH_PREFIX]
   --quick        fewer sizes, rounds and shorter samples (about a minute)
+  --check        check every gradient, time nothing (all sizes of --quick)
   --wall         time with the wall clock (default: the thread's CPU time)
   --only S       only workloads whose name contains S (case-insensitive)
   --out P        write P.md and P.csv (default: compare/results, or compare/results-quick)";
@@ -40,6 +42,7 @@ const USAGE: &str = "usage: dualtape-compare [--quick] [--only SUBSTRING] [--out
 fn parse_args() -> Args {
     let mut args = Args {
         quick: false,
+        check: false,
         wall: false,
         only: None,
         out: None,
@@ -48,6 +51,7 @@ fn parse_args() -> Args {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => args.quick = true,
+            "--check" => args.check = true,
             "--wall" => args.wall = true,
             "--only" => args.only = Some(it.next().expect(USAGE).to_lowercase()),
             "--out" => args.out = Some(PathBuf::from(it.next().expect(USAGE))),
@@ -67,7 +71,7 @@ fn parse_args() -> Args {
 fn workloads(quick: bool) -> Vec<Workload> {
     let data = Arc::new(Dataset::disk_ring(1000, 0xD15C));
     let rosenbrock_sizes: &[usize] = if quick {
-        &[10, 1_000, 100_000]
+        &[10, 1_000, 10_000, 100_000]
     } else {
         &[10, 100, 1_000, 10_000, 100_000, 1_000_000]
     };
@@ -97,7 +101,13 @@ fn header(args: &Args, peers: &[Box<dyn harness::Peer>], cfg: &Config, elapsed: 
          of samples of ~{} ms of {}; the ratio divides it by the median plain f64 evaluation of the same run. \
          Every gradient is checked first against the hand-written one (relative error <= 1e-8; \
          finite differences <= 1e-6); a wrong one is not timed.\n",
-        if args.quick { "--quick" } else { "full" },
+        if args.check {
+            "--check"
+        } else if args.quick {
+            "--quick"
+        } else {
+            "full"
+        },
         elapsed.round(),
         env!("RUSTC_VERSION"),
         cores,
@@ -113,7 +123,9 @@ fn header(args: &Args, peers: &[Box<dyn harness::Peer>], cfg: &Config, elapsed: 
 }
 
 fn run(args: Args) {
-    let cfg = if args.quick {
+    let cfg = if args.check {
+        Config::check_only()
+    } else if args.quick {
         Config::quick()
     } else {
         Config::full()
@@ -126,7 +138,7 @@ fn run(args: Args) {
     let peers = peers::all();
     let start = Instant::now();
     let mut rows: Vec<Row> = Vec::new();
-    for w in workloads(args.quick) {
+    for w in workloads(args.quick || args.check) {
         if let Some(only) = &args.only {
             if !w.name().to_lowercase().contains(only) {
                 continue;
@@ -151,14 +163,19 @@ fn run(args: Args) {
     );
     println!("\n{md}");
 
-    let prefix = args.out.unwrap_or_else(|| {
-        let name = if args.quick {
-            "results-quick"
-        } else {
-            "results"
-        };
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)
-    });
+    // --check writes files only when asked to (--out).
+    let prefix = match (args.out, args.check) {
+        (Some(p), _) => p,
+        (None, true) => return,
+        (None, false) => {
+            let name = if args.quick {
+                "results-quick"
+            } else {
+                "results"
+            };
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)
+        }
+    };
     let write = |ext: &str, text: &str| {
         let path = prefix.with_extension(ext);
         let mut f =

@@ -78,7 +78,7 @@ fn csv_field(s: &str) -> String {
 
 pub fn csv(rows: &[Row]) -> String {
     let mut out = String::from(
-        "workload,n,method,median_ns,ratio_to_f64_eval,status,rounds,iters_per_sample\n",
+        "workload,n,method,median_ns,ratio_to_f64_eval,status,rounds,iters_per_sample,min_ns,max_ns\n",
     );
     for r in rows {
         let median = r
@@ -86,9 +86,13 @@ pub fn csv(rows: &[Row]) -> String {
             .map(|d| format!("{:.1}", d.as_secs_f64() * 1e9))
             .unwrap_or_default();
         let ratio = r.ratio.map(|x| format!("{x:.4}")).unwrap_or_default();
+        let (min, max) = r
+            .min_max
+            .map(|(a, b)| (format!("{:.1}", a * 1e9), format!("{:.1}", b * 1e9)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{}",
             csv_field(&r.workload),
             r.n,
             csv_field(&r.method),
@@ -96,7 +100,9 @@ pub fn csv(rows: &[Row]) -> String {
             ratio,
             csv_field(&r.status.text()),
             r.rounds,
-            r.iters
+            r.iters,
+            min,
+            max
         );
     }
     out

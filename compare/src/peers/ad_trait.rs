@@ -99,7 +99,7 @@ fn forward<const K: usize>(w: &Workload) -> Method {
     );
     match w.skip_n_passes() {
         Some(reason) => Method::skip(name, reason),
-        None => Method::run(name, engine(w, ForwardADMulti::<adfn<K>>::new())),
+        None => Method::run_vec(name, engine(w, ForwardADMulti::<adfn<K>>::new())),
     }
 }
 
@@ -109,7 +109,7 @@ impl Peer for AdTrait {
     }
 
     fn methods(&self, w: &Workload) -> Vec<Method> {
-        let reverse = Method::run("ad_trait adr, reverse", engine(w, ReverseAD::new()));
+        let reverse = Method::run_vec("ad_trait adr, reverse", engine(w, ReverseAD::new()));
         // Forward: all tangents in one pass where n is small, else chunks of 16.
         let forward = match w.dim() {
             1 => forward::<1>(w),

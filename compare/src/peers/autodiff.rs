@@ -68,7 +68,7 @@ impl Peer for Autodiff {
             Some(reason) => Method::skip(name, reason),
             None => {
                 let w = w.clone();
-                Method::run(name, move |x: &[f64]| {
+                Method::run_vec(name, move |x: &[f64]| {
                     // `grad` returns only the gradient; keep the value of a pass.
                     let value = Cell::new(f64::NAN);
                     let g = grad(

@@ -90,7 +90,7 @@ fn static_method(name: &str, w: &Workload) -> Method {
     macro_rules! sizes {
         ($($n:literal),*) => {
             match w.dim() {
-                $($n => return Method::run(name, one_pass::<$n>(w)),)*
+                $($n => return Method::run_vec(name, one_pass::<$n>(w)),)*
                 n => return Method::skip(name, format!("skipped: static N = {n} not instantiated (N <= 400 only: N^2 f64 per input vector)")),
             }
         };
@@ -108,7 +108,7 @@ impl Peer for NumDual {
         let static_name = format!("num-dual DualSVec64<{}>, 1 pass", w.dim());
         let dynamic = match w.skip_n_passes() {
             Some(reason) => Method::skip(dyn_name, reason),
-            None => Method::run(dyn_name, n_passes(w)),
+            None => Method::run_vec(dyn_name, n_passes(w)),
         };
         vec![dynamic, static_method(&static_name, w)]
     }

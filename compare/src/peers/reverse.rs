@@ -80,16 +80,16 @@ impl Peer for Reverse {
         let workaround = "reverse Var, tape, .recip() for c / x";
         match w {
             Workload::ConstDiv => vec![
-                Method::run(name, taped(|x| consts::C / x[0])),
-                Method::run(workaround, taped(|x| x[0].recip() * consts::C)),
+                Method::run_vec(name, taped(|x| consts::C / x[0])),
+                Method::run_vec(workaround, taped(|x| x[0].recip() * consts::C)),
             ],
-            Workload::ConstSub => vec![Method::run(name, taped(|x| consts::C - x[0]))],
-            Workload::Rosenbrock { .. } => vec![Method::run(name, taped(rosenbrock))],
+            Workload::ConstSub => vec![Method::run_vec(name, taped(|x| consts::C - x[0]))],
+            Workload::Rosenbrock { .. } => vec![Method::run_vec(name, taped(rosenbrock))],
             Workload::Net231 { data } => {
                 let (d1, d2) = (data.clone(), data.clone());
                 vec![
-                    Method::run(name, taped(move |p| net231(p, &d1, sigmoid))),
-                    Method::run(workaround, taped(move |p| net231(p, &d2, sigmoid_recip))),
+                    Method::run_vec(name, taped(move |p| net231(p, &d1, sigmoid))),
+                    Method::run_vec(workaround, taped(move |p| net231(p, &d2, sigmoid_recip))),
                 ]
             }
             Workload::Mlp { .. } | Workload::LogDet { .. } => vec![Method::cannot(

@@ -104,6 +104,20 @@ impl Workload {
         }
     }
 
+    /// Hand-written gradient into `g`, returning the value; without
+    /// allocating where the workload allows (Rosenbrock, the scalar network).
+    pub fn analytic_into(&self, x: &[f64], g: &mut [f64]) -> f64 {
+        match self {
+            Workload::Rosenbrock { .. } => rosenbrock::gradient_into(x, g),
+            Workload::Net231 { data } => net231::gradient_into(x, data, g),
+            _ => {
+                let (value, grad) = self.analytic(x);
+                g.copy_from_slice(&grad);
+                value
+            }
+        }
+    }
+
     /// One-operation workloads are only checked, not timed.
     pub fn timed(&self) -> bool {
         !matches!(self, Workload::ConstDiv | Workload::ConstSub)

@@ -30,9 +30,16 @@ pub fn eval(p: &[f64], data: &Dataset) -> f64 {
 /// The notebook's backpropagation: dL/dZ2 = (Y - Y_T) / N, then the chain
 /// rule back through W2, the sigmoid (A1 (1 - A1)) and W1.
 pub fn gradient(p: &[f64], data: &Dataset) -> (f64, Vec<f64>) {
+    let mut g = vec![0.0; N_PARAMS];
+    let loss = gradient_into(p, data, &mut g);
+    (loss, g)
+}
+
+/// The same, into `g`; returns the loss.
+pub fn gradient_into(p: &[f64], data: &Dataset, g: &mut [f64]) -> f64 {
     let (w1, b1, w2, b2) = (&p[0..6], &p[6..9], &p[9..12], p[12]);
     let n = data.len() as f64;
-    let mut g = vec![0.0; N_PARAMS];
+    g.fill(0.0);
     let mut sum = 0.0;
     for (x, &t) in data.points.iter().zip(&data.labels) {
         let mut a1 = [0.0; 3];
@@ -54,5 +61,5 @@ pub fn gradient(p: &[f64], data: &Dataset) -> (f64, Vec<f64>) {
             g[6 + j] += dz1;
         }
     }
-    (-sum / n, g)
+    -sum / n
 }

@@ -27,6 +27,12 @@ pub fn eval(x: &[f64]) -> f64 {
 /// Hand-written gradient.
 pub fn gradient(x: &[f64]) -> (f64, Vec<f64>) {
     let mut g = vec![0.0; x.len()];
+    let s = gradient_into(x, &mut g);
+    (s, g)
+}
+
+/// Hand-written gradient into `g`; returns the value.
+pub fn gradient_into(x: &[f64], g: &mut [f64]) -> f64 {
     let mut s = 0.0;
     for (p, gp) in x.chunks_exact(2).zip(g.chunks_exact_mut(2)) {
         let a = p[1] - p[0] * p[0];
@@ -35,5 +41,5 @@ pub fn gradient(x: &[f64]) -> (f64, Vec<f64>) {
         gp[0] = -400.0 * a * p[0] - 2.0 * b;
         gp[1] = 200.0 * a;
     }
-    (s, g)
+    s
 }
