@@ -114,7 +114,7 @@ pub struct Config {
 impl Config {
     pub fn full() -> Self {
         Config {
-            rounds: 15,
+            rounds: 21,
             min_rounds: 3,
             target_sample: Duration::from_millis(10),
             budget: Duration::from_secs(30),
@@ -174,7 +174,8 @@ pub struct Row {
     pub workload: String,
     pub n: usize,
     pub method: String,
-    pub median: Option<Duration>,
+    /// Median seconds per call.
+    pub median: Option<f64>,
     pub ratio: Option<f64>,
     pub status: Status,
     pub rounds: usize,
@@ -444,7 +445,7 @@ pub fn run_workload(
         let med = median(&mut t.samples);
         let r = &mut rows[t.row];
         r.min_max = Some((t.samples[0], t.samples[t.samples.len() - 1]));
-        r.median = Some(Duration::from_secs_f64(med));
+        r.median = Some(med);
         r.ratio = Some(med / base);
         r.rounds = rounds;
         r.iters = t.iters;

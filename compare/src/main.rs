@@ -95,31 +95,39 @@ fn header(args: &Args, peers: &[Box<dyn harness::Peer>], cfg: &Config, elapsed: 
         .map(|n| n.get())
         .unwrap_or(0);
     let crates: Vec<String> = peers.iter().skip(1).map(|p| p.name()).collect();
-    format!(
-        "Run: {} ({} s), {}, {} cores, release build. Crates: {}.\n\
-         Each time is the median over up to {} interleaved rounds (f64 evaluation, then each method) \
-         of samples of ~{} ms of {}; the ratio divides it by the median plain f64 evaluation of the same run. \
-         Every gradient is checked first against the hand-written one (relative error <= 1e-8; \
-         finite differences <= 1e-6); a wrong one is not timed.\n",
-        if args.check {
-            "--check"
-        } else if args.quick {
-            "--quick"
-        } else {
-            "full"
-        },
+    let mode = match (args.check, args.quick) {
+        (true, _) => "--check",
+        (false, true) => "--quick",
+        (false, false) => "full",
+    };
+    let build = if cfg!(debug_assertions) {
+        "DEBUG build (times meaningless; use --release)"
+    } else {
+        "release build"
+    };
+    let mut h = format!(
+        "Run: {mode} ({} s), {}, {cores} cores, {build}. Crates: {}.\n",
         elapsed.round(),
         env!("RUSTC_VERSION"),
-        cores,
         crates.join(", "),
-        cfg.rounds,
-        cfg.target_sample.as_millis(),
-        if args.wall {
+    );
+    if !args.check {
+        let clock = if args.wall {
             "wall-clock time"
         } else {
             "the benchmark thread's CPU time"
-        },
-    )
+        };
+        h += &format!(
+            "Each time is the median over up to {} interleaved rounds (f64 evaluation, then each \
+             method) of samples of ~{} ms of {clock}; the ratio divides it by the median plain f64 \
+             evaluation of the same run. ",
+            cfg.rounds,
+            cfg.target_sample.as_millis(),
+        );
+    }
+    h += "Every gradient is checked first against the hand-written one (relative error <= 1e-8; \
+          finite differences <= 1e-6); a wrong one is not timed.\n";
+    h
 }
 
 fn run(args: Args) {

@@ -2,10 +2,9 @@
 
 use crate::harness::{Row, Status};
 use std::fmt::Write;
-use std::time::Duration;
 
-pub fn format_time(d: Duration) -> String {
-    let s = d.as_secs_f64();
+/// Seconds, with a unit and three significant digits.
+pub fn format_time(s: f64) -> String {
     let (v, unit) = if s < 1e-6 {
         (s * 1e9, "ns")
     } else if s < 1e-3 {
@@ -83,12 +82,12 @@ pub fn csv(rows: &[Row]) -> String {
     for r in rows {
         let median = r
             .median
-            .map(|d| format!("{:.1}", d.as_secs_f64() * 1e9))
+            .map(|s| format!("{:.2}", s * 1e9))
             .unwrap_or_default();
         let ratio = r.ratio.map(|x| format!("{x:.4}")).unwrap_or_default();
         let (min, max) = r
             .min_max
-            .map(|(a, b)| (format!("{:.1}", a * 1e9), format!("{:.1}", b * 1e9)))
+            .map(|(a, b)| (format!("{:.2}", a * 1e9), format!("{:.2}", b * 1e9)))
             .unwrap_or_default();
         let _ = writeln!(
             out,
