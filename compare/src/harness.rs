@@ -317,8 +317,9 @@ fn median(xs: &mut [f64]) -> f64 {
 
 /// Checks and times every method of every peer on one workload.
 ///
-/// `reference` gives the gradient every method is checked against (today the
-/// hand-written one; later dualtape's reverse gradient).
+/// The reference gradient is the hand-written one, until a peer marked
+/// `is_reference` (dualtape) passes the check: its gradient is then the
+/// reference for the methods after it.
 pub fn run_workload(
     w: &Workload,
     peers: &[Box<dyn Peer>],
@@ -371,7 +372,7 @@ pub fn run_workload(
                         Ok(got) => {
                             let mut r = row(&m.name, check(&got, &reference, m.tol));
                             if !w.timed() {
-                                r.note = Some(format!("gives {} and {:?}", got.0, got.1));
+                                r.note = Some(format!("value {}, derivative {:?}", got.0, got.1));
                             }
                             if peer.is_reference()
                                 && reference_is_analytic
