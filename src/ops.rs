@@ -155,6 +155,10 @@ macro_rules! impl_scalar {
             fn value(&self) -> Self::Real {
                 $crate::Scalar::value(&self.primal())
             }
+            #[inline]
+            fn sigmoid(self) -> Self {
+                self.chain1($crate::rules::sigmoid(self.primal()))
+            }
         }
 
         // ------------------------------------------------------------ operators

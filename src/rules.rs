@@ -332,6 +332,23 @@ pub fn atan2<T: Scalar>(y: T, x: T) -> Binary<T> {
     }
 }
 
+/// The logistic sigmoid `σ(x) = 1/(1 + e^-x)`: `σ(1 - σ)`. With
+/// `e = e^-|x|`, `σ` and `1 - σ` are `1/(1 + e)` and `e/(1 + e)` (in the
+/// order the sign of `x` gives), so no exponential overflows and `1 - σ` is
+/// not lost to cancellation in the tails.
+#[inline]
+pub fn sigmoid<T: Scalar>(x: T) -> Unary<T> {
+    let e = (-ComplexField::abs(x)).exp();
+    let big = (T::one() + e).recip();
+    let small = e * big;
+    let (s, one_minus_s) = if x >= T::zero() {
+        (big, small)
+    } else {
+        (small, big)
+    };
+    (s, s * one_minus_s)
+}
+
 // ---------------------------------------------------------------- hyperbolic
 
 /// `sinh x`: `cosh x`.
