@@ -16,7 +16,7 @@ fn curvature(x: f64) -> f64 {
 
 #[test]
 fn forward_reverse_and_nested_match_closed_forms() {
-    for &x in &[-30.0, -5.0, -1.0, -0.25, 0.0, 0.3, 2.0, 7.5, 30.0] {
+    for &x in &[-30.0f64, -5.0, -1.0, -0.25, 0.0, 0.3, 2.0, 7.5, 30.0] {
         let want = 1.0 / (1.0 + (-x).exp());
         let (v, d) = forward::derivative(|z| z.sigmoid(), x);
         assert!(
