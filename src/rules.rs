@@ -163,10 +163,14 @@ pub fn powi<T: Scalar>(x: T, n: i32) -> Unary<T> {
         0 => (T::one(), T::zero()),
         1 => (x, T::one()),
         2 => (x * x, x + x),
-        _ => {
-            let p = x.powi(n - 1);
-            (p * x, p * c::<T>(n as f64))
+        // The value is `x.powi(n)` itself, not `x^(n-1) · x`: that product is
+        // `∞ · 0 = NaN` at `x = 0` for `n < 0`, and overflows where `x^n` does not.
+        i32::MIN => {
+            // `n - 1` overflows; `x^(n-1) = x^n / x` (±∞ at ±0, as it should be).
+            let v = x.powi(n);
+            (v, v / x * c::<T>(n as f64))
         }
+        _ => (x.powi(n), x.powi(n - 1) * c::<T>(n as f64)),
     }
 }
 
