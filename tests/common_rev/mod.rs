@@ -9,8 +9,23 @@
 use quickcheck::{Arbitrary, Gen};
 
 /// A uniform draw from `[lo, hi]`.
+///
+/// quickcheck's integers favour edge values (0, MAX), which would land points
+/// exactly on interval ends such as -2.0 or on kinks; scrambling the bits
+/// (splitmix64's finaliser) makes every point a generic real.
 pub fn uniform(g: &mut Gen, lo: f64, hi: f64) -> f64 {
-    let u = u32::arbitrary(g) as f64 / u32::MAX as f64;
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    // One draw in ten is an edge value; three draws all edge values (and
+    // the same ones as another coordinate's) is rare enough.
+    let z = mix(u64::arbitrary(g))
+        ^ mix(u64::arbitrary(g)).rotate_left(21)
+        ^ mix(u64::arbitrary(g)).rotate_left(42);
+    let u = (z >> 11) as f64 / (1u64 << 53) as f64;
     lo + (hi - lo) * u
 }
 
