@@ -87,12 +87,6 @@ pub fn close(got: f64, want: f64, rel: f64, abs: f64) -> bool {
 
 /// [`close`] as a `Result` naming what was compared.
 pub fn check_close(what: &str, got: f64, want: f64, rel: f64, abs: f64) -> Result<(), String> {
-    if std::env::var_os("MEASURE").is_some() && got.is_finite() && want.is_finite() {
-        let allowed = abs + rel * got.abs().max(want.abs());
-        if allowed > 0.0 {
-            eprintln!("RATIO {:.3e} {what}", (got - want).abs() / allowed);
-        }
-    }
     if close(got, want, rel, abs) {
         Ok(())
     } else {
