@@ -74,12 +74,15 @@ fn the_stats_count_the_active_recording() {
     );
 }
 
+type Program = fn(&[Var]) -> Var;
+
 #[test]
+#[allow(clippy::eq_op)] // x - x, x / x on purpose
 fn a_repeated_operand_is_one_parent() {
     // x * x, x + x, x - x, x / x and max(x, x) record one node with one
     // parent (the partials summed) and give the right derivatives.
     let x0 = 3.0;
-    let cases: [(&str, fn(&[Var]) -> Var, f64); 6] = [
+    let cases: [(&str, Program, f64); 6] = [
         ("x * x", |x| x[0] * x[0], 2.0 * x0),
         ("x + x", |x| x[0] + x[0], 2.0),
         ("x - x", |x| x[0] - x[0], 0.0),
