@@ -461,11 +461,11 @@ fn fd_noise(fx: f64, h: f64) -> f64 {
     15.0 * f64::EPSILON * fx.abs().max(1.0) / h
 }
 
-/// The value in a differentiable mode against plain `f64`: within 4 ulps,
-/// since `powi` and `mul_add` may round differently from `f64`'s (see
-/// `values_match_plain_f64_within_ulps`).
+/// The value in a differentiable mode against plain `f64`: every elementary
+/// function computes it with the `f64` function itself, so bit for bit
+/// (`mul_add` is the exception, checked on its own).
 fn check_value(what: &str, got: f64, want: f64) -> Result<(), String> {
-    if close(got, want, 4.0 * f64::EPSILON, 0.0) {
+    if same(got, want) {
         Ok(())
     } else {
         Err(format!("{what}: value {got:e}, plain f64 gives {want:e}"))
