@@ -876,7 +876,10 @@ pub fn gradient_with<M: Differentiable + ?Sized>(model: &M, x: &[f64], config: &
         }
         v
     };
-    b.row(Index::Value, with_hand(vec![Some(vf), Some(vr), Some(vd)], None));
+    b.row(
+        Index::Value,
+        with_hand(vec![Some(vf), Some(vr), Some(vd)], None),
+    );
     for i in 0..n {
         let h = hand.as_ref().map(|h| h[i]);
         b.row(
@@ -928,7 +931,10 @@ pub fn jacobian_with<F: VectorFunction + ?Sized>(f: &F, x: &[f64], config: &Conf
     let m = f.outputs();
     let mut b = Builder::new(config, vec![Mode::Forward, Mode::Reverse, Mode::FiniteDiff]);
     for i in 0..m {
-        b.row(Index::Output(i), vec![Some(yf[i]), Some(yr[i]), Some(yd[i])]);
+        b.row(
+            Index::Output(i),
+            vec![Some(yf[i]), Some(yr[i]), Some(yd[i])],
+        );
     }
     for i in 0..m {
         for j in 0..n {
@@ -988,7 +994,10 @@ pub fn hessian_with<M: Differentiable + ?Sized>(model: &M, x: &[f64], config: &C
     );
     b.row(Index::Value, vec![Some(vr), Some(vf), Some(vd)]);
     for i in 0..n {
-        b.row(Index::Gradient(i), vec![Some(gr[i]), Some(gf[i]), Some(gd[i])]);
+        b.row(
+            Index::Gradient(i),
+            vec![Some(gr[i]), Some(gf[i]), Some(gd[i])],
+        );
     }
     for i in 0..n {
         for j in 0..n {

@@ -350,7 +350,10 @@ pub mod forward {
         check_dim(who, "the direction v", v.len(), f.dim());
         let xs: Vec<Dual<f64>> = x.iter().zip(v).map(|(&a, &b)| Dual::new(a, b)).collect();
         let y = eval_vector(who, f, &xs);
-        (y.iter().map(|d| d.re).collect(), y.iter().map(|d| d.eps).collect())
+        (
+            y.iter().map(|d| d.re).collect(),
+            y.iter().map(|d| d.eps).collect(),
+        )
     }
 }
 
@@ -386,7 +389,12 @@ pub mod reverse {
         x: &[f64],
         grad: &mut [f64],
     ) -> f64 {
-        check_dim("function::reverse::gradient_into", "x", x.len(), model.dim());
+        check_dim(
+            "function::reverse::gradient_into",
+            "x",
+            x.len(),
+            model.dim(),
+        );
         crate::reverse::gradient_into(|x| model.eval(x), x, grad)
     }
 
@@ -435,11 +443,7 @@ pub mod reverse {
     ///
     /// If `x.len() != f.dim()`, `w.len() != f.outputs()`, or if `f.eval`
     /// does not return `f.outputs()` values.
-    pub fn vjp<F: VectorFunction + ?Sized>(
-        f: &F,
-        x: &[f64],
-        w: &[f64],
-    ) -> (Vec<f64>, Vec<f64>) {
+    pub fn vjp<F: VectorFunction + ?Sized>(f: &F, x: &[f64], w: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let who = "function::reverse::vjp";
         check_dim(who, "x", x.len(), f.dim());
         crate::reverse::vjp(|x| eval_vector(who, f, x), x, w)
@@ -511,7 +515,12 @@ pub mod finite_diff {
         v: &[f64],
         config: &Config,
     ) -> (f64, f64) {
-        check_dim("function::finite_diff::directional", "x", x.len(), model.dim());
+        check_dim(
+            "function::finite_diff::directional",
+            "x",
+            x.len(),
+            model.dim(),
+        );
         crate::finite_diff::directional_with(|x: &[f64]| model.eval(x), x, v, config)
     }
 

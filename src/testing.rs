@@ -144,8 +144,7 @@ impl Points {
     /// Whether `x` has the right length and lies in the box.
     pub fn contains(&self, x: &[f64]) -> bool {
         x.len() == self.dim()
-            && x
-                .iter()
+            && x.iter()
                 .zip(self.lo.iter().zip(&self.hi))
                 .all(|(&v, (&l, &h))| l <= v && v <= h)
     }
@@ -291,7 +290,10 @@ impl<const N: usize, const LO: i32, const HI: i32> Point<N, LO, HI> {
 impl<const N: usize, const LO: i32, const HI: i32> Arbitrary for Point<N, LO, HI> {
     fn arbitrary(g: &mut Gen) -> Self {
         let v = Self::points().generate(g);
-        Point(v.try_into().expect("Points::generate returns N coordinates"))
+        Point(
+            v.try_into()
+                .expect("Points::generate returns N coordinates"),
+        )
     }
 
     fn shrink(&self) -> Box<dyn Iterator<Item = Self>> {
