@@ -164,8 +164,10 @@ pub fn powi<T: Scalar>(x: T, n: i32) -> Unary<T> {
         1 => (x, T::one()),
         2 => (x * x, x + x),
         _ => {
+            // The value is x^n itself: x^(n-1)·x is NaN at 0 and ±∞ for n < 0
+            // (∞·0) and overflows or underflows early at tiny or huge x.
             let p = x.powi(n - 1);
-            (p * x, p * c::<T>(n as f64))
+            (x.powi(n), p * c::<T>(n as f64))
         }
     }
 }
