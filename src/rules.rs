@@ -146,7 +146,8 @@ pub fn mul_add<T: Scalar>(a: T, b: T, c: T) -> (T, T, T, T) {
 #[inline(always)]
 pub fn sqrt<T: Scalar>(x: T) -> Unary<T> {
     let s = x.sqrt();
-    (s, (s + s).recip())
+    // + 0 turns sqrt(-0) = -0 into +0, so that the slope at ±0 is +∞, not -∞.
+    (s, (s + s + T::zero()).recip())
 }
 
 /// `cbrt(x)`: `1/(3 cbrt(x)²)`, `+∞` at 0.

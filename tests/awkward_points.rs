@@ -40,3 +40,15 @@ fn powi_with_a_negative_exponent_has_the_value_of_f64_powi() {
         }
     }
 }
+
+#[test]
+fn sqrt_has_slope_plus_infinity_at_negative_zero() {
+    // Regression: sqrt(-0) = -0, and 1/(2·(-0)) gave the slope -∞, though
+    // sqrt is increasing and its rule documents +∞ at 0.
+    assert_eq!(forward::derivative(|x| x.sqrt(), -0.0).1, f64::INFINITY);
+    assert_eq!(
+        reverse::gradient(|x| x[0].sqrt(), &[-0.0]).1[0],
+        f64::INFINITY
+    );
+    assert_eq!(forward::derivative(|x| x.sqrt(), 0.0).1, f64::INFINITY);
+}
