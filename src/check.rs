@@ -31,12 +31,18 @@
 //! prints
 //!
 //! ```text
-//! gradient check at x = [0.5, -1, 0.25] (n = 3): ok
-//! entry    |              forward |              reverse |          finite diff |  fwd~rev  |  fwd~fd   |  rev~fd   | status
-//! f(x)     |  1.622580640669e-1   |  1.622580640669e-1   |  1.622580640669e-1   |  0.00e0   |  0.00e0   |  0.00e0   | ok
-//! ∂f/∂x[0] |  4.064483213218e-1   |  ...
-//! worst: ∂f/∂x[0], forward vs finite diff: |a − b| = 1.4e-13, 3.1e-7 of the tolerance 4.1e-7
+//! gradient check at x = [0.5, -1.0, 0.25] (n = 3): ok
+//! agree when |a − b| ≤ abs + rel·max(|a|, |b|, 0): exact modes 1e-12 + 1e-10·…, against finite differences 1e-7 + 1e-6·… (Richardson, step Auto)
+//! entry    |              forward |              reverse |          finite diff |    fwd~rev |     fwd~fd |     rev~fd | status
+//! f(x)     |    1.625871697397e-1 |    1.625871697397e-1 |    1.625871697397e-1 |    0.00e0  |    0.00e0  |    0.00e0  | ok
+//! ∂f/∂x[0] |    4.064428547974e-1 |    4.064428547974e-1 |    4.064428547974e-1 |    0.00e0  |  1.96e-14  |  1.96e-14  | ok
+//! ∂f/∂x[1] |    4.387912809452e-1 |    4.387912809452e-1 |    4.387912809452e-1 |    0.00e0  |  2.98e-14  |  2.98e-14  | ok
+//! ∂f/∂x[2] |    6.420127083439e-1 |    6.420127083439e-1 |    6.420127083439e-1 |    0.00e0  |  3.75e-14  |  3.75e-14  | ok
+//! worst: ∂f/∂x[1], forward vs finite diff: |a − b| = 2.98e-14, 5.53e-8 × the tolerance 5.39e-7
 //! ```
+//!
+//! A failing report adds the rows that disagree (marked ✗), where a NaN or
+//! an infinity first appears, and a hint at the likely cause.
 //!
 //! # Tolerances
 //!

@@ -465,10 +465,10 @@ impl<'a> Property<'a> {
 
     /// Checks one point: `Err` with the report (or the model's panic
     /// message) if it fails.
-    fn try_point(&self, x: &[f64]) -> Result<(), (Option<Report>, Option<String>)> {
+    fn try_point(&self, x: &[f64]) -> Result<(), (Option<Box<Report>>, Option<String>)> {
         match catch_unwind(AssertUnwindSafe(|| (self.check)(x, &self.config))) {
             Ok(r) if r.is_ok() => Ok(()),
-            Ok(r) => Err((Some(r), None)),
+            Ok(r) => Err((Some(Box::new(r)), None)),
             Err(payload) => {
                 let msg = if let Some(s) = payload.downcast_ref::<&str>() {
                     s.to_string()
@@ -556,7 +556,7 @@ pub struct Failure {
     /// How many points passed before the failure.
     pub passed: u64,
     /// The check's report at `point`, unless the model panicked there.
-    pub report: Option<Report>,
+    pub report: Option<Box<Report>>,
     /// The model's panic message at `point`, if it panicked.
     pub panic: Option<String>,
 }

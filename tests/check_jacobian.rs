@@ -1,6 +1,9 @@
 //! `VectorFunction`, its drivers and `check::jacobian`, against closed-form
 //! Jacobians.
 
+// Matrices read best with index loops.
+#![allow(clippy::needless_range_loop)]
+
 use dualtape::check::{self, Index, Mode};
 use dualtape::finite_diff::Scheme;
 use dualtape::function::{self, VectorFunction};
