@@ -285,10 +285,11 @@ impl U {
             U::Atanh => 1.0 / one_minus_sq,
             U::Exp | U::ExpM1 => x.exp(),
             U::Exp2 => x.exp2() * LN_2,
-            U::Ln => 1.0 / x,
+            // rule 2: -0 is the same point as +0, where the slope is +∞
+            U::Ln => 1.0 / (x + 0.0),
             U::Ln1p => 1.0 / (1.0 + x),
-            U::Log2 => 1.0 / (x * LN_2),
-            U::Log10 => 1.0 / (x * LN_10),
+            U::Log2 => 1.0 / ((x + 0.0) * LN_2),
+            U::Log10 => 1.0 / ((x + 0.0) * LN_10),
             // +∞ at ±0: sqrt is increasing, its slope is never negative.
             U::Sqrt => {
                 if x == 0.0 {
@@ -643,12 +644,15 @@ impl B {
                 (da, db)
             }
             // atan2(a, b) is the angle of (b, a): ∂/∂a = b/r², ∂/∂b = −a/r²
+            // r² = h² with h = hypot(a, b), divided out one h at a time so that
+            // r² neither underflows (atan2(0, 1e-300): ∂/∂a = 1e300) nor
+            // overflows; partials beyond f64's range are ±∞.
             B::Atan2 => {
-                let r2 = a * a + b * b;
-                if r2 == 0.0 {
+                let h = a.hypot(b);
+                if h == 0.0 {
                     (0.0, 0.0)
                 } else {
-                    (b / r2, -a / r2)
+                    (b / h / h, -a / h / h)
                 }
             }
             B::Hypot => {
@@ -662,7 +666,7 @@ impl B {
             // log_b a = ln a / ln b
             B::Log => {
                 let lb = b.ln();
-                (1.0 / (a * lb), -(a.ln() / lb) / (b * lb))
+                (1.0 / ((a + 0.0) * lb), -(a.ln() / lb) / (b * lb))
             }
             B::Max => {
                 if a > b || b.is_nan() {
