@@ -87,6 +87,8 @@
 //! driver called inside another recording, a direction of the wrong length.
 //! These are documented under `# Panics` on each function.
 
+#![warn(missing_docs)]
+
 pub mod check;
 pub mod finite_diff;
 pub mod forward;

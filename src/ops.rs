@@ -12,7 +12,7 @@
 //!   unary or binary rule: the chain rule, where a zero tangent or a zero
 //!   partial contributes nothing (rule 3 of [`rules`](crate::rules)).
 //!
-//! The macro [`impl_scalar!`] then implements, in terms of those and the rule
+//! The macro `impl_scalar!` then implements, in terms of those and the rule
 //! table, the inherent math methods, the operators, and the traits of
 //! nalgebra/simba (`RealField`, `ComplexField`, ...), num-traits (`Float`,
 //! ...) and approx. Comparisons (`==`, `<`, approx) look at values only.

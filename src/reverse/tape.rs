@@ -1,6 +1,6 @@
 //! The tape: where reverse mode records partials and applies the chain rule.
 //!
-//! Every operation on a [`Var`](super::Var) appends one [`Node`]: the indices
+//! Every operation on a [`Var`](super::Var) appends one `Node`: the indices
 //! of its (at most two) parents and the partial derivatives with respect to
 //! them, computed at record time from [`rules`](crate::rules). That is 24
 //! bytes per recorded operation. Constants are never recorded: a `Var` with
@@ -8,7 +8,7 @@
 //! unary node's unused second slot has partial 0 and points at the node
 //! itself.
 //!
-//! The backward sweep ([`Tape::sweep`]) walks the nodes once in reverse and
+//! The backward sweep (`Tape::sweep`) walks the nodes once in reverse and
 //! adds `partial × adjoint` into each parent: the whole chain rule of reverse
 //! mode is the loop in that function.
 //!
