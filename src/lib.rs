@@ -66,6 +66,36 @@
 //! assert!((g[0] - 0.6).abs() < 1e-14 && (g[1] + 0.4).abs() < 1e-14 && (g[2] - 0.4).abs() < 1e-14);
 //! ```
 //!
+//! ## Models written once, checked everywhere
+//!
+//! Closures cannot be generic, so a model that should run in every mode is a
+//! type implementing [`Differentiable`], whose `eval` is generic over the
+//! scalar. [`check`] compares every mode on it at a point, with a report a
+//! person can read, and [`testing`] turns that into a quickcheck property
+//! (on failure the point is shrunk and the report shown):
+//!
+//! ```
+//! use dualtape::{check, Differentiable, Scalar};
+//!
+//! struct Model {
+//!     data: Vec<f64>,
+//! }
+//!
+//! impl Differentiable for Model {
+//!     fn dim(&self) -> usize {
+//!         2
+//!     }
+//!     fn eval<S: Scalar<Real = f64>>(&self, w: &[S]) -> S {
+//!         self.data
+//!             .iter()
+//!             .fold(S::constant(0.0), |acc, &t| acc + (w[0] * t + w[1]).tanh())
+//!     }
+//! }
+//!
+//! let model = Model { data: vec![0.5, -1.0, 2.0] };
+//! check::gradient(&model, &[0.3, -0.1]).assert_ok(); // forward, reverse, finite differences
+//! ```
+//!
 //! ## Where things are
 //!
 //! - [`scalar`]: the [`Scalar`] trait.
@@ -78,6 +108,13 @@
 //!   loop: [`reverse::tape`]'s sweep.
 //! - [`finite_diff`]: forward, central and Richardson differences with
 //!   documented step choices.
+//! - [`function`]: [`Differentiable`] and `VectorFunction` (models written
+//!   once), with drivers that take them.
+//! - [`check`]: every mode compared at a point, as a readable [`check::Report`].
+//! - [`testing`] (feature `quickcheck`, on by default): generators and
+//!   properties for your own `#[test]`s.
+//! - [`nn`]: the backpropagation notebook's network, data sets, hand-derived
+//!   gradient and training, written once over [`Scalar`].
 //! - [`ops`]: the trait plumbing shared by all differentiable scalars.
 //!
 //! ## Errors
