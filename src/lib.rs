@@ -87,15 +87,20 @@
 //! driver called inside another recording, a direction of the wrong length.
 //! These are documented under `# Panics` on each function.
 
+pub mod check;
 pub mod finite_diff;
 pub mod forward;
+pub mod function;
 pub mod nn;
 pub mod ops;
 pub mod reverse;
 pub mod rules;
 pub mod scalar;
+#[cfg(feature = "quickcheck")]
+pub mod testing;
 
 pub use forward::{Dual, DualVec};
+pub use function::Differentiable;
 pub use reverse::Var;
 pub use scalar::Scalar;
 

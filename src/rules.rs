@@ -174,7 +174,11 @@ pub fn powi<T: Scalar>(x: T, n: i32) -> Unary<T> {
 #[inline]
 pub fn powf<T: Scalar>(x: T, y: T) -> Binary<T> {
     let v = x.powf(y);
-    let dx = if y == T::zero() {
+    // The special case is only for the *value* 0·x^(-1) at x = 0 or NaN (and
+    // an exactly-zero exponent): a nested exponent whose value is 0 but which
+    // carries a tangent must go through the formula, or the tangent of ∂/∂x
+    // (the mixed second derivative x^(y-1)(1 + y ln x)) is lost.
+    let dx = if y == T::zero() && (num_traits::Zero::is_zero(&y) || x == T::zero() || is_nan(x)) {
         T::zero()
     } else {
         y * x.powf(y - T::one())
