@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn cross_entropy_matches_the_definition_where_that_is_accurate() {
         for z in [-5.0, -1.0, -0.1, 0.0, 0.2, 1.5, 6.0] {
-            let y = 1.0 / (1.0 + (-z as f64).exp());
+            let y: f64 = 1.0 / (1.0 + (-z).exp());
             for t in [0.0, 1.0, 0.3] {
                 let l = Loss::CrossEntropy.point(Activation::Sigmoid, z, t);
                 assert!((l - naive_bce(y, t)).abs() < 1e-14, "z {z} t {t}");

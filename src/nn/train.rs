@@ -368,6 +368,22 @@ impl TrainLog {
             self.epoch_seconds.iter().sum::<f64>() / self.epoch_seconds.len() as f64
         }
     }
+
+    /// Median seconds per epoch (0 for no epochs): less sensitive than the
+    /// mean to other work on the machine.
+    pub fn median_epoch_seconds(&self) -> f64 {
+        if self.epoch_seconds.is_empty() {
+            return 0.0;
+        }
+        let mut t = self.epoch_seconds.clone();
+        t.sort_by(f64::total_cmp);
+        let m = t.len() / 2;
+        if t.len() % 2 == 1 {
+            t[m]
+        } else {
+            (t[m - 1] + t[m]) / 2.0
+        }
+    }
 }
 
 /// Full-batch training: `epochs` times, the gradient of `objective` by
