@@ -146,7 +146,8 @@ pub fn mul_add<T: Scalar>(a: T, b: T, c: T) -> (T, T, T, T) {
 #[inline(always)]
 pub fn sqrt<T: Scalar>(x: T) -> Unary<T> {
     let s = x.sqrt();
-    (s, (s + s).recip())
+    // + 0 turns sqrt(-0) = -0 into +0, so that the slope at ±0 is +∞, not -∞.
+    (s, (s + s + T::zero()).recip())
 }
 
 /// `cbrt(x)`: `1/(3 cbrt(x)²)`, `+∞` at 0.
@@ -164,8 +165,10 @@ pub fn powi<T: Scalar>(x: T, n: i32) -> Unary<T> {
         1 => (x, T::one()),
         2 => (x * x, x + x),
         _ => {
+            // The value is x^n itself: x^(n-1)·x is NaN at 0 and ±∞ for n < 0
+            // (∞·0) and overflows or underflows early at tiny or huge x.
             let p = x.powi(n - 1);
-            (p * x, p * c::<T>(n as f64))
+            (x.powi(n), p * c::<T>(n as f64))
         }
     }
 }

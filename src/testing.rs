@@ -176,10 +176,11 @@ impl Points {
 
     /// Simpler points to try when `x` fails, simplest first: the
     /// [`target`](Points::target), then each coordinate moved towards its
-    /// target (to it, to a whole multiple of 1, 0.1, 0.01, 0.001 times the
-    /// box's scale, or halfway). Every candidate lies in the box and is
-    /// strictly closer to the target in the coordinate it moves, so
-    /// repeated shrinking ends.
+    /// target: to it, to a whole multiple of 1, 0.1, 0.01 or 0.001 times the
+    /// box's scale (truncating towards the target), or a bisection step
+    /// (`d/2`, `3d/4`, `7d/8`, `15d/16` of the way). Every candidate lies in
+    /// the box and is strictly closer to the target in the coordinate it
+    /// moves, so repeated shrinking ends.
     pub fn shrink(&self, x: &[f64]) -> Box<dyn Iterator<Item = Vec<f64>>> {
         if !self.contains(x) {
             return Box::new(std::iter::empty());
@@ -222,10 +223,15 @@ fn coordinate_candidates(v: f64, t: f64, width: f64) -> Vec<f64> {
             out.push(c);
         }
     }
+    // Bisections towards v (t + d/2, t + 3d/4, ...) find failures closer
+    // to t than any round number; not below a thousandth of the box, so
+    // chains of them stay short.
     if d.abs() > width * 1e-3 {
-        let c = t + d / 2.0;
-        if (c - t).abs() < d.abs() && !out.contains(&c) {
-            out.push(c);
+        for k in 1..=4 {
+            let c = t + d * (1.0 - 0.5f64.powi(k));
+            if (c - t).abs() < d.abs() && !out.contains(&c) {
+                out.push(c);
+            }
         }
     }
     out
@@ -459,10 +465,10 @@ impl<'a> Property<'a> {
 
     /// Checks one point: `Err` with the report (or the model's panic
     /// message) if it fails.
-    fn try_point(&self, x: &[f64]) -> Result<(), (Option<Report>, Option<String>)> {
+    fn try_point(&self, x: &[f64]) -> Result<(), (Option<Box<Report>>, Option<String>)> {
         match catch_unwind(AssertUnwindSafe(|| (self.check)(x, &self.config))) {
             Ok(r) if r.is_ok() => Ok(()),
-            Ok(r) => Err((Some(r), None)),
+            Ok(r) => Err((Some(Box::new(r)), None)),
             Err(payload) => {
                 let msg = if let Some(s) = payload.downcast_ref::<&str>() {
                     s.to_string()
@@ -550,7 +556,7 @@ pub struct Failure {
     /// How many points passed before the failure.
     pub passed: u64,
     /// The check's report at `point`, unless the model panicked there.
-    pub report: Option<Report>,
+    pub report: Option<Box<Report>>,
     /// The model's panic message at `point`, if it panicked.
     pub panic: Option<String>,
 }

@@ -1,7 +1,10 @@
 //! `check::hessian`: forward over reverse, forward over forward and finite
 //! differences of the gradient, against closed-form Hessians.
 
-use dualtape::check;
+// Matrices read best with index loops.
+#![allow(clippy::needless_range_loop)]
+
+use dualtape::check::{self, Index, Kind, Mode};
 use dualtape::{function, Differentiable, Scalar};
 
 /// f(x, y) = x^y, with a variable exponent.
@@ -72,4 +75,107 @@ fn powf_first_derivatives_at_a_zero_exponent_are_unchanged() {
         let (_, g2, _) = function::forward::hessian(&Pow, &[x, 0.0]);
         assert_eq!(g2[0], 0.0, "nested d/dx x^y at ({x}, 0)");
     }
+}
+
+/// f = x0² x1 + sin(x1 x2) + e^x0.
+struct Mixed;
+impl Differentiable for Mixed {
+    fn dim(&self) -> usize {
+        3
+    }
+    fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> S {
+        x[0] * x[0] * x[1] + (x[1] * x[2]).sin() + x[0].exp()
+    }
+}
+
+fn mixed_hessian(x: [f64; 3]) -> [[f64; 3]; 3] {
+    let (a, b, c) = (x[0], x[1], x[2]);
+    let (s, co) = ((b * c).sin(), (b * c).cos());
+    let h12 = co - b * c * s;
+    [
+        [2.0 * b + a.exp(), 2.0 * a, 0.0],
+        [2.0 * a, -c * c * s, h12],
+        [0.0, h12, -b * b * s],
+    ]
+}
+
+#[test]
+fn the_hessian_report_holds_the_closed_form_in_every_mode() {
+    let x = [0.4, -0.9, 1.3];
+    let want = mixed_hessian(x);
+    let report = check::hessian(&Mixed, &x);
+    report.assert_ok();
+    assert_eq!(report.kind(), Kind::Hessian);
+    assert_eq!(
+        report.modes(),
+        &[
+            Mode::ForwardOverReverse,
+            Mode::ForwardOverForward,
+            Mode::FiniteDiffOfGradient
+        ]
+    );
+    // f(x), 3 gradient rows, 9 Hessian rows.
+    assert_eq!(report.entries().len(), 13);
+    for i in 0..3 {
+        for j in 0..3 {
+            for mode in [Mode::ForwardOverReverse, Mode::ForwardOverForward] {
+                let got = report.get(Index::Hessian(i, j), mode).unwrap();
+                assert_close(got, want[i][j], 1e-14, &format!("{mode} H[{i}][{j}]"));
+            }
+            let fd = report
+                .get(Index::Hessian(i, j), Mode::FiniteDiffOfGradient)
+                .unwrap();
+            assert_close(fd, want[i][j], 1e-8, &format!("fd H[{i}][{j}]"));
+        }
+    }
+    // The gradient rows: ∂f/∂x1 = x0² + x2 cos(x1 x2).
+    let g1 = report
+        .get(Index::Gradient(1), Mode::ForwardOverForward)
+        .unwrap();
+    assert_close(g1, x[0] * x[0] + x[2] * (x[1] * x[2]).cos(), 1e-15, "g1");
+}
+
+/// A model that differs in Dual<Dual<f64>> only: forward over forward
+/// sees an extra x0² x1.
+struct Nested;
+impl Differentiable for Nested {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> S {
+        let base = x[0] * x[1];
+        if std::any::type_name::<S>().contains("Dual<dualtape::forward::dual::Dual<f64>>") {
+            base + x[0] * x[0] * x[1]
+        } else {
+            base
+        }
+    }
+}
+
+#[test]
+fn a_mode_specific_difference_shows_in_the_rows_it_touches() {
+    let report = check::hessian(&Nested, &[1.0, 2.0]);
+    assert!(!report.is_ok());
+    // x0² x1 at (1, 2) adds 2 to f, (4, 1) to the gradient, and
+    // [[4, 2], [2, 0]] to the Hessian: every row but H[1][1].
+    let failing: Vec<Index> = report.failures().map(|e| e.index).collect();
+    assert_eq!(
+        failing,
+        vec![
+            Index::Value,
+            Index::Gradient(0),
+            Index::Gradient(1),
+            Index::Hessian(0, 0),
+            Index::Hessian(0, 1),
+            Index::Hessian(1, 0),
+        ]
+    );
+    assert_eq!(
+        report.get(Index::Hessian(0, 0), Mode::ForwardOverForward),
+        Some(4.0)
+    );
+    assert_eq!(
+        report.get(Index::Hessian(0, 0), Mode::ForwardOverReverse),
+        Some(0.0)
+    );
 }
