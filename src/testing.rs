@@ -44,6 +44,13 @@
 //!     .run();
 //! ```
 //!
+//! The points come from a quickcheck [`Gen`] and shrink by quickcheck's
+//! rule (try simpler candidates, keep the first that still fails, repeat),
+//! but the loop is this module's own: quickcheck's runner takes only
+//! `'static` function pointers, which would rule out a model that borrows
+//! its data. A model that panics fails the property like a failed check,
+//! with its panic message in the [`Failure`].
+//!
 //! For properties of your own, [`Points`] generates and shrinks points in a
 //! box from a quickcheck [`Gen`], and [`Point`] is an [`Arbitrary`] point
 //! whose dimension and (integer) box are in its type:

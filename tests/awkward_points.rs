@@ -884,3 +884,54 @@ fn sqrt_has_slope_plus_infinity_at_negative_zero() {
     );
     assert_eq!(forward::derivative(|x| x.sqrt(), 0.0).1, f64::INFINITY);
 }
+
+#[test]
+fn mul_add_agrees_in_every_mode_up_to_the_rounding_of_the_fused_f64_version() {
+    // At f64, `mul_add` (through simba) is the fused `f64::mul_add`; the
+    // automatic types compute `a·b + c` with two roundings. Values agree to
+    // one rounding of |a·b| + |c| (at (0.1, 10, -1): 5.55e-17 against 0);
+    // the partials (b, a, 1) agree exactly.
+    let points = [
+        0.1,
+        10.0,
+        -1.0,
+        0.0,
+        3.0,
+        1e300,
+        -1e-300,
+        f64::INFINITY,
+        f64::NAN,
+    ];
+    for &a in &points {
+        for &b in &points {
+            for &c in &points {
+                let fused = a.mul_add(b, c);
+                let f = |x: &[Dual<f64>]| x[0].mul_add(x[1], x[2]);
+                let (vf, df) = forward::jvp(f, &[a, b, c], &[1.0, 2.0, 4.0]);
+                let (vr, g) = reverse::gradient(|x| x[0].mul_add(x[1], x[2]), &[a, b, c]);
+                let slack = 2.0 * EPS * ((a * b).abs() + c.abs());
+                for v in [vf, vr] {
+                    assert!(
+                        same(v, fused) || (v - fused).abs() <= slack,
+                        "mul_add({a:e}, {b:e}, {c:e}) = {v:e}, fused {fused:e}"
+                    );
+                }
+                let want = [b, a, 1.0];
+                for i in 0..3 {
+                    assert!(
+                        same(g[i], want[i]),
+                        "∂/∂x{i} of mul_add({a:e}, {b:e}, {c:e})"
+                    );
+                }
+                // Rule 3: a zero tangent blocks an infinite or NaN partial.
+                let t = [1.0, 2.0, 4.0];
+                let terms = (0..3).map(|i| if want[i] == 0.0 { 0.0 } else { t[i] * want[i] });
+                let want_d = terms.fold(0.0, |s, v| s + v);
+                assert!(
+                    same(df, want_d),
+                    "jvp of mul_add({a:e}, {b:e}, {c:e}): {df:e}"
+                );
+            }
+        }
+    }
+}

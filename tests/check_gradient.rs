@@ -501,3 +501,22 @@ impl Differentiable for ShortGradient {
 fn an_analytic_gradient_of_the_wrong_length_panics() {
     let _ = check::gradient(&ShortGradient, &[1.0, 2.0]);
 }
+
+/// Written against DESIGN.md's `eval<S: Scalar>`: an implementation may
+/// declare the looser bound, and then writes constants with `S::constant`.
+struct LooseBound;
+impl Differentiable for LooseBound {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn eval<S: Scalar>(&self, x: &[S]) -> S {
+        x[0] * x[0] * S::constant(3.0)
+    }
+}
+
+#[test]
+fn an_implementation_with_the_looser_bound_compiles_and_checks() {
+    let (v, g) = function::reverse::gradient(&LooseBound, &[2.0]);
+    assert_eq!((v, g), (12.0, vec![12.0]));
+    check::gradient(&LooseBound, &[2.0]).assert_ok();
+}
