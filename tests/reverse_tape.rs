@@ -222,3 +222,17 @@ fn empty_inputs() {
     let (v, g, h) = reverse::hessian(|_: &[Dual<Var>]| Dual::from(Var::from(1.0)), &[]);
     assert_eq!((v, g.len(), h.len()), (1.0, 0, 0));
 }
+
+#[test]
+fn the_identity_records_nothing() {
+    // x * 1, x / 1 and x + 0 are x itself (to the bit), so no node is
+    // recorded, and the gradient is unchanged: d/dx (x·1 + 0)/1 · x = 2x.
+    let (v, g) = reverse::gradient(|x| (x[0] * 1.0 + 0.0) / 1.0 * x[0], &[3.0]);
+    assert_eq!((v, g[0]), (9.0, 6.0));
+    // sentinel + input + the final product
+    assert_eq!(reverse::tape_stats().nodes, 3);
+    // -0 + 0 = +0 changes the value's bits: that one is recorded
+    let (_, g) = reverse::gradient(|x| (x[0] + 0.0) * 2.0, &[-0.0]);
+    assert_eq!(g[0], 2.0);
+    assert_eq!(reverse::tape_stats().nodes, 4);
+}

@@ -97,21 +97,33 @@ impl Var {
         if self.idx == 0 {
             return Var::lift(v);
         }
-        self.record([self.rec, self.rec], [d, 0.0], [self.idx, 0], v)
+        self.unary(d, v)
     }
 
     #[inline(always)]
     pub(crate) fn chain2(self, o: Self, (v, dx, dy): Binary<f64>) -> Self {
         match (self.idx, o.idx) {
             (0, 0) => Var::lift(v),
-            (_, 0) => self.record([self.rec, self.rec], [dx, 0.0], [self.idx, 0], v),
-            (0, _) => o.record([o.rec, o.rec], [dy, 0.0], [o.idx, 0], v),
+            (_, 0) => self.unary(dx, v),
+            (0, _) => o.unary(dy, v),
             (a, b) if a == b && self.rec == o.rec => {
                 // `x * x`, `x + x`: one parent, partials summed.
                 self.record([self.rec, self.rec], [dx + dy, 0.0], [a, 0], v)
             }
             (a, b) => self.record([self.rec, o.rec], [dx, dy], [a, b], v),
         }
+    }
+
+    /// Records a unary node, unless the operation is the identity: partial 1
+    /// and the value unchanged to the bit (`x * 1.0`, `x / 1.0`, `x + 0.0`,
+    /// which nalgebra's generic matrix products do), where the result is
+    /// `self` itself and no node is needed.
+    #[inline(always)]
+    fn unary(self, d: f64, v: f64) -> Self {
+        if d == 1.0 && v.to_bits() == self.value.to_bits() {
+            return self;
+        }
+        self.record([self.rec, self.rec], [d, 0.0], [self.idx, 0], v)
     }
 
     /// Records a node (see [`Tape::push`](super::tape) for zero partials).
