@@ -1,5 +1,6 @@
 //! dualtape: automatic differentiation written once.
 
+pub mod finite_diff;
 pub mod forward;
 pub mod ops;
 pub mod reverse;
