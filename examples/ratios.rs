@@ -30,7 +30,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use common::*;
-use dualtape::reverse::{self, TapeStats};
+use dualtape::reverse::TapeStats;
 
 struct Config {
     quick: bool,
@@ -157,21 +157,6 @@ fn measure(items: &mut [Item], cfg: &Config) -> Vec<(f64, usize)> {
         }
     }
     samples.iter_mut().map(|s| (median(s), s.len())).collect()
-}
-
-/// Reverse mode's tape for one gradient of `w`, on a fresh thread (so the
-/// peak is this workload's, not the largest seen so far).
-fn tape_of<W: Workload + Sync>(w: &W) -> TapeStats {
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            let x = w.x0().to_vec();
-            let mut g = vec![0.0; x.len()];
-            reverse_into(w, &x, &mut g);
-            reverse::tape_stats()
-        })
-        .join()
-        .expect("the reverse gradient panicked")
-    })
 }
 
 /// Checks reverse mode against the hand-written gradient before timing, so

@@ -532,12 +532,7 @@ pub fn gradient_with(f: impl Fn(&[f64]) -> f64, x: &[f64], config: &Config) -> (
 /// # Panics
 ///
 /// If `v.len() != x.len()`: the direction needs one entry per input.
-pub fn directional(
-    f: impl Fn(&[f64]) -> f64,
-    x: &[f64],
-    v: &[f64],
-    scheme: Scheme,
-) -> (f64, f64) {
+pub fn directional(f: impl Fn(&[f64]) -> f64, x: &[f64], v: &[f64], scheme: Scheme) -> (f64, f64) {
     directional_with(f, x, v, &Config::new(scheme))
 }
 
@@ -710,11 +705,7 @@ pub fn jacobian_with(
             data.push(plan.combine(f0, &values[..outputs.len()]));
         }
     }
-    let f0 = if forward {
-        first
-    } else {
-        call(&work, &mut m)
-    };
+    let f0 = if forward { first } else { call(&work, &mut m) };
     let rows = f0.len();
     data.extend(std::iter::repeat_n(f64::NAN, pending * rows));
     (f0, DMatrix::from_vec(rows, n, data))
@@ -733,5 +724,9 @@ fn norm(v: &[f64]) -> f64 {
     if scale == 0.0 {
         return 0.0;
     }
-    v.iter().map(|&a| (a / scale) * (a / scale)).sum::<f64>().sqrt() * scale
+    v.iter()
+        .map(|&a| (a / scale) * (a / scale))
+        .sum::<f64>()
+        .sqrt()
+        * scale
 }

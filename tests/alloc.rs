@@ -132,8 +132,16 @@ fn reverse_adds_no_allocation_to_a_function_that_allocates() {
         reverse_into(w, &x, &mut g);
         let (_, plain) = allocations(|| eval_f64(w, &x));
         let (_, rev) = allocations(|| reverse_into(w, &x, &mut g));
-        assert!(plain > 0, "{}: expected the function itself to allocate", w.name());
-        assert!(rev <= plain, "{}: reverse allocated {rev} times, f64 {plain}", w.name());
+        assert!(
+            plain > 0,
+            "{}: expected the function itself to allocate",
+            w.name()
+        );
+        assert!(
+            rev <= plain,
+            "{}: reverse allocated {rev} times, f64 {plain}",
+            w.name()
+        );
     }
     same(&NotebookNalgebra::new(1000));
     same(&LogDet::new(20));

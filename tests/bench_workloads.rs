@@ -27,27 +27,58 @@ fn check<W: Workload>(w: &W, fd_tol: f64, full_forward: bool) {
     let mut exact = vec![0.0; n];
     let v = analytic(w, &x, &mut exact);
     let v64 = eval_f64(w, &x);
-    assert!((v - v64).abs() <= 1e-12 * v64.abs().max(1.0), "{name}: value {v} vs {v64}");
+    assert!(
+        (v - v64).abs() <= 1e-12 * v64.abs().max(1.0),
+        "{name}: value {v} vs {v64}"
+    );
 
     let mut g = vec![0.0; n];
     let vr = reverse_into(w, &x, &mut g);
-    assert!((vr - v64).abs() <= 1e-12 * v64.abs().max(1.0), "{name}: reverse value");
+    assert!(
+        (vr - v64).abs() <= 1e-12 * v64.abs().max(1.0),
+        "{name}: reverse value"
+    );
     close(&g, &exact, 1e-12, &format!("{name}: reverse"));
 
     if full_forward {
         let mut gd = vec![0.0; n];
         dual_passes(w, &x, &mut gd);
         close(&gd, &exact, 1e-12, &format!("{name}: Dual"));
-        close(&dualvec::<W, 4>(w, &x).1, &exact, 1e-12, &format!("{name}: DualVec4"));
-        close(&dualvec::<W, 8>(w, &x).1, &exact, 1e-12, &format!("{name}: DualVec8"));
-        close(&dualvec::<W, 16>(w, &x).1, &exact, 1e-12, &format!("{name}: DualVec16"));
-        close(&central_fd(w, &x).1, &exact, fd_tol, &format!("{name}: central FD"));
+        close(
+            &dualvec::<W, 4>(w, &x).1,
+            &exact,
+            1e-12,
+            &format!("{name}: DualVec4"),
+        );
+        close(
+            &dualvec::<W, 8>(w, &x).1,
+            &exact,
+            1e-12,
+            &format!("{name}: DualVec8"),
+        );
+        close(
+            &dualvec::<W, 16>(w, &x).1,
+            &exact,
+            1e-12,
+            &format!("{name}: DualVec16"),
+        );
+        close(
+            &central_fd(w, &x).1,
+            &exact,
+            fd_tol,
+            &format!("{name}: central FD"),
+        );
     } else {
         let scale = exact.iter().fold(1.0f64, |m, v| m.max(v.abs()));
         let (_, d0) = dual_one_pass(w, &x);
         assert!((d0 - exact[0]).abs() <= 1e-12 * scale, "{name}: Dual pass");
         let dv = dualvec_one_pass::<W, 16>(w, &x);
-        close(&dv.eps, &exact[..16], 1e-12, &format!("{name}: DualVec16 pass"));
+        close(
+            &dv.eps,
+            &exact[..16],
+            1e-12,
+            &format!("{name}: DualVec16 pass"),
+        );
         let mut xm = x.clone();
         let f0 = fd_one_pair(w, &mut xm);
         assert!((f0 - exact[0]).abs() <= fd_tol * scale, "{name}: FD pair");

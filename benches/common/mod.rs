@@ -123,6 +123,35 @@ pub fn fd_one_pair<W: Workload>(w: &W, x: &mut [f64]) -> f64 {
     (up - down) / (2.0 * h)
 }
 
+/// Reverse mode's tape for one gradient of `w`, recorded on a fresh thread
+/// (so `peak_nodes` and `capacity_bytes` are this workload's alone).
+pub fn tape_of<W: Workload + Sync>(w: &W) -> reverse::TapeStats {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let x = w.x0().to_vec();
+            let mut g = vec![0.0; x.len()];
+            reverse_into(w, &x, &mut g);
+            reverse::tape_stats()
+        })
+        .join()
+        .expect("the reverse gradient panicked")
+    })
+}
+
+/// One line about the tape of `w`, for the benchmarks' output.
+pub fn tape_line<W: Workload + Sync>(w: &W) -> String {
+    let s = tape_of(w);
+    format!(
+        "{}: tape {} nodes ({:.1} per input), {} bytes per node, peak {:.2} MB, storage held {:.2} MB",
+        w.name(),
+        s.peak_nodes,
+        s.peak_nodes as f64 / w.x0().len() as f64,
+        s.bytes_per_node,
+        (s.peak_nodes * s.bytes_per_node) as f64 / 1e6,
+        s.capacity_bytes as f64 / 1e6
+    )
+}
+
 // ------------------------------------------------------------------ data
 
 /// SplitMix64: a tiny seeded generator, so every workload is reproducible.
@@ -242,7 +271,9 @@ impl Rosenbrock {
     pub fn new(n: usize) -> Self {
         assert!(n % 2 == 0, "extended Rosenbrock needs an even n");
         Rosenbrock {
-            x0: (0..n).map(|i| if i % 2 == 0 { -1.2 } else { 1.0 }).collect(),
+            x0: (0..n)
+                .map(|i| if i % 2 == 0 { -1.2 } else { 1.0 })
+                .collect(),
         }
     }
 }
@@ -435,7 +466,12 @@ impl Workload for NotebookNalgebra {
         let h = z1.map(sigmoid::<f64>);
         let z2 = (&h * &w2).add_scalar(p[12]);
         let t = DVector::from_column_slice(&d.t);
-        let loss = z2.iter().zip(&d.t).map(|(&z, &t)| bce_from_logit(z, t)).sum::<f64>() / n;
+        let loss = z2
+            .iter()
+            .zip(&d.t)
+            .map(|(&z, &t)| bce_from_logit(z, t))
+            .sum::<f64>()
+            / n;
         // dL/dz2 = (σ(z2) − t) / N
         let dz2 = (z2.map(sigmoid::<f64>) - t) / n;
         let gw2 = h.tr_mul(&dz2); // Hᵀ dz2
@@ -560,7 +596,12 @@ impl Workload for Mlp {
         }
         h2.apply(|v| *v = v.tanh());
         let z = h2.tr_mul(&w3).add_scalar(b3);
-        let loss = z.iter().zip(&d.t).map(|(&z, &t)| bce_from_logit(z, t)).sum::<f64>() / n;
+        let loss = z
+            .iter()
+            .zip(&d.t)
+            .map(|(&z, &t)| bce_from_logit(z, t))
+            .sum::<f64>()
+            / n;
         // dz = (σ(z) − t) / N, a row vector over the points
         let dz = DVector::from_iterator(
             d.len(),
@@ -627,7 +668,10 @@ impl Workload for LogDet {
         for i in 0..m {
             a[(i, i)] += S::constant(m as f64);
         }
-        let l = a.cholesky().expect("B Bᵀ + m I is positive definite").unpack_dirty();
+        let l = a
+            .cholesky()
+            .expect("B Bᵀ + m I is positive definite")
+            .unpack_dirty();
         let mut s = S::constant(0.0);
         for i in 0..m {
             s += l[(i, i)].ln();
@@ -643,7 +687,13 @@ impl Workload for LogDet {
             a[(i, i)] += m as f64;
         }
         let chol = a.cholesky().expect("B Bᵀ + m I is positive definite");
-        let logdet = chol.l_dirty().diagonal().iter().map(|v| v.ln()).sum::<f64>() * 2.0;
+        let logdet = chol
+            .l_dirty()
+            .diagonal()
+            .iter()
+            .map(|v| v.ln())
+            .sum::<f64>()
+            * 2.0;
         let grad = chol.solve(&b) * 2.0;
         for i in 0..m {
             for j in 0..m {
