@@ -4,11 +4,12 @@
 //! Finite differences need nothing from the function but its values, so they
 //! are the reference that the forward (dual) and reverse (tape) modes of this
 //! crate are checked against, and the fallback for code that cannot be
-//! written generically over [`Scalar`](crate). They are also the slowest and
-//! least accurate of the three: a gradient of `n` inputs costs `n + 1` to
-//! `4n + 1` evaluations of `f`, and even at the best step the result carries
-//! an error of order `ε^(1/2)` to `ε^(4/5)` (`ε = f64::EPSILON ≈ 2.2e-16`),
-//! where automatic differentiation is exact to rounding.
+//! written generically over the crate's `Scalar` trait. They are also the
+//! slowest and least accurate of the three: a gradient of `n` inputs costs
+//! `n + 1` to `4n + 1` evaluations of `f`, and even at the best step the
+//! result carries an error of order `ε^(1/2)` to `ε^(4/5)`
+//! (`ε = f64::EPSILON ≈ 2.2e-16`), where automatic differentiation is exact
+//! to rounding.
 //!
 //! ```
 //! use dualtape::finite_diff::{gradient, Scheme};
@@ -115,7 +116,8 @@
 //! of it at a time and restore that component exactly (bit for bit) before
 //! moving to the next one: each call of `f` sees `x` with at most one
 //! component changed. No allocation happens per component, apart from the
-//! vectors that a Jacobian's `f` itself returns.
+//! vectors that a Jacobian's `f` itself returns. Forward evaluates `f(x)`
+//! first; Central and Richardson evaluate it last, on the restored copy.
 
 use nalgebra::DMatrix;
 
@@ -341,8 +343,8 @@ impl Plan {
             denominators: [f64::NAN; 2],
             valid: false,
         };
-        // `!(h > 0)` also catches NaN.
-        if !(h > 0.0) {
+        // NaN (non-finite x, overflow) or zero (a step lost to rounding).
+        if h.is_nan() || h <= 0.0 {
             return invalid;
         }
         let (points, denominators) = match scheme {

@@ -1,7 +1,95 @@
-//! dualtape: automatic differentiation written once.
+//! # dualtape: automatic differentiation written once
+//!
+//! Write a model once against one trait, [`Scalar`], and choose how it is
+//! differentiated by choosing the type it runs on:
+//!
+//! | type | mode | one pass gives | use it for |
+//! |---|---|---|---|
+//! | `f64` | plain evaluation | the value | finite differences ([`finite_diff`]) |
+//! | [`Dual<f64>`](Dual) | forward | one directional derivative | derivatives of few inputs, Jacobian-vector products |
+//! | [`DualVec<f64, N>`](DualVec) | forward, chunked | `N` directional derivatives | gradients of up to a few dozen inputs |
+//! | [`Var`] | reverse (a tape) | the whole gradient, in one backward sweep | gradients of many inputs: neural networks |
+//! | [`Dual<Var>`](Dual), [`Dual<Dual<f64>>`](Dual) | nested | second derivatives | Hessian-vector products, Hessians |
+//!
+//! Every mode applies the same table of derivatives ([`rules`]), so they
+//! agree by construction, including at awkward points such as `abs` at 0 or
+//! `max` at a tie, where one documented convention holds everywhere.
+//!
+//! ## A model, written once
+//!
+//! ```
+//! use dualtape::{finite_diff, forward, reverse, DualVec, Scalar, Var};
+//!
+//! /// The loss of a tiny model: any scalar type works.
+//! fn loss<S: Scalar<Real = f64>>(w: &[S]) -> S {
+//!     let z = w[0] * 0.5 + w[1] * -1.5 + w[2];
+//!     let y = (S::constant(1.0) + (-z).exp()).recip(); // sigmoid
+//!     (y - 1.0) * (y - 1.0) * 0.5
+//! }
+//!
+//! let w = [0.1, -0.2, 0.3];
+//! let (l_rev, g_rev) = reverse::gradient(loss::<Var>, &w);
+//! let (l_fwd, g_fwd) = forward::gradient(loss::<DualVec<f64, 4>>, &w);
+//! let (l_fd, g_fd) = finite_diff::gradient(loss::<f64>, &w, finite_diff::Scheme::Richardson);
+//!
+//! assert_eq!(l_rev, l_fwd);
+//! assert_eq!(l_rev, l_fd);
+//! for i in 0..3 {
+//!     assert!((g_rev[i] - g_fwd[i]).abs() < 1e-15);
+//!     assert!((g_rev[i] - g_fd[i]).abs() < 1e-10);
+//! }
+//! ```
+//!
+//! Constants: with `S: Scalar<Real = f64>`, `x * 2.0`, `x + 1.0` and
+//! `x / 3.0` work as for `f64`. On the left of an operator a bare float
+//! works for concrete types (`1.0 - x` with `x: Var`), and in generic code
+//! write `S::constant(1.0) - x`. Scalars are `Copy`: no `.clone()`.
+//!
+//! ## nalgebra
+//!
+//! `Scalar` builds on [`nalgebra::RealField`], so every scalar works in
+//! nalgebra matrices, products and decompositions:
+//!
+//! ```
+//! use dualtape::{reverse, Scalar, Var};
+//! use nalgebra::DMatrix;
+//!
+//! // log det(A) for A = [[x0, x1], [x1, x2]], through a Cholesky factorisation.
+//! fn logdet<S: Scalar>(x: &[S]) -> S {
+//!     let a = DMatrix::from_row_slice(2, 2, &[x[0], x[1], x[1], x[2]]);
+//!     let l = a.cholesky().expect("positive definite").l();
+//!     (l[(0, 0)] * l[(1, 1)]).ln() * S::constant(2.0)
+//! }
+//! let (v, g) = reverse::gradient(logdet::<Var>, &[2.0, 1.0, 3.0]);
+//! // det = x0 x2 - x1², so ∂/∂x = (x2, -2 x1, x0) / det
+//! assert!((v - 5f64.ln()).abs() < 1e-14);
+//! assert!((g[0] - 0.6).abs() < 1e-14 && (g[1] + 0.4).abs() < 1e-14 && (g[2] - 0.4).abs() < 1e-14);
+//! ```
+//!
+//! ## Where things are
+//!
+//! - [`scalar`]: the [`Scalar`] trait.
+//! - [`rules`]: each elementary function's derivative, once, and the
+//!   conventions at non-differentiable points.
+//! - [`forward`]: [`Dual`], [`DualVec`] and the drivers `derivative`, `jvp`,
+//!   `gradient`, `jacobian`, `hessian`.
+//! - [`reverse`]: [`Var`], the tape, and the drivers `gradient`, `vjp`,
+//!   `jacobian`, `hvp`, `hessian`. The chain rule of reverse mode is one
+//!   loop: [`reverse::tape`]'s sweep.
+//! - [`finite_diff`]: forward, central and Richardson differences with
+//!   documented step choices.
+//! - [`ops`]: the trait plumbing shared by all differentiable scalars.
+//!
+//! ## Errors
+//!
+//! Misuse panics with a message that says what happened and what to do: a
+//! [`Var`] used after its recording ended or on another thread, a reverse
+//! driver called inside another recording, a direction of the wrong length.
+//! These are documented under `# Panics` on each function.
 
 pub mod finite_diff;
 pub mod forward;
+pub mod nn;
 pub mod ops;
 pub mod reverse;
 pub mod rules;
@@ -10,3 +98,8 @@ pub mod scalar;
 pub use forward::{Dual, DualVec};
 pub use reverse::Var;
 pub use scalar::Scalar;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -4,6 +4,7 @@ use std::fmt;
 
 use num_traits::Zero;
 
+use super::dual::scaled;
 use crate::rules::{Binary, Unary};
 use crate::Scalar;
 
@@ -82,18 +83,17 @@ impl<T: Scalar, const N: usize> DualVec<T, N> {
 
     #[inline(always)]
     pub(crate) fn chain1(self, (v, d): Unary<T>) -> Self {
-        let mut eps = self.eps;
-        for e in &mut eps {
-            *e = super::dual::times(*e, d);
+        DualVec {
+            re: v,
+            eps: scaled(&self.eps, d),
         }
-        DualVec { re: v, eps }
     }
 
     #[inline(always)]
     pub(crate) fn chain2(self, o: Self, (v, dx, dy): Binary<T>) -> Self {
-        let mut eps = self.eps;
-        for (e, oe) in eps.iter_mut().zip(o.eps) {
-            *e = super::dual::times(*e, dx) + super::dual::times(oe, dy);
+        let mut eps = scaled(&self.eps, dx);
+        for (e, t) in eps.iter_mut().zip(scaled(&o.eps, dy)) {
+            *e += t;
         }
         DualVec { re: v, eps }
     }

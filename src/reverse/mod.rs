@@ -37,7 +37,7 @@ use std::cell::Cell;
 use nalgebra::DMatrix;
 
 use crate::Dual;
-use tape::with_tape;
+use tape::{with_cold, with_tape};
 
 /// An active recording; ends it when dropped (also on unwinding).
 struct Recording {
@@ -54,7 +54,7 @@ impl Recording {
     /// Checks that an output belongs to this recording (or is a constant).
     fn check_output(&self, y: Var) {
         if !y.is_constant() && var_rec(y) != self.id {
-            with_tape(|t| t.misuse(var_rec(y)));
+            tape::misuse(var_rec(y), self.id);
         }
     }
 }
@@ -90,11 +90,21 @@ fn record<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) -> R {
     out
 }
 
-/// Sweeps from the seeded adjoints and copies the inputs' adjoints into `out`.
-fn sweep_into(from: usize, n: usize, out: &mut [f64]) {
-    with_tape(|t| {
-        t.sweep(from);
-        out.copy_from_slice(&t.adjoints[1..=n]);
+/// Seeds the adjoints with `(index, weight)` pairs, sweeps from node
+/// `from`, and moves the inputs' adjoints (nodes `1..=n`) into `out`,
+/// leaving the adjoint buffer all zeros.
+fn sweep_into(from: usize, seeds: impl IntoIterator<Item = (usize, f64)>, out: &mut [f64]) {
+    let n = out.len();
+    with_cold(|c| {
+        let adj = c.adjoints(from);
+        for (i, w) in seeds {
+            if i != 0 {
+                adj[i] += w;
+            }
+        }
+        with_tape(|t| t.sweep(adj, from, n));
+        out.copy_from_slice(&adj[1..=n]);
+        adj[1..=n].fill(0.0);
     });
 }
 
@@ -143,14 +153,8 @@ pub fn gradient_into(f: impl Fn(&[Var]) -> Var, x: &[f64], grad: &mut [f64]) -> 
     let rec = Recording::start("reverse::gradient");
     let y = record(&rec, x, f);
     rec.check_output(y);
-    let n = x.len();
-    let from = y.index().max(n);
-    with_tape(|t| {
-        t.clear_adjoints(from);
-        t.adjoints[y.index()] = 1.0;
-        t.adjoints[0] = 0.0;
-    });
-    sweep_into(from, n, grad);
+    let from = y.index().max(x.len());
+    sweep_into(from, [(y.index(), 1.0)], grad);
     y.value()
 }
 
@@ -180,14 +184,15 @@ pub fn vjp(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64], w: &[f64]) -> (Vec<f64>, V
     );
     let n = x.len();
     let from = ys.iter().map(|y| y.index()).max().unwrap_or(0).max(n);
-    with_tape(|t| t.clear_adjoints(from));
-    for (y, &wj) in ys.iter().zip(w) {
+    for y in &ys {
         rec.check_output(*y);
-        with_tape(|t| t.adjoints[y.index()] += wj);
     }
-    with_tape(|t| t.adjoints[0] = 0.0);
     let mut out = vec![0.0; n];
-    sweep_into(from, n, &mut out);
+    sweep_into(
+        from,
+        ys.iter().map(|y| y.index()).zip(w.iter().copied()),
+        &mut out,
+    );
     (ys.iter().map(|y| y.value()).collect(), out)
 }
 
@@ -217,12 +222,7 @@ pub fn jacobian(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64]) -> (Vec<f64>, DMatrix
     for (i, y) in ys.iter().enumerate() {
         rec.check_output(*y);
         let from = y.index().max(n);
-        with_tape(|t| {
-            t.clear_adjoints(from);
-            t.adjoints[y.index()] = 1.0;
-            t.adjoints[0] = 0.0;
-        });
-        sweep_into(from, n, &mut row);
+        sweep_into(from, [(y.index(), 1.0)], &mut row);
         for (j, &r) in row.iter().enumerate() {
             jac[(i, j)] = r;
         }
@@ -283,13 +283,8 @@ fn hvp_inner(
     rec.check_output(y.eps);
     let d = y.eps;
     let from = d.index().max(n);
-    with_tape(|t| {
-        t.clear_adjoints(from);
-        t.adjoints[d.index()] = 1.0;
-        t.adjoints[0] = 0.0;
-    });
     let mut hv = vec![0.0; n];
-    sweep_into(from, n, &mut hv);
+    sweep_into(from, [(d.index(), 1.0)], &mut hv);
     (y.re.value(), d.value(), hv)
 }
 

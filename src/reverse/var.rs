@@ -114,14 +114,9 @@ impl Var {
         }
     }
 
-    /// Records a node; a zero partial is pointed at the sentinel, so that it
-    /// blocks an infinite or NaN adjoint (rule 3 of [`rules`](crate::rules)).
+    /// Records a node (see [`Tape::push`](super::tape) for zero partials).
     #[inline(always)]
     fn record(self, recs: [u32; 2], partial: [f64; 2], parent: [u32; 2], value: f64) -> Self {
-        let parent = [
-            if partial[0] == 0.0 { 0 } else { parent[0] },
-            if partial[1] == 0.0 { 0 } else { parent[1] },
-        ];
         let idx = with_tape(|t| t.push(recs, Node { partial, parent }));
         Var {
             value,
