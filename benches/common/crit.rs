@@ -3,6 +3,8 @@
 //! counts chosen from a trial call so the whole `cargo bench` stays within a
 //! few minutes on a 2-core machine.
 
+#![allow(dead_code)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -8,7 +8,7 @@
 //! | workload | inputs | written with |
 //! |---|---|---|
 //! | [`Rosenbrock`] | `n` (even) | a scalar loop over pairs |
-//! | [`Notebook`] | 13 | the notebook's 2-3-1 network, scalar loops, 1000 points |
+//! | [`Notebook`] | 13 | the notebook's 2-3-1 network, scalar loops, 1000 points (hand-written gradient: `nn::notebook`) |
 //! | [`NotebookNalgebra`] | 13 | the same network and loss through `DMatrix<S>` |
 //! | [`Mlp`] | 4417 | a 2-64-64-1 tanh network through `DMatrix<S>`, 1000 points |
 //! | [`LogDet`] | 400 | `ln det(B Bᵀ + 20 I)` by `DMatrix<S>::cholesky()`, B 20×20 |
@@ -19,6 +19,8 @@
 #![allow(dead_code)]
 
 use dualtape::finite_diff::{self, Scheme};
+use dualtape::nn::data::{self, Dataset, Rng};
+use dualtape::nn::notebook;
 use dualtape::{forward, reverse, Dual, DualVec, Scalar, Var};
 use nalgebra::{DMatrix, DVector};
 
@@ -154,40 +156,13 @@ pub fn tape_line<W: Workload + Sync>(w: &W) -> String {
 
 // ------------------------------------------------------------------ data
 
-/// SplitMix64: a tiny seeded generator, so every workload is reproducible.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-    /// Uniform in [lo, hi).
-    pub fn uniform_in(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.uniform()
-    }
-    /// Standard normal (Box–Muller, one of the pair).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.uniform();
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-}
-
-/// The notebook's two-class data in the plane: class 1 in the disk of radius
-/// 0.5, class 0 on the ring 0.6 ≤ r < 1, half the points each, interleaved.
+/// The notebook's disk-inside-ring data (`dualtape::nn::data::disk_ring`:
+/// class 1 in the disk of radius 0.5, class 0 on the ring 0.6 ≤ r < 1),
+/// with its columns unpacked for the workloads' loops.
 #[derive(Clone, Debug)]
 pub struct Points {
+    /// The data set itself, for `dualtape::nn::notebook`.
+    pub set: Dataset,
     /// First coordinates.
     pub x0: Vec<f64>,
     /// Second coordinates.
@@ -203,22 +178,20 @@ pub struct Points {
 impl Points {
     /// `n` points of disk-inside-ring data from `seed`.
     pub fn disk_ring(n: usize, seed: u64) -> Self {
-        let mut rng = Rng::new(seed);
-        let (mut x0, mut x1, mut t) = (Vec::new(), Vec::new(), Vec::new());
-        for i in 0..n {
-            let (class, r) = if i % 2 == 0 {
-                (1.0, rng.uniform_in(0.0, 0.5))
-            } else {
-                (0.0, rng.uniform_in(0.6, 1.0))
-            };
-            let (s, c) = rng.uniform_in(0.0, std::f64::consts::TAU).sin_cos();
-            x0.push(r * c);
-            x1.push(r * s);
-            t.push(class);
-        }
-        let x = DMatrix::from_fn(n, 2, |i, j| if j == 0 { x0[i] } else { x1[i] });
+        let set = data::disk_ring(n, seed);
+        let x = set.x.clone();
+        let x0 = x.column(0).iter().copied().collect();
+        let x1 = x.column(1).iter().copied().collect();
+        let t = set.y.iter().copied().collect();
         let xt = x.transpose();
-        Points { x0, x1, t, x, xt }
+        Points {
+            set,
+            x0,
+            x1,
+            t,
+            x,
+            xt,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -269,7 +242,7 @@ pub struct Rosenbrock {
 
 impl Rosenbrock {
     pub fn new(n: usize) -> Self {
-        assert!(n % 2 == 0, "extended Rosenbrock needs an even n");
+        assert!(n.is_multiple_of(2), "extended Rosenbrock needs an even n");
         Rosenbrock {
             x0: (0..n)
                 .map(|i| if i % 2 == 0 { -1.2 } else { 1.0 })
@@ -286,7 +259,7 @@ pub fn rosenbrock<S: Scalar<Real = f64>>(x: &[S]) -> S {
         let (a, b) = (p[0], p[1]);
         let t = b - a * a;
         let u = S::constant(1.0) - a;
-        sum = sum + (t * t * 100.0 + u * u);
+        sum += t * t * 100.0 + u * u;
     }
     sum
 }
@@ -324,23 +297,19 @@ impl Workload for Rosenbrock {
 
 // ------------------------------------------------------------------ notebook 2-3-1
 
-/// The notebook's 2-3-1 network: inputs 2, hidden 3 (sigmoid), output 1
-/// (sigmoid), binary cross-entropy averaged over the points.
+/// The notebook's 2-3-1 network (`dualtape::nn::notebook`, in the same
+/// parameter order): inputs 2, hidden 3 (sigmoid), output 1 (sigmoid),
+/// binary cross-entropy averaged over the points.
 ///
 /// Parameters (13): `W1` 3×2 row-major (0..6), `b1` (6..9), `W2` (9..12),
 /// `b2` (12). The loss is computed from the output logit `z2` as
 /// `softplus(z2) − t z2`, which equals `−t ln y − (1 − t) ln(1 − y)` with
-/// `y = σ(z2)` and never takes `ln 0`.
-pub const NOTEBOOK_PARAMS: usize = 13;
+/// `y = σ(z2)` and never takes `ln 0` (as `nn::notebook::loss` does).
+pub const NOTEBOOK_PARAMS: usize = notebook::N_PARAMS;
 
-/// Fixed starting parameters: `W1`, `W2` standard normal, biases 0.
+/// The notebook's starting parameters (`W1`, `W2` standard normal, biases 0).
 pub fn notebook_params(seed: u64) -> Vec<f64> {
-    let mut rng = Rng::new(seed);
-    let mut w = vec![0.0; NOTEBOOK_PARAMS];
-    for i in (0..6).chain(9..12) {
-        w[i] = rng.normal();
-    }
-    w
+    notebook::init_params(seed)
 }
 
 /// The 2-3-1 network written as scalar loops, one point at a time.
@@ -375,40 +344,15 @@ impl Workload for Notebook {
             let mut z2 = p[12];
             for j in 0..3 {
                 let z1 = p[2 * j] * x0 + p[2 * j + 1] * x1 + p[6 + j];
-                z2 = z2 + p[9 + j] * sigmoid(z1);
+                z2 += p[9 + j] * sigmoid(z1);
             }
-            sum = sum + bce_from_logit(z2, d.t[i]);
+            sum += bce_from_logit(z2, d.t[i]);
         }
         sum / d.len() as f64
     }
-    /// The notebook's backward pass, one point at a time, in registers.
+    /// The notebook's hand-derived backward pass (`nn::notebook::gradient_into`).
     fn analytic(&self, p: &[f64], g: &mut [f64]) -> f64 {
-        let d = &self.data;
-        let inv_n = 1.0 / d.len() as f64;
-        let mut loss = 0.0;
-        let mut gr = [0.0f64; NOTEBOOK_PARAMS];
-        for i in 0..d.len() {
-            let (x0, x1, t) = (d.x0[i], d.x1[i], d.t[i]);
-            let mut h = [0.0; 3];
-            let mut z2 = p[12];
-            for j in 0..3 {
-                h[j] = sigmoid(p[2 * j] * x0 + p[2 * j + 1] * x1 + p[6 + j]);
-                z2 += p[9 + j] * h[j];
-            }
-            loss += bce_from_logit(z2, t);
-            // dL/dz2 = σ(z2) − t (over N)
-            let dz2 = (sigmoid(z2) - t) * inv_n;
-            gr[12] += dz2;
-            for j in 0..3 {
-                gr[9 + j] += h[j] * dz2;
-                let dz1 = dz2 * p[9 + j] * h[j] * (1.0 - h[j]);
-                gr[2 * j] += dz1 * x0;
-                gr[2 * j + 1] += dz1 * x1;
-                gr[6 + j] += dz1;
-            }
-        }
-        g.copy_from_slice(&gr);
-        loss * inv_n
+        notebook::gradient_into(p, &self.data.set, g)
     }
 }
 
@@ -449,7 +393,7 @@ impl Workload for NotebookNalgebra {
         let z2 = (h * w2).add_scalar(p[12]);
         let mut sum = S::constant(0.0);
         for (&z, &t) in z2.iter().zip(&d.t) {
-            sum = sum + bce_from_logit(z, t);
+            sum += bce_from_logit(z, t);
         }
         sum / d.len() as f64
     }
@@ -569,7 +513,7 @@ impl Workload for Mlp {
         let z = h2.tr_mul(&w3);
         let mut sum = S::constant(0.0);
         for (&z, &t) in z.iter().zip(&d.t) {
-            sum = sum + bce_from_logit(z + p[b3], t);
+            sum += bce_from_logit(z + p[b3], t);
         }
         sum / d.len() as f64
     }
