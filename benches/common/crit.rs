@@ -79,21 +79,28 @@ fn settings(g: &mut BenchmarkGroup<'_, WallTime>, t: f64) {
         g.sampling_mode(SamplingMode::Flat)
             .sample_size(20)
             .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_secs_f64((25.0 * t).max(1.5)));
+            .measurement_time(Duration::from_secs_f64((35.0 * t).max(1.5)));
     } else {
+        // Criterion runs at least one call per sample, so ask for 10 samples
+        // with room to spare: the trial call may have been a fast one.
         g.sampling_mode(SamplingMode::Flat)
             .sample_size(10)
             .warm_up_time(Duration::from_secs_f64(t.max(0.3)))
-            .measurement_time(Duration::from_secs_f64(12.0 * t));
+            .measurement_time(Duration::from_secs_f64(16.0 * t));
     }
 }
 
-/// Times one routine in the group, after a trial call that sizes the sampling.
+/// Times one routine in the group, after trial calls that size the sampling
+/// (the slower of two warm calls).
 fn one<R>(g: &mut BenchmarkGroup<'_, WallTime>, id: BenchmarkId, mut f: impl FnMut() -> R) {
     black_box(f());
-    let start = Instant::now();
-    black_box(f());
-    settings(g, start.elapsed().as_secs_f64());
+    let mut t = 0.0f64;
+    for _ in 0..2 {
+        let start = Instant::now();
+        black_box(f());
+        t = t.max(start.elapsed().as_secs_f64());
+    }
+    settings(g, t);
     g.bench_function(id, |b| b.iter(&mut f));
 }
 
