@@ -68,7 +68,11 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
         }
     }
     let per = start.elapsed().as_secs_f64() / n.max(1) as f64;
-    println!("{} / {method}: {n} calls, {:.3} µs per call", w.name(), per * 1e6);
+    println!(
+        "{} / {method}: {n} calls, {:.3} µs per call",
+        w.name(),
+        per * 1e6
+    );
 }
 
 fn main() {

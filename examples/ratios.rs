@@ -12,8 +12,9 @@
 //! turn, starting at a different method each round, so a burst of load on a
 //! shared machine hits all methods alike. A batch repeats a call enough
 //! times to last about a millisecond; each round gives one time per call.
-//! The table shows the median over rounds and its ratio to the `f64`
-//! evaluation's median from the same rounds. For reverse mode it adds the
+//! The table shows the median over rounds, less the harness's own cost per
+//! call (an empty call timed in the same rounds, about a nanosecond), and its
+//! ratio to the `f64` evaluation's median from the same rounds. For reverse mode it adds the
 //! tape: nodes (one per recorded operation, plus the inputs and a sentinel),
 //! bytes per node, and the peak tape size, measured on a fresh thread.
 //!
@@ -190,6 +191,8 @@ enum Forward {
 }
 
 struct Report {
+    /// The largest per-call harness overhead seen (subtracted from medians).
+    overhead: f64,
     rows: Vec<Row>,
     tapes: Vec<(String, &'static str, usize, TapeStats)>,
 }
@@ -289,7 +292,18 @@ impl Report {
         let name = w.name();
         eprint!("  timing {name} ({} methods)...", items.len());
         let t0 = Instant::now();
-        let medians = measure(&mut items, cfg);
+        // The last item times an empty call: the harness's own cost per call
+        // (a boxed closure call), subtracted from every median.
+        items.push(Item::new("(empty call)", || {
+            black_box(());
+        }));
+        let mut medians = measure(&mut items, cfg);
+        let (overhead, _) = medians.pop().expect("the empty item");
+        items.pop();
+        self.overhead = self.overhead.max(overhead);
+        for m in &mut medians {
+            m.0 = (m.0 - overhead).max(f64::MIN_POSITIVE);
+        }
         eprintln!(" {:.1} s", t0.elapsed().as_secs_f64());
         let base = medians[0].0;
         for (it, &(med, rounds)) in items.iter().zip(&medians) {
@@ -368,6 +382,7 @@ fn main() {
     );
     let t0 = Instant::now();
     let mut rep = Report {
+        overhead: 0.0,
         rows: Vec::new(),
         tapes: Vec::new(),
     };
@@ -504,9 +519,10 @@ fn main() {
         check(label, best.map(|b| b.0), limit);
     }
     println!(
-        "\nTotal {:.0} s; load average at end {}. The machine may be shared: \
-         compare ratios, not absolute times.",
+        "\nTotal {:.0} s; load average at end {}; harness overhead per call (subtracted) \
+         at most {}. The machine may be shared: compare ratios, not absolute times.",
         t0.elapsed().as_secs_f64(),
-        loadavg()
+        loadavg(),
+        fmt_time(rep.overhead)
     );
 }
