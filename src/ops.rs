@@ -107,16 +107,23 @@ macro_rules! impl_scalar {
                 (self.sin(), self.cos())
             }
 
-            /// `self * a + b`.
+            /// `self * a + b`, the value rounded once as by `f64::mul_add`.
             #[inline]
             pub fn mul_add(self, a: Self, b: Self) -> Self {
-                self * a + b
+                let (v, _, _, dc) = $crate::rules::mul_add(self.primal(), a.primal(), b.primal());
+                // (self·a) + b with the fused value: ∂/∂(self·a) = ∂/∂b = 1
+                (self * a).chain2(b, (v, dc, dc))
             }
 
-            /// `self` limited to `[lo, hi]` (as `max(min(self, hi), lo)`).
+            /// `self` limited to `[lo, hi]` (as `max(min(self, hi), lo)`); NaN
+            /// stays NaN, as with `f64::clamp`.
             #[inline]
             pub fn clamp(self, lo: Self, hi: Self) -> Self {
-                self.min(hi).max(lo)
+                if self.is_nan() {
+                    self
+                } else {
+                    self.min(hi).max(lo)
+                }
             }
 
             /// Whether the value is NaN.
@@ -147,6 +154,10 @@ macro_rules! impl_scalar {
             #[inline(always)]
             fn value(&self) -> Self::Real {
                 $crate::Scalar::value(&self.primal())
+            }
+            #[inline]
+            fn sigmoid(self) -> Self {
+                self.chain1($crate::rules::sigmoid(self.primal()))
             }
         }
 
@@ -304,7 +315,13 @@ macro_rules! impl_scalar {
                 Self::abs(*self)
             }
             fn abs_sub(&self, other: &Self) -> Self {
-                Self::max(*self - *other, <Self as num_traits::Zero>::zero())
+                // fdim: NaN if either argument is NaN (max would drop it)
+                let d = *self - *other;
+                if d.is_nan() {
+                    d
+                } else {
+                    Self::max(d, <Self as num_traits::Zero>::zero())
+                }
             }
             fn signum(&self) -> Self {
                 Self::signum(*self)
@@ -743,6 +760,30 @@ macro_rules! impl_scalar {
             #[inline(always)]
             fn is_finite(&self) -> bool {
                 Self::is_finite(self)
+            }
+            /// `sin x / x`; at `x = 0` its Taylor series `1 - x²/6 + x⁴/120`.
+            /// (simba's default asks `is_zero`, which is false for a variable at
+            /// 0, its derivative being 1, and then divides 0 by 0.)
+            #[inline]
+            fn sinc(self) -> Self {
+                if $crate::Scalar::value(&self) == num_traits::Zero::zero() {
+                    let c = <Self as $crate::Scalar>::constant;
+                    let x2 = self * self;
+                    c(1.0) - x2 / c(6.0) * (c(1.0) - x2 / c(20.0))
+                } else {
+                    Self::sin(self) / self
+                }
+            }
+            /// `sinh x / x`; at `x = 0` its Taylor series `1 + x²/6 + x⁴/120`.
+            #[inline]
+            fn sinhc(self) -> Self {
+                if $crate::Scalar::value(&self) == num_traits::Zero::zero() {
+                    let c = <Self as $crate::Scalar>::constant;
+                    let x2 = self * self;
+                    c(1.0) + x2 / c(6.0) * (c(1.0) + x2 / c(20.0))
+                } else {
+                    Self::sinh(self) / self
+                }
             }
             #[inline(always)]
             fn try_sqrt(self) -> Option<Self> {

@@ -27,6 +27,8 @@
 //!    at 0, `asin`/`acos` at ±1, `acosh` at 1, `atanh` at ±1, `powf(0, y)`
 //!    with `0 < y < 1` in the base — the derivative is `±∞` as IEEE arithmetic
 //!    gives it.
+//!    `-0.0` is the same point as `0.0`: the slopes of `sqrt`, `ln`, `log2`,
+//!    `log10` there are `+∞` (and `log_b`'s has the sign of `ln b`).
 //! 3. **In the chain rule, zero times anything is zero**: a zero tangent or
 //!    adjoint contributes nothing through an infinite or NaN partial, and a
 //!    zero partial blocks an infinite or NaN tangent or adjoint. So `sqrt(0)`
@@ -40,7 +42,10 @@
 //!    NaN only appears when the exponent really varies.
 //! 5. **NaN in, NaN out**: a NaN argument gives a NaN derivative, except
 //!    that `max`/`min` follow IEEE `max`/`min` and pass the derivative of the
-//!    argument they return.
+//!    argument they return, and that partials which are constants keep their
+//!    value: `±1` for `+`, `-`, negation, and rule 1's `0` for `signum`,
+//!    `floor`, `ceil`, `round`, `trunc` and `1` for `fract` (the *value* is
+//!    NaN all the same).
 //!
 //! # Example
 //!
@@ -67,6 +72,14 @@ fn c<T: Scalar>(v: f64) -> T {
     T::constant(v)
 }
 
+/// `x` with `-0.0` made `+0.0` (IEEE: `-0 + 0 = +0`), other values unchanged.
+/// Slopes at zero of functions defined on `x >= 0` (`1/x`, `1/(2 sqrt x)`)
+/// are then `+∞` at `-0.0` too, as at `0.0`, instead of `-∞`.
+#[inline(always)]
+fn plus_zero<T: Scalar>(x: T) -> T {
+    x + T::zero()
+}
+
 #[inline(always)]
 fn is_nan<T: Scalar>(x: T) -> bool {
     #[allow(clippy::eq_op)]
@@ -84,7 +97,9 @@ fn abs_slope<T: Scalar>(x: T) -> T {
     } else if x == T::zero() {
         T::zero()
     } else {
-        x
+        // NaN: a slope that is NaN in every component, so that derivatives
+        // of every order come out NaN
+        x * c::<T>(f64::NAN)
     }
 }
 
@@ -134,10 +149,10 @@ pub fn recip<T: Scalar>(x: T) -> Unary<T> {
     (r, -(r * r))
 }
 
-/// `a * b + c`, with the partials `(b, a, 1)`.
+/// `a * b + c` rounded once (fused, as `f64::mul_add`), with the partials `(b, a, 1)`.
 #[inline(always)]
 pub fn mul_add<T: Scalar>(a: T, b: T, c: T) -> (T, T, T, T) {
-    (a * b + c, b, a, T::one())
+    (a.mul_add(b, c), b, a, T::one())
 }
 
 // ---------------------------------------------------------------- powers and roots
@@ -146,7 +161,7 @@ pub fn mul_add<T: Scalar>(a: T, b: T, c: T) -> (T, T, T, T) {
 #[inline(always)]
 pub fn sqrt<T: Scalar>(x: T) -> Unary<T> {
     let s = x.sqrt();
-    (s, (s + s).recip())
+    (s, plus_zero(s + s).recip())
 }
 
 /// `cbrt(x)`: `1/(3 cbrt(x)²)`, `+∞` at 0.
@@ -164,8 +179,15 @@ pub fn powi<T: Scalar>(x: T, n: i32) -> Unary<T> {
         1 => (x, T::one()),
         2 => (x * x, x + x),
         _ => {
-            let p = x.powi(n - 1);
-            (p * x, p * c::<T>(n as f64))
+            // The value is x.powi(n) itself (x^(n-1)·x rounds differently,
+            // and is 0·∞ = NaN at x = 0 or ±∞ for n < 0); n - 1 overflows
+            // for i32::MIN, where x^(n-1) = x^n / x.
+            let v = x.powi(n);
+            let p = match n.checked_sub(1) {
+                Some(m) => x.powi(m),
+                None => v / x,
+            };
+            (v, p * c::<T>(n as f64))
         }
     }
 }
@@ -225,7 +247,7 @@ pub fn exp_m1<T: Scalar>(x: T) -> Unary<T> {
 /// `ln x`: `1/x`.
 #[inline(always)]
 pub fn ln<T: Scalar>(x: T) -> Unary<T> {
-    (x.ln(), x.recip())
+    (x.ln(), plus_zero(x).recip())
 }
 
 /// `ln(1 + x)`, accurate near 0: `1/(1 + x)`.
@@ -237,13 +259,13 @@ pub fn ln_1p<T: Scalar>(x: T) -> Unary<T> {
 /// `log2 x`: `1/(x ln 2)`.
 #[inline(always)]
 pub fn log2<T: Scalar>(x: T) -> Unary<T> {
-    (x.log2(), (x * T::ln_2()).recip())
+    (x.log2(), (plus_zero(x) * T::ln_2()).recip())
 }
 
 /// `log10 x`: `1/(x ln 10)`.
 #[inline(always)]
 pub fn log10<T: Scalar>(x: T) -> Unary<T> {
-    (x.log10(), (x * T::ln_10()).recip())
+    (x.log10(), (plus_zero(x) * T::ln_10()).recip())
 }
 
 /// `log_b x = ln x / ln b`, differentiable in both the argument and the base.
@@ -251,7 +273,7 @@ pub fn log10<T: Scalar>(x: T) -> Unary<T> {
 pub fn log<T: Scalar>(x: T, base: T) -> Binary<T> {
     let lb = base.ln();
     let v = x.ln() / lb;
-    (v, (x * lb).recip(), -v / (base * lb))
+    (v, (plus_zero(x) * lb).recip(), -v / (base * lb))
 }
 
 // ---------------------------------------------------------------- trigonometric
@@ -299,13 +321,32 @@ pub fn atan<T: Scalar>(x: T) -> Unary<T> {
 /// `∂/∂x = -y/r²`; 0 at the origin (rule 1).
 #[inline]
 pub fn atan2<T: Scalar>(y: T, x: T) -> Binary<T> {
-    let r2 = x * x + y * y;
+    // r = hypot(x, y) and (x/r)/r rather than x/(x² + y²): x² + y² underflows
+    // to 0 or overflows to ∞ far from 1 while the partials are representable.
+    let r = x.hypot(y);
     let v = y.atan2(x);
-    if r2 == T::zero() {
+    if r == T::zero() {
         (v, T::zero(), T::zero())
     } else {
-        (v, x / r2, -y / r2)
+        (v, x / r / r, -y / r / r)
     }
+}
+
+/// The logistic sigmoid `σ(x) = 1/(1 + e^-x)`: `σ(1 - σ)`. With
+/// `e = e^-|x|`, `σ` and `1 - σ` are `1/(1 + e)` and `e/(1 + e)` (in the
+/// order the sign of `x` gives), so no exponential overflows and `1 - σ` is
+/// not lost to cancellation in the tails.
+#[inline]
+pub fn sigmoid<T: Scalar>(x: T) -> Unary<T> {
+    let e = (-ComplexField::abs(x)).exp();
+    let big = (T::one() + e).recip();
+    let small = e * big;
+    let (s, one_minus_s) = if x >= T::zero() {
+        (big, small)
+    } else {
+        (small, big)
+    };
+    (s, s * one_minus_s)
 }
 
 // ---------------------------------------------------------------- hyperbolic
@@ -364,6 +405,17 @@ pub fn signum<T: Scalar>(x: T) -> Unary<T> {
     (ComplexField::signum(x), T::zero())
 }
 
+/// A tie of `max`/`min` (`x == y`): the value is `x`, each argument gets ½.
+/// For nested types the value carries derivatives of its own, which must split
+/// evenly too, so it is `x - (x - y)/2` (equal to `x` in value; just `x` when
+/// infinite, where `x - y` is NaN).
+#[inline(always)]
+fn tie<T: Scalar>(x: T, y: T) -> Binary<T> {
+    let h = c::<T>(0.5);
+    let v = if x.is_finite() { x - (x - y) * h } else { x };
+    (v, h, h)
+}
+
 /// `max(x, y)`: the derivative of the larger argument; ½ each at a tie.
 #[inline(always)]
 pub fn max<T: Scalar>(x: T, y: T) -> Binary<T> {
@@ -372,8 +424,7 @@ pub fn max<T: Scalar>(x: T, y: T) -> Binary<T> {
     } else if y > x || is_nan(x) {
         (y, T::zero(), T::one())
     } else {
-        let h = c::<T>(0.5);
-        (x, h, h)
+        tie(x, y)
     }
 }
 
@@ -385,8 +436,7 @@ pub fn min<T: Scalar>(x: T, y: T) -> Binary<T> {
     } else if y < x || is_nan(x) {
         (y, T::zero(), T::one())
     } else {
-        let h = c::<T>(0.5);
-        (x, h, h)
+        tie(x, y)
     }
 }
 

@@ -50,6 +50,23 @@ pub trait Scalar:
 
     /// The primal value, with every derivative stripped (innermost for nested types).
     fn value(&self) -> Self::Real;
+
+    /// The logistic sigmoid `1 / (1 + e^-x)`, computed without overflow for
+    /// large `|x|`, as one operation: its derivative `σ(1 - σ)` comes from
+    /// [`rules::sigmoid`](crate::rules::sigmoid), so a `Var` records one node
+    /// instead of four.
+    ///
+    /// ```
+    /// use dualtape::{forward, Scalar};
+    ///
+    /// let (s, ds) = forward::derivative(|x| x.sigmoid(), 0.0);
+    /// assert_eq!((s, ds), (0.5, 0.25));
+    /// assert_eq!(1000.0f64.sigmoid(), 1.0);
+    /// assert_eq!((-1000.0f64).sigmoid(), 0.0);
+    /// ```
+    fn sigmoid(self) -> Self {
+        crate::rules::sigmoid(self).0
+    }
 }
 
 /// The innermost floats, `f32` and `f64`: the `Real` of every [`Scalar`].

@@ -86,12 +86,15 @@ impl<T: Scalar> Dual<T> {
 /// loop over tangent lanes vectorises.
 #[inline(always)]
 pub(crate) fn times<T: Scalar>(t: T, d: T) -> T {
-    if d.is_zero() {
-        T::zero()
-    } else if d.is_finite() || !t.is_zero() {
-        t * d
+    let blocked = if d.is_finite() {
+        d.is_zero() && !t.is_finite()
     } else {
+        t.is_zero()
+    };
+    if blocked {
         T::zero()
+    } else {
+        t * d
     }
 }
 
@@ -99,9 +102,8 @@ pub(crate) fn times<T: Scalar>(t: T, d: T) -> T {
 #[inline(always)]
 pub(crate) fn scaled<T: Scalar, const N: usize>(eps: &[T; N], d: T) -> [T; N] {
     let mut out = [T::zero(); N];
-    if d.is_zero() {
-        // rule 3: a zero partial blocks even an infinite tangent
-    } else if d.is_finite() {
+    if d.is_finite() && !d.is_zero() {
+        // the common case: a plain product, which vectorises
         for (o, &t) in out.iter_mut().zip(eps) {
             *o = t * d;
         }

@@ -23,7 +23,9 @@ use crate::Scalar;
 /// let y = DualVec::<f64, 2>::variable(4.0, 1);
 /// let r = (x * x + y * y).sqrt();
 /// assert_eq!(r.re, 5.0);
-/// assert!((r.eps[0] - 0.6).abs() < 1e-15 && (r.eps[1] - 0.8).abs() < 1e-15);
+/// // ∂r/∂x = 2x · 1/(2r), computed as 6 · 0.1, one rounding away from 0.6
+/// assert!((r.eps[0] - 3.0 / 5.0).abs() < 1e-15);
+/// assert!((r.eps[1] - 4.0 / 5.0).abs() < 1e-15);
 /// ```
 #[derive(Clone, Copy, Debug)]
 #[repr(C)]

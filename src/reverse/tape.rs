@@ -54,7 +54,15 @@ pub(crate) struct Tape {
     nodes_cap: usize,
     /// The active recording's id; 0 when none is active.
     pub(crate) rec: u32,
+    /// The next recording id of this thread's block, and the block's end.
+    next_id: u32,
+    id_end: u32,
 }
+
+/// Recording ids are handed to threads in blocks, so starting a recording
+/// costs no atomic operation; blocks are disjoint, so ids are unique across
+/// threads (until the 32-bit space wraps after 2^32 recordings).
+const ID_BLOCK: u32 = 1 << 12;
 
 /// The parts of a thread's tape that are not touched per operation.
 pub(crate) struct Cold {
@@ -86,6 +94,8 @@ thread_local! {
             nodes_len: 0,
             nodes_cap: 0,
             rec: 0,
+            next_id: 0,
+            id_end: 0,
         })
     };
     static COLD: UnsafeCell<Cold> = const {
@@ -98,7 +108,7 @@ thread_local! {
     };
 }
 
-static NEXT_RECORDING: AtomicU32 = AtomicU32::new(1);
+static NEXT_ID_BLOCK: AtomicU32 = AtomicU32::new(0);
 
 /// Runs `f` with this thread's tape.
 ///
@@ -214,11 +224,14 @@ impl Tape {
                 self.rec
             );
         }
-        let mut id = NEXT_RECORDING.fetch_add(1, Ordering::Relaxed);
-        if id == 0 {
-            // The counter wrapped after 2^32 recordings; 0 means "constant".
-            id = NEXT_RECORDING.fetch_add(1, Ordering::Relaxed);
+        if self.next_id == self.id_end {
+            let base = NEXT_ID_BLOCK.fetch_add(ID_BLOCK, Ordering::Relaxed);
+            // Id 0 means "constant", so a block starting at 0 skips it.
+            self.next_id = base.max(1);
+            self.id_end = base.wrapping_add(ID_BLOCK);
         }
+        let id = self.next_id;
+        self.next_id = id.wrapping_add(1);
         self.rec = id;
         self.nodes_len = 0;
         self.push([id, id], SENTINEL);

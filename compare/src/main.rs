@@ -1,0 +1,207 @@
+//! dualtape-compare: is it right, and is it fast?
+//!
+//! Checks every crate's gradient against a reference, then times the ones
+//! that are right against the plain f64 evaluation, interleaved in one
+//! process. See README.md for the command and how to read the table.
+//!
+//! Layout: `workloads/` (the functions, their f64 baselines and hand-written
+//! gradients), `peers/` (one module per crate: the workloads written in its
+//! terms, as a list of `Method`s), `harness.rs` (checking and timing),
+//! `report.rs` (Markdown and CSV).
+
+mod harness;
+mod peers;
+mod report;
+#[cfg(test)]
+mod tests;
+mod workloads;
+
+use harness::{Clock, Config, Row};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use workloads::data::Dataset;
+use workloads::{logdet, Workload};
+
+struct Args {
+    quick: bool,
+    check: bool,
+    wall: bool,
+    only: Option<String>,
+    out: Option<PathBuf>,
+}
+
+const USAGE: &str = "usage: dualtape-compare [--quick] [--only SUBSTRING] [--out PATH_PREFIX]
+  --quick        fewer sizes, rounds and shorter samples (about a minute)
+  --check        check every gradient, time nothing (all sizes of --quick)
+  --wall         time with the wall clock (default: the thread's CPU time)
+  --only S       only workloads whose name contains S (case-insensitive)
+  --out P        write P.md and P.csv (default: compare/results, or compare/results-quick)";
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        quick: false,
+        check: false,
+        wall: false,
+        only: None,
+        out: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => args.quick = true,
+            "--check" => args.check = true,
+            "--wall" => args.wall = true,
+            "--only" => args.only = Some(it.next().expect(USAGE).to_lowercase()),
+            "--out" => args.out = Some(PathBuf::from(it.next().expect(USAGE))),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => {
+                eprintln!("unknown argument {other}\n{USAGE}");
+                std::process::exit(2);
+            }
+        }
+    }
+    args
+}
+
+fn workloads(quick: bool) -> Vec<Workload> {
+    let data = Arc::new(Dataset::disk_ring(1000, 0xD15C));
+    let rosenbrock_sizes: &[usize] = if quick {
+        &[10, 1_000, 10_000, 100_000]
+    } else {
+        &[10, 100, 1_000, 10_000, 100_000, 1_000_000]
+    };
+    let mut w = vec![Workload::ConstDiv, Workload::ConstSub];
+    w.extend(rosenbrock_sizes.iter().map(|&n| Workload::Rosenbrock { n }));
+    w.push(Workload::Net231 { data: data.clone() });
+    w.push(Workload::Mlp {
+        sizes: vec![2, 3, 1],
+        data: data.clone(),
+    });
+    w.push(Workload::Mlp {
+        sizes: vec![2, 64, 64, 1],
+        data,
+    });
+    w.push(Workload::LogDet { m: logdet::M });
+    w
+}
+
+fn header(args: &Args, peers: &[Box<dyn harness::Peer>], cfg: &Config, elapsed: f64) -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let crates: Vec<String> = peers.iter().skip(1).map(|p| p.name()).collect();
+    let mode = match (args.check, args.quick) {
+        (true, _) => "--check",
+        (false, true) => "--quick",
+        (false, false) => "full",
+    };
+    let build = if cfg!(debug_assertions) {
+        "DEBUG build (times meaningless; use --release)"
+    } else {
+        "release build"
+    };
+    let mut h = format!(
+        "Run: {mode} ({} s), {}, {cores} cores, {build}. Crates: {}.\n",
+        elapsed.round(),
+        env!("RUSTC_VERSION"),
+        crates.join(", "),
+    );
+    if !args.check {
+        let clock = if args.wall {
+            "wall-clock time"
+        } else {
+            "the benchmark thread's CPU time"
+        };
+        h += &format!(
+            "Each time is the median over up to {} interleaved rounds (f64 evaluation, then each \
+             method) of samples of ~{} ms of {clock}; the ratio divides it by the median plain f64 \
+             evaluation of the same run. ",
+            cfg.rounds,
+            cfg.target_sample.as_millis(),
+        );
+    }
+    h += "Every gradient is checked first against the hand-written one (relative error <= 1e-8; \
+          finite differences <= 1e-6); a wrong one is not timed.\n";
+    h
+}
+
+fn run(args: Args) {
+    let cfg = if args.check {
+        Config::check_only()
+    } else if args.quick {
+        Config::quick()
+    } else {
+        Config::full()
+    };
+    harness::set_clock(if args.wall {
+        Clock::Wall
+    } else {
+        Clock::ThreadCpu
+    });
+    let peers = peers::all();
+    let start = Instant::now();
+    let mut rows: Vec<Row> = Vec::new();
+    for w in workloads(args.quick || args.check) {
+        if let Some(only) = &args.only {
+            if !w.name().to_lowercase().contains(only) {
+                continue;
+            }
+        }
+        eprintln!(
+            "[{:>5.0} s] {}, n = {}",
+            start.elapsed().as_secs_f64(),
+            w.name(),
+            w.dim()
+        );
+        let mut log = |s: &str| eprintln!("{s}");
+        rows.extend(harness::run_workload(&w, &peers, &cfg, &mut log));
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+
+    let table = report::markdown(&rows);
+    let md = format!(
+        "# dualtape-compare results\n\n{}\n{}",
+        header(&args, &peers, &cfg, elapsed),
+        table
+    );
+    println!("\n{md}");
+
+    // --check writes files only when asked to (--out).
+    let prefix = match (args.out, args.check) {
+        (Some(p), _) => p,
+        (None, true) => return,
+        (None, false) => {
+            let name = if args.quick {
+                "results-quick"
+            } else {
+                "results"
+            };
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)
+        }
+    };
+    let write = |ext: &str, text: &str| {
+        let path = prefix.with_extension(ext);
+        let mut f =
+            std::fs::File::create(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        f.write_all(text.as_bytes()).unwrap();
+        eprintln!("wrote {}", path.display());
+    };
+    write("md", &md);
+    write("csv", &report::csv(&rows));
+}
+
+fn main() {
+    let args = parse_args();
+    // Static num-dual vectors (N^2 numbers for N = 400) live on the stack.
+    std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || run(args))
+        .expect("spawn the benchmark thread")
+        .join()
+        .expect("the benchmark thread panicked");
+}

@@ -1,0 +1,21 @@
+//! One module per compared crate; each implements `Peer`. To add a crate
+//! (dualtape), add a module here and a line in `all()`.
+
+pub mod ad_trait;
+pub mod autodiff;
+pub mod baseline;
+pub mod num_dual;
+pub mod reverse;
+
+use crate::harness::Peer;
+
+/// The crates compared, in the order their methods appear in the table.
+pub fn all() -> Vec<Box<dyn Peer>> {
+    vec![
+        Box::new(baseline::Baseline),
+        Box::new(num_dual::NumDual),
+        Box::new(ad_trait::AdTrait),
+        Box::new(autodiff::Autodiff),
+        Box::new(reverse::Reverse),
+    ]
+}

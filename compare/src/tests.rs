@@ -1,0 +1,87 @@
+//! Correctness of the comparison itself (no timing is asserted anywhere).
+
+use crate::harness::{self, rel_err, Config, Status};
+use crate::peers::{self, baseline::central_differences};
+use crate::workloads::data::Dataset;
+use crate::workloads::na_generic::{na032, na034, na035};
+use crate::workloads::Workload;
+use std::sync::Arc;
+
+/// Small instances of every workload, quick in a debug build.
+fn small_workloads() -> Vec<Workload> {
+    let data = Arc::new(Dataset::disk_ring(40, 7));
+    vec![
+        Workload::ConstDiv,
+        Workload::ConstSub,
+        Workload::Rosenbrock { n: 10 },
+        Workload::Net231 { data: data.clone() },
+        Workload::Mlp {
+            sizes: vec![2, 3, 1],
+            data: data.clone(),
+        },
+        Workload::Mlp {
+            sizes: vec![2, 5, 4, 1],
+            data,
+        },
+        Workload::LogDet { m: 4 },
+    ]
+}
+
+#[test]
+fn hand_written_gradients_match_finite_differences() {
+    for w in small_workloads() {
+        let x = w.point();
+        let (value, g) = w.analytic(&x);
+        let (fd_value, fd) = central_differences(|x| w.eval(x), &x);
+        assert_eq!(value, fd_value, "{}", w.name());
+        let err = rel_err(&g, &fd);
+        assert!(
+            err < 1e-7,
+            "{}: hand-written vs finite differences {err:e}",
+            w.name()
+        );
+    }
+}
+
+#[test]
+fn nalgebra_workloads_agree_across_nalgebra_releases() {
+    let data = Dataset::disk_ring(40, 7);
+    let sizes = [2, 5, 4, 1];
+    let p = crate::workloads::data::network_params(&sizes, 3);
+    let a = na035::mlp_loss(&p, &sizes, &data);
+    assert!((a - na034::mlp_loss(&p, &sizes, &data)).abs() < 1e-14);
+    assert!((a - na032::mlp_loss(&p, &sizes, &data)).abs() < 1e-14);
+
+    let x = crate::workloads::data::uniform_vec(16, -1.0, 1.0, 5);
+    let d = na035::logdet(&x, 4);
+    assert!((d - na034::logdet(&x, 4)).abs() < 1e-12);
+    assert!((d - na032::logdet(&x, 4)).abs() < 1e-12);
+}
+
+#[test]
+fn rel_err_counts_nan_as_wrong() {
+    assert_eq!(rel_err(&[1.0, 2.0], &[1.0, 2.0]), 0.0);
+    assert!(rel_err(&[f64::NAN, 2.0], &[1.0, 2.0]).is_infinite());
+    assert!(rel_err(&[1.0], &[1.0, 2.0]).is_infinite());
+}
+
+/// Every method of every crate checks out, except the reverse crate's
+/// `f64 / Var` (it records -1/x instead of -c/x^2), which is reported WRONG
+/// wherever the workload divides a constant by a variable.
+#[test]
+fn peers_are_right_except_reverse_crate_constant_division() {
+    let peers = peers::all();
+    for w in small_workloads() {
+        let rows = harness::run_workload(&w, &peers, &Config::check_only(), &mut |_| {});
+        for r in rows {
+            let known_wrong = r.method == "reverse Var, tape"
+                && matches!(w, Workload::ConstDiv | Workload::Net231 { .. });
+            match &r.status {
+                Status::Wrong(_) if known_wrong => {}
+                Status::Ok | Status::Baseline | Status::Skipped(_) | Status::Cannot(_)
+                    if !known_wrong => {}
+                other => panic!("{} / {}: unexpected {other:?}", w.name(), r.method),
+            }
+        }
+    }
+}
