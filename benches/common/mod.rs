@@ -201,18 +201,6 @@ impl Points {
 
 // ------------------------------------------------------------------ shared pieces
 
-/// The logistic function, computed so `exp` never overflows (the notebook's).
-#[inline(always)]
-pub fn sigmoid<S: Scalar<Real = f64>>(z: S) -> S {
-    let one = S::constant(1.0);
-    if z.value() >= 0.0 {
-        one / (one + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (one + e)
-    }
-}
-
 /// `ln(1 + e^z)` without overflow: `max(z, 0) + ln(1 + e^-|z|)`.
 #[inline(always)]
 pub fn softplus<S: Scalar<Real = f64>>(z: S) -> S {
@@ -299,7 +287,9 @@ impl Workload for Rosenbrock {
 
 /// The notebook's 2-3-1 network (`dualtape::nn::notebook`, in the same
 /// parameter order): inputs 2, hidden 3 (sigmoid), output 1 (sigmoid),
-/// binary cross-entropy averaged over the points.
+/// binary cross-entropy averaged over the points. The sigmoid is
+/// [`Scalar::sigmoid`] (one operation, one tape node), as a user of the
+/// crate would write it.
 ///
 /// Parameters (13): `W1` 3×2 row-major (0..6), `b1` (6..9), `W2` (9..12),
 /// `b2` (12). The loss is computed from the output logit `z2` as
@@ -344,7 +334,7 @@ impl Workload for Notebook {
             let mut z2 = p[12];
             for j in 0..3 {
                 let z1 = p[2 * j] * x0 + p[2 * j + 1] * x1 + p[6 + j];
-                z2 += p[9 + j] * sigmoid(z1);
+                z2 += p[9 + j] * z1.sigmoid();
             }
             sum += bce_from_logit(z2, d.t[i]);
         }
@@ -389,7 +379,7 @@ impl Workload for NotebookNalgebra {
         for j in 0..3 {
             z1.column_mut(j).add_scalar_mut(p[6 + j]);
         }
-        let h = z1.map(sigmoid);
+        let h = z1.map(|v| v.sigmoid());
         let z2 = (h * w2).add_scalar(p[12]);
         let mut sum = S::constant(0.0);
         for (&z, &t) in z2.iter().zip(&d.t) {
@@ -407,7 +397,7 @@ impl Workload for NotebookNalgebra {
         for j in 0..3 {
             z1.column_mut(j).add_scalar_mut(p[6 + j]);
         }
-        let h = z1.map(sigmoid::<f64>);
+        let h = z1.map(|v| v.sigmoid());
         let z2 = (&h * &w2).add_scalar(p[12]);
         let t = DVector::from_column_slice(&d.t);
         let loss = z2
@@ -417,7 +407,7 @@ impl Workload for NotebookNalgebra {
             .sum::<f64>()
             / n;
         // dL/dz2 = (σ(z2) − t) / N
-        let dz2 = (z2.map(sigmoid::<f64>) - t) / n;
+        let dz2 = (z2.map(|v| v.sigmoid()) - t) / n;
         let gw2 = h.tr_mul(&dz2); // Hᵀ dz2
         let gb2 = dz2.sum();
         // dZ1 = (dz2 W2ᵀ) ∘ H ∘ (1 − H)
@@ -549,7 +539,7 @@ impl Workload for Mlp {
         // dz = (σ(z) − t) / N, a row vector over the points
         let dz = DVector::from_iterator(
             d.len(),
-            z.iter().zip(&d.t).map(|(&z, &t)| (sigmoid(z) - t) / n),
+            z.iter().zip(&d.t).map(|(&z, &t)| (z.sigmoid() - t) / n),
         );
         let gw3 = &h2 * &dz;
         let gb3 = dz.sum();
