@@ -5,18 +5,24 @@
 //! cargo run --release --example ratios            # full table (a few minutes)
 //! cargo run --release --example ratios -- --quick # fewer sizes and rounds (~1 minute)
 //! cargo run --release --example ratios -- --only rosenbrock   # workloads whose key contains a word
+//! cargo run --release --example ratios -- --wall  # wall-clock instead of thread CPU time
 //! ```
 //!
 //! For each workload, every method (plain `f64` evaluation included) is
 //! timed in interleaved rounds: round `r` runs one batch of each method in
 //! turn, starting at a different method each round, so a burst of load on a
 //! shared machine hits all methods alike. A batch repeats a call enough
-//! times to last about a millisecond; each round gives one time per call.
+//! times to last about 2 ms (0.5 ms with `--quick`); each round gives one
+//! time per call. Times are the benchmark thread's CPU time on Linux (time
+//! spent descheduled while other processes run is not counted), wall-clock
+//! time elsewhere or with `--wall`.
+//!
 //! The table shows the median over rounds, less the harness's own cost per
-//! call (an empty call timed in the same rounds, about a nanosecond), and its
-//! ratio to the `f64` evaluation's median from the same rounds. For reverse mode it adds the
-//! tape: nodes (one per recorded operation, plus the inputs and a sentinel),
-//! bytes per node, and the peak tape size, measured on a fresh thread.
+//! call (an empty call timed in the same rounds, a few nanoseconds), and its
+//! ratio to the `f64` evaluation's median from the same rounds. For reverse
+//! mode it adds the tape: nodes (one per recorded operation, plus the inputs
+//! and a sentinel), bytes per node, and the peak tape size, measured on a
+//! fresh thread.
 //!
 //! Where a full forward or finite-difference gradient would take seconds
 //! (the 2-64-64-1 network, 4417 inputs), one pass is timed and the gradient's
@@ -35,6 +41,7 @@ use dualtape::reverse::TapeStats;
 
 struct Config {
     quick: bool,
+    clock: Clock,
     rounds: usize,
     batch: Duration,
     budget: Duration,
@@ -45,19 +52,22 @@ impl Config {
     fn from_args() -> Self {
         let args: Vec<String> = std::env::args().skip(1).collect();
         let quick = args.iter().any(|a| a == "--quick");
+        let clock = Clock::choose(args.iter().any(|a| a == "--wall"));
         let only = args
             .iter()
             .position(|a| a == "--only")
             .and_then(|i| args.get(i + 1).cloned());
         if let Some(bad) = args.iter().find(|a| {
-            a.starts_with("--") && !matches!(a.as_str(), "--quick" | "--only" | "--bench")
+            a.starts_with("--")
+                && !matches!(a.as_str(), "--quick" | "--wall" | "--only" | "--bench")
         }) {
-            eprintln!("unknown flag {bad}; flags: --quick, --only WORD");
+            eprintln!("unknown flag {bad}; flags: --quick, --wall, --only WORD");
             std::process::exit(2);
         }
         if quick {
             Config {
                 quick,
+                clock,
                 rounds: 7,
                 batch: Duration::from_micros(500),
                 budget: Duration::from_millis(400),
@@ -66,6 +76,7 @@ impl Config {
         } else {
             Config {
                 quick,
+                clock,
                 rounds: 21,
                 batch: Duration::from_millis(2),
                 budget: Duration::from_secs(3),
@@ -120,21 +131,97 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
+/// What a sample measures.
+#[derive(Clone, Copy, PartialEq)]
+enum Clock {
+    /// CPU time of this thread (`CLOCK_THREAD_CPUTIME_ID`): time spent
+    /// descheduled on a shared machine is not counted. The default on Linux.
+    ThreadCpu,
+    /// Wall-clock time (`--wall`; the only clock elsewhere).
+    Wall,
+}
+
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+mod cpu_clock {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+    extern "C" {
+        // From the C library std already links.
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+
+    /// This thread's CPU time in seconds.
+    pub fn thread_seconds() -> Option<f64> {
+        let mut ts = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec of the platform's layout
+        // (64-bit Linux: two 64-bit fields).
+        let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        (rc == 0).then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+mod cpu_clock {
+    pub fn thread_seconds() -> Option<f64> {
+        None
+    }
+}
+
+impl Clock {
+    /// The chosen clock, falling back to wall time where thread CPU time is
+    /// not available.
+    fn choose(wall: bool) -> Clock {
+        if !wall && cpu_clock::thread_seconds().is_some() {
+            Clock::ThreadCpu
+        } else {
+            Clock::Wall
+        }
+    }
+
+    /// Seconds since an arbitrary origin.
+    fn now(self) -> f64 {
+        thread_local! {
+            static ORIGIN: Instant = Instant::now();
+        }
+        match self {
+            Clock::ThreadCpu => cpu_clock::thread_seconds().expect("thread CPU clock"),
+            Clock::Wall => ORIGIN.with(|o| o.elapsed().as_secs_f64()),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Clock::ThreadCpu => {
+                "CPU time of the benchmark thread (time descheduled is not counted)"
+            }
+            Clock::Wall => "wall-clock time",
+        }
+    }
+}
+
 /// Times the items in interleaved rounds; returns (median seconds per call,
 /// rounds) per item.
 fn measure(items: &mut [Item], cfg: &Config) -> Vec<(f64, usize)> {
+    let clock = cfg.clock;
     // Calibrate: one warm-up call (which also grows the tape), then enough
     // calls to estimate the time of one.
     let mut plan = Vec::new();
     for it in items.iter_mut() {
         (it.run)();
-        let start = Instant::now();
+        let start = clock.now();
         let mut calls = 0u64;
-        while calls == 0 || (start.elapsed() < Duration::from_millis(5) && calls < 1_000_000) {
+        while calls == 0 || (clock.now() - start < 5e-3 && calls < 1_000_000) {
             (it.run)();
             calls += 1;
         }
-        let per_call = start.elapsed().as_secs_f64() / calls as f64;
+        let per_call = (clock.now() - start) / calls as f64;
         let batch = ((cfg.batch.as_secs_f64() / per_call).ceil() as u64).max(1);
         let per_round = per_call * batch as f64;
         let rounds = ((cfg.budget.as_secs_f64() / per_round) as usize).clamp(3, cfg.rounds);
@@ -150,11 +237,11 @@ fn measure(items: &mut [Item], cfg: &Config) -> Vec<(f64, usize)> {
                 continue;
             }
             let run = &mut items[i].run;
-            let start = Instant::now();
+            let start = clock.now();
             for _ in 0..batch {
                 run();
             }
-            samples[i].push(start.elapsed().as_secs_f64() / batch as f64);
+            samples[i].push((clock.now() - start) / batch as f64);
         }
     }
     samples.iter_mut().map(|s| (median(s), s.len())).collect()
@@ -374,11 +461,12 @@ fn main() {
     );
     println!(
         "{cores} cores; load average at start {}; up to {} interleaved rounds per method, \
-         batches of ~{} µs; median per call; × f64 = median / median of the plain f64 \
-         evaluation in the same rounds.\n",
+         batches of ~{} µs of {}; median per call; × f64 = median / median of the plain \
+         f64 evaluation in the same rounds.\n",
         loadavg(),
         cfg.rounds,
-        cfg.batch.as_micros()
+        cfg.batch.as_micros(),
+        cfg.clock.describe()
     );
     let t0 = Instant::now();
     let mut rep = Report {
