@@ -311,23 +311,23 @@ impl Report {
             match fwd {
                 Forward::Full => {
                     let mut g = vec![0.0; n];
-                    items.push(Item::new(format!("Dual ({n} passes)"), move || {
+                    items.push(Item::new(format!("Dual ({})", passes(n)), move || {
                         black_box(dual_passes(w, black_box(x), &mut g));
                     }));
                     items.push(Item::new(
-                        format!("DualVec4 ({} passes)", n.div_ceil(4)),
+                        format!("DualVec4 ({})", passes(n.div_ceil(4))),
                         move || {
                             black_box(dualvec::<W, 4>(w, black_box(x)));
                         },
                     ));
                     items.push(Item::new(
-                        format!("DualVec8 ({} passes)", n.div_ceil(8)),
+                        format!("DualVec8 ({})", passes(n.div_ceil(8))),
                         move || {
                             black_box(dualvec::<W, 8>(w, black_box(x)));
                         },
                     ));
                     items.push(Item::new(
-                        format!("DualVec16 ({} passes)", n.div_ceil(16)),
+                        format!("DualVec16 ({})", passes(n.div_ceil(16))),
                         move || {
                             black_box(dualvec::<W, 16>(w, black_box(x)));
                         },
@@ -421,6 +421,15 @@ impl Report {
             .filter(|r| r.key == key && r.method.starts_with("DualVec"))
             .map(|r| (r.ratio * r.passes, r.method.clone()))
             .min_by(|a, b| a.0.partial_cmp(&b.0).unwrap())
+    }
+}
+
+/// "1 pass", "3 passes".
+fn passes(k: usize) -> String {
+    if k == 1 {
+        "1 pass".into()
+    } else {
+        format!("{k} passes")
     }
 }
 
