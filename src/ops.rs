@@ -877,36 +877,7 @@ macro_rules! impl_scalar {
 
     (@operand concrete [$($g:tt)*] $ty:ty; $inner:ty) => {
         impl $crate::ops::Operand<$ty> for f64 {
-            #[inline(always)]
-            fn add_to(self, lhs: $ty) -> $ty {
-                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
-                let (v, dx, _) = $crate::rules::add(lhs.primal(), c);
-                lhs.chain1((v, dx))
-            }
-            #[inline(always)]
-            fn sub_from(self, lhs: $ty) -> $ty {
-                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
-                let (v, dx, _) = $crate::rules::sub(lhs.primal(), c);
-                lhs.chain1((v, dx))
-            }
-            #[inline(always)]
-            fn mul_with(self, lhs: $ty) -> $ty {
-                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
-                let (v, dx, _) = $crate::rules::mul(lhs.primal(), c);
-                lhs.chain1((v, dx))
-            }
-            #[inline(always)]
-            fn div_into(self, lhs: $ty) -> $ty {
-                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
-                let (v, dx, _) = $crate::rules::div(lhs.primal(), c);
-                lhs.chain1((v, dx))
-            }
-            #[inline(always)]
-            fn rem_into(self, lhs: $ty) -> $ty {
-                let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
-                let (v, dx, _) = $crate::rules::rem(lhs.primal(), c);
-                lhs.chain1((v, dx))
-            }
+            $crate::ops::impl_scalar!(@operand_body $ty; $inner);
         }
     };
 
@@ -915,6 +886,13 @@ macro_rules! impl_scalar {
         where
             $inner: $crate::Scalar<Real = R>,
         {
+            $crate::ops::impl_scalar!(@operand_body $ty; $inner);
+        }
+    };
+
+    // A constant right-hand operand: lifted to the inner type, and only the
+    // left operand's partial is applied.
+    (@operand_body $ty:ty; $inner:ty) => {
             #[inline(always)]
             fn add_to(self, lhs: $ty) -> $ty {
                 let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
@@ -945,7 +923,6 @@ macro_rules! impl_scalar {
                 let (v, dx, _) = $crate::rules::rem(lhs.primal(), c);
                 lhs.chain1((v, dx))
             }
-        }
     };
 
     (@lhs [$($g:tt)*] $ty:ty; $inner:ty; $real:ty) => {

@@ -34,7 +34,11 @@
 //!    zero partial blocks an infinite or NaN tangent or adjoint. So `sqrt(0)`
 //!    in a branch that does not affect the output, `sqrt(x) * 0.0`, or
 //!    `x.powf(c)` with a constant exponent at a negative base never poison a
-//!    gradient with NaN, and forward and reverse mode agree on them.
+//!    gradient with NaN, and forward and reverse mode agree on them. (The
+//!    rule is applied per product, so where two paths through an infinite
+//!    slope cancel exactly, e.g. `s - s` with `s = sqrt(x)` at 0, forward
+//!    and reverse mode may disagree: one gives the finite answer, the other
+//!    NaN. Neither is silently wrong.)
 //! 4. **`powf(x, y)`**: the value is IEEE's (NaN for a negative base and a
 //!    non-integer exponent). `∂/∂x = y·x^(y-1)` (0 when `y = 0`);
 //!    `∂/∂y = x^y·ln x`, taken as 0 where `x^y = 0` (its limit), and NaN for
