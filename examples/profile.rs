@@ -1,0 +1,96 @@
+//! Runs one method on one workload in a loop, for a profiler:
+//!
+//! ```text
+//! cargo build --release --example profile
+//! perf record -e cpu-clock -g target/release/examples/profile reverse rosenbrock 1000 3
+//! valgrind --tool=callgrind target/release/examples/profile reverse notebook 1000 0 20
+//! ```
+//!
+//! Arguments: METHOD WORKLOAD SIZE SECONDS [CALLS]: METHOD is one of f64,
+//! hand, reverse, dual, dv4, dv8, dv16, fd; WORKLOAD one of rosenbrock (SIZE =
+//! n), notebook, nalgebra, mlp (SIZE = points), logdet (SIZE = matrix order).
+//! With CALLS given, runs exactly that many calls (for callgrind) instead of
+//! SECONDS of them. Prints the calls made and the time per call.
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use common::*;
+
+fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
+    let x = w.x0().to_vec();
+    let mut g = vec![0.0; x.len()];
+    let mut call = || match method {
+        "f64" => {
+            black_box(eval_f64(w, black_box(&x)));
+        }
+        "hand" => {
+            black_box(analytic(w, black_box(&x), &mut g));
+        }
+        "reverse" => {
+            black_box(reverse_into(w, black_box(&x), &mut g));
+        }
+        "dual" => {
+            black_box(dual_passes(w, black_box(&x), &mut g));
+        }
+        "dv4" => {
+            black_box(dualvec::<W, 4>(w, black_box(&x)));
+        }
+        "dv8" => {
+            black_box(dualvec::<W, 8>(w, black_box(&x)));
+        }
+        "dv16" => {
+            black_box(dualvec::<W, 16>(w, black_box(&x)));
+        }
+        "fd" => {
+            black_box(central_fd(w, black_box(&x)));
+        }
+        other => panic!("unknown method {other}: f64, hand, reverse, dual, dv4, dv8, dv16, fd"),
+    };
+    call(); // warm: grows the tape
+    let start = Instant::now();
+    let mut n = 0u64;
+    match calls {
+        Some(c) => {
+            for _ in 0..c {
+                call();
+            }
+            n = c;
+        }
+        None => {
+            while start.elapsed().as_secs_f64() < seconds {
+                call();
+                n += 1;
+            }
+        }
+    }
+    let per = start.elapsed().as_secs_f64() / n.max(1) as f64;
+    println!(
+        "{} / {method}: {n} calls, {:.3} µs per call",
+        w.name(),
+        per * 1e6
+    );
+}
+
+fn main() {
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    if a.len() < 4 {
+        eprintln!("usage: profile METHOD WORKLOAD SIZE SECONDS [CALLS]");
+        std::process::exit(2);
+    }
+    let size: usize = a[2].parse().expect("SIZE");
+    let seconds: f64 = a[3].parse().expect("SECONDS");
+    let calls = a.get(4).map(|c| c.parse().expect("CALLS"));
+    let m = a[0].as_str();
+    match a[1].as_str() {
+        "rosenbrock" => drive(&Rosenbrock::new(size), m, seconds, calls),
+        "notebook" => drive(&Notebook::new(size), m, seconds, calls),
+        "nalgebra" => drive(&NotebookNalgebra::new(size), m, seconds, calls),
+        "mlp" => drive(&Mlp::new(size), m, seconds, calls),
+        "logdet" => drive(&LogDet::new(size), m, seconds, calls),
+        other => panic!("unknown workload {other}: rosenbrock, notebook, nalgebra, mlp, logdet"),
+    }
+}

@@ -1,0 +1,148 @@
+//! A warm reverse-mode gradient allocates nothing: `reverse::gradient_into`
+//! reuses the thread's tape, adjoints and input storage, so once a recording
+//! of the same size has run on this thread, recording and sweeping touch the
+//! heap zero times. `reverse::gradient` allocates exactly its returned `Vec`.
+//!
+//! Counted with a global allocator that counts only on the thread that asked
+//! (the test harness runs tests on several threads at once).
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use common::*;
+use dualtape::{reverse, Var};
+
+struct Counting;
+
+thread_local! {
+    static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note() {
+    // `try_with`: never panic inside the allocator, even during thread teardown.
+    let _ = ACTIVE.try_with(|a| {
+        if a.get() {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+        }
+    });
+}
+
+// SAFETY: forwards every call to `System` unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns its result and the number of heap allocations
+/// (alloc, alloc_zeroed, realloc) this thread made meanwhile.
+fn allocations<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    COUNT.with(|c| c.set(0));
+    ACTIVE.with(|a| a.set(true));
+    let r = std::hint::black_box(f());
+    ACTIVE.with(|a| a.set(false));
+    (r, COUNT.with(|c| c.get()))
+}
+
+#[test]
+fn the_counter_counts() {
+    let (v, n) = allocations(|| vec![1.0f64; 10]);
+    assert_eq!((v.len(), n), (10, 1));
+    let (_, n) = allocations(|| 1.0f64 + 2.0);
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn warm_gradient_into_allocates_nothing_rosenbrock() {
+    let w = Rosenbrock::new(1000);
+    let x = w.x0.clone();
+    let mut g = vec![0.0; x.len()];
+    reverse_into(&w, &x, &mut g); // cold: the tape grows
+    for _ in 0..3 {
+        let (_, n) = allocations(|| reverse::gradient_into(common::rosenbrock::<Var>, &x, &mut g));
+        assert_eq!(n, 0, "a warm reverse::gradient_into allocated {n} times");
+    }
+    let mut exact = vec![0.0; x.len()];
+    rosenbrock_gradient(&x, &mut exact);
+    for (a, b) in g.iter().zip(&exact) {
+        assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} vs {b}");
+    }
+}
+
+#[test]
+fn warm_gradient_into_allocates_nothing_notebook() {
+    let w = Notebook::new(1000);
+    let x = w.x0.clone();
+    let mut g = vec![0.0; x.len()];
+    reverse_into(&w, &x, &mut g);
+    let (_, n) = allocations(|| reverse_into(&w, &x, &mut g));
+    assert_eq!(n, 0, "a warm reverse::gradient_into allocated {n} times");
+}
+
+#[test]
+fn a_smaller_recording_after_a_larger_one_allocates_nothing() {
+    let big = Rosenbrock::new(10_000);
+    let mut g = vec![0.0; big.x0.len()];
+    reverse_into(&big, &big.x0, &mut g);
+    let small = Rosenbrock::new(10);
+    let mut gs = vec![0.0; 10];
+    let (_, n) = allocations(|| reverse_into(&small, &small.x0, &mut gs));
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn warm_gradient_allocates_only_the_returned_vector() {
+    let w = Rosenbrock::new(100);
+    let x = w.x0.clone();
+    let _ = reverse::gradient(common::rosenbrock::<Var>, &x);
+    let ((_, g), n) = allocations(|| reverse::gradient(common::rosenbrock::<Var>, &x));
+    assert_eq!(g.len(), 100);
+    assert_eq!(n, 1, "reverse::gradient should allocate only its result");
+}
+
+/// A function that allocates its own matrices (nalgebra) costs no more
+/// allocations under reverse mode than in plain f64: the tape adds none.
+/// (It can cost fewer: nalgebra's `f64` products go through `matrixmultiply`,
+/// which allocates packing buffers; products of `Var` take nalgebra's generic
+/// loops.)
+#[test]
+fn reverse_adds_no_allocation_to_a_function_that_allocates() {
+    fn same<W: Workload>(w: &W) {
+        let x = w.x0().to_vec();
+        let mut g = vec![0.0; x.len()];
+        reverse_into(w, &x, &mut g);
+        let (_, plain) = allocations(|| eval_f64(w, &x));
+        let (_, rev) = allocations(|| reverse_into(w, &x, &mut g));
+        assert!(
+            plain > 0,
+            "{}: expected the function itself to allocate",
+            w.name()
+        );
+        assert!(
+            rev <= plain,
+            "{}: reverse allocated {rev} times, f64 {plain}",
+            w.name()
+        );
+    }
+    same(&NotebookNalgebra::new(1000));
+    same(&LogDet::new(20));
+}
