@@ -84,7 +84,7 @@ thread_local! {
 fn record<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) -> R {
     let mut inputs = INPUTS.with(|c| c.take());
     inputs.clear();
-    inputs.extend(x.iter().map(|&xi| Var::input(xi, rec.id)));
+    Var::inputs(x, rec.id, &mut inputs);
     let out = f(&inputs);
     INPUTS.with(|c| c.set(inputs));
     out

@@ -58,19 +58,20 @@ impl Var {
         self.idx as usize
     }
 
-    /// A new input of the active recording (used by the drivers).
-    #[inline]
-    pub(crate) fn input(value: f64, rec: u32) -> Self {
-        let idx = with_tape(|t| {
-            t.push(
-                [rec, rec],
-                Node {
-                    partial: [0.0; 2],
-                    parent: [0; 2],
-                },
-            )
+    /// The inputs of the active recording `rec` (used by the drivers): one
+    /// node each, appended in one go.
+    pub(crate) fn inputs(x: &[f64], rec: u32, out: &mut Vec<Var>) {
+        let first = with_tape(|t| {
+            if t.rec != rec {
+                super::tape::misuse(rec, t.rec);
+            }
+            t.push_inputs(x.len())
         });
-        Var { value, idx, rec }
+        out.extend(x.iter().enumerate().map(|(i, &value)| Var {
+            value,
+            idx: first + i as u32,
+            rec,
+        }));
     }
 
     #[inline(always)]
@@ -114,14 +115,25 @@ impl Var {
         }
     }
 
-    /// Records a unary node, unless the operation is the identity: partial 1
-    /// and the value unchanged to the bit (`x * 1.0`, `x / 1.0`, `x + 0.0`,
+    /// Records a unary node, unless the operation is the identity (partial
+    /// 1 and the value unchanged to the bit: `x * 1.0`, `x / 1.0`, `x + 0.0`,
     /// which nalgebra's generic matrix products do), where the result is
-    /// `self` itself and no node is needed.
+    /// `self` itself, or has a zero partial, where it is a constant.
     #[inline(always)]
     fn unary(self, d: f64, v: f64) -> Self {
-        if d == 1.0 && v.to_bits() == self.value.to_bits() {
-            return self;
+        let identity = d == 1.0 && v.to_bits() == self.value.to_bits();
+        if identity || d == 0.0 {
+            // Not recorded, but still checked: a stale Var is caught here too.
+            let rec = self.rec;
+            with_tape(|t| {
+                if t.rec != rec {
+                    super::tape::misuse(rec, t.rec)
+                }
+            });
+            // The identity is `self`; a zero partial (floor, x * 0.0, ...)
+            // means no dependence on `self`: a constant, which contributes
+            // to no gradient, exactly as a zero partial would (rule 3).
+            return if identity { self } else { Var::lift(v) };
         }
         self.record([self.rec, self.rec], [d, 0.0], [self.idx, 0], v)
     }
