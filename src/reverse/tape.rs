@@ -174,6 +174,28 @@ impl Tape {
         i as u32
     }
 
+    /// Appends a unary node with a nonzero partial `d` on `parent`, after
+    /// checking the recording: [`push`](Self::push) without the zero tests.
+    #[inline(always)]
+    pub(crate) fn push_unary(&mut self, rec: u32, d: f64, parent: u32) -> u32 {
+        if rec != self.rec {
+            misuse(rec, self.rec);
+        }
+        let i = self.nodes_len;
+        if i == self.nodes_cap {
+            self.grow();
+        }
+        // SAFETY: i < nodes_cap after `grow`.
+        unsafe {
+            self.nodes_ptr.add(i).write(Node {
+                partial: [d, 0.0],
+                parent: [parent, i as u32],
+            })
+        };
+        self.nodes_len = i + 1;
+        i as u32
+    }
+
     /// Appends `n` input nodes (no parents) and returns the index of the
     /// first: one capacity check and a plain fill, instead of `n` pushes.
     pub(crate) fn push_inputs(&mut self, n: usize) -> u32 {

@@ -135,7 +135,9 @@ impl Var {
             // to no gradient, exactly as a zero partial would (rule 3).
             return if identity { self } else { Var::lift(v) };
         }
-        self.record([self.rec, self.rec], [d, 0.0], [self.idx, 0], v)
+        let (rec, parent) = (self.rec, self.idx);
+        let idx = with_tape(|t| t.push_unary(rec, d, parent));
+        Var { value: v, idx, rec }
     }
 
     /// Records a node (see [`Tape::push`](super::tape) for zero partials).
