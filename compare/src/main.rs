@@ -100,7 +100,32 @@ fn workloads(quick: bool) -> Vec<Workload> {
     w
 }
 
-fn header(args: &Args, peers: &[Box<dyn harness::Peer>], cfg: &Config, elapsed: f64) -> String {
+/// The CPU model, from /proc/cpuinfo (Linux), else "unknown CPU".
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// The 1-minute load average, from /proc/loadavg (Linux).
+fn load_average() -> Option<String> {
+    let s = std::fs::read_to_string("/proc/loadavg").ok()?;
+    s.split_whitespace().next().map(String::from)
+}
+
+fn header(
+    args: &Args,
+    peers: &[Box<dyn harness::Peer>],
+    cfg: &Config,
+    elapsed: f64,
+    load: (Option<String>, Option<String>),
+) -> String {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
@@ -115,10 +140,15 @@ fn header(args: &Args, peers: &[Box<dyn harness::Peer>], cfg: &Config, elapsed: 
     } else {
         "release build"
     };
+    let load = match load {
+        (Some(a), Some(b)) => format!(", load average {a} at the start and {b} at the end"),
+        _ => String::new(),
+    };
     let mut h = format!(
-        "Run: {mode} ({} s), {}, {cores} cores, {build}. Crates: {}.\n",
+        "Run: {mode} ({} s), {}, {}, {cores} cores{load}, {build}. Crates: {}.\n",
         elapsed.round(),
         env!("RUSTC_VERSION"),
+        cpu_model(),
         crates.join(", "),
     );
     if !args.check {
@@ -156,6 +186,7 @@ fn run(args: Args) {
     });
     peers::dualtape::set_wide_rosenbrock(!args.quick && !args.check);
     let peers = peers::all();
+    let load_start = load_average();
     let start = Instant::now();
     let mut rows: Vec<Row> = Vec::new();
     for w in workloads(args.quick || args.check) {
@@ -177,7 +208,7 @@ fn run(args: Args) {
 
     let mut md = format!(
         "# dualtape-compare results\n\n{}\n{}",
-        header(&args, &peers, &cfg, elapsed),
+        header(&args, &peers, &cfg, elapsed, (load_start, load_average())),
         report::markdown(&rows)
     );
     if !args.check {
