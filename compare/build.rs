@@ -2,8 +2,8 @@
 //! versions of the compared crates (read from Cargo.lock).
 
 fn main() {
-    // Here while compare/ is its own workspace; at the root once it is a member.
-    let lock_paths = ["Cargo.lock", "../Cargo.lock"];
+    // compare/ is a member of the root workspace: the lock file is the root's.
+    let lock_paths = ["../Cargo.lock"];
     for p in lock_paths {
         println!("cargo:rerun-if-changed={p}");
     }
@@ -12,6 +12,7 @@ fn main() {
         .find_map(|p| std::fs::read_to_string(p).ok())
         .unwrap_or_default();
     for (krate, var) in [
+        ("dualtape", "DUALTAPE"),
         ("num-dual", "NUM_DUAL"),
         ("ad_trait", "AD_TRAIT"),
         ("autodiff", "AUTODIFF"),

@@ -290,15 +290,18 @@ fn time_calls(call: &mut dyn FnMut(), iters: u64) -> Duration {
     }
 }
 
-/// How many calls make one sample last about `target`.
-fn calibrate(call: &mut dyn FnMut(), target: Duration) -> u64 {
+/// How many calls make one sample last about `target`, and how long such a
+/// sample took if calibration already timed one (a single call longer than
+/// the target: not worth timing again).
+fn calibrate(call: &mut dyn FnMut(), target: Duration) -> (u64, Option<Duration>) {
     let mut iters = 1u64;
     loop {
         let t = time_calls(call, iters).max(Duration::from_nanos(1));
         if t >= target / 2 || iters >= 1 << 30 {
             // Aim at the target from this measurement.
             let per = t.as_secs_f64() / iters as f64;
-            return ((target.as_secs_f64() / per).round() as u64).clamp(1, 1 << 30);
+            let aim = ((target.as_secs_f64() / per).round() as u64).clamp(1, 1 << 30);
+            return (aim, (aim == iters).then_some(t));
         }
         let grow = (target.as_secs_f64() / t.as_secs_f64()).clamp(2.0, 100.0);
         iters = (iters as f64 * grow).ceil() as u64;
@@ -425,10 +428,10 @@ pub fn run_workload(
     log(&format!("  calibrate {} timed entries", timed.len()));
     let mut round_cost = Duration::ZERO;
     for t in timed.iter_mut() {
-        t.iters = calibrate(&mut t.call, cfg.target_sample);
+        let (iters, timed_once) = calibrate(&mut t.call, cfg.target_sample);
+        t.iters = iters;
         // One sample's expected length (a single call may exceed the target).
-        let one = time_calls(&mut t.call, t.iters);
-        round_cost += one;
+        round_cost += timed_once.unwrap_or_else(|| time_calls(&mut t.call, iters));
     }
     let rounds = ((cfg.budget.as_secs_f64() / round_cost.as_secs_f64().max(1e-9)) as usize)
         .clamp(cfg.min_rounds, cfg.rounds);

@@ -11,6 +11,7 @@
 
 mod harness;
 mod peers;
+mod plot;
 mod report;
 #[cfg(test)]
 mod tests;
@@ -30,14 +31,19 @@ struct Args {
     wall: bool,
     only: Option<String>,
     out: Option<PathBuf>,
+    plot: Option<PathBuf>,
+    plot_from: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: dualtape-compare [--quick] [--only SUBSTRING] [--out PATH_PREFIX]
+const USAGE: &str =
+    "usage: dualtape-compare [--quick] [--only SUBSTRING] [--out PATH_PREFIX] [--plot PNG]
   --quick        fewer sizes, rounds and shorter samples (about a minute)
   --check        check every gradient, time nothing (all sizes of --quick)
   --wall         time with the wall clock (default: the thread's CPU time)
   --only S       only workloads whose name contains S (case-insensitive)
-  --out P        write P.md and P.csv (default: compare/results, or compare/results-quick)";
+  --out P        write P.md and P.csv (default: compare/results, or compare/results-quick)
+  --plot PNG     write the gradient-cost plot there (a full run writes docs/gradient_cost.png)
+  --plot-from C  measure nothing: draw the plot from the CSV C of an earlier run";
 
 fn parse_args() -> Args {
     let mut args = Args {
@@ -46,6 +52,8 @@ fn parse_args() -> Args {
         wall: false,
         only: None,
         out: None,
+        plot: None,
+        plot_from: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -55,6 +63,8 @@ fn parse_args() -> Args {
             "--wall" => args.wall = true,
             "--only" => args.only = Some(it.next().expect(USAGE).to_lowercase()),
             "--out" => args.out = Some(PathBuf::from(it.next().expect(USAGE))),
+            "--plot" => args.plot = Some(PathBuf::from(it.next().expect(USAGE))),
+            "--plot-from" => args.plot_from = Some(PathBuf::from(it.next().expect(USAGE))),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -90,7 +100,32 @@ fn workloads(quick: bool) -> Vec<Workload> {
     w
 }
 
-fn header(args: &Args, peers: &[Box<dyn harness::Peer>], cfg: &Config, elapsed: f64) -> String {
+/// The CPU model, from /proc/cpuinfo (Linux), else "unknown CPU".
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// The 1-minute load average, from /proc/loadavg (Linux).
+fn load_average() -> Option<String> {
+    let s = std::fs::read_to_string("/proc/loadavg").ok()?;
+    s.split_whitespace().next().map(String::from)
+}
+
+fn header(
+    args: &Args,
+    peers: &[Box<dyn harness::Peer>],
+    cfg: &Config,
+    elapsed: f64,
+    load: (Option<String>, Option<String>),
+) -> String {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
@@ -105,10 +140,15 @@ fn header(args: &Args, peers: &[Box<dyn harness::Peer>], cfg: &Config, elapsed: 
     } else {
         "release build"
     };
+    let load = match load {
+        (Some(a), Some(b)) => format!(", load average {a} at the start and {b} at the end"),
+        _ => String::new(),
+    };
     let mut h = format!(
-        "Run: {mode} ({} s), {}, {cores} cores, {build}. Crates: {}.\n",
+        "Run: {mode} ({} s), {}, {}, {cores} cores{load}, {build}. Crates: {}.\n",
         elapsed.round(),
         env!("RUSTC_VERSION"),
+        cpu_model(),
         crates.join(", "),
     );
     if !args.check {
@@ -125,8 +165,9 @@ fn header(args: &Args, peers: &[Box<dyn harness::Peer>], cfg: &Config, elapsed: 
             cfg.target_sample.as_millis(),
         );
     }
-    h += "Every gradient is checked first against the hand-written one (relative error <= 1e-8; \
-          finite differences <= 1e-6); a wrong one is not timed.\n";
+    h += "Every gradient is checked first, a wrong one is not timed: dualtape's reverse gradient \
+          against the hand-written one, then every other method against dualtape's reverse \
+          gradient (relative error <= 1e-8, max-norm; finite differences <= 1e-6).\n";
     h
 }
 
@@ -143,7 +184,9 @@ fn run(args: Args) {
     } else {
         Clock::ThreadCpu
     });
+    peers::dualtape::set_wide_rosenbrock(!args.quick && !args.check);
     let peers = peers::all();
+    let load_start = load_average();
     let start = Instant::now();
     let mut rows: Vec<Row> = Vec::new();
     for w in workloads(args.quick || args.check) {
@@ -163,13 +206,36 @@ fn run(args: Args) {
     }
     let elapsed = start.elapsed().as_secs_f64();
 
-    let table = report::markdown(&rows);
-    let md = format!(
+    let mut md = format!(
         "# dualtape-compare results\n\n{}\n{}",
-        header(&args, &peers, &cfg, elapsed),
-        table
+        header(&args, &peers, &cfg, elapsed, (load_start, load_average())),
+        report::markdown(&rows)
     );
+    if !args.check {
+        md += &format!(
+            "\n## Compact: ratio to one f64 evaluation\n\n\
+             Cells: the ratio; `WRONG` (gradient disagrees, not timed), `skip` (n passes, too \
+             costly here), `n/a` (the crate cannot express the workload), empty (not offered at \
+             this n).\n\nHand-written and dualtape:\n\n{}\nPeers:\n\n{}\n## Targets\n\n{}",
+            report::compact(&rows, |m| !m
+                .starts_with("finite differences (central, f64)")
+                && (m.starts_with("dualtape ") || m.starts_with("hand-written"))),
+            report::compact(&rows, |m| !m.starts_with("dualtape ")
+                && !m.starts_with("hand-written")
+                && !m.starts_with("finite differences (central, f64)")),
+            report::targets(&rows),
+        );
+    }
     println!("\n{md}");
+
+    // The plot: where asked, and always on a full run.
+    let plot_path = args.plot.clone().or_else(|| {
+        (!args.check && !args.quick)
+            .then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/gradient_cost.png"))
+    });
+    if let Some(path) = plot_path {
+        draw_plot(&plot::points_from_rows(&rows), &path);
+    }
 
     // --check writes files only when asked to (--out).
     let prefix = match (args.out, args.check) {
@@ -195,8 +261,25 @@ fn run(args: Args) {
     write("csv", &report::csv(&rows));
 }
 
+fn draw_plot(points: &[plot::Point], path: &std::path::Path) {
+    match plot::draw(points, path) {
+        Ok(true) => eprintln!("wrote {}", path.display()),
+        Ok(false) => eprintln!("no plot: no timed dualtape reverse gradient of Rosenbrock"),
+        Err(e) => panic!("{}: {e}", path.display()),
+    }
+}
+
 fn main() {
     let args = parse_args();
+    if let Some(csv) = &args.plot_from {
+        let text =
+            std::fs::read_to_string(csv).unwrap_or_else(|e| panic!("{}: {e}", csv.display()));
+        let path = args.plot.clone().unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/gradient_cost.png")
+        });
+        draw_plot(&plot::points_from_csv(&text), &path);
+        return;
+    }
     // Static num-dual vectors (N^2 numbers for N = 400) live on the stack.
     std::thread::Builder::new()
         .stack_size(1 << 30)

@@ -106,3 +106,242 @@ pub fn csv(rows: &[Row]) -> String {
     }
     out
 }
+
+/// The column a method goes in in the compact tables: its name without the
+/// pass count (", 7 passes"), with a size equal to n written `n`
+/// (`DualSVec64<13>` is `DualSVec64<n>`), so one column holds one method
+/// across workloads.
+pub fn column_key(method: &str, n: usize) -> String {
+    let mut m = method.to_string();
+    if let Some(i) = m.rfind(", ") {
+        let mut words = m[i + 2..].split(' ');
+        let count = words.next().is_some_and(|c| c.parse::<usize>().is_ok());
+        let unit = words.next().is_some_and(|u| u == "pass" || u == "passes");
+        if count && unit && words.next().is_none() {
+            m.truncate(i);
+        }
+    }
+    m.replace(&format!("<{n}>"), "<n>")
+        .replace(&format!(", {n}>"), ", n>")
+}
+
+/// What a compact table's cell says.
+fn cell(r: &Row) -> String {
+    match (&r.status, r.ratio) {
+        (Status::Ok, Some(x)) => format_ratio(x),
+        (Status::Wrong(_), _) => "WRONG".into(),
+        (Status::Panicked(_), _) => "panics".into(),
+        (Status::Skipped(_), _) => "skip".into(),
+        (Status::Cannot(_), _) => "n/a".into(),
+        _ => "—".into(),
+    }
+}
+
+/// The timed workloads, in order, as (workload, n, f64 evaluation time).
+fn timed_workloads(rows: &[Row]) -> Vec<(String, usize, f64)> {
+    rows.iter()
+        .filter(|r| r.status == Status::Baseline)
+        .filter_map(|r| r.median.map(|t| (r.workload.clone(), r.n, t)))
+        .collect()
+}
+
+/// A pivot of the results: one line per timed workload (workload, n, f64
+/// evaluation time), one column of ratios per method chosen by `keep`.
+pub fn compact(rows: &[Row], keep: impl Fn(&str) -> bool) -> String {
+    let workloads = timed_workloads(rows);
+    let mut columns: Vec<String> = Vec::new();
+    for r in rows {
+        let key = column_key(&r.method, r.n);
+        let timed = workloads
+            .iter()
+            .any(|(w, n, _)| *w == r.workload && *n == r.n);
+        if timed && r.status != Status::Baseline && keep(&r.method) && !columns.contains(&key) {
+            columns.push(key);
+        }
+    }
+    let mut out = String::from("| workload | n | f64 eval |");
+    for c in &columns {
+        let _ = write!(out, " {} |", c.replace('|', "\\|").replace('<', "\\<"));
+    }
+    out.push_str("\n|---|---:|---:|");
+    out.push_str(&"---:|".repeat(columns.len()));
+    out.push('\n');
+    for (w, n, t) in &workloads {
+        let _ = write!(out, "| {w} | {n} | {} |", format_time(*t));
+        for c in &columns {
+            let text = rows
+                .iter()
+                .find(|r| r.workload == *w && r.n == *n && column_key(&r.method, *n) == *c)
+                .map(cell)
+                .unwrap_or_default();
+            let _ = write!(out, " {text} |");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mode {
+    Reverse,
+    Forward,
+}
+
+/// Reverse or forward mode, from the method's name; `None` for the
+/// hand-written gradient and finite differences.
+pub fn mode(method: &str) -> Option<Mode> {
+    if method.starts_with("hand-written") || method.contains("finite differences") {
+        None
+    } else if method.contains("reverse") || method.contains(" adr") {
+        Some(Mode::Reverse)
+    } else {
+        Some(Mode::Forward)
+    }
+}
+
+fn is_dualtape(method: &str) -> bool {
+    method.starts_with("dualtape ")
+}
+
+/// The fastest timed row among those chosen.
+fn best(rows: &[Row], pick: impl Fn(&Row) -> bool) -> Option<&Row> {
+    rows.iter()
+        .filter(|r| r.status == Status::Ok && r.ratio.is_some() && pick(r))
+        .min_by(|a, b| a.ratio.unwrap().total_cmp(&b.ratio.unwrap()))
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "**MISSED**"
+    }
+}
+
+/// The issue's targets, each with the measured number and met or missed.
+pub fn targets(rows: &[Row]) -> String {
+    let mut out = String::new();
+
+    // dualtape at most half the best peer's time, per workload and mode.
+    out.push_str(
+        "dualtape against the best peer, per workload and mode (target: dualtape's time at most \
+         half the best peer's):\n\n\
+         | workload | n | mode | dualtape, best | ratio | best peer | ratio | peer / dualtape | target |\n\
+         |---|---:|---|---|---:|---|---:|---:|---|\n",
+    );
+    for (w, n, _) in timed_workloads(rows) {
+        let here: Vec<Row> = rows
+            .iter()
+            .filter(|r| r.workload == w && r.n == n)
+            .cloned()
+            .collect();
+        for (m, label) in [(Mode::Reverse, "reverse"), (Mode::Forward, "forward")] {
+            let ours = best(&here, |r| {
+                is_dualtape(&r.method) && mode(&r.method) == Some(m)
+            });
+            let theirs = best(&here, |r| {
+                !is_dualtape(&r.method) && mode(&r.method) == Some(m)
+            });
+            let show = |r: Option<&Row>| match r {
+                Some(r) => (r.method.clone(), format_ratio(r.ratio.unwrap())),
+                None => ("none timed".into(), "—".into()),
+            };
+            let ((on, or), (tn, tr)) = (show(ours), show(theirs));
+            let (factor, verdict) = match (ours, theirs) {
+                (Some(o), Some(t)) => {
+                    let f = t.ratio.unwrap() / o.ratio.unwrap();
+                    (format!("{f:.1}"), met(f >= 2.0).to_string())
+                }
+                (Some(_), None) => ("—".into(), "no peer timed".into()),
+                _ => ("—".into(), "—".into()),
+            };
+            let _ = writeln!(
+                out,
+                "| {w} | {n} | {label} | {on} | {or} | {tn} | {tr} | {factor} | {verdict} |"
+            );
+        }
+    }
+
+    // Absolute targets, as a multiple of one f64 evaluation.
+    let rosenbrock = |n: usize| move |r: &Row| r.workload == "extended Rosenbrock" && r.n == n;
+    let net_scalar = |r: &Row| r.workload.starts_with("2-3-1 net, scalar loops");
+    let net_nalgebra = |r: &Row| r.workload.starts_with("2-3-1 net, nalgebra");
+    let dualvec = |r: &Row| r.method.starts_with(crate::peers::dualtape::DUALVEC_PREFIX);
+    let var = |r: &Row| r.method == crate::peers::dualtape::REVERSE;
+    out.push_str(
+        "\nTargets as a multiple of one f64 evaluation (forward: the best of dualtape's \
+         `DualVec` methods; reverse: `Var`):\n\n\
+         | target | measured | |\n|---|---:|---|\n",
+    );
+    let line = |out: &mut String, what: String, r: Option<&Row>, limit: f64| {
+        let (measured, verdict) = match r {
+            Some(r) => {
+                let x = r.ratio.unwrap();
+                let how = r.method.strip_prefix("dualtape ").unwrap_or(&r.method);
+                (format!("{} ({how})", format_ratio(x)), met(x <= limit))
+            }
+            None => ("not run".into(), "—"),
+        };
+        let _ = writeln!(out, "| {what} | {measured} | {verdict} |");
+    };
+    for (n, limit) in [(10, 12.0), (1000, 600.0)] {
+        line(
+            &mut out,
+            format!("forward, Rosenbrock n = {n}: ≤ {limit}"),
+            best(rows, |r| rosenbrock(n)(r) && dualvec(r)),
+            limit,
+        );
+    }
+    line(
+        &mut out,
+        "forward, 2-3-1 network, scalar loops: ≤ 2.5".into(),
+        best(rows, |r| net_scalar(r) && dualvec(r)),
+        2.5,
+    );
+    line(
+        &mut out,
+        "forward, 2-3-1 network, nalgebra: ≤ 6".into(),
+        best(rows, |r| net_nalgebra(r) && dualvec(r)),
+        6.0,
+    );
+    let mut ros: Vec<(usize, f64)> = rows
+        .iter()
+        .filter(|r| r.workload == "extended Rosenbrock" && var(r) && r.status == Status::Ok)
+        .filter_map(|r| r.ratio.map(|x| (r.n, x)))
+        .collect();
+    ros.sort_by_key(|p| p.0);
+    for &(n, _) in &ros {
+        line(
+            &mut out,
+            format!("reverse, Rosenbrock n = {n}: ≤ 15"),
+            best(rows, |r| rosenbrock(n)(r) && var(r)),
+            15.0,
+        );
+    }
+    if let (Some(lo), Some(hi)) = (
+        ros.iter().map(|p| p.1).min_by(f64::total_cmp),
+        ros.iter().map(|p| p.1).max_by(f64::total_cmp),
+    ) {
+        let spread = hi / lo;
+        let _ = writeln!(
+            out,
+            "| reverse, Rosenbrock flat in n (largest / smallest ratio ≤ 1.5) | {spread:.2} ({} … {}) | {} |",
+            format_ratio(lo),
+            format_ratio(hi),
+            met(spread <= 1.5)
+        );
+    }
+    line(
+        &mut out,
+        "reverse, 2-3-1 network, scalar loops: ≤ 2.5".into(),
+        best(rows, |r| net_scalar(r) && var(r)),
+        2.5,
+    );
+    line(
+        &mut out,
+        "reverse, 2-3-1 network, nalgebra: ≤ 5".into(),
+        best(rows, |r| net_nalgebra(r) && var(r)),
+        5.0,
+    );
+    out
+}

@@ -85,3 +85,105 @@ fn peers_are_right_except_reverse_crate_constant_division() {
         }
     }
 }
+
+/// dualtape's reverse gradient agrees with the hand-written one on every
+/// workload, so it becomes the reference for every peer after it.
+#[test]
+fn dualtape_reverse_is_the_reference() {
+    let peers = peers::all();
+    for w in small_workloads() {
+        let mut log = Vec::new();
+        let rows = harness::run_workload(&w, &peers, &Config::check_only(), &mut |s| {
+            log.push(s.to_string())
+        });
+        assert!(
+            log.iter()
+                .any(|l| l.ends_with("reference from now on: dualtape Var, reverse")),
+            "{}: {log:?}",
+            w.name()
+        );
+        let dualtape: Vec<_> = rows
+            .iter()
+            .filter(|r| r.method.starts_with("dualtape "))
+            .collect();
+        assert!(dualtape.len() >= 5, "{}", w.name());
+        for r in dualtape {
+            assert!(
+                matches!(r.status, Status::Ok | Status::Skipped(_)),
+                "{} / {}: {:?}",
+                w.name(),
+                r.method,
+                r.status
+            );
+        }
+    }
+}
+
+#[test]
+fn compact_columns_drop_pass_counts_and_name_n() {
+    use crate::report::column_key;
+    assert_eq!(
+        column_key("ad_trait adfn<16>, 7 passes", 100),
+        "ad_trait adfn<16>"
+    );
+    assert_eq!(
+        column_key("ad_trait adfn<13>, 1 pass", 13),
+        "ad_trait adfn<n>"
+    );
+    assert_eq!(
+        column_key("num-dual DualSVec64<13>, 1 pass", 13),
+        "num-dual DualSVec64<n>"
+    );
+    assert_eq!(
+        column_key("dualtape DualVec<f64, 10>, 1 pass (N = n)", 10),
+        "dualtape DualVec<f64, n>, 1 pass (N = n)"
+    );
+    assert_eq!(
+        column_key("dualtape DualVec<f64, 8>, 125 passes", 1000),
+        "dualtape DualVec<f64, 8>"
+    );
+    assert_eq!(
+        column_key("finite differences (central, f64)", 10),
+        "finite differences (central, f64)"
+    );
+}
+
+/// The plot reads the same points back from the CSV as from the rows.
+#[test]
+fn plot_points_survive_the_csv() {
+    use crate::harness::Row;
+    let row = |method: &str, n: usize, ratio: Option<f64>, status: Status| Row {
+        workload: "extended Rosenbrock".into(),
+        n,
+        method: method.into(),
+        median: ratio.map(|r| r * 1e-9),
+        ratio,
+        status,
+        rounds: 3,
+        iters: 1,
+        note: None,
+        min_max: None,
+    };
+    let rows = vec![
+        row("f64 evaluation", 10, Some(1.0), Status::Baseline),
+        row("dualtape Var, reverse", 10, Some(12.5), Status::Ok),
+        row(
+            "dualtape finite differences (central)",
+            10,
+            Some(30.25),
+            Status::Ok,
+        ),
+        row(
+            "dualtape DualVec<f64, 8>, 2 passes",
+            10,
+            None,
+            Status::Skipped("s".into()),
+        ),
+    ];
+    let from_rows = crate::plot::points_from_rows(&rows);
+    assert_eq!(from_rows.len(), 2);
+    assert_eq!(
+        crate::plot::points_from_csv(&crate::report::csv(&rows)),
+        from_rows
+    );
+}
