@@ -137,6 +137,13 @@ pub enum Scheme {
     Richardson,
 }
 
+/// `√ε` for `f64` (exactly 2⁻²⁶).
+const SQRT_EPS: f64 = 1.4901161193847656e-8;
+/// `∛ε` for `f64`, as `f64::EPSILON.cbrt()` rounds it.
+const CBRT_EPS: f64 = 6.0554544523933395e-6;
+/// `ε^(1/5)` for `f64`, as `f64::EPSILON.powf(0.2)` rounds it.
+const FIFTH_ROOT_EPS: f64 = 0.000740095979741405;
+
 impl Scheme {
     /// The relative step of [`Step::Auto`] for this scheme: `√ε` for
     /// Forward, `∛ε` for Central, `ε^(1/5)` for Richardson, with
@@ -149,10 +156,13 @@ impl Scheme {
     /// assert!(Scheme::Central.base_step() < Scheme::Richardson.base_step());
     /// ```
     pub fn base_step(self) -> f64 {
+        // The roots of ε as constants: computing `cbrt`/`powf` per input
+        // cost more than the difference itself for cheap functions. A unit
+        // test checks them against the runtime roots.
         match self {
-            Scheme::Forward => f64::EPSILON.sqrt(),
-            Scheme::Central => f64::EPSILON.cbrt(),
-            Scheme::Richardson => f64::EPSILON.powf(0.2),
+            Scheme::Forward => SQRT_EPS,
+            Scheme::Central => CBRT_EPS,
+            Scheme::Richardson => FIFTH_ROOT_EPS,
         }
     }
 
@@ -731,4 +741,16 @@ fn norm(v: &[f64]) -> f64 {
         .sum::<f64>()
         .sqrt()
         * scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_constants_are_the_roots_of_epsilon() {
+        assert_eq!(SQRT_EPS, f64::EPSILON.sqrt());
+        assert_eq!(CBRT_EPS, f64::EPSILON.cbrt());
+        assert_eq!(FIFTH_ROOT_EPS, f64::EPSILON.powf(0.2));
+    }
 }
