@@ -413,13 +413,21 @@ pub fn signum<T: Scalar>(x: T) -> Unary<T> {
     (ComplexField::signum(x), T::zero())
 }
 
-/// A tie of `max`/`min` (`x == y`): the value is `x`, each argument gets ½.
-/// For nested types the value carries derivatives of its own, which must split
-/// evenly too, so it is `x - (x - y)/2` (equal to `x` in value; just `x` when
+/// A tie of `max`/`min` (`x == y`): each argument gets ½. For a plain float
+/// the value is the float's own `pick`; for nested types the value carries
+/// derivatives of its own, which must split evenly too, so it is
+/// `x - (x - y)/2` (equal to `x` in value, +0 at a tie of ±0; just `x` when
 /// infinite, where `x - y` is NaN).
 #[inline(always)]
-fn tie<T: Scalar>(x: T, y: T) -> Binary<T> {
+fn tie<T: Scalar>(x: T, y: T, pick: T) -> Binary<T> {
     let h = c::<T>(0.5);
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<T::Real>() {
+        // A plain float: the value is the float's own `max`/`min`, to the
+        // bit (at a tie of +0 and -0 that is whichever zero it returns).
+        return (pick, h, h);
+    }
+    // A differentiable inner type: the average, so that its own tangents
+    // are averaged too (½ each at every order).
     let v = if x.is_finite() { x - (x - y) * h } else { x };
     (v, h, h)
 }
@@ -432,7 +440,7 @@ pub fn max<T: Scalar>(x: T, y: T) -> Binary<T> {
     } else if y > x || is_nan(x) {
         (y, T::zero(), T::one())
     } else {
-        tie(x, y)
+        tie(x, y, RealField::max(x, y))
     }
 }
 
@@ -444,7 +452,7 @@ pub fn min<T: Scalar>(x: T, y: T) -> Binary<T> {
     } else if y < x || is_nan(x) {
         (y, T::zero(), T::one())
     } else {
-        tie(x, y)
+        tie(x, y, RealField::min(x, y))
     }
 }
 

@@ -223,6 +223,12 @@ impl fmt::Debug for Program {
 /// the finite-difference stencil around it can be compared.
 type Signature = Vec<i64>;
 
+/// Marked when `atan2` meets two zeros: its value (0 or ±π) then depends on
+/// the signs of the zeros, and those are unspecified where a `max`/`min`
+/// tie of +0 and −0 produced them (`f64::max` may return either; the
+/// differentiable types average the tie). Such a program is discarded.
+const ZERO_SIGNS_DECIDE: i64 = i64::MIN;
+
 fn sign(v: f64) -> i64 {
     if v > 0.0 {
         1
@@ -333,6 +339,9 @@ impl Program {
                         }
                         B::Powf => positive(a, 0.3).powf(squash(b)),
                         B::Atan2 => {
+                            if av == 0.0 && bv == 0.0 {
+                                mark(ZERO_SIGNS_DECIDE);
+                            }
                             if bv < 0.0 {
                                 mark(sign(av));
                             }
@@ -372,6 +381,9 @@ impl Program {
                         B::Div => k / positive(a, 0.5),
                         B::Powf => S::constant(c.abs() + 0.5).powf(squash(a)),
                         B::Atan2 => {
+                            if c == 0.0 && a.value() == 0.0 {
+                                mark(ZERO_SIGNS_DECIDE);
+                            }
                             mark(sign(a.value()));
                             k.atan2(a)
                         }
@@ -604,6 +616,9 @@ impl Arbitrary for Multi {
 /// same branches everywhere on the stencil, and moderate numbers.
 fn fd_usable(p: &Program, x: &[f64]) -> bool {
     let here = p.signature(x);
+    if here.contains(&ZERO_SIGNS_DECIDE) {
+        return false;
+    }
     let config = check::Config::default().finite_diff;
     let mut w = x.to_vec();
     for i in 0..x.len() {
