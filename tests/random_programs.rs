@@ -23,6 +23,15 @@
 //! How many programs: `DUALTAPE_RANDOM_PROGRAMS` (default 4000) for each of
 //! the gradient and Hessian properties, a quarter of that for Jacobians
 //! and for the fast directional check.
+//!
+//! Which programs: generated from a fixed seed, so `cargo test` (and CI)
+//! tries the same programs every time and a failure reproduces.
+//! `DUALTAPE_RANDOM_SEED=N` picks another seed; `DUALTAPE_RANDOM_SEED=random`
+//! a fresh one per run, for exploring. Exploring finds, about once in 10⁵
+//! Hessian programs, a point where the exact modes differ by rounding:
+//! terms of size 10⁵ or more that cancel to 0 (e.g. `atan2(x, x)`, constant
+//! in x, under a steep `powf`), which forward over forward and forward over
+//! reverse round differently.
 
 // Matrices read best with index loops.
 #![allow(clippy::needless_range_loop)]
@@ -223,6 +232,11 @@ impl fmt::Debug for Program {
 /// the finite-difference stencil around it can be compared.
 type Signature = Vec<i64>;
 
+/// Marked when an intermediate value is infinite or NaN (`ln(x - x)`):
+/// after that, branches read NaNs and the signs of NaNs, which finite
+/// differences cannot serve as a reference for. Such a program is discarded.
+const NON_FINITE: i64 = i64::MIN + 1;
+
 /// Marked when `atan2` meets two zeros: its value (0 or ±π) then depends on
 /// the signs of the zeros, and those are unspecified where a `max`/`min`
 /// tie of +0 and −0 produced them (`f64::max` may return either; the
@@ -414,6 +428,9 @@ impl Program {
                 Op::PowConst(a, k) => v[a].powf(S::constant(k)),
                 Op::Const(c) => S::constant(c),
             };
+            if !y.value().is_finite() {
+                mark(NON_FINITE);
+            }
             v.push(y);
         }
         self.outputs.iter().map(|&o| v[o]).collect()
@@ -616,7 +633,7 @@ impl Arbitrary for Multi {
 /// same branches everywhere on the stencil, and moderate numbers.
 fn fd_usable(p: &Program, x: &[f64]) -> bool {
     let here = p.signature(x);
-    if here.contains(&ZERO_SIGNS_DECIDE) {
+    if here.contains(&ZERO_SIGNS_DECIDE) || here.contains(&NON_FINITE) {
         return false;
     }
     let config = check::Config::default().finite_diff;
@@ -696,7 +713,17 @@ fn summary(property: usize, name: &str) {
 }
 
 fn quickcheck(tests: u64) -> QuickCheck {
+    let seed = match std::env::var("DUALTAPE_RANDOM_SEED").ok().as_deref() {
+        Some("random") => None,
+        Some(s) => Some(s.parse().expect("DUALTAPE_RANDOM_SEED: a u64 or `random`")),
+        None => Some(0x5eed_da7a_7a9e),
+    };
+    let g = match seed {
+        Some(seed) => Gen::from_size_and_seed(100, seed),
+        None => Gen::new(100),
+    };
     QuickCheck::new()
+        .r#gen(g)
         .tests(tests)
         .max_tests(20 * tests)
         .min_tests_passed(tests / 2)
