@@ -723,7 +723,7 @@ fn quickcheck(tests: u64) -> QuickCheck {
         None => Gen::new(100),
     };
     QuickCheck::new()
-        .r#gen(g)
+        .rng(g)
         .tests(tests)
         .max_tests(20 * tests)
         .min_tests_passed(tests / 2)
