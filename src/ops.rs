@@ -159,6 +159,10 @@ macro_rules! impl_scalar {
             fn sigmoid(self) -> Self {
                 self.chain1($crate::rules::sigmoid(self.primal()))
             }
+            #[inline]
+            fn softplus(self) -> Self {
+                self.chain1($crate::rules::softplus(self.primal()))
+            }
         }
 
         // ------------------------------------------------------------ operators

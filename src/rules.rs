@@ -346,15 +346,31 @@ pub fn atan2<T: Scalar>(y: T, x: T) -> Binary<T> {
 /// not lost to cancellation in the tails.
 #[inline]
 pub fn sigmoid<T: Scalar>(x: T) -> Unary<T> {
-    let e = (-ComplexField::abs(x)).exp();
+    // A branch on the sign rather than e^-|x|: the value stays smooth at 0
+    // for nested types (abs would give it a kink and lose σ'(0)).
+    let nonnegative = x >= T::zero();
+    let e = if nonnegative { (-x).exp() } else { x.exp() };
     let big = (T::one() + e).recip();
     let small = e * big;
-    let (s, one_minus_s) = if x >= T::zero() {
+    let (s, one_minus_s) = if nonnegative {
         (big, small)
     } else {
         (small, big)
     };
     (s, s * one_minus_s)
+}
+
+/// The softplus `ln(1 + e^x)`: derivative `σ(x)`. Evaluated as
+/// `x + ln(1 + e^-x)` for `x >= 0` and `ln(1 + e^x)` otherwise, so it never
+/// overflows and keeps full precision in both tails.
+#[inline]
+pub fn softplus<T: Scalar>(x: T) -> Unary<T> {
+    let v = if x >= T::zero() {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    };
+    (v, sigmoid(x).0)
 }
 
 // ---------------------------------------------------------------- hyperbolic

@@ -67,6 +67,23 @@ pub trait Scalar:
     fn sigmoid(self) -> Self {
         crate::rules::sigmoid(self).0
     }
+
+    /// The softplus `ln(1 + e^x)`, without overflow or cancellation, as one
+    /// operation: its derivative `σ(x)` comes from
+    /// [`rules::softplus`](crate::rules::softplus) (one tape node instead of
+    /// four). Binary cross-entropy from a logit `z` with target `t` is
+    /// `z.softplus() - z * t`.
+    ///
+    /// ```
+    /// use dualtape::{forward, Scalar};
+    ///
+    /// let (v, d) = forward::derivative(|x| x.softplus(), 0.0);
+    /// assert_eq!((v, d), (2f64.ln(), 0.5));
+    /// assert_eq!(1000.0f64.softplus(), 1000.0);
+    /// ```
+    fn softplus(self) -> Self {
+        crate::rules::softplus(self).0
+    }
 }
 
 /// The innermost floats, `f32` and `f64`: the `Real` of every [`Scalar`].

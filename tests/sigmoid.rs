@@ -65,3 +65,35 @@ fn one_tape_node_and_no_overflow() {
     }
     assert!(f64::NAN.sigmoid().is_nan());
 }
+
+#[test]
+fn softplus_matches_closed_forms_in_every_mode() {
+    for &x in &[-40.0f64, -5.0, -1.0, -0.25, 0.0, 0.3, 2.0, 7.5, 40.0] {
+        // ln(1 + e^x) directly where it is accurate, x + ln(1 + e^-x) above
+        let want = if x < 30.0 {
+            x.exp().ln_1p()
+        } else {
+            x + (-x).exp().ln_1p()
+        };
+        let s = 1.0 / (1.0 + (-x).exp()); // σ(x), the derivative
+        let (v, d) = forward::derivative(|z| z.softplus(), x);
+        assert!(
+            (v - want).abs() <= 1e-15 * want.max(1e-300),
+            "softplus({x}) = {v}, want {want}"
+        );
+        assert!((d - s).abs() <= 1e-15 * s, "softplus'({x}) = {d}, want {s}");
+        let (rv, g) = reverse::gradient(|z| z[0].softplus(), &[x]);
+        assert_eq!(rv, v);
+        assert!((g[0] - s).abs() <= 1e-15 * s);
+        let y = Dual::new(Dual::new(x, 1.0), Dual::new(1.0, 0.0)).softplus();
+        assert!(
+            (y.eps.eps - slope(x)).abs() <= 1e-13 * slope(x),
+            "softplus''({x})"
+        );
+    }
+    // one node, and no overflow far out
+    let _ = reverse::gradient(|z| z[0].softplus(), &[1.0]);
+    assert_eq!(reverse::tape_stats().nodes, 3);
+    assert_eq!(forward::derivative(|z| z.softplus(), 1000.0), (1000.0, 1.0));
+    assert_eq!(forward::derivative(|z| z.softplus(), -1000.0), (0.0, 0.0));
+}

@@ -201,14 +201,11 @@ impl Points {
 
 // ------------------------------------------------------------------ shared pieces
 
-/// `ln(1 + e^z)` without overflow: `max(z, 0) + ln(1 + e^-|z|)`.
+/// `ln(1 + e^z)` without overflow: [`Scalar::softplus`], one rule, as a
+/// user would write it.
 #[inline(always)]
 pub fn softplus<S: Scalar<Real = f64>>(z: S) -> S {
-    if z.value() >= 0.0 {
-        z + (-z).exp().ln_1p()
-    } else {
-        z.exp().ln_1p()
-    }
+    z.softplus()
 }
 
 /// Binary cross-entropy of one point from its logit `z` (target `t`):

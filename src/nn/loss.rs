@@ -51,16 +51,11 @@ pub enum Loss {
 /// Where [`Loss::CrossEntropy`] clamps outputs that do not come from a sigmoid.
 const CLAMP: f64 = 1e-12;
 
-/// ln(1 + e^z) without overflow or cancellation: max(z, 0) + ln(1 + e^-|z|).
-/// Written as a branch on the sign, so each side is one smooth expression
-/// (and, in f64, the same bits as `notebook`'s softplus).
+/// ln(1 + e^z) without overflow or cancellation: [`Scalar::softplus`], one
+/// rule (in f64, the same bits as `notebook`'s softplus).
 #[inline]
 fn softplus<S: Scalar<Real = f64>>(z: S) -> S {
-    if z.value() >= 0.0 {
-        z + (-z).exp().ln_1p()
-    } else {
-        z.exp().ln_1p()
-    }
+    z.softplus()
 }
 
 impl Loss {
