@@ -10,6 +10,12 @@ use common_rev::{central_diff, check_close, close, same, step, uniform, uniform_
 use dualtape::{forward, reverse, DualVec, Scalar};
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 
+/// quickcheck from a fixed seed: the same cases on every run, so CI is
+/// reproducible and a failure can be replayed.
+fn seeded() -> QuickCheck {
+    QuickCheck::new().rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
+}
+
 /// A scalar with constants usable on both sides of an operator (`1.0 - x`):
 /// `f64`, `Dual<f64>`, `DualVec<f64, N>` and `Var` all are.
 trait Num:
@@ -673,8 +679,7 @@ fn random_unary_points() {
     fn prop(c: UnaryCase) -> TestResult {
         result(check_unary(c.0, c.1))
     }
-    QuickCheck::new()
-        .rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
+    seeded()
         .tests(2000)
         .quickcheck(prop as fn(UnaryCase) -> TestResult);
 }
@@ -684,8 +689,7 @@ fn random_binary_points() {
     fn prop(c: BinaryCase) -> TestResult {
         result(check_binary(c.0, c.1, c.2))
     }
-    QuickCheck::new()
-        .rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
+    seeded()
         .tests(1000)
         .quickcheck(prop as fn(BinaryCase) -> TestResult);
 }
@@ -695,8 +699,7 @@ fn random_mul_add_points() {
     fn prop(a: Small, b: Small, c: Small) -> TestResult {
         result(check_mul_add(a.0, b.0, c.0))
     }
-    QuickCheck::new()
-        .rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
+    seeded()
         .tests(200)
         .quickcheck(prop as fn(Small, Small, Small) -> TestResult);
 }
@@ -1023,8 +1026,7 @@ fn random_compositions() {
         }
         r
     }
-    QuickCheck::new()
-        .rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
+    seeded()
         .tests(1500)
         .max_tests(6000)
         .min_tests_passed(1000)

@@ -12,6 +12,12 @@
 use dualtape::Dual;
 use quickcheck::QuickCheck;
 
+/// quickcheck from a fixed seed: the same cases on every run, so CI is
+/// reproducible and a failure can be replayed.
+pub fn seeded() -> QuickCheck {
+    QuickCheck::new().rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
+}
+
 /// A property over quickcheck's integers: `Ok` or a message saying what failed.
 pub type Prop1 = fn(u64) -> Result<(), String>;
 pub type Prop2 = fn(u64, u64) -> Result<(), String>;
@@ -21,22 +27,13 @@ pub type Prop3 = fn(u64, u64, u64) -> Result<(), String>;
 pub const CASES: u64 = 200;
 
 pub fn qc1(p: Prop1) {
-    QuickCheck::new()
-        .rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
-        .tests(CASES)
-        .quickcheck(p);
+    seeded().tests(CASES).quickcheck(p);
 }
 pub fn qc2(p: Prop2) {
-    QuickCheck::new()
-        .rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
-        .tests(CASES)
-        .quickcheck(p);
+    seeded().tests(CASES).quickcheck(p);
 }
 pub fn qc3(p: Prop3) {
-    QuickCheck::new()
-        .rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
-        .tests(CASES)
-        .quickcheck(p);
+    seeded().tests(CASES).quickcheck(p);
 }
 
 // ------------------------------------------------------------------ domains
