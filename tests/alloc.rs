@@ -146,3 +146,23 @@ fn reverse_adds_no_allocation_to_a_function_that_allocates() {
     same(&NotebookNalgebra::new(1000));
     same(&LogDet::new(20));
 }
+
+#[test]
+fn forward_gradient_into_allocates_nothing_for_up_to_16_inputs() {
+    let x = [0.3, -1.2, 0.8, 1.1, 0.5, -0.4, 2.0, 0.9, -0.7, 1.3];
+    let mut g = [0.0; 10];
+    let (_, n) = allocations(|| {
+        dualtape::forward::gradient_into(
+            common::rosenbrock::<dualtape::DualVec<f64, 4>>,
+            &x,
+            &mut g,
+        )
+    });
+    assert_eq!(n, 0, "forward::gradient_into allocated {n} times");
+    // and the gradient is Rosenbrock's (pairs variant), from the hand-written one
+    let mut want = [0.0; 10];
+    let _ = common::rosenbrock_gradient(&x, &mut want);
+    for (a, b) in g.iter().zip(&want) {
+        assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} vs {b}");
+    }
+}

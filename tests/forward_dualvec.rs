@@ -287,3 +287,36 @@ fn hessian_of_a_mixed_function() {
         }
     }
 }
+
+#[test]
+fn gradient_into_on_the_stack_and_on_the_heap_equals_closed_forms() {
+    // f = Σ_i (i + 1) x_i² + x_0 x_last: ∂f/∂x_i = 2 (i + 1) x_i (+ x_last, + x_0)
+    fn f<S: dualtape::Scalar<Real = f64>>(x: &[S]) -> S {
+        let mut s = x[0] * x[x.len() - 1];
+        for (i, &xi) in x.iter().enumerate() {
+            s += xi * xi * (i + 1) as f64;
+        }
+        s
+    }
+    for n in [1usize, 5, 16, 17, 40] {
+        let x: Vec<f64> = (0..n).map(|i| 0.25 * i as f64 - 1.0).collect();
+        let mut want: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| 2.0 * (i + 1) as f64 * v)
+            .collect();
+        want[0] += x[n - 1];
+        want[n - 1] += x[0];
+        let mut g = vec![0.0; n];
+        let v = dualtape::forward::gradient_into(f::<DualVec<f64, 4>>, &x, &mut g);
+        assert_eq!(v, f::<f64>(&x));
+        assert_eq!(g, want, "n = {n}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "give one entry per input")]
+fn gradient_into_checks_the_buffer_length() {
+    let mut g = [0.0; 2];
+    dualtape::forward::gradient_into(|x: &[DualVec<f64, 2>]| x[0], &[1.0, 2.0, 3.0], &mut g);
+}

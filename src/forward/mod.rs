@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | [`derivative`] | 1 | `f'(x)` of a scalar function |
 //! | [`jvp`] | 1 | `∇f(x)·v` |
-//! | [`gradient`] | `ceil(n/N)` | `∇f(x)`, `N` partials per pass |
+//! | [`gradient`], [`gradient_into`] | `ceil(n/N)` | `∇f(x)`, `N` partials per pass |
 //! | [`jacobian`] | `n` | the `m × n` Jacobian |
 //! | [`hessian`] | `n(n+1)/2` | forward over forward, `Dual<Dual<f64>>` |
 //!
@@ -88,16 +88,68 @@ pub fn gradient<const N: usize>(
     f: impl Fn(&[DualVec<f64, N>]) -> DualVec<f64, N>,
     x: &[f64],
 ) -> (f64, Vec<f64>) {
+    let mut grad = vec![0.0; x.len()];
+    let value = gradient_into(f, x, &mut grad);
+    (value, grad)
+}
+
+/// How many inputs [`gradient_into`] keeps on the stack.
+const STACK_INPUTS: usize = 16;
+
+/// [`gradient`] into a buffer you own; returns `f(x)`. For up to 16 inputs
+/// the seeded inputs live on the stack, so the call allocates nothing.
+///
+/// ```
+/// use dualtape::{forward, DualVec};
+///
+/// let mut g = [0.0; 3];
+/// let v = forward::gradient_into(|x: &[DualVec<f64, 4>]| x[0] * x[1] * x[2], &[1.0, 2.0, 3.0], &mut g);
+/// assert_eq!((v, g), (6.0, [6.0, 3.0, 2.0]));
+/// ```
+///
+/// # Panics
+///
+/// If `grad.len() != x.len()`, or if `N == 0`.
+pub fn gradient_into<const N: usize>(
+    f: impl Fn(&[DualVec<f64, N>]) -> DualVec<f64, N>,
+    x: &[f64],
+    grad: &mut [f64],
+) -> f64 {
     assert!(
         N > 0,
         "forward::gradient: DualVec<f64, 0> carries no tangent; use N >= 1"
     );
+    assert_eq!(
+        grad.len(),
+        x.len(),
+        "forward::gradient_into: the gradient buffer has {} entries but x has {}; give one \
+         entry per input",
+        grad.len(),
+        x.len()
+    );
     let n = x.len();
-    let mut xs: Vec<DualVec<f64, N>> = x.iter().map(|&xi| DualVec::from(xi)).collect();
-    let mut grad = vec![0.0; n];
+    if n <= STACK_INPUTS {
+        let mut xs = [DualVec::from(0.0); STACK_INPUTS];
+        for (xi, &v) in xs.iter_mut().zip(x) {
+            xi.re = v;
+        }
+        chunked_passes(&f, &mut xs[..n], grad)
+    } else {
+        let mut xs: Vec<DualVec<f64, N>> = x.iter().map(|&xi| DualVec::from(xi)).collect();
+        chunked_passes(&f, &mut xs, grad)
+    }
+}
+
+/// The passes of [`gradient_into`]: seed `N` inputs at a time with unit
+/// tangents, read `N` partials, unseed. `xs` holds the unseeded inputs.
+fn chunked_passes<const N: usize>(
+    f: &impl Fn(&[DualVec<f64, N>]) -> DualVec<f64, N>,
+    xs: &mut [DualVec<f64, N>],
+    grad: &mut [f64],
+) -> f64 {
+    let n = xs.len();
     if n == 0 {
-        let y = f(&xs);
-        return (y.re, grad);
+        return f(xs).re;
     }
     let mut value = 0.0;
     for start in (0..n).step_by(N) {
@@ -105,14 +157,14 @@ pub fn gradient<const N: usize>(
         for (k, xi) in xs[start..end].iter_mut().enumerate() {
             xi.eps[k] = 1.0;
         }
-        let y = f(&xs);
+        let y = f(xs);
         value = y.re;
         grad[start..end].copy_from_slice(&y.eps[..end - start]);
         for xi in &mut xs[start..end] {
             xi.eps = [0.0; N];
         }
     }
-    (value, grad)
+    value
 }
 
 /// The Jacobian of a vector function in `n` forward passes: `(f(x), J)` with
