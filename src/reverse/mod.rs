@@ -53,8 +53,8 @@ impl Recording {
 
     /// Checks that an output belongs to this recording (or is a constant).
     fn check_output(&self, y: Var) {
-        if !y.is_constant() && var_rec(y) != self.id {
-            tape::misuse(var_rec(y), self.id);
+        if !y.is_constant() && var::rec_of(y) != self.id {
+            tape::misuse(var::rec_of(y), self.id);
         }
     }
 }
@@ -67,11 +67,6 @@ impl Drop for Recording {
             }
         });
     }
-}
-
-fn var_rec(y: Var) -> u32 {
-    // The recording id is private to `var`; recover it through Debug-free means.
-    var::rec_of(y)
 }
 
 thread_local! {
