@@ -110,9 +110,7 @@ macro_rules! impl_scalar {
             /// `self * a + b`, the value rounded once as by `f64::mul_add`.
             #[inline]
             pub fn mul_add(self, a: Self, b: Self) -> Self {
-                let (v, _, _, dc) = $crate::rules::mul_add(self.primal(), a.primal(), b.primal());
-                // (self·a) + b with the fused value: ∂/∂(self·a) = ∂/∂b = 1
-                (self * a).chain2(b, $crate::reverse::program::Op::MulAddTail, (v, dc, dc))
+                ($crate::ops::impl_scalar!(@mul_add $kind))(self, a, b)
             }
 
             /// `self` limited to `[lo, hi]` (as `max(min(self, hi), lo)`); NaN
@@ -910,6 +908,18 @@ macro_rules! impl_scalar {
     };
     (@value generic) => {
         |s: &Self| $crate::Scalar::value(&s.primal())
+    };
+
+    // `mul_add`: (self·a) + b with the fused value, ∂/∂(self·a) = ∂/∂b = 1.
+    // A `Var` records a constant product too while recording a program.
+    (@mul_add concrete) => {
+        Self::fused_mul_add
+    };
+    (@mul_add generic) => {
+        |s: Self, a: Self, b: Self| {
+            let (v, _, _, dc) = $crate::rules::mul_add(s.primal(), a.primal(), b.primal());
+            (s * a).chain2(b, $crate::reverse::program::Op::MulAddTail, (v, dc, dc))
+        }
     };
 
     (@operand concrete [$($g:tt)*] $ty:ty; $inner:ty) => {

@@ -143,17 +143,52 @@ impl Var {
         }
     }
 
-    /// Records a unary node, unless the operation is the identity (partial
-    /// 1 and the value unchanged to the bit: `x * 1.0`, `x / 1.0`, `x + 0.0`,
-    /// which nalgebra's generic matrix products do), where the result is
-    /// `self` itself, or has a zero partial, where it is a constant. While a
-    /// program is recorded there are no such shortcuts: the program's
-    /// operations must not depend on the point.
+    /// `self.mul_add(a, b)`: `(self·a) + b` with the value rounded once. A
+    /// program being recorded needs the product as an instruction even
+    /// when both factors are constants, to fuse it again at every replay.
+    #[inline(always)]
+    pub(crate) fn fused_mul_add(self, a: Self, b: Self) -> Self {
+        let (v, _, _, dc) = crate::rules::mul_add(self.value, a.value, b.value);
+        let mut product = self * a;
+        if product.idx == 0 && b.idx != 0 && with_tape(|t| t.program) {
+            let rec = b.rec;
+            product.idx = with_tape(|t| {
+                t.push(
+                    [rec, rec],
+                    Node {
+                        partial: [0.0; 2],
+                        parent: [0, 0],
+                    },
+                )
+            });
+            product.rec = rec;
+            program::push(
+                Op::Mul,
+                (program::arg(0, self.value), self.value),
+                (program::arg(0, a.value), a.value),
+            );
+        }
+        product.chain2(b, Op::MulAddTail, (v, dc, dc))
+    }
+
+    /// Records a unary node, unless the operation is an identity (`x * 1.0`,
+    /// `x / 1.0`, `x + 0.0`, which nalgebra's generic matrix products do:
+    /// see [`Code::is_identity`]) and the value is unchanged to the bit,
+    /// where the result is `self` itself.
+    ///
+    /// Nothing else is skipped: an operation that merely happens to return
+    /// its argument at this point (`max(x, 0)` for `x > 0`, `sin` of a tiny
+    /// `x`) or to have a zero partial (`floor`, `max(x, 0)` for `x < 0`) is
+    /// recorded, so that the tape's structure, and the order in which the
+    /// sweep adds adjoints, does not depend on the point: a recorded
+    /// [`Program`](crate::reverse::Program) then replays bit for bit like a
+    /// fresh recording. (A zero partial costs a node but adds nothing: the
+    /// sweep skips it, rule 3.) While a program is recorded there are no
+    /// shortcuts at all; the program removes the identities itself.
     #[inline(always)]
     fn unary(self, code: Code, d: f64, v: f64) -> Self {
-        let identity = d == 1.0 && v.to_bits() == self.value.to_bits();
         let rec = self.rec;
-        if identity || d == 0.0 {
+        if code.is_identity() && d == 1.0 && v.to_bits() == self.value.to_bits() {
             // Not recorded, but still checked: a stale Var is caught here too.
             let program = with_tape(|t| {
                 if t.rec != rec {
@@ -161,17 +196,20 @@ impl Var {
                 }
                 t.program
             });
-            // The identity is `self`; a zero partial (floor, x * 0.0, ...)
-            // means no dependence on `self`: a constant, which contributes
-            // to no gradient, exactly as a zero partial would (rule 3).
             if !program {
-                return if identity { self } else { Var::lift(v) };
+                return self;
             }
         }
         let parent = self.idx;
         let (idx, program) = with_tape(|t| {
             let i = if d == 0.0 {
-                t.push([rec, rec], Node { partial: [0.0; 2], parent: [parent, 0] })
+                t.push(
+                    [rec, rec],
+                    Node {
+                        partial: [0.0; 2],
+                        parent: [parent, 0],
+                    },
+                )
             } else {
                 t.push_unary(rec, d, parent)
             };
