@@ -871,8 +871,8 @@ impl Program {
             .collect();
         // old slot (after aliasing) -> position among kept instructions
         let mut kept_slot = vec![u32::MAX; alias.len()];
-        for s in 0..n {
-            kept_slot[s] = s as u32;
+        for (s, k) in kept_slot.iter_mut().enumerate().take(n) {
+            *k = s as u32;
         }
         let mut k = 0;
         for (old, a) in alias.iter().enumerate().skip(n) {
@@ -923,8 +923,8 @@ impl Program {
             }
         }
         let mut new_slot = vec![u32::MAX; live.len()];
-        for s in 0..n {
-            new_slot[s] = s as u32;
+        for (s, k) in new_slot.iter_mut().enumerate().take(n) {
+            *k = s as u32;
         }
         let mut kept = Vec::with_capacity(instrs.len());
         for (k, ins) in instrs.iter().enumerate() {
