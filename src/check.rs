@@ -1228,18 +1228,8 @@ pub fn directional_with<M: Differentiable + ?Sized>(
     b.finish(Kind::Directional, x, Some(v.to_vec()), scale, &recheck)
 }
 
-/// `n` numbers uniform in `[-1, 1]` from SplitMix64 seeded with `seed`.
+/// `n` numbers uniform in `[-1, 1)` from SplitMix64 seeded with `seed`.
 pub(crate) fn random_direction(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            // 53 random bits → [0, 1) → [-1, 1)
-            (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
+    let mut rng = crate::rng::SplitMix64::new(seed);
+    (0..n).map(|_| rng.uniform() * 2.0 - 1.0).collect()
 }

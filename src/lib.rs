@@ -113,8 +113,11 @@
 //! - [`check`]: every mode compared at a point, as a readable [`check::Report`].
 //! - [`testing`] (feature `quickcheck`, on by default): generators and
 //!   properties for your own `#[test]`s.
-//! - [`nn`]: the backpropagation notebook's network, data sets, hand-derived
-//!   gradient and training, written once over [`Scalar`].
+//! - [`rng`]: SplitMix64, the one small seeded generator for test inputs.
+//!
+//! The backpropagation notebook's network, data sets, hand-derived gradient
+//! and training live in the workspace crate `dualtape-nn` (`nn/`; formerly
+//! `dualtape::nn`, same names: `dualtape_nn::Mlp`, `dualtape_nn::data`, …).
 //! - [`ops`]: the trait plumbing shared by all differentiable scalars.
 //!
 //! ## Errors
@@ -130,9 +133,9 @@ pub mod check;
 pub mod finite_diff;
 pub mod forward;
 pub mod function;
-pub mod nn;
 pub mod ops;
 pub mod reverse;
+pub mod rng;
 pub mod rules;
 pub mod scalar;
 #[cfg(feature = "quickcheck")]

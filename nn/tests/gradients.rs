@@ -3,8 +3,8 @@
 //! every other.
 
 use dualtape::finite_diff::Scheme;
-use dualtape::nn::data::{disk_ring, xor_blobs, Dataset, Rng};
-use dualtape::nn::{
+use dualtape_nn::data::{disk_ring, xor_blobs, Dataset, Rng};
+use dualtape_nn::{
     notebook, train, Activation, Adam, Analytic, Error, FiniteDifferences, Forward,
     GradientDescent, GradientMethod, Loss, Method, Mlp, Optimizer, Reverse,
 };
