@@ -70,9 +70,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub use quickcheck::{Arbitrary, Gen};
 
-use crate::rng::SplitMix64;
 use crate::check::{self, Report};
 use crate::function::{Differentiable, VectorFunction};
+use crate::rng::SplitMix64;
 
 /// Up to this many inputs, [`Property::gradients`] runs the full
 /// [`check::gradient`]; above it, the directional [`check::gradient_fast`].

@@ -19,9 +19,9 @@
 #![allow(dead_code)]
 
 use dualtape::finite_diff::{self, Scheme};
+use dualtape::{forward, reverse, Dual, DualVec, Scalar, Var};
 use dualtape_nn::data::{self, Dataset, Rng};
 use dualtape_nn::notebook;
-use dualtape::{forward, reverse, Dual, DualVec, Scalar, Var};
 use nalgebra::{DMatrix, DVector};
 
 // ------------------------------------------------------------------ the trait

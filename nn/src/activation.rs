@@ -131,10 +131,7 @@ mod tests {
         }
         // The z >= 0 branch is the notebook's expression, bit for bit.
         for z in [0.0, 0.3, 2.0, 17.0] {
-            assert_eq!(
-                Activation::Sigmoid.apply(z),
-                crate::notebook::sigmoid(z)
-            );
+            assert_eq!(Activation::Sigmoid.apply(z), crate::notebook::sigmoid(z));
         }
     }
 

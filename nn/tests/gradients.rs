@@ -3,12 +3,12 @@
 //! every other.
 
 use dualtape::finite_diff::Scheme;
+use dualtape::{check, Differentiable};
 use dualtape_nn::data::{disk_ring, xor_blobs, Dataset, Rng};
 use dualtape_nn::{
     notebook, train, Activation, Adam, Analytic, Error, FiniteDifferences, Forward,
     GradientDescent, GradientMethod, Loss, Method, Mlp, Optimizer, Reverse,
 };
-use dualtape::{check, Differentiable};
 use nalgebra::{DMatrix, DVector};
 
 fn random_params(rng: &mut Rng, n: usize, scale: f64) -> Vec<f64> {
