@@ -93,7 +93,8 @@
 use std::fmt;
 
 use crate::finite_diff::{self as fd, Scheme, Step};
-use crate::function::{self, check_dim, Differentiable, VectorFunction};
+use crate::model::{check_dim, eval_vector, Differentiable, VectorFunction};
+use crate::{forward, reverse, DualVec};
 
 /// An absolute and a relative tolerance: `a` and `b` agree when
 /// `|a − b| ≤ abs + rel · max(|a|, |b|, scale)`.
@@ -953,9 +954,9 @@ pub fn gradient<M: Differentiable + ?Sized>(model: &M, x: &[f64]) -> Report {
 pub fn gradient_with<M: Differentiable + ?Sized>(model: &M, x: &[f64], config: &Config) -> Report {
     let n = model.dim();
     check_dim("check::gradient", "x", x.len(), n);
-    let (vf, gf) = function::forward::gradient(model, x);
-    let (vr, gr) = function::reverse::gradient(model, x);
-    let (vd, gd) = function::finite_diff::gradient_with(model, x, &config.finite_diff);
+    let (vf, gf) = forward::gradient(|x: &[DualVec<f64, 8>]| model.eval(x), x);
+    let (vr, gr) = reverse::gradient(|x| model.eval(x), x);
+    let (vd, gd) = fd::gradient_with(|x: &[f64]| model.eval(x), x, &config.finite_diff);
     let hand = model.analytic_gradient(x);
     if let Some(h) = &hand {
         assert!(
@@ -999,7 +1000,7 @@ pub fn gradient_with<M: Differentiable + ?Sized>(model: &M, x: &[f64], config: &
 /// differences (Richardson).
 ///
 /// ```
-/// use dualtape::{check, function::VectorFunction, Scalar};
+/// use dualtape::{check, Scalar, VectorFunction};
 ///
 /// struct Spherical; // (r, θ, φ) ↦ Cartesian
 /// impl VectorFunction for Spherical {
@@ -1029,9 +1030,13 @@ pub fn jacobian<F: VectorFunction + ?Sized>(f: &F, x: &[f64]) -> Report {
 pub fn jacobian_with<F: VectorFunction + ?Sized>(f: &F, x: &[f64], config: &Config) -> Report {
     let n = f.dim();
     check_dim("check::jacobian", "x", x.len(), n);
-    let (yf, jf) = function::forward::jacobian(f, x);
-    let (yr, jr) = function::reverse::jacobian(f, x);
-    let (yd, jd) = function::finite_diff::jacobian_with(f, x, &config.finite_diff);
+    let (yf, jf) = forward::jacobian(|x| eval_vector("check::jacobian", f, x), x);
+    let (yr, jr) = reverse::jacobian(|x| eval_vector("check::jacobian", f, x), x);
+    let (yd, jd) = fd::jacobian_with(
+        |x: &[f64]| eval_vector("check::jacobian", f, x),
+        x,
+        &config.finite_diff,
+    );
     let m = f.outputs();
     let mut b = Builder::new(config, vec![Mode::Forward, Mode::Reverse, Mode::FiniteDiff]);
     for i in 0..m {
@@ -1050,7 +1055,7 @@ pub fn jacobian_with<F: VectorFunction + ?Sized>(f: &F, x: &[f64], config: &Conf
     }
     let recheck = |index: Index| match index {
         Index::Jacobian(i, j) => Some(recheck_partial(
-            |w| function::eval_vector("check::jacobian", f, w)[i],
+            |w| eval_vector("check::jacobian", f, w)[i],
             x,
             j,
         )),
@@ -1093,9 +1098,9 @@ pub fn hessian<M: Differentiable + ?Sized>(model: &M, x: &[f64]) -> Report {
 pub fn hessian_with<M: Differentiable + ?Sized>(model: &M, x: &[f64], config: &Config) -> Report {
     let n = model.dim();
     check_dim("check::hessian", "x", x.len(), n);
-    let (vr, gr, hr) = function::reverse::hessian(model, x);
-    let (vf, gf, hf) = function::forward::hessian(model, x);
-    let (vd, gd, hd) = function::finite_diff::hessian_with(model, x, &config.finite_diff);
+    let (vr, gr, hr) = reverse::hessian(|x| model.eval(x), x);
+    let (vf, gf, hf) = forward::hessian(|x| model.eval(x), x);
+    let (vd, gd, hd) = fd_hessian(model, x, &config.finite_diff);
     let mut b = Builder::new(
         config,
         vec![
@@ -1121,7 +1126,7 @@ pub fn hessian_with<M: Differentiable + ?Sized>(model: &M, x: &[f64], config: &C
     }
     let recheck = |index: Index| match index {
         Index::Hessian(i, j) => Some(recheck_partial(
-            |w| function::reverse::gradient(model, w).1[i],
+            |w| reverse::gradient(|w| model.eval(w), w).1[i],
             x,
             j,
         )),
@@ -1202,8 +1207,8 @@ pub fn directional_with<M: Differentiable + ?Sized>(
     let n = model.dim();
     check_dim("check::directional", "x", x.len(), n);
     check_dim("check::directional", "the direction v", v.len(), n);
-    let (vf, df) = function::forward::jvp(model, x, v);
-    let (vr, gr) = function::reverse::gradient(model, x);
+    let (vf, df) = forward::jvp(|x| model.eval(x), x, v);
+    let (vr, gr) = reverse::gradient(|x| model.eval(x), x);
     let dr: f64 = gr.iter().zip(v).map(|(g, v)| g * v).sum();
     let scale: f64 = gr.iter().zip(v).map(|(g, v)| (g * v).abs()).sum();
     let mut fdc = config.finite_diff;
@@ -1211,7 +1216,7 @@ pub fn directional_with<M: Differentiable + ?Sized>(
         let size = x.iter().fold(1.0f64, |m, xi| m.max(xi.abs()));
         fdc.step = Step::Absolute(fdc.scheme.base_step() * size);
     }
-    let (vd, dd) = function::finite_diff::directional_with(model, x, v, &fdc);
+    let (vd, dd) = fd::directional_with(|x: &[f64]| model.eval(x), x, v, &fdc);
     let mut b = Builder::new(config, vec![Mode::Forward, Mode::Reverse, Mode::FiniteDiff]);
     b.row(Index::Value, vec![Some(vf), Some(vr), Some(vd)]);
     b.row(Index::Directional, vec![Some(df), Some(dr), Some(dd)]);
@@ -1221,11 +1226,24 @@ pub fn directional_with<M: Differentiable + ?Sized>(
             let size = x.iter().fold(1.0f64, |m, xi| m.max(xi.abs()));
             let central = fd::Config::new(Scheme::Central)
                 .with_step(Step::Absolute(Scheme::Central.base_step() * size));
-            Some(function::finite_diff::directional_with(model, x, v, &central).1)
+            Some(fd::directional_with(|x: &[f64]| model.eval(x), x, v, &central).1)
         }
         _ => None,
     };
     b.finish(Kind::Directional, x, Some(v.to_vec()), scale, &recheck)
+}
+
+/// The Hessian as finite differences of the reverse gradient (the Jacobian
+/// of the gradient): `(f(x), ∇f(x), H)`, `H` symmetric only up to the
+/// differencing error.
+fn fd_hessian<M: Differentiable + ?Sized>(
+    model: &M,
+    x: &[f64],
+    config: &fd::Config,
+) -> (f64, Vec<f64>, nalgebra::DMatrix<f64>) {
+    let gradient = |x: &[f64]| reverse::gradient(|x| model.eval(x), x).1;
+    let (g, h) = fd::jacobian_with(gradient, x, config);
+    (model.eval(x), g, h)
 }
 
 /// `n` numbers uniform in `[-1, 1)` from SplitMix64 seeded with `seed`.

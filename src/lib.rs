@@ -108,8 +108,9 @@
 //!   loop: [`reverse::tape`]'s sweep.
 //! - [`finite_diff`]: forward, central and Richardson differences with
 //!   documented step choices.
-//! - [`function`]: [`Differentiable`] and `VectorFunction` (models written
-//!   once), with drivers that take them.
+//! - [`model`]: [`Differentiable`] and [`VectorFunction`], models written
+//!   once and run by every driver as `|x| model.eval(x)`. (`function`, its
+//!   old name with a second copy of the drivers, is deprecated.)
 //! - [`check`]: every mode compared at a point, as a readable [`check::Report`].
 //! - [`testing`] (feature `quickcheck`, on by default): generators and
 //!   properties for your own `#[test]`s.
@@ -132,7 +133,12 @@
 pub mod check;
 pub mod finite_diff;
 pub mod forward;
+#[deprecated(
+    since = "0.2.0",
+    note = "the traits are in dualtape::model (and at the crate root); run a model with the crate's drivers: reverse::gradient(|x| model.eval(x), x)"
+)]
 pub mod function;
+pub mod model;
 pub mod ops;
 pub mod reverse;
 pub mod rng;
@@ -142,7 +148,7 @@ pub mod scalar;
 pub mod testing;
 
 pub use forward::{Dual, DualVec};
-pub use function::Differentiable;
+pub use model::{Differentiable, VectorFunction};
 pub use reverse::Var;
 pub use scalar::Scalar;
 

@@ -71,7 +71,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 pub use quickcheck::{Arbitrary, Gen};
 
 use crate::check::{self, Report};
-use crate::function::{Differentiable, VectorFunction};
+use crate::model::{Differentiable, VectorFunction};
 use crate::rng::SplitMix64;
 
 /// Up to this many inputs, [`Property::gradients`] runs the full

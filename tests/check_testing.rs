@@ -2,8 +2,8 @@
 //! users call from their own tests.
 
 use dualtape::check;
-use dualtape::function::VectorFunction;
 use dualtape::testing::{self, Arbitrary, Gen, Point, Points, Property};
+use dualtape::VectorFunction;
 use dualtape::{Differentiable, Scalar};
 use quickcheck::{QuickCheck, TestResult};
 

@@ -72,7 +72,7 @@ pub struct LayerParams<S: Scalar> {
 ///
 /// ```
 /// use dualtape_nn::{data::disk_ring, notebook, Activation, Mlp};
-/// use dualtape::{function, Differentiable};
+/// use dualtape::{reverse, Differentiable};
 ///
 /// let data = disk_ring(200, 1);
 /// let net = Mlp::new(&[2, 3, 1], Activation::Sigmoid, Activation::Sigmoid);
@@ -83,7 +83,7 @@ pub struct LayerParams<S: Scalar> {
 /// assert!((net.loss(&w, &data) - notebook::loss(&w, &data)).abs() < 1e-15);
 /// // The loss as a function of the parameters, differentiated in reverse mode.
 /// let objective = net.objective(&data);
-/// let (l, g) = function::reverse::gradient(&objective, &w);
+/// let (l, g) = reverse::gradient(|w| objective.eval(w), &w);
 /// let (_, g_hand) = notebook::gradient(&w, &data);
 /// assert!((l - objective.eval(&w)).abs() < 1e-15);
 /// for k in 0..13 {

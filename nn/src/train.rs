@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::{Error, Objective};
 use dualtape::finite_diff::Scheme;
-use dualtape::{function, DualVec};
+use dualtape::{Differentiable, DualVec};
 
 /// Tangents per forward pass for [`Forward`] and [`Method::Forward`]: the
 /// 13 parameters of the notebook's network in one pass of
@@ -92,7 +92,7 @@ impl GradientMethod for Reverse {
         "reverse".into()
     }
     fn gradient_into(&self, o: &Objective<'_>, p: &[f64], g: &mut [f64]) -> Result<f64, Error> {
-        Ok(function::reverse::gradient_into(o, p, g))
+        Ok(dualtape::reverse::gradient_into(|x| o.eval(x), p, g))
     }
 }
 
@@ -101,7 +101,6 @@ impl<const N: usize> GradientMethod for Forward<N> {
         format!("forward ({N})")
     }
     fn gradient_into(&self, o: &Objective<'_>, p: &[f64], g: &mut [f64]) -> Result<f64, Error> {
-        use dualtape::Differentiable;
         let (l, grad) = dualtape::forward::gradient(|x: &[DualVec<f64, N>]| o.eval(x), p);
         g.copy_from_slice(&grad);
         Ok(l)
@@ -118,7 +117,7 @@ impl GradientMethod for FiniteDifferences {
         .into()
     }
     fn gradient_into(&self, o: &Objective<'_>, p: &[f64], g: &mut [f64]) -> Result<f64, Error> {
-        let (l, grad) = function::finite_diff::gradient(o, p, self.scheme);
+        let (l, grad) = dualtape::finite_diff::gradient(|x: &[f64]| o.eval(x), p, self.scheme);
         g.copy_from_slice(&grad);
         Ok(l)
     }
