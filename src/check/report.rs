@@ -7,6 +7,8 @@ use super::Config;
 #[cfg(doc)]
 use super::{directional, gradient, gradient_fast, hessian, jacobian, Tolerance};
 use crate::finite_diff::Step;
+#[cfg(doc)]
+use crate::Differentiable;
 
 /// A way of computing derivatives: one column of a [`Report`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

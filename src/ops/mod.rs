@@ -23,8 +23,8 @@
 //!
 //! Where two traits declare the same method (`Float::sin` and
 //! `ComplexField::sin`, `Float::max` and `RealField::max`), both impls
-//! forward to the inherent method through one list ([`forward_elementary!`],
-//! [`forward_real!`]), so each forwarder is written once.
+//! forward to the inherent method through one list (`forward_elementary!`,
+//! `forward_real!`), so each forwarder is written once.
 
 mod compare;
 mod num;
