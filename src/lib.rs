@@ -114,12 +114,14 @@
 //! - [`check`]: every mode compared at a point, as a readable [`check::Report`].
 //! - [`testing`] (feature `quickcheck`, on by default): generators and
 //!   properties for your own `#[test]`s.
+//! - [`parallel`]: the gradient of a sum of losses over a data set, in
+//!   chunks on every core, bit-identical for any number of threads.
+//! - [`ops`]: the trait plumbing shared by all differentiable scalars.
 //! - [`rng`]: SplitMix64, the one small seeded generator for test inputs.
 //!
 //! The backpropagation notebook's network, data sets, hand-derived gradient
 //! and training live in the workspace crate `dualtape-nn` (`nn/`; formerly
 //! `dualtape::nn`, same names: `dualtape_nn::Mlp`, `dualtape_nn::data`, …).
-//! - [`ops`]: the trait plumbing shared by all differentiable scalars.
 //!
 //! ## Errors
 //!
@@ -140,6 +142,7 @@ pub mod forward;
 pub mod function;
 pub mod model;
 pub mod ops;
+pub mod parallel;
 pub mod reverse;
 pub mod rng;
 pub mod rules;
