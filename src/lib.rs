@@ -115,6 +115,8 @@
 //!   properties for your own `#[test]`s.
 //! - [`nn`]: the backpropagation notebook's network, data sets, hand-derived
 //!   gradient and training, written once over [`Scalar`].
+//! - [`parallel`]: the gradient of a sum of losses over a data set, in
+//!   chunks on every core, bit-identical for any number of threads.
 //! - [`ops`]: the trait plumbing shared by all differentiable scalars.
 //!
 //! ## Errors
@@ -132,6 +134,7 @@ pub mod forward;
 pub mod function;
 pub mod nn;
 pub mod ops;
+pub mod parallel;
 pub mod reverse;
 pub mod rules;
 pub mod scalar;
