@@ -92,7 +92,7 @@ impl<T: Scalar> Dual<T> {
 #[inline(always)]
 pub(crate) fn is_plain<T: Scalar>(d: T) -> bool {
     let bits = Primitive::to_f64(d.value()).to_bits() << 1; // |d|'s bits, shifted
-    // 0 < |d| < ∞  ⟺  1 <= bits/2 < 0x7FF0…0  ⟺  bits - 2 < 0xFFE0…0 - 2 (unsigned)
+                                                            // 0 < |d| < ∞  ⟺  1 <= bits/2 < 0x7FF0…0  ⟺  bits - 2 < 0xFFE0…0 - 2 (unsigned)
     bits.wrapping_sub(2) < (0x7FF0_0000_0000_0000u64 << 1) - 2
 }
 
