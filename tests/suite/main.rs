@@ -11,7 +11,6 @@
 mod support;
 /// The benchmark workloads (`benches/common`), for the tests that check them
 /// and the allocation tests that run them.
-#[allow(dead_code)]
 #[path = "../../benches/common/mod.rs"]
 mod workloads;
 
