@@ -1,7 +1,7 @@
 //! Recorded programs (`reverse::record`): replays agree with fresh
 //! recordings, every kind of changed comparison is reported, escaped values
 //! are flagged, programs are shared between threads, bad input panics.
-//! (Random programs: `tests/random_programs.rs`; allocation: `tests/alloc.rs`.)
+//! (Random programs: `random_programs.rs`; allocation: `allocations.rs`.)
 
 use dualtape::reverse::program::{Op, Test};
 use dualtape::reverse::{self, Program, ReplayError};
