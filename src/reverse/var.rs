@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::tape::{with_tape, Node};
+use super::tape::{self, Node};
 use crate::rules::{Binary, Unary};
 
 /// A scalar that records every operation on it onto this thread's tape, so
@@ -21,7 +21,9 @@ use crate::rules::{Binary, Unary};
 ///
 /// Any operation on a `Var` panics, with a message saying what to do, if the
 /// `Var` comes from a recording that has ended or from another thread: a
-/// stale `Var` never silently corrupts a gradient.
+/// stale `Var` never silently corrupts a gradient. Recording ids are 64-bit
+/// and never reused, so this holds for the whole life of the process, for
+/// any number of recordings and threads (see the README's "Errors").
 ///
 /// ```
 /// use dualtape::reverse;
@@ -35,8 +37,9 @@ pub struct Var {
     value: f64,
     /// Node index on the tape; 0 for a constant.
     idx: u32,
-    /// Recording id; 0 for a constant.
-    rec: u32,
+    /// Recording id; 0 for a constant. 64 bits: ids are never reused, so a
+    /// stale `Var` can never match a later recording.
+    rec: u64,
 }
 
 impl Var {
@@ -60,13 +63,8 @@ impl Var {
 
     /// The inputs of the active recording `rec` (used by the drivers): one
     /// node each, appended in one go.
-    pub(crate) fn inputs(x: &[f64], rec: u32, out: &mut Vec<Var>) {
-        let first = with_tape(|t| {
-            if t.rec != rec {
-                super::tape::misuse(rec, t.rec);
-            }
-            t.push_inputs(x.len())
-        });
+    pub(crate) fn inputs(x: &[f64], rec: u64, out: &mut Vec<Var>) {
+        let first = tape::push_inputs(rec, x.len());
         out.extend(x.iter().enumerate().map(|(i, &value)| Var {
             value,
             idx: first + i as u32,
@@ -124,26 +122,21 @@ impl Var {
         let identity = d == 1.0 && v.to_bits() == self.value.to_bits();
         if identity || d == 0.0 {
             // Not recorded, but still checked: a stale Var is caught here too.
-            let rec = self.rec;
-            with_tape(|t| {
-                if t.rec != rec {
-                    super::tape::misuse(rec, t.rec)
-                }
-            });
+            tape::check(self.rec);
             // The identity is `self`; a zero partial (floor, x * 0.0, ...)
             // means no dependence on `self`: a constant, which contributes
             // to no gradient, exactly as a zero partial would (rule 3).
             return if identity { self } else { Var::lift(v) };
         }
         let (rec, parent) = (self.rec, self.idx);
-        let idx = with_tape(|t| t.push_unary(rec, d, parent));
+        let idx = tape::push_unary(rec, d, parent);
         Var { value: v, idx, rec }
     }
 
     /// Records a node (see [`Tape::push`](super::tape) for zero partials).
     #[inline(always)]
-    fn record(self, recs: [u32; 2], partial: [f64; 2], parent: [u32; 2], value: f64) -> Self {
-        let idx = with_tape(|t| t.push(recs, Node { partial, parent }));
+    fn record(self, recs: [u64; 2], partial: [f64; 2], parent: [u32; 2], value: f64) -> Self {
+        let idx = tape::push(recs, Node { partial, parent });
         Var {
             value,
             idx,
@@ -195,6 +188,6 @@ impl fmt::Debug for Var {
 
 /// The recording id of a `Var` (0 for a constant).
 #[inline(always)]
-pub(crate) fn rec_of(v: Var) -> u32 {
+pub(crate) fn rec_of(v: Var) -> u64 {
     v.rec
 }
