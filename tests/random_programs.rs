@@ -40,10 +40,10 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use dualtape::check::{self, Kind};
+use dualtape::finite_diff;
 use dualtape::finite_diff::{Config as FdConfig, Step};
-use dualtape::function::{Differentiable, VectorFunction};
 use dualtape::testing::Points;
-use dualtape::{function, Scalar};
+use dualtape::{reverse, Differentiable, Scalar, VectorFunction};
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 
 // ------------------------------------------------------------------ programs
@@ -649,7 +649,7 @@ fn fd_usable(p: &Program, x: &[f64]) -> bool {
         w[i] = x[i];
     }
     let ys = p.run(x, None);
-    let (_, g) = function::reverse::gradient(p, x);
+    let (_, g) = reverse::gradient(|x| p.eval(x), x);
     ys.iter().chain(&g).all(|v| v.is_finite() && v.abs() < 1e6)
 }
 
@@ -674,8 +674,8 @@ fn converged(a: &[f64], b: &[f64]) -> bool {
 
 fn gradient_converged(p: &Program, x: &[f64]) -> bool {
     let (full, half) = steps();
-    let (_, a) = function::finite_diff::gradient_with(p, x, &full);
-    let (_, b) = function::finite_diff::gradient_with(p, x, &half);
+    let (_, a) = finite_diff::gradient_with(|x: &[f64]| p.eval(x), x, &full);
+    let (_, b) = finite_diff::gradient_with(|x: &[f64]| p.eval(x), x, &half);
     converged(&a, &b)
 }
 
@@ -766,13 +766,15 @@ fn hessians_agree_inner(c: Scalar1) -> Option<TestResult> {
     if !fd_usable(program, x) {
         return None;
     }
-    let (_, _, h) = function::reverse::hessian(program, x);
+    let (_, _, h) = reverse::hessian(|x| program.eval(x), x);
     if h.iter().any(|v| !v.is_finite() || v.abs() >= 1e6) {
         return None;
     }
     let (full, half) = steps();
-    let (_, _, a) = function::finite_diff::hessian_with(program, x, &full);
-    let (_, _, b) = function::finite_diff::hessian_with(program, x, &half);
+    // The Hessian as finite differences of the reverse gradient.
+    let gradient = |x: &[f64]| reverse::gradient(|x| program.eval(x), x).1;
+    let (_, a) = finite_diff::jacobian_with(gradient, x, &full);
+    let (_, b) = finite_diff::jacobian_with(gradient, x, &half);
     if !converged(a.as_slice(), b.as_slice()) {
         return None;
     }
@@ -789,7 +791,7 @@ fn jacobians_agree_inner(c: Multi) -> Option<TestResult> {
         return None;
     }
     let f = Vector(program);
-    let (y, j) = function::reverse::jacobian(&f, x);
+    let (y, j) = reverse::jacobian(|x| f.eval(x), x);
     if y.iter()
         .chain(j.iter())
         .any(|v| !v.is_finite() || v.abs() >= 1e6)
@@ -797,8 +799,8 @@ fn jacobians_agree_inner(c: Multi) -> Option<TestResult> {
         return None;
     }
     let (full, half) = steps();
-    let (_, a) = function::finite_diff::jacobian_with(&f, x, &full);
-    let (_, b) = function::finite_diff::jacobian_with(&f, x, &half);
+    let (_, a) = finite_diff::jacobian_with(|x: &[f64]| f.eval(x), x, &full);
+    let (_, b) = finite_diff::jacobian_with(|x: &[f64]| f.eval(x), x, &half);
     if !converged(a.as_slice(), b.as_slice()) {
         return None;
     }
