@@ -28,41 +28,14 @@
 //! Needs nothing but this repository: no network, no data files.
 
 use std::fmt::Write as _;
-use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dualtape::nn::data::{disk_ring, Dataset};
-use dualtape::nn::{Activation, Mlp};
 use dualtape::parallel::{self, SumOfLosses};
-use dualtape::{reverse, Scalar};
+use dualtape::reverse;
+use dualtape_nn::data::disk_ring;
+use dualtape_nn::{Activation, Mlp};
 use rayon::{ThreadPool, ThreadPoolBuilder};
-
-/// The loss of `mlp` on `data` as a sum over points (the mean loss: each
-/// chunk's sum divided by the number of points).
-struct Net<'a> {
-    mlp: &'a Mlp,
-    data: &'a Dataset,
-}
-
-impl SumOfLosses for Net<'_> {
-    fn len(&self) -> usize {
-        self.data.len()
-    }
-    fn dim(&self) -> usize {
-        self.mlp.n_params()
-    }
-    fn eval_chunk<S: Scalar<Real = f64>>(&self, r: Range<usize>, w: &[S]) -> S {
-        let x = self.data.x.rows(r.start, r.len()).map(S::constant);
-        let z = self.mlp.logits(w, &x);
-        let (act, loss) = (self.mlp.output_activation(), self.mlp.loss_function());
-        let mut sum = S::zero();
-        for (&zi, &t) in z.iter().zip(self.data.y.rows(r.start, r.len()).iter()) {
-            sum += loss.point(act, zi, t);
-        }
-        sum / self.data.len() as f64
-    }
-}
 
 /// Points per chunk for the 2-64-64-1 network (the notebook's uses
 /// `parallel::DEFAULT_CHUNK`).
@@ -104,12 +77,15 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = p.next().map_err(err)? {
         match arg {
             Long("threads") => {
-                args.threads = parse_list(&p.value().map_err(err)?.string().map_err(err)?, "--threads")?
+                args.threads =
+                    parse_list(&p.value().map_err(err)?.string().map_err(err)?, "--threads")?
             }
             Long("rounds") => args.rounds = p.value().map_err(err)?.parse().map_err(err)?,
             Long("chunk") => args.chunk = Some(p.value().map_err(err)?.parse().map_err(err)?),
             Long("csv") => args.csv = p.value().map_err(err)?.into(),
-            Long("sizes") => args.sizes = parse_list(&p.value().map_err(err)?.string().map_err(err)?, "--sizes")?,
+            Long("sizes") => {
+                args.sizes = parse_list(&p.value().map_err(err)?.string().map_err(err)?, "--sizes")?
+            }
             Long("wide-points") => {
                 args.wide_points = p.value().map_err(err)?.parse().map_err(err)?
             }
@@ -207,10 +183,8 @@ struct Row {
 fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut String) {
     let data = disk_ring(wl.points, 1);
     let w = wl.mlp.init_params_lecun(0);
-    let m = Net {
-        mlp: &wl.mlp,
-        data: &data,
-    };
+    // The mean loss as a sum over chunks (nn's Objective is a SumOfLosses).
+    let m = wl.mlp.objective(&data);
     let n_chunks = parallel::chunks(wl.points, wl.chunk).len();
     println!(
         "\n{} {:#}, {} points, {} parameters, chunk {} ({} chunks)",
@@ -248,7 +222,10 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
     for (t, p) in pools {
         let r = on_pool(p);
         let same = r.0.to_bits() == reference.0.to_bits()
-            && r.1.iter().zip(&reference.1).all(|(a, b)| a.to_bits() == b.to_bits());
+            && r.1
+                .iter()
+                .zip(&reference.1)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
         assert!(same, "{t} threads gave other bits than 1 thread");
     }
     let start = Instant::now();
