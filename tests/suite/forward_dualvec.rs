@@ -8,7 +8,7 @@
 //! - The extended Rosenbrock function: gradient, JVP, Jacobian and Hessian
 //!   equal the hand-derived closed forms.
 
-mod common;
+use crate::support::forward as common;
 
 use common::*;
 use dualtape::{forward, Dual, DualVec, Scalar};

@@ -3,65 +3,13 @@
 //! of the same size has run on this thread, recording and sweeping touch the
 //! heap zero times. `reverse::gradient` allocates exactly its returned `Vec`.
 //!
-//! Counted with a global allocator that counts only on the thread that asked
-//! (the test harness runs tests on several threads at once).
+//! Counted by `support::alloc`, on the thread that asked only.
 
-#[path = "../benches/common/mod.rs"]
-mod common;
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
+use crate::workloads as common;
 use common::*;
-use dualtape::{reverse, Var};
+use dualtape::{reverse, Scalar, Var};
 
-struct Counting;
-
-thread_local! {
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note() {
-    // `try_with`: never panic inside the allocator, even during thread teardown.
-    let _ = ACTIVE.try_with(|a| {
-        if a.get() {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        }
-    });
-}
-
-// SAFETY: forwards every call to `System` unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Runs `f` and returns its result and the number of heap allocations
-/// (alloc, alloc_zeroed, realloc) this thread made meanwhile.
-fn allocations<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    COUNT.with(|c| c.set(0));
-    ACTIVE.with(|a| a.set(true));
-    let r = std::hint::black_box(f());
-    ACTIVE.with(|a| a.set(false));
-    (r, COUNT.with(|c| c.get()))
-}
+use crate::support::alloc::allocations;
 
 #[test]
 fn the_counter_counts() {
@@ -165,4 +113,33 @@ fn forward_gradient_into_allocates_nothing_for_up_to_16_inputs() {
     for (a, b) in g.iter().zip(&want) {
         assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} vs {b}");
     }
+}
+
+/// The chained Rosenbrock function (overlapping pairs, unlike the workload's).
+fn chained_rosenbrock<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let mut s = S::constant(0.0);
+    for w in x.windows(2) {
+        s += (S::constant(1.0) - w[0]).powi(2) + (w[1] - w[0] * w[0]).powi(2) * 100.0;
+    }
+    s
+}
+
+#[test]
+fn a_warm_tape_serves_the_same_and_a_smaller_problem_without_allocating() {
+    let x: Vec<f64> = (0..1000).map(|i| (i as f64).sin()).collect();
+    let mut g = vec![0.0; x.len()];
+    let (_, cold) = allocations(|| reverse::gradient_into(chained_rosenbrock, &x, &mut g));
+    assert!(cold > 0, "the counter counts: the cold tape had to grow");
+    let first = g.clone();
+    let (_, warm) = allocations(|| {
+        for _ in 0..5 {
+            reverse::gradient_into(chained_rosenbrock, &x, &mut g);
+        }
+    });
+    assert_eq!(warm, 0, "a warm gradient_into allocated");
+    assert_eq!(g, first);
+    // and a smaller problem on the warm tape allocates nothing either
+    let (_, smaller) =
+        allocations(|| reverse::gradient_into(chained_rosenbrock, &x[..10], &mut g[..10]));
+    assert_eq!(smaller, 0);
 }
