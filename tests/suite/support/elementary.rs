@@ -256,8 +256,23 @@ fn logistic(x: f64) -> f64 {
 }
 
 impl Unary {
-    /// The function, written once for every scalar.
+    /// The function, written once for every scalar, with a literal `f64` on
+    /// the left of the operators that have one (`2.5 + x`, `5.0 % x`).
     pub fn apply<S: Num>(self, x: S) -> S {
+        match self {
+            U::CAdd => S::lhs_add(2.5, x),
+            U::CSub => S::lhs_sub(1.0, x),
+            U::CMul => S::lhs_mul(-3.0, x),
+            U::CDiv => S::lhs_div(2.0, x),
+            U::CRem => S::lhs_rem(5.0, x),
+            _ => self.apply_generic(x),
+        }
+    }
+
+    /// The function in generic code, where a constant on the left is
+    /// `S::constant(c)`.
+    pub fn apply_generic<S: Scalar<Real = f64>>(self, x: S) -> S {
+        let c = S::constant;
         match self {
             U::Sin => x.sin(),
             U::Cos => x.cos(),
@@ -292,19 +307,19 @@ impl Unary {
             U::Powi(n) => x.powi(n),
             U::Sigmoid => x.sigmoid(),
             U::Softplus => x.softplus(),
-            U::LogBase3 => x.log(S::constant(3.0)),
-            U::PowfConst => x.powf(S::constant(2.5)),
-            U::ConstPowf => S::constant(2.5).powf(x),
+            U::LogBase3 => x.log(c(3.0)),
+            U::PowfConst => x.powf(c(2.5)),
+            U::ConstPowf => c(2.5).powf(x),
             U::AddC => x + 2.5,
-            U::CAdd => S::lhs_add(2.5, x),
+            U::CAdd => c(2.5) + x,
             U::SubC => x - 2.5,
-            U::CSub => S::lhs_sub(1.0, x),
+            U::CSub => c(1.0) - x,
             U::MulC => x * 2.0,
-            U::CMul => S::lhs_mul(-3.0, x),
+            U::CMul => c(-3.0) * x,
             U::DivC => x / 4.0,
-            U::CDiv => S::lhs_div(2.0, x),
-            U::RemC => x % 2.0,
-            U::CRem => S::lhs_rem(5.0, x),
+            U::CDiv => c(2.0) / x,
+            U::RemC => x % c(2.0),
+            U::CRem => c(5.0) % x,
         }
     }
 
