@@ -115,6 +115,85 @@ fn forward_gradient_into_allocates_nothing_for_up_to_16_inputs() {
     }
 }
 
+#[test]
+fn forward_gradient_into_with_a_warm_workspace_allocates_nothing_for_many_inputs() {
+    let w = Rosenbrock::new(1000);
+    let x = w.x0.clone();
+    let mut g = vec![0.0; x.len()];
+    let mut work = Vec::new();
+    let f = common::rosenbrock::<dualtape::DualVec<f64, 8>>;
+    let (_, cold) = allocations(|| dualtape::forward::gradient_into_with(f, &x, &mut g, &mut work));
+    assert_eq!(cold, 1, "the cold call grows the workspace once");
+    for _ in 0..3 {
+        let (_, n) =
+            allocations(|| dualtape::forward::gradient_into_with(f, &x, &mut g, &mut work));
+        assert_eq!(n, 0, "forward::gradient_into_with allocated {n} times");
+    }
+    let mut want = vec![0.0; x.len()];
+    rosenbrock_gradient(&x, &mut want);
+    for (a, b) in g.iter().zip(&want) {
+        assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} vs {b}");
+    }
+}
+
+#[test]
+fn forward_gradient_of_the_notebook_loops_allocates_nothing() {
+    // 13 inputs: one pass of DualVec<f64, 13>, or four of DualVec<f64, 4>
+    let w = Notebook::new(200);
+    let x = w.x0.clone();
+    let mut g = vec![0.0; x.len()];
+    let mut want = vec![0.0; x.len()];
+    w.analytic(&x, &mut want);
+    let (_, n13) = allocations(|| {
+        dualtape::forward::gradient_into(|p: &[dualtape::DualVec<f64, 13>]| w.eval(p), &x, &mut g)
+    });
+    assert_eq!(
+        n13, 0,
+        "DualVec<f64, 13>: forward::gradient_into allocated {n13} times"
+    );
+    let (_, n4) = allocations(|| {
+        dualtape::forward::gradient_into(|p: &[dualtape::DualVec<f64, 4>]| w.eval(p), &x, &mut g)
+    });
+    assert_eq!(
+        n4, 0,
+        "DualVec<f64, 4>: forward::gradient_into allocated {n4} times"
+    );
+    for (a, b) in g.iter().zip(&want) {
+        assert!((a - b).abs() <= 1e-12 * b.abs().max(1e-3), "{a} vs {b}");
+    }
+}
+
+/// Where the function allocates its own matrices, one forward pass costs no
+/// more allocations than one f64 evaluation: the duals add none.
+#[test]
+fn forward_adds_no_allocation_to_a_function_that_allocates() {
+    fn same<W: Workload>(w: &W) {
+        let x = w.x0().to_vec();
+        let n = x.len();
+        let mut g = vec![0.0; n];
+        let (_, plain) = allocations(|| eval_f64(w, &x));
+        let (_, fwd) = allocations(|| {
+            dualtape::forward::gradient_into(
+                |p: &[dualtape::DualVec<f64, 16>]| w.eval(p),
+                &x,
+                &mut g,
+            )
+        });
+        let passes = n.div_ceil(16);
+        assert!(
+            plain > 0,
+            "{}: expected the function itself to allocate",
+            w.name()
+        );
+        assert!(
+            fwd <= passes * plain,
+            "{}: {passes} forward passes allocated {fwd} times, one f64 evaluation {plain}",
+            w.name()
+        );
+    }
+    same(&NotebookNalgebra::new(100));
+}
+
 /// The chained Rosenbrock function (overlapping pairs, unlike the workload's).
 fn chained_rosenbrock<S: Scalar<Real = f64>>(x: &[S]) -> S {
     let mut s = S::constant(0.0);
