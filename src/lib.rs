@@ -140,6 +140,7 @@ pub mod forward;
     note = "the traits are in dualtape::model (and at the crate root); run a model with the crate's drivers: reverse::gradient(|x| model.eval(x), x)"
 )]
 pub mod function;
+pub mod lift;
 pub mod model;
 pub mod ops;
 pub mod parallel;
@@ -151,7 +152,12 @@ pub mod scalar;
 pub mod testing;
 
 pub use forward::{Dual, DualVec};
+pub use lift::{Lift, LiftMul};
 pub use model::{Differentiable, VectorFunction};
+/// nalgebra, the version dualtape's scalars and drivers use (the Hessian and
+/// Jacobian drivers return its `DMatrix`): `use dualtape::nalgebra::DMatrix;`
+/// needs no separate dependency and can never mismatch.
+pub use nalgebra;
 pub use reverse::Var;
 pub use scalar::Scalar;
 

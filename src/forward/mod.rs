@@ -16,9 +16,11 @@
 //!
 //! Each returns the value too, computed in the same pass.
 
+mod auto;
 mod dual;
 mod dual_vec;
 
+pub use auto::{auto_chunk, gradient_auto};
 pub use dual::Dual;
 pub use dual_vec::DualVec;
 
@@ -52,9 +54,8 @@ pub fn derivative(f: impl Fn(Dual<f64>) -> Dual<f64>, x: f64) -> (f64, f64) {
 /// assert_eq!((v, d), (6.0, 3.0 - 2.0));
 /// ```
 pub fn jvp(f: impl Fn(&[Dual<f64>]) -> Dual<f64>, x: &[f64], v: &[f64]) -> (f64, f64) {
-    assert_eq!(
-        x.len(),
-        v.len(),
+    assert!(
+        x.len() == v.len(),
         "forward::jvp: the direction v has {} components but the point x has {}; pass one \
          direction component per input",
         v.len(),
@@ -67,7 +68,8 @@ pub fn jvp(f: impl Fn(&[Dual<f64>]) -> Dual<f64>, x: &[f64], v: &[f64]) -> (f64,
 
 /// The gradient in `ceil(n / N)` forward passes of [`DualVec<f64, N>`]:
 /// `(f(x), ∇f(x))`. `N` is read from the type of `f`'s argument; 4 to 16 is
-/// a good chunk.
+/// a good chunk (`N = n` for up to 16 inputs: one pass), and
+/// [`gradient_auto`] picks it for you (see there for how to choose).
 ///
 /// ```
 /// use dualtape::{forward, DualVec};
@@ -117,11 +119,11 @@ pub fn gradient_into<const N: usize>(
 ) -> f64 {
     assert!(
         N > 0,
-        "forward::gradient: DualVec<f64, 0> carries no tangent; use N >= 1"
+        "forward::gradient(_into): DualVec<f64, 0> carries no tangent; use N >= 1 \
+         (or forward::gradient_auto, which picks N)"
     );
-    assert_eq!(
-        grad.len(),
-        x.len(),
+    assert!(
+        grad.len() == x.len(),
         "forward::gradient_into: the gradient buffer has {} entries but x has {}; give one \
          entry per input",
         grad.len(),
@@ -202,9 +204,8 @@ pub fn jacobian(f: impl Fn(&[Dual<f64>]) -> Vec<Dual<f64>>, x: &[f64]) -> (Vec<f
             values = y.iter().map(|d| d.re).collect();
             jac = DMatrix::zeros(y.len(), n);
         } else {
-            assert_eq!(
-                y.len(),
-                values.len(),
+            assert!(
+                y.len() == values.len(),
                 "forward::jacobian: f returned {} outputs on pass {j} but {} on pass 0; \
                  a Jacobian needs a fixed number of outputs",
                 y.len(),

@@ -154,9 +154,8 @@ pub fn gradient(f: impl Fn(&[Var]) -> Var, x: &[f64]) -> (f64, Vec<f64>) {
 ///
 /// If `grad.len() != x.len()`, and as [`gradient`].
 pub fn gradient_into(f: impl Fn(&[Var]) -> Var, x: &[f64], grad: &mut [f64]) -> f64 {
-    assert_eq!(
-        grad.len(),
-        x.len(),
+    assert!(
+        grad.len() == x.len(),
         "reverse::gradient_into: the gradient buffer has {} entries but x has {}; give one \
          entry per input",
         grad.len(),
@@ -187,9 +186,8 @@ pub fn gradient_into(f: impl Fn(&[Var]) -> Var, x: &[f64], grad: &mut [f64]) -> 
 pub fn vjp(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64], w: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let rec = Recording::start("reverse::vjp");
     let ys = record(&rec, x, f);
-    assert_eq!(
-        ys.len(),
-        w.len(),
+    assert!(
+        ys.len() == w.len(),
         "reverse::vjp: f returned {} outputs but w has {} entries; give one weight per output",
         ys.len(),
         w.len()
@@ -262,9 +260,8 @@ pub fn jacobian(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64]) -> (Vec<f64>, DMatrix
 ///
 /// If `v.len() != x.len()`, and as [`gradient`].
 pub fn hvp(f: impl Fn(&[Dual<Var>]) -> Dual<Var>, x: &[f64], v: &[f64]) -> (f64, Vec<f64>) {
-    assert_eq!(
-        v.len(),
-        x.len(),
+    assert!(
+        v.len() == x.len(),
         "reverse::hvp: the direction v has {} components but x has {}; pass one direction \
          component per input",
         v.len(),
