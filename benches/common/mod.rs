@@ -2,7 +2,7 @@
 //! their hand-written gradients, and one helper per differentiation method.
 //!
 //! Shared by `benches/*.rs` (criterion), `examples/ratios.rs` (the ratio
-//! table) and `tests/alloc.rs` / `tests/bench_workloads.rs`, which include
+//! table) and `tests/suite` (`allocations`, `bench_workloads`), which includes
 //! this file with `#[path]`.
 //!
 //! | workload | inputs | written with |

@@ -5,13 +5,11 @@ use dualtape::check;
 use dualtape::testing::{self, Arbitrary, Gen, Point, Points, Property};
 use dualtape::VectorFunction;
 use dualtape::{Differentiable, Scalar};
-use quickcheck::{QuickCheck, TestResult};
+use quickcheck::TestResult;
 
 /// quickcheck from a fixed seed: the same cases on every run, so CI is
 /// reproducible and a failure can be replayed.
-fn seeded() -> QuickCheck {
-    QuickCheck::new().rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
-}
+use crate::support::seeded;
 
 // ------------------------------------------------------------------ what users write
 

@@ -1,7 +1,7 @@
 //! The tape: 24 bytes per node, constants never recorded (node counts of
 //! small programs), storage reused, `x * x` and `x + x` as one-parent nodes.
 
-mod common_rev;
+use crate::support::reverse as common_rev;
 
 use dualtape::reverse::{self, tape_stats};
 use dualtape::{Dual, Scalar, Var};

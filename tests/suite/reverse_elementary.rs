@@ -2,19 +2,17 @@
 //! them: reverse equals forward to 1e-12 relative, and both equal the
 //! hand-derived derivative and central differences.
 
-mod common_rev;
+use crate::support::reverse as common_rev;
 
 use std::ops::{Add, Div, Mul, Rem, Sub};
 
 use common_rev::{central_diff, check_close, close, same, step, uniform, uniform_in};
 use dualtape::{forward, reverse, DualVec, Scalar};
-use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
+use quickcheck::{Arbitrary, Gen, TestResult};
 
 /// quickcheck from a fixed seed: the same cases on every run, so CI is
 /// reproducible and a failure can be replayed.
-fn seeded() -> QuickCheck {
-    QuickCheck::new().rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
-}
+use crate::support::seeded;
 
 /// A scalar with constants usable on both sides of an operator (`1.0 - x`):
 /// `f64`, `Dual<f64>`, `DualVec<f64, N>` and `Var` all are.

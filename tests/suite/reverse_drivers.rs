@@ -4,18 +4,16 @@
 //! forward-over-forward and against closed forms for Rosenbrock, a quadratic
 //! form and log-sum-exp.
 
-mod common_rev;
+use crate::support::reverse as common_rev;
 
 use common_rev::{assert_all_close, assert_close, central_partial, step, uniform};
 use dualtape::{forward, reverse, Dual, Scalar, Var};
 use nalgebra::{DMatrix, DVector};
-use quickcheck::{Arbitrary, Gen, QuickCheck};
+use quickcheck::{Arbitrary, Gen};
 
 /// quickcheck from a fixed seed: the same cases on every run, so CI is
 /// reproducible and a failure can be replayed.
-fn seeded() -> QuickCheck {
-    QuickCheck::new().rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
-}
+use crate::support::seeded;
 
 // ------------------------------------------------------------------ Jacobians
 

@@ -1,4 +1,4 @@
-//! Helpers shared by the forward-mode test files: mapping quickcheck's
+//! Helpers of the forward-mode tests (`forward_*`): mapping quickcheck's
 //! integers into a function's domain, a small finite-difference helper written
 //! independently of the crate, seeding nested duals, and tolerance checks that
 //! say what failed.
@@ -7,16 +7,8 @@
 //! test, from `f64`'s own functions, or from finite differences of plain `f64`
 //! code, never from the code under test.
 
-#![allow(dead_code)]
-
+use super::seeded;
 use dualtape::Dual;
-use quickcheck::QuickCheck;
-
-/// quickcheck from a fixed seed: the same cases on every run, so CI is
-/// reproducible and a failure can be replayed.
-pub fn seeded() -> QuickCheck {
-    QuickCheck::new().rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
-}
 
 /// A property over quickcheck's integers: `Ok` or a message saying what failed.
 pub type Prop1 = fn(u64) -> Result<(), String>;

@@ -1,9 +1,6 @@
 //! `VectorFunction`, its drivers and `check::jacobian`, against closed-form
 //! Jacobians.
 
-// Matrices read best with index loops.
-#![allow(clippy::needless_range_loop)]
-
 use dualtape::check::{self, Index, Mode};
 use dualtape::finite_diff::{self, Scheme};
 use dualtape::{forward, reverse, Dual, Scalar, VectorFunction};

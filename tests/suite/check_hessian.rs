@@ -1,9 +1,6 @@
 //! `check::hessian`: forward over reverse, forward over forward and finite
 //! differences of the gradient, against closed-form Hessians.
 
-// Matrices read best with index loops.
-#![allow(clippy::needless_range_loop)]
-
 use dualtape::check::{self, Index, Kind, Mode};
 use dualtape::{forward, reverse, Differentiable, Scalar};
 

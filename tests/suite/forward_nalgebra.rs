@@ -4,7 +4,7 @@
 //! plain `f64` nalgebra and against finite differences of the same code run
 //! on `f64`.
 
-mod common;
+use crate::support::forward as common;
 
 use common::*;
 use dualtape::{forward, Dual, DualVec, Scalar};

@@ -1,9 +1,6 @@
 //! `check::gradient`, `check::gradient_fast` and the `function` drivers,
 //! against closed-form gradients and errors planted on purpose.
 
-// Matrices read best with index loops.
-#![allow(clippy::needless_range_loop)]
-
 use std::any::type_name;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -7,13 +7,11 @@ use dualtape::finite_diff::{
     derivative, derivative_with, directional, directional_with, gradient, gradient_with, jacobian,
     jacobian_with, step_size, step_size_with, Config, Scheme, Step,
 };
-use quickcheck::{QuickCheck, TestResult};
+use quickcheck::TestResult;
 
 /// quickcheck from a fixed seed: the same cases on every run, so CI is
 /// reproducible and a failure can be replayed.
-fn seeded() -> QuickCheck {
-    QuickCheck::new().rng(quickcheck::Gen::from_size_and_seed(100, 0x00d0_a17a_9e5e))
-}
+use crate::support::seeded;
 
 const SCHEMES: [Scheme; 3] = [Scheme::Forward, Scheme::Central, Scheme::Richardson];
 

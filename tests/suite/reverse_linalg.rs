@@ -3,7 +3,7 @@
 //! against hand-derived matrix-calculus gradients (computed in plain f64)
 //! and central differences.
 
-mod common_rev;
+use crate::support::reverse as common_rev;
 
 use common_rev::{assert_all_close, central_gradient};
 use dualtape::{forward, reverse, Dual, Scalar, Var};

@@ -2,8 +2,7 @@
 //! the hand-written gradient (and that with central differences), at sizes
 //! small enough for a test.
 
-#[path = "../benches/common/mod.rs"]
-mod common;
+use crate::workloads as common;
 
 use common::*;
 

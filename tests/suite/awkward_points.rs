@@ -33,9 +33,6 @@
 //! wherever the function is twice differentiable and the point is finite
 //! and of moderate size.
 
-// Matrices read best with index loops.
-#![allow(clippy::needless_range_loop)]
-
 use std::f64::consts::{FRAC_PI_2, LN_10, LN_2, PI};
 
 use dualtape::{forward, reverse, Dual, DualVec, Scalar, Var};

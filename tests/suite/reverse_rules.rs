@@ -13,7 +13,7 @@
 //! (∞ - ∞ tangents); `(2x - x - x).sqrt() + x` is 1 in forward (the tangent
 //! of `2x - x - x` is exactly 0) but NaN in reverse at every x.
 
-mod common_rev;
+use crate::support::reverse as common_rev;
 
 use std::hint::black_box;
 

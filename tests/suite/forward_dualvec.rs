@@ -8,7 +8,7 @@
 //! - The extended Rosenbrock function: gradient, JVP, Jacobian and Hessian
 //!   equal the hand-derived closed forms.
 
-mod common;
+use crate::support::forward as common;
 
 use common::*;
 use dualtape::{forward, Dual, DualVec, Scalar};
@@ -319,4 +319,120 @@ fn gradient_into_on_the_stack_and_on_the_heap_equals_closed_forms() {
 fn gradient_into_checks_the_buffer_length() {
     let mut g = [0.0; 2];
     dualtape::forward::gradient_into(|x: &[DualVec<f64, 2>]| x[0], &[1.0, 2.0, 3.0], &mut g);
+}
+
+#[test]
+fn gradient_into_with_reuses_the_workspace_and_equals_closed_forms() {
+    let mut work: Vec<DualVec<f64, 8>> = Vec::new();
+    // a larger problem first, then smaller ones in the same workspace
+    for n in [100usize, 36, 2] {
+        let x: Vec<f64> = (0..n).map(|i| 0.9 + 0.02 * (i as f64).sin()).collect();
+        let (f, want, _, scale) = rosenbrock_closed(&x);
+        let mut g = vec![f64::NAN; n];
+        let v = forward::gradient_into_with(rosenbrock::<DualVec<f64, 8>>, &x, &mut g, &mut work);
+        assert_close(v, f, 1e-13, "value");
+        for i in 0..n {
+            assert!(
+                (g[i] - want[i]).abs() <= 1e-14 * scale[i].max(1.0),
+                "n = {n}, g[{i}] = {} but the closed form is {}",
+                g[i],
+                want[i]
+            );
+        }
+        assert_eq!(
+            work.len(),
+            n,
+            "the workspace holds the inputs of the last call"
+        );
+    }
+}
+
+#[test]
+#[should_panic(expected = "give one entry per input")]
+fn gradient_into_with_checks_the_buffer_length() {
+    let mut g = [0.0; 2];
+    let mut work = Vec::new();
+    forward::gradient_into_with(
+        |x: &[DualVec<f64, 2>]| x[0],
+        &[1.0, 2.0, 3.0],
+        &mut g,
+        &mut work,
+    );
+}
+
+/// A vector function with a known Jacobian: y_i = x_i² x_{i+1} (cyclic) and
+/// a last output sin(Σ x), so every column is dense in at least two rows.
+fn cyclic<S: Scalar<Real = f64>>(x: &[S]) -> Vec<S> {
+    let n = x.len();
+    let mut y: Vec<S> = (0..n).map(|i| x[i] * x[i] * x[(i + 1) % n]).collect();
+    let sum = x.iter().fold(S::constant(0.0), |a, &b| a + b);
+    y.push(sum.sin());
+    y
+}
+
+fn cyclic_jacobian(x: &[f64]) -> Vec<Vec<f64>> {
+    let n = x.len();
+    let mut j = vec![vec![0.0; n]; n + 1];
+    for i in 0..n {
+        let k = (i + 1) % n;
+        j[i][i] += 2.0 * x[i] * x[k];
+        j[i][k] += x[i] * x[i];
+    }
+    let c = x.iter().sum::<f64>().cos();
+    for v in &mut j[n] {
+        *v = c;
+    }
+    j
+}
+
+#[test]
+fn jacobian_chunked_equals_the_closed_form_for_any_chunk() {
+    fn check<const N: usize>(x: &[f64]) {
+        let (y, j) = forward::jacobian_chunked(cyclic::<DualVec<f64, N>>, x);
+        assert_eq!(y, cyclic::<f64>(x), "values, N = {N}");
+        let want = cyclic_jacobian(x);
+        assert_eq!((j.nrows(), j.ncols()), (x.len() + 1, x.len()));
+        for (r, row) in want.iter().enumerate() {
+            for (c, &w) in row.iter().enumerate() {
+                assert_close(j[(r, c)], w, 1e-15, &format!("J[{r},{c}], N = {N}"));
+            }
+        }
+    }
+    for n in [1usize, 3, 8, 13] {
+        let x: Vec<f64> = (0..n).map(|i| 0.3 * i as f64 - 1.1).collect();
+        check::<1>(&x);
+        check::<4>(&x);
+        check::<8>(&x);
+        check::<16>(&x);
+    }
+}
+
+#[test]
+fn jacobian_chunked_equals_single_tangent_passes() {
+    let x: Vec<f64> = (0..11).map(|i| 0.7 - 0.13 * i as f64).collect();
+    let (y1, j1) = forward::jacobian(cyclic::<Dual<f64>>, &x);
+    let (y4, j4) = forward::jacobian_chunked(cyclic::<DualVec<f64, 4>>, &x);
+    assert_eq!(y1, y4);
+    assert_eq!(j1, j4, "the same products in the same order: bit for bit");
+}
+
+#[test]
+fn jacobian_chunked_of_no_inputs() {
+    let (y, j) = forward::jacobian_chunked(|_: &[DualVec<f64, 4>]| vec![DualVec::from(2.0)], &[]);
+    assert_eq!(y, vec![2.0]);
+    assert_eq!((j.nrows(), j.ncols()), (1, 0));
+}
+
+#[test]
+#[should_panic(expected = "a Jacobian needs a fixed number of outputs")]
+fn jacobian_chunked_with_varying_outputs_panics_clearly() {
+    use std::cell::Cell;
+    let calls = Cell::new(0);
+    forward::jacobian_chunked(
+        |x: &[DualVec<f64, 2>]| {
+            calls.set(calls.get() + 1);
+            vec![x[0]; calls.get()]
+        },
+        &[1.0, 2.0, 3.0],
+    );
 }

@@ -14,7 +14,7 @@
 //! by the `len` given for finite differences; the awkward points themselves
 //! are in `forward_edges.rs`.
 
-mod common;
+use crate::support::forward as common;
 
 use std::f64::consts::{FRAC_PI_2, LN_10, LN_2, PI};
 

@@ -7,7 +7,7 @@
 //!   checked against values written here (and, at kinks, against central
 //!   differences, which give the symmetric average by construction).
 
-mod common;
+use crate::support::forward as common;
 
 use std::f64::consts::FRAC_PI_2;
 const INF: f64 = f64::INFINITY;

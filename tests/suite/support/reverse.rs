@@ -1,10 +1,8 @@
-//! Helpers shared by the reverse-mode test files (`tests/reverse_*.rs`).
+//! Helpers of the reverse-mode tests (`reverse_*`).
 //!
 //! Everything here is independent of dualtape's differentiation code: the
 //! finite differences evaluate plain `f64` functions, and the comparisons are
 //! plain arithmetic.
-
-#![allow(dead_code)]
 
 use quickcheck::{Arbitrary, Gen};
 

@@ -2,7 +2,7 @@
 //! what to do, never a silent wrong gradient; and gradients on several
 //! threads at once do not interfere.
 
-mod common_rev;
+use crate::support::reverse as common_rev;
 
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -33,9 +33,6 @@
 //! in x, under a steep `powf`), which forward over forward and forward over
 //! reverse round differently.
 
-// Matrices read best with index loops.
-#![allow(clippy::needless_range_loop)]
-
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -713,17 +710,7 @@ fn summary(property: usize, name: &str) {
 }
 
 fn quickcheck(tests: u64) -> QuickCheck {
-    let seed = match std::env::var("DUALTAPE_RANDOM_SEED").ok().as_deref() {
-        Some("random") => None,
-        Some(s) => Some(s.parse().expect("DUALTAPE_RANDOM_SEED: a u64 or `random`")),
-        None => Some(0x5eed_da7a_7a9e),
-    };
-    let g = match seed {
-        Some(seed) => Gen::from_size_and_seed(100, seed),
-        None => Gen::new(100),
-    };
-    QuickCheck::new()
-        .rng(g)
+    crate::support::seeded_with(0x5eed_da7a_7a9e)
         .tests(tests)
         .max_tests(20 * tests)
         .min_tests_passed(tests / 2)

@@ -4,7 +4,7 @@
 //! operator (`1.0 - x`, `2.0 / x`, `x % 3.0`, ...) give the right
 //! derivatives for every differentiable type, in concrete and generic code.
 
-mod common;
+use crate::support::forward as common;
 
 use common::*;
 use dualtape::{forward, Dual, DualVec, Scalar};
