@@ -18,7 +18,7 @@
 //!
 //! ```
 //! use dualtape::nalgebra::{DMatrix, DVector};
-//! use dualtape::{reverse, Lift, Scalar};
+//! use dualtape::{reverse, Lift, LiftMul, Scalar};
 //!
 //! // Least squares ½‖X w - y‖² with f64 data X, y and parameters w.
 //! fn loss<S: Scalar<Real = f64>>(x: &DMatrix<f64>, y: &DVector<f64>, w: &[S]) -> S {
@@ -56,7 +56,8 @@ pub trait Lift {
     /// let x = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
     /// let xs: DMatrix<Dual<f64>> = x.lift();
     /// assert_eq!((xs[(1, 0)].re, xs[(1, 0)].eps), (3.0, 0.0));
-    /// let v: Vec<Dual<f64>> = [0.5, 1.5].lift();
+    /// let v: [Dual<f64>; 2] = [0.5, 1.5].lift();
+    /// let s: Vec<Dual<f64>> = v.map(|d| d.re)[..].lift(); // slices give a Vec
     /// assert_eq!(v[1].value(), 1.5);
     /// ```
     fn lift<S: Scalar<Real = f64>>(&self) -> Self::Output<S>;

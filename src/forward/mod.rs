@@ -15,7 +15,20 @@
 //! | [`jacobian_chunked`] | `ceil(n/N)` | the `m × n` Jacobian, `N` columns per pass |
 //! | [`hessian`] | `n(n+1)/2` | forward over forward, `Dual<Dual<f64>>` |
 //!
-//! Each returns the value too, computed in the same pass.
+//! Each returns the value too, computed in the same pass. [`gradient_auto`]
+//! picks the chunk `N` from the number of inputs (its docs say how to choose
+//! `N` yourself).
+//!
+//! # When `f(x)` is not finite
+//!
+//! Nothing panics and nothing is checked: NaN and infinities propagate as
+//! in `f64` arithmetic. The value is returned as computed, and each partial
+//! is whatever the chain rule gives through the operations, often finite
+//! (`ln(x0 - 1) + sqrt(x1)` at `(0.5, 4)` gives `(NaN, [-2.0, 0.25])`: the
+//! partials of `ln` and `sqrt` are defined there even though the value is
+//! not). Test `value.is_finite()` before using a gradient;
+//! [`check::first_nonfinite`](crate::check::first_nonfinite) names the
+//! operation that first produced the NaN or infinity.
 
 mod auto;
 mod dual;

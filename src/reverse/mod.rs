@@ -20,6 +20,17 @@
 //! [`Dual<Var>`](crate::Dual), whose tangent is the directional derivative
 //! `∇f·v` recorded on the tape, and sweeping from it gives `∇(∇f·v) = H v`.
 //!
+//! # When `f(x)` is not finite
+//!
+//! Nothing panics and nothing is checked: NaN and infinities propagate as
+//! in `f64` arithmetic. The value is returned as computed, and each partial
+//! is whatever the chain rule gives through the operations, often finite
+//! (`ln(x0 - 1) + sqrt(x1)` at `(0.5, 4)` gives `(NaN, [-2.0, 0.25])`: the
+//! partials of `ln` and `sqrt` are defined there even though the value is
+//! not). Test `value.is_finite()` before using a gradient;
+//! [`check::first_nonfinite`](crate::check::first_nonfinite) names the
+//! operation that first produced the NaN or infinity.
+//!
 //! # Panics
 //!
 //! Every driver panics if it is called inside another recording on the same

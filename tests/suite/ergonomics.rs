@@ -229,3 +229,74 @@ fn jvp_message_has_no_contradictory_left_right() {
     assert!(!msg.contains("left:"), "{msg}");
     std::panic::resume_unwind(Box::new(msg.clone()));
 }
+
+struct LogSqrt;
+impl Differentiable for LogSqrt {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> S {
+        (x[0] - 1.0).ln() + x[1].sqrt()
+    }
+}
+
+#[test]
+fn a_nan_value_is_named_as_such_not_blamed_on_a_kink() {
+    let x = [0.5, 4.0];
+    // The drivers return the NaN value and the partials of each operation.
+    let (v, g) = reverse::gradient(|x| LogSqrt.eval(x), &x);
+    assert!(v.is_nan());
+    assert_eq!(g, vec![-2.0, 0.25]);
+    let report = dualtape::check::gradient(&LogSqrt, &x);
+    assert!(!report.is_ok());
+    let text = crate::check_report::flat(&report.to_string());
+    assert!(text.contains("hint: f(x) is NaN here"), "{text}");
+    assert!(text.contains("this is not a kink"), "{text}");
+    assert!(text.contains("check::first_nonfinite"), "{text}");
+}
+
+#[test]
+fn first_nonfinite_names_the_operation() {
+    use dualtape::check::{first_nonfinite, Watch};
+    // ln of a negative number: operation 2 (after x0 - 1).
+    let op = first_nonfinite(|x| LogSqrt.eval(x), &[0.5, 4.0]).unwrap();
+    assert_eq!(
+        (op.index, op.operands.clone(), op.candidates.clone()),
+        (2, vec![-0.5], vec!["ln"])
+    );
+    // sqrt of a negative number is operation 3 when the logarithm is fine.
+    let op = first_nonfinite(|x| LogSqrt.eval(x), &[2.0, -4.0]).unwrap();
+    // Value and derivative are both NaN, as for asin, acos and acosh at -4:
+    // those rules give the same numbers, so all are named.
+    assert_eq!(op.index, 3);
+    assert_eq!(op.candidates, vec!["asin", "acos", "acosh", "sqrt"]);
+    assert!(op.value.is_nan() && (-4f64).asin().is_nan() && (-4f64).acosh().is_nan());
+    // An infinity: x0 / x1 with x1 = 0, a binary operation.
+    let op = first_nonfinite(|x: &[Watch]| x[0] / x[1] + x[0], &[1.0, 0.0]).unwrap();
+    assert_eq!(
+        (op.index, op.operands.clone(), op.value),
+        (1, vec![1.0, 0.0], f64::INFINITY)
+    );
+    assert_eq!(op.candidates, vec!["div"]);
+    // A constant operand: the constant is not recorded.
+    let op = first_nonfinite(|x: &[Watch]| (x[0] * 1e300) * 1e300, &[1.0]).unwrap();
+    assert_eq!((op.index, op.value), (2, f64::INFINITY));
+    assert!(op.to_string().contains("with a constant operand"), "{op}");
+    // Finite everywhere, and a NaN that came in with x, are not reported.
+    assert_eq!(first_nonfinite(|x| LogSqrt.eval(x), &[2.0, 4.0]), None);
+    assert_eq!(first_nonfinite(|x| LogSqrt.eval(x), &[f64::NAN, 4.0]), None);
+    // Through nalgebra: a Cholesky factor of an indefinite matrix is not
+    // attempted, but its log-determinant of a negative determinant is.
+    let op = first_nonfinite(
+        |x: &[Watch]| {
+            let a = DMatrix::from_row_slice(2, 2, &[x[0], x[1], x[1], x[0]]);
+            a.determinant().ln()
+        },
+        &[1.0, 2.0],
+    )
+    .unwrap();
+    assert_eq!(
+        (op.operands.clone(), op.candidates.clone()),
+        (vec![-3.0], vec!["ln"])
+    );
+}
