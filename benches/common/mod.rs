@@ -1,9 +1,10 @@
 //! The benchmark workloads, each written once over `S: Scalar<Real = f64>`,
 //! their hand-written gradients, and one helper per differentiation method.
 //!
-//! Shared by `benches/*.rs` (criterion), `examples/ratios.rs` (the ratio
-//! table) and `tests/suite` (`allocations`, `bench_workloads`), which includes
-//! this file with `#[path]`.
+//! Shared by `benches/*.rs` (criterion), `compare/` (the ratio tables, with
+//! the other crates: its `workloads::common`), `examples/profile.rs` and
+//! `tests/suite` (`allocations`, `bench_workloads`), which include this file
+//! with `#[path]`.
 //!
 //! | workload | inputs | written with |
 //! |---|---|---|
