@@ -94,7 +94,12 @@ pub fn first_nonfinite(f: impl Fn(&[Watch]) -> Watch, x: &[f64]) -> Option<NonFi
 }
 
 /// The unary rules, by name, to identify an operation from its result.
-const UNARY: &[(&str, fn(f64) -> Unary<f64>)] = &[
+/// A unary rule on `f64`.
+type UnaryRule = fn(f64) -> Unary<f64>;
+/// A binary rule on `f64`.
+type BinaryRule = fn(f64, f64) -> Binary<f64>;
+
+const UNARY: &[(&str, UnaryRule)] = &[
     ("sin", rules::sin),
     ("cos", rules::cos),
     ("tan", rules::tan),
@@ -122,7 +127,7 @@ const UNARY: &[(&str, fn(f64) -> Unary<f64>)] = &[
 ];
 
 /// The binary rules, by name.
-const BINARY: &[(&str, fn(f64, f64) -> Binary<f64>)] = &[
+const BINARY: &[(&str, BinaryRule)] = &[
     ("add", rules::add),
     ("sub", rules::sub),
     ("mul", rules::mul),
