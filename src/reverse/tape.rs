@@ -291,11 +291,9 @@ impl Tape {
         // One branch for all four checks. The index checks cannot fail once
         // the ids matched (a recording's Vars index its own nodes); they make
         // the sweep's unchecked indexing safe by construction.
-        if (recs[0] != self.rec)
-            | (recs[1] != self.rec)
-            | (node.parent[0] as usize >= i)
-            | (node.parent[1] as usize >= i)
-        {
+        let other_rec = (recs[0] ^ self.rec) | (recs[1] ^ self.rec);
+        let top_parent = node.parent[0].max(node.parent[1]) as usize;
+        if (other_rec != 0) | (top_parent >= i) {
             return Err(self.bad_operands(recs));
         }
         if i >= self.nodes_end {
