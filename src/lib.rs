@@ -108,16 +108,20 @@
 //!   loop: [`reverse::tape`]'s sweep.
 //! - [`finite_diff`]: forward, central and Richardson differences with
 //!   documented step choices.
-//! - [`function`]: [`Differentiable`] and `VectorFunction` (models written
-//!   once), with drivers that take them.
+//! - [`model`]: [`Differentiable`] and [`VectorFunction`], models written
+//!   once and run by every driver as `|x| model.eval(x)`. (`function`, its
+//!   old name with a second copy of the drivers, is deprecated.)
 //! - [`check`]: every mode compared at a point, as a readable [`check::Report`].
 //! - [`testing`] (feature `quickcheck`, on by default): generators and
 //!   properties for your own `#[test]`s.
-//! - [`nn`]: the backpropagation notebook's network, data sets, hand-derived
-//!   gradient and training, written once over [`Scalar`].
 //! - [`parallel`]: the gradient of a sum of losses over a data set, in
 //!   chunks on every core, bit-identical for any number of threads.
 //! - [`ops`]: the trait plumbing shared by all differentiable scalars.
+//! - [`rng`]: SplitMix64, the one small seeded generator for test inputs.
+//!
+//! The backpropagation notebook's network, data sets, hand-derived gradient
+//! and training live in the workspace crate `dualtape-nn` (`nn/`; formerly
+//! `dualtape::nn`, same names: `dualtape_nn::Mlp`, `dualtape_nn::data`, …).
 //!
 //! ## Errors
 //!
@@ -131,18 +135,23 @@
 pub mod check;
 pub mod finite_diff;
 pub mod forward;
+#[deprecated(
+    since = "0.2.0",
+    note = "the traits are in dualtape::model (and at the crate root); run a model with the crate's drivers: reverse::gradient(|x| model.eval(x), x)"
+)]
 pub mod function;
-pub mod nn;
+pub mod model;
 pub mod ops;
 pub mod parallel;
 pub mod reverse;
+pub mod rng;
 pub mod rules;
 pub mod scalar;
 #[cfg(feature = "quickcheck")]
 pub mod testing;
 
 pub use forward::{Dual, DualVec};
-pub use function::Differentiable;
+pub use model::{Differentiable, VectorFunction};
 pub use reverse::Var;
 pub use scalar::Scalar;
 
