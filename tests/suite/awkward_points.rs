@@ -33,48 +33,9 @@
 //! wherever the function is twice differentiable and the point is finite
 //! and of moderate size.
 
-use std::f64::consts::{FRAC_PI_2, LN_10, LN_2, PI};
-
 use dualtape::{forward, reverse, Dual, DualVec, Scalar, Var};
 
 const EPS: f64 = f64::EPSILON;
-
-/// Every awkward point the unary functions see.
-const POINTS: &[f64] = &[
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    0.5,
-    -0.5,
-    1.5,
-    2.5,
-    -2.5,
-    3.0,
-    1.0 - EPS / 2.0,
-    1.0 + EPS,
-    -1.0 + EPS / 2.0,
-    -1.0 - EPS,
-    1e-8,
-    -1e-8,
-    1e-300,
-    -1e-300,
-    5e-324,
-    f64::MIN_POSITIVE,
-    1e10,
-    700.0,
-    710.0,
-    -745.0,
-    1e300,
-    -1e300,
-    f64::MAX,
-    -f64::MAX,
-    FRAC_PI_2,
-    PI,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    f64::NAN,
-];
 
 /// The awkward points of binary functions: both arguments from this list.
 const PAIR_POINTS: &[f64] = &[
@@ -111,261 +72,7 @@ fn same(a: f64, b: f64) -> bool {
 
 // ------------------------------------------------------------------ unary functions
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum U {
-    Sin,
-    Cos,
-    Tan,
-    Asin,
-    Acos,
-    Atan,
-    Sinh,
-    Cosh,
-    Tanh,
-    Asinh,
-    Acosh,
-    Atanh,
-    Exp,
-    Exp2,
-    ExpM1,
-    Ln,
-    Ln1p,
-    Log2,
-    Log10,
-    Sqrt,
-    Cbrt,
-    Recip,
-    Abs,
-    Signum,
-    Floor,
-    Ceil,
-    Round,
-    Trunc,
-    Fract,
-    Neg,
-    Powi(i32),
-}
-
-const UNARY: &[U] = &[
-    U::Sin,
-    U::Cos,
-    U::Tan,
-    U::Asin,
-    U::Acos,
-    U::Atan,
-    U::Sinh,
-    U::Cosh,
-    U::Tanh,
-    U::Asinh,
-    U::Acosh,
-    U::Atanh,
-    U::Exp,
-    U::Exp2,
-    U::ExpM1,
-    U::Ln,
-    U::Ln1p,
-    U::Log2,
-    U::Log10,
-    U::Sqrt,
-    U::Cbrt,
-    U::Recip,
-    U::Abs,
-    U::Signum,
-    U::Floor,
-    U::Ceil,
-    U::Round,
-    U::Trunc,
-    U::Fract,
-    U::Neg,
-    U::Powi(-2),
-    U::Powi(-1),
-    U::Powi(0),
-    U::Powi(1),
-    U::Powi(2),
-    U::Powi(3),
-    U::Powi(4),
-];
-
-impl U {
-    /// The function, written once for every scalar.
-    fn apply<S: Scalar<Real = f64>>(self, x: S) -> S {
-        match self {
-            U::Sin => x.sin(),
-            U::Cos => x.cos(),
-            U::Tan => x.tan(),
-            U::Asin => x.asin(),
-            U::Acos => x.acos(),
-            U::Atan => x.atan(),
-            U::Sinh => x.sinh(),
-            U::Cosh => x.cosh(),
-            U::Tanh => x.tanh(),
-            U::Asinh => x.asinh(),
-            U::Acosh => x.acosh(),
-            U::Atanh => x.atanh(),
-            U::Exp => x.exp(),
-            U::Exp2 => x.exp2(),
-            U::ExpM1 => x.exp_m1(),
-            U::Ln => x.ln(),
-            U::Ln1p => x.ln_1p(),
-            U::Log2 => x.log2(),
-            U::Log10 => x.log10(),
-            U::Sqrt => x.sqrt(),
-            U::Cbrt => x.cbrt(),
-            U::Recip => x.recip(),
-            U::Abs => x.abs(),
-            U::Signum => x.signum(),
-            U::Floor => x.floor(),
-            U::Ceil => x.ceil(),
-            U::Round => x.round(),
-            U::Trunc => x.trunc(),
-            U::Fract => x.fract(),
-            U::Neg => -x,
-            U::Powi(n) => x.powi(n),
-        }
-    }
-
-    /// The reference value: the standard library's `f64` function.
-    fn value(self, x: f64) -> f64 {
-        match self {
-            U::Sin => x.sin(),
-            U::Cos => x.cos(),
-            U::Tan => x.tan(),
-            U::Asin => x.asin(),
-            U::Acos => x.acos(),
-            U::Atan => x.atan(),
-            U::Sinh => x.sinh(),
-            U::Cosh => x.cosh(),
-            U::Tanh => x.tanh(),
-            U::Asinh => x.asinh(),
-            U::Acosh => x.acosh(),
-            U::Atanh => x.atanh(),
-            U::Exp => x.exp(),
-            U::Exp2 => x.exp2(),
-            U::ExpM1 => x.exp_m1(),
-            U::Ln => x.ln(),
-            U::Ln1p => x.ln_1p(),
-            U::Log2 => x.log2(),
-            U::Log10 => x.log10(),
-            U::Sqrt => x.sqrt(),
-            U::Cbrt => x.cbrt(),
-            U::Recip => x.recip(),
-            U::Abs => x.abs(),
-            // ±1 at ±0, as std (and simba, which the trait uses) computes it.
-            U::Signum => x.signum(),
-            U::Floor => x.floor(),
-            U::Ceil => x.ceil(),
-            U::Round => x.round(),
-            U::Trunc => x.trunc(),
-            U::Fract => x.fract(),
-            U::Neg => -x,
-            U::Powi(n) => x.powi(n),
-        }
-    }
-
-    /// The derivative: a closed form in IEEE arithmetic, with the
-    /// conventions of the module docs.
-    fn derivative(self, x: f64) -> f64 {
-        let one_minus_sq = (1.0 - x) * (1.0 + x); // 1 − x², without cancellation
-        match self {
-            U::Sin => x.cos(),
-            U::Cos => -x.sin(),
-            U::Tan => 1.0 + x.tan() * x.tan(),
-            U::Asin => 1.0 / one_minus_sq.sqrt(),
-            U::Acos => -1.0 / one_minus_sq.sqrt(),
-            U::Atan => 1.0 / (1.0 + x * x),
-            U::Sinh => x.cosh(),
-            U::Cosh => x.sinh(),
-            U::Tanh => 1.0 - x.tanh() * x.tanh(),
-            // 1/√(x² + 1), without overflowing x²
-            U::Asinh => 1.0 / x.hypot(1.0),
-            U::Acosh => 1.0 / ((x - 1.0).sqrt() * (x + 1.0).sqrt()),
-            U::Atanh => 1.0 / one_minus_sq,
-            U::Exp | U::ExpM1 => x.exp(),
-            U::Exp2 => x.exp2() * LN_2,
-            // rule 2: -0 is the same point as +0, where the slope is +∞
-            U::Ln => 1.0 / (x + 0.0),
-            U::Ln1p => 1.0 / (1.0 + x),
-            U::Log2 => 1.0 / ((x + 0.0) * LN_2),
-            U::Log10 => 1.0 / ((x + 0.0) * LN_10),
-            // +∞ at ±0: sqrt is increasing, its slope is never negative.
-            U::Sqrt => {
-                if x == 0.0 {
-                    f64::INFINITY
-                } else {
-                    0.5 / x.sqrt()
-                }
-            }
-            U::Cbrt => 1.0 / (3.0 * x.cbrt() * x.cbrt()),
-            U::Recip => -(1.0 / x) * (1.0 / x),
-            U::Abs => {
-                if x.is_nan() {
-                    f64::NAN
-                } else if x > 0.0 {
-                    1.0
-                } else if x < 0.0 {
-                    -1.0
-                } else {
-                    0.0
-                }
-            }
-            U::Signum | U::Floor | U::Ceil | U::Round | U::Trunc => 0.0,
-            U::Fract => 1.0,
-            U::Neg => -1.0,
-            U::Powi(n) => match n {
-                0 => 0.0,
-                1 => 1.0,
-                _ => n as f64 * x.powi(n - 1),
-            },
-        }
-    }
-
-    /// The second derivative, a closed form, at points where
-    /// [`smooth_at`](U::smooth_at) holds.
-    fn second(self, x: f64) -> f64 {
-        let one_minus_sq = (1.0 - x) * (1.0 + x);
-        match self {
-            U::Sin => -x.sin(),
-            U::Cos => -x.cos(),
-            U::Tan => 2.0 * x.tan() * (1.0 + x.tan() * x.tan()),
-            U::Asin => x / one_minus_sq.powf(1.5),
-            U::Acos => -x / one_minus_sq.powf(1.5),
-            U::Atan => -2.0 * x / (1.0 + x * x).powi(2),
-            U::Sinh => x.sinh(),
-            U::Cosh => x.cosh(),
-            U::Tanh => -2.0 * x.tanh() * (1.0 - x.tanh() * x.tanh()),
-            U::Asinh => -x / (x * x + 1.0).powf(1.5),
-            U::Acosh => -x / (x * x - 1.0).powf(1.5),
-            U::Atanh => 2.0 * x / one_minus_sq.powi(2),
-            U::Exp | U::ExpM1 => x.exp(),
-            U::Exp2 => x.exp2() * LN_2 * LN_2,
-            U::Ln => -1.0 / (x * x),
-            U::Ln1p => -1.0 / ((1.0 + x) * (1.0 + x)),
-            U::Log2 => -1.0 / (x * x * LN_2),
-            U::Log10 => -1.0 / (x * x * LN_10),
-            U::Sqrt => -0.25 / x.powf(1.5),
-            U::Cbrt => -2.0 / (9.0 * x.cbrt().powi(5)),
-            U::Recip => 2.0 / (x * x * x),
-            U::Abs | U::Signum | U::Floor | U::Ceil | U::Round | U::Trunc | U::Fract | U::Neg => {
-                0.0
-            }
-            U::Powi(0 | 1) => 0.0,
-            U::Powi(n) => (n * (n - 1)) as f64 * x.powi(n - 2),
-        }
-    }
-
-    /// Twice differentiable at `x`, in the open domain.
-    fn smooth_at(self, x: f64) -> bool {
-        match self {
-            U::Asin | U::Acos | U::Atanh => x.abs() < 1.0,
-            U::Acosh => x > 1.0,
-            U::Ln | U::Log2 | U::Log10 | U::Sqrt => x > 0.0,
-            U::Ln1p => x > -1.0,
-            U::Cbrt | U::Recip | U::Abs => x != 0.0,
-            U::Powi(n) => n >= 0 || x != 0.0,
-            _ => true,
-        }
-    }
-}
+use crate::support::elementary::{Unary as U, AWKWARD as POINTS, ELEMENTARY as UNARY};
 
 /// One mode's result at a point: value, first and (nested modes) second derivative.
 #[derive(Debug)]
@@ -474,9 +181,9 @@ fn unary_functions_agree_in_every_mode_at_awkward_points() {
         for &x in POINTS {
             let got = unary_modes(f, x);
             let what = format!("{f:?}({x:e})");
-            check_modes(&what, &got, f.value(x), f.derivative(x), &mut failures);
+            check_modes(&what, &got, f.value(x), f.d1(x), &mut failures);
             if regular(x) && f.smooth_at(x) {
-                let want = f.second(x);
+                let want = f.d2(x);
                 for g in got.iter().filter(|g| g.d2.is_some()) {
                     let d2 = g.d2.unwrap();
                     if !close(d2, want, 1e-12) {
@@ -569,7 +276,7 @@ impl B {
 }
 
 fn sign_slope(x: f64) -> f64 {
-    U::Abs.derivative(x)
+    U::Abs.d1(x)
 }
 
 impl B {

@@ -7,8 +7,6 @@ use dualtape::VectorFunction;
 use dualtape::{Differentiable, Scalar};
 use quickcheck::TestResult;
 
-/// quickcheck from a fixed seed: the same cases on every run, so CI is
-/// reproducible and a failure can be replayed.
 use crate::support::seeded;
 
 // ------------------------------------------------------------------ what users write

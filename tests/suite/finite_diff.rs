@@ -9,8 +9,6 @@ use dualtape::finite_diff::{
 };
 use quickcheck::TestResult;
 
-/// quickcheck from a fixed seed: the same cases on every run, so CI is
-/// reproducible and a failure can be replayed.
 use crate::support::seeded;
 
 const SCHEMES: [Scheme; 3] = [Scheme::Forward, Scheme::Central, Scheme::Richardson];

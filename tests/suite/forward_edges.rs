@@ -17,6 +17,8 @@ const NAN: f64 = f64::NAN;
 use common::*;
 use dualtape::{forward, Dual, DualVec};
 
+use crate::support::elementary::{Unary as U, ELEMENTARY, WITH_CONSTANT};
+
 type D2 = Dual<Dual<f64>>;
 
 /// Points where functions misbehave.
@@ -56,58 +58,22 @@ fn k(x: f64) -> Dual<f64> {
 
 // ------------------------------------------------------------------ values propagate as in f64
 
-type Unary = (
-    &'static str,
-    fn(f64) -> f64,
-    fn(Dual<f64>) -> Dual<f64>,
-    fn(D2) -> D2,
-    fn(DualVec<f64, 2>) -> DualVec<f64, 2>,
-);
-
-macro_rules! unary_table {
-    ($($name:literal: |$x:ident| $body:expr),* $(,)?) => {
-        [$(
-            (
-                $name,
-                (|$x: f64| $body) as fn(f64) -> f64,
-                (|$x: Dual<f64>| $body) as fn(Dual<f64>) -> Dual<f64>,
-                (|$x: D2| $body) as fn(D2) -> D2,
-                (|$x: DualVec<f64, 2>| $body) as fn(DualVec<f64, 2>) -> DualVec<f64, 2>,
-            ),
-        )*]
-    };
-}
-
-fn unary_functions() -> Vec<Unary> {
-    unary_table![
-        "sin": |x| x.sin(), "cos": |x| x.cos(), "tan": |x| x.tan(),
-        "asin": |x| x.asin(), "acos": |x| x.acos(), "atan": |x| x.atan(),
-        "sinh": |x| x.sinh(), "cosh": |x| x.cosh(), "tanh": |x| x.tanh(),
-        "asinh": |x| x.asinh(), "acosh": |x| x.acosh(), "atanh": |x| x.atanh(),
-        "exp": |x| x.exp(), "exp2": |x| x.exp2(), "exp_m1": |x| x.exp_m1(),
-        "ln": |x| x.ln(), "ln_1p": |x| x.ln_1p(), "log2": |x| x.log2(),
-        "log10": |x| x.log10(), "sqrt": |x| x.sqrt(), "cbrt": |x| x.cbrt(),
-        "recip": |x| x.recip(), "abs": |x| x.abs(), "signum": |x| x.signum(),
-        "floor": |x| x.floor(), "ceil": |x| x.ceil(), "round": |x| x.round(),
-        "trunc": |x| x.trunc(), "fract": |x| x.fract(), "neg": |x| -x,
-        "powi(0)": |x| x.powi(0), "powi(1)": |x| x.powi(1), "powi(2)": |x| x.powi(2),
-        "powi(3)": |x| x.powi(3), "powi(-1)": |x| x.powi(-1), "powi(-2)": |x| x.powi(-2),
-        "1 - x": |x| 1.0 - x, "2 / x": |x| 2.0 / x, "x % 3": |x| x % 3.0,
-        "3 % x": |x| 3.0 % x, "x * 2": |x| x * 2.0, "x / 2": |x| x / 2.0,
-    ]
-    .to_vec()
-}
-
+/// Every function of the table (`support::elementary`), elementary or an
+/// operator with a constant.
 #[test]
 fn unary_values_propagate_as_in_f64() {
-    for (name, plain, dual, dual2, dvec) in unary_functions() {
+    for &op in ELEMENTARY.iter().chain(WITH_CONSTANT) {
         for x in SPECIALS {
-            let want = plain(x);
-            let what = format!("{name}({x:e})");
-            assert_same(dual(var(x)).re, want, &what);
-            assert_same(dual(k(x)).re, want, &what);
-            assert_same(dual2(common::d2(x, 1.0, 1.0)).re.re, want, &what);
-            assert_same(dvec(DualVec::new(x, [1.0, 0.0])).re, want, &what);
+            let want = op.apply(x);
+            let what = format!("{op:?}({x:e})");
+            assert_same(op.apply(var(x)).re, want, &what);
+            assert_same(op.apply(k(x)).re, want, &what);
+            assert_same(op.apply(common::d2(x, 1.0, 1.0)).re.re, want, &what);
+            assert_same(
+                op.apply(DualVec::<f64, 2>::new(x, [1.0, 0.0])).re,
+                want,
+                &what,
+            );
         }
     }
 }
@@ -195,32 +161,37 @@ fn mul_add_value_is_fused_as_in_f64() {
 
 #[test]
 fn nan_argument_gives_nan_derivative() {
-    // Rule 1 documents these derivatives as constants "everywhere"; `-x` has
-    // the constant slope -1. Every other rule's slope depends on the point.
-    let constant_slope = ["signum", "floor", "ceil", "round", "trunc", "fract", "neg"];
-    let constant_slope = |name: &str| {
-        constant_slope.contains(&name)
-            || ["1 - x", "x * 2", "x / 2", "x % 3", "powi(0)", "powi(1)"].contains(&name)
+    // Rule 1 documents these derivatives as constants "everywhere"; `-x`,
+    // `x ± c`, `c ± x`, `c · x`, `x / c` and `x % c` have constant slopes.
+    // Every other rule's slope depends on the point.
+    let constant_slope = |op: U| {
+        matches!(
+            op,
+            U::Signum | U::Floor | U::Ceil | U::Round | U::Trunc | U::Fract | U::Neg
+        ) || matches!(
+            op,
+            U::AddC | U::CAdd | U::SubC | U::CSub | U::MulC | U::CMul | U::DivC | U::RemC
+        ) || matches!(op, U::Powi(0 | 1))
     };
-    for (name, _, dual, dual2, dvec) in unary_functions() {
-        if constant_slope(name) {
+    for &op in ELEMENTARY.iter().chain(WITH_CONSTANT) {
+        if constant_slope(op) {
             continue;
         }
         assert!(
-            dual(var(NAN)).eps.is_nan(),
-            "{name}(NaN): derivative not NaN"
+            op.apply(var(NAN)).eps.is_nan(),
+            "{op:?}(NaN): derivative not NaN"
         );
-        // x² has the constant second derivative 2 and `3 % x` the piecewise
-        // constant slope -trunc(3/x) (second derivative 0), which rule 3
+        // x² has the constant second derivative 2 and `5 % x` the piecewise
+        // constant slope -trunc(5/x) (second derivative 0), which rule 3
         // keeps: the NaN first-order partial meets a zero tangent.
-        let constant_second_slope = ["powi(2)", "3 % x"].contains(&name);
+        let constant_second_slope = matches!(op, U::Powi(2) | U::CRem);
         assert!(
-            constant_second_slope || dual2(common::d2(NAN, 1.0, 1.0)).eps.eps.is_nan(),
-            "{name}(NaN): second derivative not NaN"
+            constant_second_slope || op.apply(common::d2(NAN, 1.0, 1.0)).eps.eps.is_nan(),
+            "{op:?}(NaN): second derivative not NaN"
         );
         assert!(
-            dvec(DualVec::new(NAN, [1.0, 1.0])).eps[0].is_nan(),
-            "{name}(NaN): DualVec lane not NaN"
+            op.apply(DualVec::<f64, 2>::new(NAN, [1.0, 1.0])).eps[0].is_nan(),
+            "{op:?}(NaN): DualVec lane not NaN"
         );
     }
     // binary: with both arguments seeded, a NaN in either gives NaN, except

@@ -16,10 +16,12 @@
 
 use crate::support::forward as common;
 
-use std::f64::consts::{FRAC_PI_2, LN_10, LN_2, PI};
+use std::f64::consts::{FRAC_PI_2, PI};
 
 use common::*;
-use dualtape::{Dual, DualVec, Scalar};
+use dualtape::{Dual, DualVec};
+
+use crate::support::elementary::Unary as U;
 
 type D2 = Dual<Dual<f64>>;
 type V3 = DualVec<f64, 3>;
@@ -94,30 +96,30 @@ fn unary_check(
     Ok(())
 }
 
-/// One quickcheck property per unary function. The body is written once and
-/// instantiated for `f64` (the reference), `Dual<f64>`, `Dual<Dual<f64>>`
-/// and `DualVec<f64, 3>`.
+/// One quickcheck property per unary function of the table
+/// (`support::elementary`): where to sample `x`, the length over which the
+/// function is smooth there (for finite differences), and absolute floors
+/// where the rule's formula is a difference of terms of that size.
 macro_rules! unary {
     ($(
-        $name:ident: x = |$u:ident| $dom:expr;
-            f = |$x:ident| $body:expr;
-            d1 = $d1:expr; d2 = $d2:expr;
-            len = $len:expr $(, floors = ($f1:expr, $f2:expr))?;
+        $name:ident: $op:ident, x = |$u:ident| $dom:expr;
+            len = |$x:ident| $len:expr $(, floors = ($f1:expr, $f2:expr))?;
     )*) => {$(
         #[test]
         fn $name() {
-            fn plain($x: f64) -> f64 { #[allow(dead_code)] type S = f64; $body }
-            fn dual($x: Dual<f64>) -> Dual<f64> { #[allow(dead_code)] type S = Dual<f64>; $body }
-            fn dual2($x: D2) -> D2 { #[allow(dead_code)] type S = D2; $body }
-            fn dvec($x: V3) -> V3 { #[allow(dead_code)] type S = V3; $body }
+            const OP: U = U::$op;
+            fn plain(x: f64) -> f64 { OP.apply(x) }
+            fn dual(x: Dual<f64>) -> Dual<f64> { OP.apply(x) }
+            fn dual2(x: D2) -> D2 { OP.apply(x) }
+            fn dvec(x: V3) -> V3 { OP.apply(x) }
             #[allow(unused_variables)]
             fn prop($u: u64) -> Result<(), String> {
                 let x: f64 = $dom;
                 #[allow(unused_mut, unused_assignments)]
                 let (mut f1, mut f2) = (0.0, 0.0);
                 $( f1 = { let $x = x; $f1 }; f2 = { let $x = x; $f2 }; )?
-                let (d1, d2, len) = { let $x = x; ($d1, $d2, $len) };
-                unary_check(x, plain, dual, dual2, dvec, d1, d2, len, f1, f2)
+                let len = { let $x = x; $len };
+                unary_check(x, plain, dual, dual2, dvec, OP.d1(x), OP.d2(x), len, f1, f2)
             }
             qc1(prop);
         }
@@ -125,96 +127,51 @@ macro_rules! unary {
 }
 
 unary! {
-    sin: x = |u| uniform(u, -20.0, 20.0); f = |x| x.sin();
-        d1 = x.cos(); d2 = -x.sin(); len = 1.0;
-    cos: x = |u| uniform(u, -20.0, 20.0); f = |x| x.cos();
-        d1 = -x.sin(); d2 = -x.cos(); len = 1.0;
-    tan: x = |u| uniform(u, -1.45, 1.45); f = |x| x.tan();
-        d1 = 1.0 / (x.cos() * x.cos()); d2 = 2.0 * x.sin() / x.cos().powi(3);
-        len = ((FRAC_PI_2 - x.abs()) / 2.0).min(1.0);
-    asin: x = |u| uniform(u, -0.99, 0.99); f = |x| x.asin();
-        d1 = 1.0 / (1.0 - x * x).sqrt(); d2 = x / (1.0 - x * x).powf(1.5);
-        len = (1.0 - x.abs()) / 2.0,
-        // the nested rule differentiates (1-x)(1+x) as (1-x) - (1+x)
-        floors = (0.0, 1.0);
-    acos: x = |u| uniform(u, -0.99, 0.99); f = |x| x.acos();
-        d1 = -1.0 / (1.0 - x * x).sqrt(); d2 = -x / (1.0 - x * x).powf(1.5);
-        len = (1.0 - x.abs()) / 2.0, floors = (0.0, 1.0);
-    atan: x = |u| uniform(u, -50.0, 50.0); f = |x| x.atan();
-        d1 = 1.0 / (1.0 + x * x); d2 = -2.0 * x / (1.0 + x * x).powi(2);
-        len = 1.0;
-    sinh: x = |u| uniform(u, -20.0, 20.0); f = |x| x.sinh();
-        d1 = x.cosh(); d2 = x.sinh(); len = 1.0;
-    cosh: x = |u| uniform(u, -20.0, 20.0); f = |x| x.cosh();
-        d1 = x.sinh(); d2 = x.cosh(); len = 1.0;
-    tanh: x = |u| uniform(u, -20.0, 20.0); f = |x| x.tanh();
-        d1 = 1.0 / x.cosh().powi(2); d2 = -2.0 * x.sinh() / x.cosh().powi(3);
-        len = 1.0,
-        // 1 - tanh² cancels for large |x|: the error is absolute, about ε
-        floors = (1.0, 1.0);
-    asinh: x = |u| uniform(u, -50.0, 50.0); f = |x| x.asinh();
-        d1 = 1.0 / (1.0 + x * x).sqrt(); d2 = -x / (1.0 + x * x).powf(1.5);
-        len = 1.0;
-    acosh: x = |u| 1.0 + log_uniform(u, -2.0, 1.7); f = |x| x.acosh();
-        d1 = 1.0 / (x * x - 1.0).sqrt(); d2 = -x / (x * x - 1.0).powf(1.5);
-        len = ((x - 1.0) / 2.0).min(1.0);
-    atanh: x = |u| uniform(u, -0.99, 0.99); f = |x| x.atanh();
-        d1 = 1.0 / (1.0 - x * x); d2 = 2.0 * x / (1.0 - x * x).powi(2);
-        len = (1.0 - x.abs()) / 2.0, floors = (0.0, 1.0);
-    exp: x = |u| uniform(u, -30.0, 30.0); f = |x| x.exp();
-        d1 = x.exp(); d2 = x.exp(); len = 1.0;
-    exp2: x = |u| uniform(u, -30.0, 30.0); f = |x| x.exp2();
-        d1 = x.exp2() * LN_2; d2 = x.exp2() * LN_2 * LN_2; len = 1.0;
-    exp_m1: x = |u| uniform(u, -30.0, 30.0); f = |x| x.exp_m1();
-        d1 = x.exp(); d2 = x.exp(); len = 1.0;
-    ln: x = |u| log_uniform(u, -3.0, 3.0); f = |x| x.ln();
-        d1 = 1.0 / x; d2 = -1.0 / (x * x); len = x / 2.0;
-    ln_1p: x = |u| -1.0 + log_uniform(u, -2.0, 2.0); f = |x| x.ln_1p();
-        d1 = 1.0 / (1.0 + x); d2 = -1.0 / ((1.0 + x) * (1.0 + x));
-        len = ((1.0 + x) / 2.0).min(1.0);
-    log2: x = |u| log_uniform(u, -3.0, 3.0); f = |x| x.log2();
-        d1 = 1.0 / (x * LN_2); d2 = -1.0 / (x * x * LN_2); len = x / 2.0;
-    log10: x = |u| log_uniform(u, -3.0, 3.0); f = |x| x.log10();
-        d1 = 1.0 / (x * LN_10); d2 = -1.0 / (x * x * LN_10); len = x / 2.0;
-    sqrt: x = |u| log_uniform(u, -3.0, 3.0); f = |x| x.sqrt();
-        d1 = 0.5 / x.sqrt(); d2 = -0.25 / (x * x.sqrt()); len = x / 2.0;
-    cbrt: x = |u| signed_log_uniform(u, -3.0, 3.0); f = |x| x.cbrt();
-        d1 = 1.0 / (3.0 * x.cbrt().powi(2)); d2 = -2.0 / (9.0 * x.cbrt().powi(5));
-        len = x.abs() / 2.0;
-    recip: x = |u| signed_log_uniform(u, -3.0, 3.0); f = |x| x.recip();
-        d1 = -1.0 / (x * x); d2 = 2.0 / (x * x * x); len = x.abs() / 2.0;
-    neg: x = |u| uniform(u, -100.0, 100.0); f = |x| -x;
-        d1 = -1.0; d2 = 0.0; len = 1.0;
-    abs: x = |u| signed_log_uniform(u, -3.0, 3.0); f = |x| x.abs();
-        d1 = if x > 0.0 { 1.0 } else { -1.0 }; d2 = 0.0; len = x.abs() / 2.0;
-    signum: x = |u| signed_log_uniform(u, -3.0, 3.0); f = |x| x.signum();
-        d1 = 0.0; d2 = 0.0; len = x.abs() / 2.0;
-    floor: x = |u| off_integer(u); f = |x| x.floor();
-        d1 = 0.0; d2 = 0.0; len = dist_int(x);
-    ceil: x = |u| off_integer(u); f = |x| x.ceil();
-        d1 = 0.0; d2 = 0.0; len = dist_int(x);
-    trunc: x = |u| off_integer(u); f = |x| x.trunc();
-        d1 = 0.0; d2 = 0.0; len = dist_int(x);
-    round: x = |u| off_integer(u) + 0.5; f = |x| x.round();
-        d1 = 0.0; d2 = 0.0; len = dist_int(x + 0.5);
-    fract: x = |u| off_integer(u); f = |x| x.fract();
-        d1 = 1.0; d2 = 0.0; len = dist_int(x);
+    sin: Sin, x = |u| uniform(u, -20.0, 20.0); len = |x| 1.0;
+    cos: Cos, x = |u| uniform(u, -20.0, 20.0); len = |x| 1.0;
+    tan: Tan, x = |u| uniform(u, -1.45, 1.45);
+        len = |x| ((FRAC_PI_2 - x.abs()) / 2.0).min(1.0);
+    // the nested rule differentiates (1-x)(1+x) as (1-x) - (1+x)
+    asin: Asin, x = |u| uniform(u, -0.99, 0.99); len = |x| (1.0 - x.abs()) / 2.0, floors = (0.0, 1.0);
+    acos: Acos, x = |u| uniform(u, -0.99, 0.99); len = |x| (1.0 - x.abs()) / 2.0, floors = (0.0, 1.0);
+    atan: Atan, x = |u| uniform(u, -50.0, 50.0); len = |x| 1.0;
+    sinh: Sinh, x = |u| uniform(u, -20.0, 20.0); len = |x| 1.0;
+    cosh: Cosh, x = |u| uniform(u, -20.0, 20.0); len = |x| 1.0;
+    // 1 - tanh² cancels for large |x|: the error is absolute, about ε
+    tanh: Tanh, x = |u| uniform(u, -20.0, 20.0); len = |x| 1.0, floors = (1.0, 1.0);
+    asinh: Asinh, x = |u| uniform(u, -50.0, 50.0); len = |x| 1.0;
+    acosh: Acosh, x = |u| 1.0 + log_uniform(u, -2.0, 1.7); len = |x| ((x - 1.0) / 2.0).min(1.0);
+    atanh: Atanh, x = |u| uniform(u, -0.99, 0.99); len = |x| (1.0 - x.abs()) / 2.0, floors = (0.0, 1.0);
+    exp: Exp, x = |u| uniform(u, -30.0, 30.0); len = |x| 1.0;
+    exp2: Exp2, x = |u| uniform(u, -30.0, 30.0); len = |x| 1.0;
+    exp_m1: ExpM1, x = |u| uniform(u, -30.0, 30.0); len = |x| 1.0;
+    ln: Ln, x = |u| log_uniform(u, -3.0, 3.0); len = |x| x / 2.0;
+    ln_1p: Ln1p, x = |u| -1.0 + log_uniform(u, -2.0, 2.0); len = |x| ((1.0 + x) / 2.0).min(1.0);
+    log2: Log2, x = |u| log_uniform(u, -3.0, 3.0); len = |x| x / 2.0;
+    log10: Log10, x = |u| log_uniform(u, -3.0, 3.0); len = |x| x / 2.0;
+    sqrt: Sqrt, x = |u| log_uniform(u, -3.0, 3.0); len = |x| x / 2.0;
+    cbrt: Cbrt, x = |u| signed_log_uniform(u, -3.0, 3.0); len = |x| x.abs() / 2.0;
+    recip: Recip, x = |u| signed_log_uniform(u, -3.0, 3.0); len = |x| x.abs() / 2.0;
+    neg: Neg, x = |u| uniform(u, -100.0, 100.0); len = |x| 1.0;
+    abs: Abs, x = |u| signed_log_uniform(u, -3.0, 3.0); len = |x| x.abs() / 2.0;
+    signum: Signum, x = |u| signed_log_uniform(u, -3.0, 3.0); len = |x| x.abs() / 2.0;
+    floor: Floor, x = |u| off_integer(u); len = |x| dist_int(x);
+    ceil: Ceil, x = |u| off_integer(u); len = |x| dist_int(x);
+    trunc: Trunc, x = |u| off_integer(u); len = |x| dist_int(x);
+    round: Round, x = |u| off_integer(u) + 0.5; len = |x| dist_int(x + 0.5);
+    fract: Fract, x = |u| off_integer(u); len = |x| dist_int(x);
+    // σ'' = σ'(1 - 2σ) is a difference of terms of size σ'
+    sigmoid: Sigmoid, x = |u| uniform(u, -30.0, 30.0); len = |x| 1.0, floors = (0.0, 0.25);
+    softplus: Softplus, x = |u| uniform(u, -30.0, 30.0); len = |x| 1.0;
     // functions of one variable with a constant second argument
-    powf_const_exponent: x = |u| log_uniform(u, -1.0, 1.0); f = |x| x.powf(S::constant(2.5));
-        d1 = 2.5 * x.powf(1.5); d2 = 3.75 * x.sqrt(); len = x / 2.0;
-    powf_const_base: x = |u| uniform(u, -5.0, 5.0); f = |x| S::constant(3.0).powf(x);
-        d1 = 3f64.powf(x) * 3f64.ln(); d2 = 3f64.powf(x) * 3f64.ln().powi(2); len = 1.0;
-    log_const_base: x = |u| log_uniform(u, -3.0, 3.0); f = |x| x.log(S::constant(7.0));
-        d1 = 1.0 / (x * 7f64.ln()); d2 = -1.0 / (x * x * 7f64.ln()); len = x / 2.0;
-    two_over_x: x = |u| signed_log_uniform(u, -3.0, 3.0); f = |x| 2.0 / x;
-        d1 = -2.0 / (x * x); d2 = 4.0 / (x * x * x); len = x.abs() / 2.0;
-    one_minus_x: x = |u| uniform(u, -100.0, 100.0); f = |x| 1.0 - x;
-        d1 = -1.0; d2 = 0.0; len = 1.0;
-    x_rem_three: x = |u| 3.0 * off_integer(u); f = |x| x % 3.0;
-        d1 = 1.0; d2 = 0.0; len = 3.0 * dist_int(x / 3.0);
-    three_rem_x: x = |u| { let q = off_integer(u).abs() + 1.0; 3.0 / q }; f = |x| 3.0 % x;
-        // 3 % x = 3 - trunc(3/x) x
-        d1 = -(3.0 / x).trunc(); d2 = 0.0; len = rem_len_divisor(3.0, x);
+    powf_const_exponent: PowfConst, x = |u| log_uniform(u, -1.0, 1.0); len = |x| x / 2.0;
+    powf_const_base: ConstPowf, x = |u| uniform(u, -5.0, 5.0); len = |x| 1.0;
+    log_const_base: LogBase3, x = |u| log_uniform(u, -3.0, 3.0); len = |x| x / 2.0;
+    two_over_x: CDiv, x = |u| signed_log_uniform(u, -3.0, 3.0); len = |x| x.abs() / 2.0;
+    one_minus_x: CSub, x = |u| uniform(u, -100.0, 100.0); len = |x| 1.0;
+    x_rem_two: RemC, x = |u| 2.0 * off_integer(u); len = |x| 2.0 * dist_int(x / 2.0);
+    five_rem_x: CRem, x = |u| { let q = off_integer(u).abs() + 1.0; 5.0 / q };
+        len = |x| rem_len_divisor(5.0, x);
 }
 
 // ------------------------------------------------------------------ integer powers

@@ -3,7 +3,8 @@
 //! right against closed forms, and panics that propagate and leave every
 //! worker's tape usable.
 //!
-//! Run also without the feature: `cargo test --no-default-features --test parallel`
+//! Run also without the feature (CI does):
+//! `cargo test -p dualtape --no-default-features --features quickcheck --test suite parallel`
 //! checks that the serial path gives the same bits as the reference tree.
 
 use std::ops::Range;

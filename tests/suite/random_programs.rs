@@ -43,43 +43,12 @@ use dualtape::testing::Points;
 use dualtape::{reverse, Differentiable, Scalar, VectorFunction};
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 
+use crate::support::elementary::Unary as U;
+use dualtape::rng::SplitMix64;
+
 // ------------------------------------------------------------------ programs
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum U {
-    Sin,
-    Cos,
-    Tan,
-    Asin,
-    Acos,
-    Atan,
-    Sinh,
-    Cosh,
-    Tanh,
-    Asinh,
-    Acosh,
-    Atanh,
-    Exp,
-    Exp2,
-    ExpM1,
-    Ln,
-    Ln1p,
-    Log2,
-    Log10,
-    Sqrt,
-    Cbrt,
-    Recip,
-    Abs,
-    Signum,
-    Floor,
-    Ceil,
-    Round,
-    Trunc,
-    Fract,
-    Neg,
-    Powi(i32),
-}
-
+/// The unary functions of the table the programs use.
 const UNARY: &[U] = &[
     U::Sin,
     U::Cos,
@@ -116,6 +85,8 @@ const UNARY: &[U] = &[
     U::Powi(0),
     U::Powi(2),
     U::Powi(3),
+    U::Sigmoid,
+    U::Softplus,
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -276,63 +247,47 @@ impl Program {
                 Op::Unary(f, a) => {
                     let a = v[a];
                     let av = a.value();
-                    match f {
-                        U::Sin => a.sin(),
-                        U::Cos => a.cos(),
-                        U::Tan => (a.tanh() * 1.4).tan(),
-                        U::Asin => (a.sin() * 0.9).asin(),
-                        U::Acos => (a.sin() * 0.9).acos(),
-                        U::Atan => a.atan(),
-                        U::Sinh => squash(a).sinh(),
-                        U::Cosh => squash(a).cosh(),
-                        U::Tanh => a.tanh(),
-                        U::Asinh => a.asinh(),
-                        U::Acosh => positive(a, 1.05).acosh(),
-                        U::Atanh => (a.sin() * 0.9).atanh(),
-                        U::Exp => squash(a).exp(),
-                        U::Exp2 => squash(a).exp2(),
-                        U::ExpM1 => squash(a).exp_m1(),
-                        U::Ln => positive(a, 0.2).ln(),
-                        U::Ln1p => (a * a).ln_1p(),
-                        U::Log2 => positive(a, 0.2).log2(),
-                        U::Log10 => positive(a, 0.2).log10(),
-                        U::Sqrt => positive(a, 0.2).sqrt(),
+                    // Into the function's domain, smoothly; piecewise
+                    // functions mark the piece they are on.
+                    let arg = match f {
+                        U::Tan => a.tanh() * 1.4,
+                        U::Asin | U::Acos | U::Atanh => a.sin() * 0.9,
+                        U::Sinh | U::Cosh | U::Exp | U::Exp2 | U::ExpM1 => squash(a),
+                        U::Acosh => positive(a, 1.05),
                         // cbrt has an infinite slope at 0: keep away from it
-                        U::Cbrt => positive(a, 0.2).cbrt(),
-                        U::Recip => positive(a, 0.5).recip(),
-                        U::Abs => {
+                        U::Ln | U::Log2 | U::Log10 | U::Sqrt | U::Cbrt => positive(a, 0.2),
+                        U::Ln1p => a * a,
+                        U::Recip => positive(a, 0.5),
+                        U::Powi(k) if k < 0 => positive(a, 0.5),
+                        U::Powi(_) => squash(a),
+                        U::Abs | U::Signum => {
                             mark(sign(av));
-                            a.abs()
-                        }
-                        U::Signum => {
-                            mark(sign(av));
-                            a.signum()
+                            a
                         }
                         U::Floor => {
                             mark(av.floor() as i64);
-                            a.floor()
+                            a
                         }
                         U::Ceil => {
                             mark(av.ceil() as i64);
-                            a.ceil()
+                            a
                         }
                         U::Round => {
                             mark(av.round() as i64);
-                            a.round()
+                            a
                         }
                         U::Trunc => {
                             mark(av.trunc() as i64);
-                            a.trunc()
+                            a
                         }
                         U::Fract => {
                             mark(av.trunc() as i64);
                             mark(sign(av));
-                            a.fract()
+                            a
                         }
-                        U::Neg => -a,
-                        U::Powi(k) if k < 0 => positive(a, 0.5).powi(k),
-                        U::Powi(k) => squash(a).powi(k),
-                    }
+                        _ => a,
+                    };
+                    f.apply_generic(arg)
                 }
                 Op::Binary(f, a, b) => {
                     let (a, b) = (v[a], v[b]);
@@ -494,18 +449,17 @@ impl VectorFunction for Vector<'_> {
 
 // ------------------------------------------------------------------ generation
 
-struct Rng(u64);
+/// SplitMix64 (`dualtape::rng`), seeded from quickcheck.
+struct Rng(SplitMix64);
 
 impl Rng {
     fn new(g: &mut Gen) -> Self {
-        Rng(u64::arbitrary(g) ^ u64::arbitrary(g).rotate_left(17))
+        Rng(SplitMix64::new(
+            u64::arbitrary(g) ^ u64::arbitrary(g).rotate_left(17),
+        ))
     }
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize

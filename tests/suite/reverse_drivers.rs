@@ -11,8 +11,6 @@ use dualtape::{forward, reverse, Dual, Scalar, Var};
 use nalgebra::{DMatrix, DVector};
 use quickcheck::{Arbitrary, Gen};
 
-/// quickcheck from a fixed seed: the same cases on every run, so CI is
-/// reproducible and a failure can be replayed.
 use crate::support::seeded;
 
 // ------------------------------------------------------------------ Jacobians

@@ -4,306 +4,22 @@
 
 use crate::support::reverse as common_rev;
 
-use std::ops::{Add, Div, Mul, Rem, Sub};
-
 use common_rev::{central_diff, check_close, close, same, step, uniform, uniform_in};
-use dualtape::{forward, reverse, DualVec, Scalar};
+use dualtape::{forward, reverse, DualVec};
 use quickcheck::{Arbitrary, Gen, TestResult};
 
-/// quickcheck from a fixed seed: the same cases on every run, so CI is
-/// reproducible and a failure can be replayed.
+use crate::support::elementary::{Num, Unary as U, ELEMENTARY, WITH_CONSTANT};
 use crate::support::seeded;
-
-/// A scalar with constants usable on both sides of an operator (`1.0 - x`):
-/// `f64`, `Dual<f64>`, `DualVec<f64, N>` and `Var` all are.
-trait Num:
-    Scalar<Real = f64>
-    + Copy
-    + Add<f64, Output = Self>
-    + Sub<f64, Output = Self>
-    + Mul<f64, Output = Self>
-    + Div<f64, Output = Self>
-    + Rem<f64, Output = Self>
-{
-    fn lhs_add(c: f64, x: Self) -> Self;
-    fn lhs_sub(c: f64, x: Self) -> Self;
-    fn lhs_mul(c: f64, x: Self) -> Self;
-    fn lhs_div(c: f64, x: Self) -> Self;
-    fn lhs_rem(c: f64, x: Self) -> Self;
-}
-
-/// Implements [`Num`] with the literal left-hand operators `c + x`, `c - x`, ...
-macro_rules! num {
-    ($($t:ty),*) => {$(
-        impl Num for $t {
-            fn lhs_add(c: f64, x: Self) -> Self { c + x }
-            fn lhs_sub(c: f64, x: Self) -> Self { c - x }
-            fn lhs_mul(c: f64, x: Self) -> Self { c * x }
-            fn lhs_div(c: f64, x: Self) -> Self { c / x }
-            fn lhs_rem(c: f64, x: Self) -> Self { c % x }
-        }
-    )*};
-}
-num!(f64, dualtape::Dual<f64>, DualVec<f64, 2>, DualVec<f64, 3>, dualtape::Var);
 
 // ------------------------------------------------------------------ unary table
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum U {
-    Sin,
-    Cos,
-    Tan,
-    Asin,
-    Acos,
-    Atan,
-    Sinh,
-    Cosh,
-    Tanh,
-    Asinh,
-    Acosh,
-    Atanh,
-    Exp,
-    Exp2,
-    ExpM1,
-    Ln,
-    Ln1p,
-    Log2,
-    Log10,
-    /// `x.log(3)`: a constant base.
-    LogBase3,
-    Sqrt,
-    Cbrt,
-    Powi(i32),
-    /// `x.powf(2.5)`: a constant exponent.
-    PowfConst,
-    /// `2.5.powf(x)`: a constant base.
-    ConstPowf,
-    Recip,
-    Abs,
-    Signum,
-    Floor,
-    Ceil,
-    Round,
-    Trunc,
-    Fract,
-    Neg,
-    /// `x + 2.5`
-    AddC,
-    /// `2.5 + x`
-    CAdd,
-    /// `x - 2.5`
-    SubC,
-    /// `1.0 - x`
-    CSub,
-    /// `x * 2.0`
-    MulC,
-    /// `-3.0 * x`
-    CMul,
-    /// `x / 4.0`
-    DivC,
-    /// `2.0 / x`
-    CDiv,
-    /// `x % 2.0`
-    RemC,
-    /// `5.0 % x`
-    CRem,
-}
-
-const UNARY: &[U] = &[
-    U::Sin,
-    U::Cos,
-    U::Tan,
-    U::Asin,
-    U::Acos,
-    U::Atan,
-    U::Sinh,
-    U::Cosh,
-    U::Tanh,
-    U::Asinh,
-    U::Acosh,
-    U::Atanh,
-    U::Exp,
-    U::Exp2,
-    U::ExpM1,
-    U::Ln,
-    U::Ln1p,
-    U::Log2,
-    U::Log10,
-    U::LogBase3,
-    U::Sqrt,
-    U::Cbrt,
-    U::Powi(-3),
-    U::Powi(-1),
-    U::Powi(0),
-    U::Powi(1),
-    U::Powi(2),
-    U::Powi(3),
-    U::Powi(7),
-    U::PowfConst,
-    U::ConstPowf,
-    U::Recip,
-    U::Abs,
-    U::Signum,
-    U::Floor,
-    U::Ceil,
-    U::Round,
-    U::Trunc,
-    U::Fract,
-    U::Neg,
-    U::AddC,
-    U::CAdd,
-    U::SubC,
-    U::CSub,
-    U::MulC,
-    U::CMul,
-    U::DivC,
-    U::CDiv,
-    U::RemC,
-    U::CRem,
-];
-
-/// Intervals in `[-3, 3]` at least 0.05 from every integer and every
-/// half-integer, where floor, ceil, round, trunc and fract jump.
-fn away_from_steps() -> Vec<(f64, f64)> {
-    (-3..3)
-        .flat_map(|k| {
-            let k = k as f64;
-            [(k + 0.05, k + 0.45), (k + 0.55, k + 0.95)]
-        })
-        .collect()
-}
-
-impl U {
-    fn apply<S: Num>(self, x: S) -> S {
-        match self {
-            U::Sin => x.sin(),
-            U::Cos => x.cos(),
-            U::Tan => x.tan(),
-            U::Asin => x.asin(),
-            U::Acos => x.acos(),
-            U::Atan => x.atan(),
-            U::Sinh => x.sinh(),
-            U::Cosh => x.cosh(),
-            U::Tanh => x.tanh(),
-            U::Asinh => x.asinh(),
-            U::Acosh => x.acosh(),
-            U::Atanh => x.atanh(),
-            U::Exp => x.exp(),
-            U::Exp2 => x.exp2(),
-            U::ExpM1 => x.exp_m1(),
-            U::Ln => x.ln(),
-            U::Ln1p => x.ln_1p(),
-            U::Log2 => x.log2(),
-            U::Log10 => x.log10(),
-            U::LogBase3 => x.log(S::constant(3.0)),
-            U::Sqrt => x.sqrt(),
-            U::Cbrt => x.cbrt(),
-            U::Powi(n) => x.powi(n),
-            U::PowfConst => x.powf(S::constant(2.5)),
-            U::ConstPowf => S::constant(2.5).powf(x),
-            U::Recip => x.recip(),
-            U::Abs => x.abs(),
-            U::Signum => x.signum(),
-            U::Floor => x.floor(),
-            U::Ceil => x.ceil(),
-            U::Round => x.round(),
-            U::Trunc => x.trunc(),
-            U::Fract => x.fract(),
-            U::Neg => -x,
-            U::AddC => x + 2.5,
-            U::CAdd => S::lhs_add(2.5, x),
-            U::SubC => x - 2.5,
-            U::CSub => S::lhs_sub(1.0, x),
-            U::MulC => x * 2.0,
-            U::CMul => S::lhs_mul(-3.0, x),
-            U::DivC => x / 4.0,
-            U::CDiv => S::lhs_div(2.0, x),
-            U::RemC => x % 2.0,
-            U::CRem => S::lhs_rem(5.0, x),
-        }
-    }
-
-    /// The derivative, derived by hand (written differently from the rule
-    /// table where a different formula exists).
-    fn exact(self, x: f64) -> f64 {
-        match self {
-            U::Sin => x.cos(),
-            U::Cos => -x.sin(),
-            U::Tan => 1.0 / (x.cos() * x.cos()),
-            U::Asin => 1.0 / (1.0 - x * x).sqrt(),
-            U::Acos => -1.0 / (1.0 - x * x).sqrt(),
-            U::Atan => 1.0 / (1.0 + x * x),
-            U::Sinh => x.cosh(),
-            U::Cosh => x.sinh(),
-            U::Tanh => 1.0 / (x.cosh() * x.cosh()),
-            U::Asinh => 1.0 / (x * x + 1.0).sqrt(),
-            U::Acosh => 1.0 / (x * x - 1.0).sqrt(),
-            U::Atanh => 1.0 / (1.0 - x * x),
-            U::Exp | U::ExpM1 => x.exp(),
-            U::Exp2 => 2f64.powf(x) * 2f64.ln(),
-            U::Ln => 1.0 / x,
-            U::Ln1p => 1.0 / (1.0 + x),
-            U::Log2 => 1.0 / (x * 2f64.ln()),
-            U::Log10 => 1.0 / (x * 10f64.ln()),
-            U::LogBase3 => 1.0 / (x * 3f64.ln()),
-            U::Sqrt => 0.5 / x.sqrt(),
-            U::Cbrt => x.cbrt() / (3.0 * x),
-            U::Powi(0) => 0.0,
-            U::Powi(n) => n as f64 * x.powf(n as f64 - 1.0),
-            U::PowfConst => 2.5 * x.powf(1.5),
-            U::ConstPowf => 2.5f64.powf(x) * 2.5f64.ln(),
-            U::Recip => -1.0 / (x * x),
-            U::Abs => x.signum(),
-            U::Signum | U::Floor | U::Ceil | U::Round | U::Trunc => 0.0,
-            U::Fract => 1.0,
-            U::Neg => -1.0,
-            U::AddC | U::CAdd | U::SubC => 1.0,
-            U::CSub => -1.0,
-            U::MulC => 2.0,
-            U::CMul => -3.0,
-            U::DivC => 0.25,
-            U::CDiv => -2.0 / (x * x),
-            U::RemC => 1.0,
-            // 5 % x = 5 - x·trunc(5/x), and trunc(5/x) is locally constant.
-            U::CRem => -(5.0 / x).trunc(),
-        }
-    }
-
-    /// Where to test: intervals inside the domain, at least 0.05 away from
-    /// singularities, kinks and jumps.
-    fn domain(self) -> Vec<(f64, f64)> {
-        match self {
-            U::Sin | U::Cos | U::Atan | U::Sinh | U::Cosh | U::Tanh | U::Asinh => vec![(-3.0, 3.0)],
-            U::Exp | U::Exp2 | U::ExpM1 | U::ConstPowf => vec![(-3.0, 3.0)],
-            U::Neg | U::AddC | U::CAdd | U::SubC | U::CSub | U::MulC | U::CMul | U::DivC => {
-                vec![(-3.0, 3.0)]
-            }
-            U::Powi(n) if n >= 0 => vec![(-2.0, 2.0)],
-            U::Tan => vec![(-1.3, 1.3)],
-            U::Asin | U::Acos | U::Atanh => vec![(-0.95, 0.95)],
-            U::Acosh => vec![(1.05, 4.0)],
-            U::Ln | U::Log2 | U::Log10 | U::LogBase3 | U::Sqrt | U::PowfConst => vec![(0.05, 5.0)],
-            U::Ln1p => vec![(-0.9, 3.0)],
-            U::Cbrt | U::Powi(_) | U::Recip | U::CDiv | U::Abs | U::Signum => {
-                vec![(-3.0, -0.1), (0.1, 3.0)]
-            }
-            // away_from_steps() also keeps 0.05 from the half-integers where round jumps.
-            U::Floor | U::Ceil | U::Round | U::Trunc | U::Fract => away_from_steps(),
-            // x % 2 jumps at even integers.
-            U::RemC => vec![(0.1, 1.9), (2.1, 3.9), (-1.9, -0.1), (-3.9, -2.1)],
-            // 5 % x jumps where 5/x is an integer: x = 5/k.
-            U::CRem => vec![
-                (1.05, 1.2),
-                (1.3, 1.6),
-                (1.7, 2.4),
-                (2.6, 4.8),
-                (5.2, 8.0),
-                (-1.2, -1.05),
-                (-2.4, -1.7),
-                (-8.0, -5.2),
-            ],
-        }
-    }
+/// The table's functions, its operators with a constant, and two more
+/// integer powers.
+fn unary() -> Vec<U> {
+    let mut all = ELEMENTARY.to_vec();
+    all.extend_from_slice(WITH_CONSTANT);
+    all.extend([U::Powi(-3), U::Powi(7)]);
+    all
 }
 
 // ------------------------------------------------------------------ binary table
@@ -505,7 +221,7 @@ fn check_unary(op: U, x: f64) -> Result<(), String> {
     check_close(
         &format!("{ctx}: reverse vs hand-derived"),
         rg[0],
-        op.exact(x),
+        op.d1(x),
         EXACT,
         0.0,
     )?;
@@ -621,7 +337,7 @@ fn ok(r: Result<(), String>) {
 /// endpoints included.
 #[test]
 fn every_unary_function_on_a_grid() {
-    for &op in UNARY {
+    for op in unary() {
         for (lo, hi) in op.domain() {
             for k in 0..=8 {
                 ok(check_unary(op, lo + (hi - lo) * k as f64 / 8.0));
@@ -648,7 +364,7 @@ struct UnaryCase(U, f64);
 
 impl Arbitrary for UnaryCase {
     fn arbitrary(g: &mut Gen) -> Self {
-        let op = *g.choose(UNARY).unwrap();
+        let op = *g.choose(&unary()).unwrap();
         let x = uniform_in(g, &op.domain());
         UnaryCase(op, x)
     }
@@ -754,7 +470,7 @@ impl Expr {
         }
         let sub = |g: &mut Gen| Expr::gen(g, depth - 1);
         match r {
-            20..=54 => guarded_unary(*g.choose(UNARY).unwrap(), sub(g)),
+            20..=54 => guarded_unary(*g.choose(&unary()).unwrap(), sub(g)),
             55..=84 => {
                 let op = *g.choose(BINARY).unwrap();
                 let (a, b) = (sub(g), sub(g));
@@ -796,7 +512,7 @@ impl Expr {
             Expr::Const(c) => (*c, [0.0; 3]),
             Expr::Unary(op, a) => {
                 let (v, s) = a.path_sum(x);
-                (op.apply(v), comb(op.exact(v), s, 0.0, s))
+                (op.apply(v), comb(op.d1(v), s, 0.0, s))
             }
             Expr::Binary(op, a, b) => {
                 let ((va, sa), (vb, sb)) = (a.path_sum(x), b.path_sum(x));

@@ -6,6 +6,7 @@
 //! `f64` code, never from the code under test.
 
 pub mod alloc;
+pub mod elementary;
 pub mod forward;
 pub mod reverse;
 
