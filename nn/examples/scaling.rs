@@ -13,13 +13,19 @@
 //!
 //! For every workload and thread count it prints the median gradient time,
 //! the speedup over one thread and the parallel efficiency (speedup / threads),
-//! next to two serial baselines on the calling thread: the same chunks one
-//! after another with no thread pool (the driver's serial path), and one
-//! recording of the whole data set (`reverse::gradient` of the full loss).
-//! It also reports the CPU time the pool's threads spent and how long they
-//! waited for a core (from `/proc/thread-self/schedstat`; Linux only), so a
-//! busy machine shows as run-queue wait rather than as poor scaling.
+//! the best time and its speedup, next to two serial baselines on the calling
+//! thread: the same chunks one after another with no thread pool (the
+//! driver's serial path), and one recording of the whole data set
+//! (`reverse::gradient` of the full loss). It also reports the CPU time the
+//! pool's threads spent, a "CPU speedup" (one thread's CPU time over the
+//! busiest thread's: what the work and its balance allow if every thread has a
+//! core) and how long the threads waited for a core (from
+//! `/proc/thread-self/schedstat`; Linux only), so a busy machine shows as
+//! run-queue wait rather than as poor scaling.
 //! Every thread count must give the same bits; the example stops if not.
+//! `--pin` pins thread i of every pool to core i mod cores (with `taskset`):
+//! on a busy machine the scheduler can leave a pool's threads on one core
+//! for a whole short gradient.
 //!
 //! Rounds are interleaved (one measurement of every configuration per
 //! round) so that other work on the machine affects all alike. The CSV
@@ -48,6 +54,7 @@ struct Args {
     csv: PathBuf,
     sizes: Vec<usize>,
     wide_points: usize,
+    pin: bool,
 }
 
 fn parse_list(s: &str, what: &str) -> Result<Vec<usize>, String> {
@@ -71,6 +78,7 @@ fn parse_args() -> Result<Args, String> {
         csv: PathBuf::from("target/scaling.csv"),
         sizes: vec![1_000, 10_000, 100_000],
         wide_points: 10_000,
+        pin: false,
     };
     let mut p = lexopt::Parser::from_env();
     let err = |e: lexopt::Error| e.to_string();
@@ -89,11 +97,12 @@ fn parse_args() -> Result<Args, String> {
             Long("wide-points") => {
                 args.wide_points = p.value().map_err(err)?.parse().map_err(err)?
             }
+            Long("pin") => args.pin = true,
             Long("help") | Short('h') => {
                 println!(
                     "cargo run --release --example scaling -- [--threads 1,2,4,8,16] \
                      [--rounds 7] [--chunk N] [--csv target/scaling.csv] \
-                     [--sizes 1000,10000,100000] [--wide-points 10000]"
+                     [--sizes 1000,10000,100000] [--wide-points 10000] [--pin]"
                 );
                 std::process::exit(0);
             }
@@ -109,6 +118,30 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// Pins thread `i` of `pool` to core `i mod cores` with `taskset` (Linux,
+/// util-linux). On a busy machine the scheduler may keep a pool's threads
+/// on one core for a whole short gradient; pinning measures what the
+/// pool does when its threads are spread.
+fn pin(pool: &ThreadPool, cores: usize) {
+    let tids = pool.broadcast(|ctx| {
+        let link = std::fs::read_link("/proc/thread-self").expect("/proc/thread-self (Linux)");
+        let tid = link
+            .file_name()
+            .and_then(|t| t.to_str())
+            .expect("a thread id")
+            .to_string();
+        (ctx.index(), tid)
+    });
+    for (i, tid) in tids {
+        let status = std::process::Command::new("taskset")
+            .args(["-p", "-c", &(i % cores).to_string(), &tid])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("--pin runs taskset (util-linux)");
+        assert!(status.success(), "taskset could not pin thread {tid}");
+    }
+}
+
 /// This thread's CPU time and run-queue wait so far, in seconds (Linux's
 /// `/proc/thread-self/schedstat`); `None` elsewhere.
 fn schedstat() -> Option<(f64, f64)> {
@@ -117,11 +150,9 @@ fn schedstat() -> Option<(f64, f64)> {
     Some((it.next()?? * 1e-9, it.next()?? * 1e-9))
 }
 
-/// CPU time and run-queue wait of every thread of `pool`, summed.
-fn pool_schedstat(pool: &ThreadPool) -> Option<(f64, f64)> {
-    pool.broadcast(|_| schedstat())
-        .into_iter()
-        .try_fold((0.0, 0.0), |acc, s| s.map(|(c, w)| (acc.0 + c, acc.1 + w)))
+/// CPU time and run-queue wait of every thread of `pool`.
+fn pool_schedstat(pool: &ThreadPool) -> Option<Vec<(f64, f64)>> {
+    pool.broadcast(|_| schedstat()).into_iter().collect()
 }
 
 fn load_average() -> String {
@@ -143,7 +174,11 @@ enum Config<'p> {
 #[derive(Default, Clone)]
 struct Samples {
     seconds: Vec<f64>,
+    /// CPU time of all the threads that worked.
     cpu: Vec<f64>,
+    /// CPU time of the busiest of them: the wall time the work would take
+    /// if every thread had a core to itself.
+    max_cpu: Vec<f64>,
     wait: Vec<f64>,
 }
 
@@ -173,10 +208,12 @@ struct Workload {
 
 struct Row {
     threads: usize,
+    /// Median and best wall time of one gradient.
     seconds: f64,
-    speedup: f64,
-    efficiency: f64,
+    best: f64,
+    /// CPU time of all the pool's threads, and of the busiest one (medians).
     cpu: f64,
+    max_cpu: f64,
     wait: f64,
 }
 
@@ -239,10 +276,11 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
     let mut samples = vec![Samples::default(); configs.len()];
     for _ in 0..args.rounds {
         for (c, s) in configs.iter().zip(samples.iter_mut()) {
-            let before = match c {
+            let stats = || match c {
                 Config::Pool(p) => pool_schedstat(p),
-                _ => schedstat(),
+                _ => schedstat().map(|s| vec![s]),
             };
+            let before = stats();
             let start = Instant::now();
             for _ in 0..reps {
                 std::hint::black_box(match c {
@@ -252,13 +290,15 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
                 });
             }
             s.seconds.push(start.elapsed().as_secs_f64() / reps as f64);
-            let after = match c {
-                Config::Pool(p) => pool_schedstat(p),
-                _ => schedstat(),
-            };
-            if let (Some(b), Some(a)) = (before, after) {
-                s.cpu.push((a.0 - b.0) / reps as f64);
-                s.wait.push((a.1 - b.1) / reps as f64);
+            if let (Some(b), Some(a)) = (before, stats()) {
+                let d: Vec<(f64, f64)> = a
+                    .iter()
+                    .zip(&b)
+                    .map(|(a, b)| ((a.0 - b.0) / reps as f64, (a.1 - b.1) / reps as f64))
+                    .collect();
+                s.cpu.push(d.iter().map(|x| x.0).sum());
+                s.max_cpu.push(d.iter().map(|x| x.0).fold(0.0, f64::max));
+                s.wait.push(d.iter().map(|x| x.1).sum());
             }
         }
     }
@@ -286,9 +326,9 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
             Row {
                 threads: *threads,
                 seconds,
-                speedup: f64::NAN,
-                efficiency: f64::NAN,
+                best: s.seconds.iter().copied().fold(f64::INFINITY, f64::min),
                 cpu,
+                max_cpu: median(&s.max_cpu),
                 wait,
             }
         })
@@ -296,27 +336,42 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
     let one = rows
         .iter()
         .find(|r| r.threads == 1)
-        .map(|r| r.seconds)
         .expect("1 thread is always measured");
+    let (one_s, one_best, one_cpu) = (one.seconds, one.best, one.cpu);
     println!(
-        "  {:>7} {:>11} {:>8} {:>11} {:>11} {:>16}",
-        "threads", "time ms", "speedup", "efficiency", "pool CPU ms", "run-queue wait ms"
+        "  {:>7} {:>9} {:>8} {:>10} {:>8} {:>9} {:>8} {:>12} {:>10}",
+        "threads",
+        "median ms",
+        "speedup",
+        "efficiency",
+        "best ms",
+        "speedup",
+        "CPU ms",
+        "CPU speedup",
+        "wait ms"
     );
-    for mut r in rows {
-        r.speedup = one / r.seconds;
-        r.efficiency = r.speedup / r.threads as f64;
+    for r in rows {
+        let speedup = one_s / r.seconds;
+        let efficiency = speedup / r.threads as f64;
+        let best_speedup = one_best / r.best;
+        // One thread's CPU time over the busiest thread's: the speedup if
+        // every thread had a core, from the work and its balance alone.
+        let cpu_speedup = one_cpu / r.max_cpu;
         println!(
-            "  {:>7} {:>11.3} {:>8.2} {:>10.0}% {:>11.3} {:>16.3}",
+            "  {:>7} {:>9.3} {:>8.2} {:>9.0}% {:>8.3} {:>9.2} {:>8.3} {:>12.2} {:>10.3}",
             r.threads,
             r.seconds * 1e3,
-            r.speedup,
-            100.0 * r.efficiency,
+            speedup,
+            100.0 * efficiency,
+            r.best * 1e3,
+            best_speedup,
             r.cpu * 1e3,
+            cpu_speedup,
             r.wait * 1e3
         );
         writeln!(
             csv,
-            "{},{},{},{},{},{},{:.9},{:.4},{:.4},{:.9},{:.9},{:.9},{:.9},{}",
+            "{},{},{},{},{},{},{:.9},{:.4},{:.4},{:.9},{:.4},{:.9},{:.9},{:.4},{:.9},{:.9},{:.9},{}",
             wl.name,
             wl.mlp,
             wl.points,
@@ -324,9 +379,13 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
             wl.chunk,
             r.threads,
             r.seconds,
-            r.speedup,
-            r.efficiency,
+            speedup,
+            efficiency,
+            r.best,
+            best_speedup,
             r.cpu,
+            r.max_cpu,
+            cpu_speedup,
             r.wait,
             serial,
             whole_s,
@@ -336,11 +395,11 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
     }
     println!(
         "  1 thread vs the serial chunk loop: {:+.1} %{}",
-        100.0 * (one / serial - 1.0),
+        100.0 * (one_s / serial - 1.0),
         if wl.whole {
             format!(
                 "; vs one recording of all points: {:+.1} %",
-                100.0 * (one / whole_s - 1.0)
+                100.0 * (one_s / whole_s - 1.0)
             )
         } else {
             String::new()
@@ -364,11 +423,21 @@ fn main() {
             (t, pool)
         })
         .collect();
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if args.pin {
+        for (_, p) in &pools {
+            pin(p, cores);
+        }
+    }
     println!(
-        "dualtape::parallel scaling: reverse-mode gradient, {} rounds (median), {cores} cores, \
+        "dualtape::parallel scaling: reverse-mode gradient, {} rounds (median), {cores} cores{}, \
          load average {} at the start",
         args.rounds,
+        if args.pin {
+            ", pool threads pinned"
+        } else {
+            ""
+        },
         load_average()
     );
     let mut workloads: Vec<Workload> = args
@@ -392,8 +461,9 @@ fn main() {
         whole: false,
     });
     let mut csv = String::from(
-        "workload,network,points,parameters,chunk,threads,seconds,speedup,efficiency,\
-         pool_cpu_seconds,run_queue_wait_seconds,serial_chunks_seconds,whole_recording_seconds,rounds\n",
+        "workload,network,points,parameters,chunk,threads,median_seconds,speedup,efficiency,\
+         best_seconds,best_speedup,pool_cpu_seconds,busiest_thread_cpu_seconds,cpu_speedup,\
+         run_queue_wait_seconds,serial_chunks_seconds,whole_recording_seconds,rounds\n",
     );
     for wl in &workloads {
         run(wl, &args, &pools, &mut csv);

@@ -44,6 +44,7 @@ use dualtape::{reverse, Differentiable, Scalar, VectorFunction};
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 
 use crate::support::elementary::Unary as U;
+use dualtape::rng::SplitMix64;
 
 // ------------------------------------------------------------------ programs
 
@@ -448,18 +449,17 @@ impl VectorFunction for Vector<'_> {
 
 // ------------------------------------------------------------------ generation
 
-struct Rng(u64);
+/// SplitMix64 (`dualtape::rng`), seeded from quickcheck.
+struct Rng(SplitMix64);
 
 impl Rng {
     fn new(g: &mut Gen) -> Self {
-        Rng(u64::arbitrary(g) ^ u64::arbitrary(g).rotate_left(17))
+        Rng(SplitMix64::new(
+            u64::arbitrary(g) ^ u64::arbitrary(g).rotate_left(17),
+        ))
     }
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize

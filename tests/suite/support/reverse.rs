@@ -4,20 +4,15 @@
 //! finite differences evaluate plain `f64` functions, and the comparisons are
 //! plain arithmetic.
 
+use dualtape::rng::mix;
 use quickcheck::{Arbitrary, Gen};
 
 /// A uniform draw from `[lo, hi]`.
 ///
 /// quickcheck's integers favour edge values (0, MAX), which would land points
 /// exactly on interval ends such as -2.0 or on kinks; scrambling the bits
-/// (splitmix64's finaliser) makes every point a generic real.
+/// (SplitMix64 steps, `dualtape::rng::mix`) makes every point a generic real.
 pub fn uniform(g: &mut Gen, lo: f64, hi: f64) -> f64 {
-    fn mix(mut z: u64) -> u64 {
-        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
     // One draw in ten is an edge value; three draws all edge values (and
     // the same ones as another coordinate's) is rare enough.
     let z = mix(u64::arbitrary(g))
