@@ -96,6 +96,41 @@
 //! check::gradient(&model, &[0.3, -0.1]).assert_ok(); // forward, reverse, finite differences
 //! ```
 //!
+//! ## Sparse Jacobians and Hessians
+//!
+//! When each output touches a few inputs, [`sparse`] detects the pattern
+//! from one recording, colours it, and computes the whole Jacobian or
+//! Hessian in as many passes as colours, independent of `n`: 3 for a
+//! tridiagonal Jacobian of any size. A plan is made once and evaluated at
+//! every Newton step; results are `nalgebra_sparse` matrices.
+//!
+//! ```
+//! use dualtape::function::VectorFunction;
+//! use dualtape::sparse::{JacobianPlan, Side};
+//! use dualtape::Scalar;
+//!
+//! /// r_i = x_{i-1} - 2 x_i + x_{i+1} + sin(x_i), x = 0 outside.
+//! struct Stencil(usize);
+//! impl VectorFunction for Stencil {
+//!     fn dim(&self) -> usize { self.0 }
+//!     fn outputs(&self) -> usize { self.0 }
+//!     fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> Vec<S> {
+//!         let at = |i: usize| x.get(i).copied().unwrap_or(S::constant(0.0));
+//!         (0..self.0)
+//!             .map(|i| at(i.wrapping_sub(1)) - x[i] * 2.0 + at(i + 1) + x[i].sin())
+//!             .collect()
+//!     }
+//! }
+//!
+//! let f = Stencil(10_000);
+//! let plan = JacobianPlan::detect(&f, &vec![0.0; 10_000], Side::Auto);
+//! assert_eq!((plan.colouring().count(), plan.passes()), (3, 1)); // one DualVec<f64, 4> pass
+//! let (_, j) = plan.eval(&f, &vec![0.0; 10_000]);
+//! assert_eq!(j.nnz(), 3 * 10_000 - 2);
+//! assert_eq!(j.get_entry(5, 5).unwrap().into_value(), -2.0 + 1.0); // -2 + cos(0)
+//! assert_eq!(j.get_entry(5, 6).unwrap().into_value(), 1.0);
+//! ```
+//!
 //! ## Where things are
 //!
 //! - [`scalar`]: the [`Scalar`] trait.
@@ -116,6 +151,8 @@
 //! - [`nn`]: the backpropagation notebook's network, data sets, hand-derived
 //!   gradient and training, written once over [`Scalar`].
 //! - [`ops`]: the trait plumbing shared by all differentiable scalars.
+//! - [`sparse`]: sparsity detection, colouring, sparse Jacobians and
+//!   Hessians as `nalgebra_sparse` matrices.
 //!
 //! ## Errors
 //!
@@ -135,6 +172,7 @@ pub mod ops;
 pub mod reverse;
 pub mod rules;
 pub mod scalar;
+pub mod sparse;
 #[cfg(feature = "quickcheck")]
 pub mod testing;
 

@@ -40,19 +40,19 @@ use crate::Dual;
 use tape::{with_cold, with_tape};
 
 /// An active recording; ends it when dropped (also on unwinding).
-struct Recording {
+pub(crate) struct Recording {
     id: u32,
 }
 
 impl Recording {
-    fn start(who: &str) -> Self {
+    pub(crate) fn start(who: &str) -> Self {
         Recording {
             id: with_tape(|t| t.start(who)),
         }
     }
 
     /// Checks that an output belongs to this recording (or is a constant).
-    fn check_output(&self, y: Var) {
+    pub(crate) fn check_output(&self, y: Var) {
         if !y.is_constant() && var::rec_of(y) != self.id {
             tape::misuse(var::rec_of(y), self.id);
         }
@@ -76,7 +76,7 @@ thread_local! {
 
 /// Records `f` at `x`: returns what `f` returned, with the inputs' storage
 /// returned to the pool.
-fn record<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) -> R {
+pub(crate) fn record<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) -> R {
     let mut inputs = INPUTS.with(|c| c.take());
     inputs.clear();
     Var::inputs(x, rec.id, &mut inputs);
@@ -88,7 +88,7 @@ fn record<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) -> R {
 /// Seeds the adjoints with `(index, weight)` pairs, sweeps from node
 /// `from`, and moves the inputs' adjoints (nodes `1..=n`) into `out`,
 /// leaving the adjoint buffer all zeros.
-fn sweep_into(from: usize, seeds: impl IntoIterator<Item = (usize, f64)>, out: &mut [f64]) {
+pub(crate) fn sweep_into(from: usize, seeds: impl IntoIterator<Item = (usize, f64)>, out: &mut [f64]) {
     let n = out.len();
     with_cold(|c| {
         let adj = c.adjoints(from);
