@@ -98,7 +98,7 @@ macro_rules! impl_scalar {
             /// `self` raised to an integer power.
             #[inline]
             pub fn powi(self, n: i32) -> Self {
-                self.chain1($crate::rules::powi(self.primal(), n))
+                self.chain1($crate::reverse::program::Code::Unary($crate::reverse::program::Op::Powi(n)), $crate::rules::powi(self.primal(), n))
             }
 
             /// Sine and cosine at once.
@@ -112,7 +112,7 @@ macro_rules! impl_scalar {
             pub fn mul_add(self, a: Self, b: Self) -> Self {
                 let (v, _, _, dc) = $crate::rules::mul_add(self.primal(), a.primal(), b.primal());
                 // (self·a) + b with the fused value: ∂/∂(self·a) = ∂/∂b = 1
-                (self * a).chain2(b, (v, dc, dc))
+                (self * a).chain2(b, $crate::reverse::program::Op::MulAddTail, (v, dc, dc))
             }
 
             /// `self` limited to `[lo, hi]` (as `max(min(self, hi), lo)`); NaN
@@ -129,19 +129,19 @@ macro_rules! impl_scalar {
             /// Whether the value is NaN.
             #[inline]
             pub fn is_nan(&self) -> bool {
-                num_traits::Float::is_nan($crate::Scalar::value(self))
+                (self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::IsNan) != 0)
             }
 
             /// Whether the value is finite (derivatives are not inspected).
             #[inline]
             pub fn is_finite(&self) -> bool {
-                num_traits::Float::is_finite($crate::Scalar::value(self))
+                (self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::IsFinite) != 0)
             }
 
             /// Whether the value is infinite.
             #[inline]
             pub fn is_infinite(&self) -> bool {
-                num_traits::Float::is_infinite($crate::Scalar::value(self))
+                (self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::IsInfinite) != 0)
             }
         }
 
@@ -153,15 +153,15 @@ macro_rules! impl_scalar {
             }
             #[inline(always)]
             fn value(&self) -> Self::Real {
-                $crate::Scalar::value(&self.primal())
+                ($crate::ops::impl_scalar!(@value $kind))(self)
             }
             #[inline]
             fn sigmoid(self) -> Self {
-                self.chain1($crate::rules::sigmoid(self.primal()))
+                self.chain1($crate::reverse::program::Code::Unary($crate::reverse::program::opcode::sigmoid), $crate::rules::sigmoid(self.primal()))
             }
             #[inline]
             fn softplus(self) -> Self {
-                self.chain1($crate::rules::softplus(self.primal()))
+                self.chain1($crate::reverse::program::Code::Unary($crate::reverse::program::opcode::softplus), $crate::rules::softplus(self.primal()))
             }
         }
 
@@ -169,23 +169,23 @@ macro_rules! impl_scalar {
         impl<$($g)*> $crate::ops::Operand<$ty> for $ty {
             #[inline(always)]
             fn add_to(self, lhs: $ty) -> $ty {
-                lhs.chain2(self, $crate::rules::add(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::reverse::program::opcode::add, $crate::rules::add(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn sub_from(self, lhs: $ty) -> $ty {
-                lhs.chain2(self, $crate::rules::sub(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::reverse::program::opcode::sub, $crate::rules::sub(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn mul_with(self, lhs: $ty) -> $ty {
-                lhs.chain2(self, $crate::rules::mul(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::reverse::program::opcode::mul, $crate::rules::mul(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn div_into(self, lhs: $ty) -> $ty {
-                lhs.chain2(self, $crate::rules::div(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::reverse::program::opcode::div, $crate::rules::div(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn rem_into(self, lhs: $ty) -> $ty {
-                lhs.chain2(self, $crate::rules::rem(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::reverse::program::opcode::rem, $crate::rules::rem(lhs.primal(), self.primal()))
             }
         }
 
@@ -203,7 +203,7 @@ macro_rules! impl_scalar {
             type Output = Self;
             #[inline(always)]
             fn neg(self) -> Self {
-                self.chain1($crate::rules::neg(self.primal()))
+                self.chain1($crate::reverse::program::Code::Unary($crate::reverse::program::opcode::neg), $crate::rules::neg(self.primal()))
             }
         }
 
@@ -227,13 +227,34 @@ macro_rules! impl_scalar {
         impl<$($g)*> PartialEq for $ty {
             #[inline(always)]
             fn eq(&self, other: &Self) -> bool {
-                self.primal() == other.primal()
+                self.test(other, $crate::reverse::program::Test::Eq) != 0
             }
         }
         impl<$($g)*> PartialOrd for $ty {
             #[inline(always)]
             fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-                self.primal().partial_cmp(&other.primal())
+                match self.test(other, $crate::reverse::program::Test::PartialCmp) {
+                    0 => Some(std::cmp::Ordering::Less),
+                    1 => Some(std::cmp::Ordering::Equal),
+                    2 => Some(std::cmp::Ordering::Greater),
+                    _ => None,
+                }
+            }
+            #[inline(always)]
+            fn lt(&self, other: &Self) -> bool {
+                self.test(other, $crate::reverse::program::Test::Lt) != 0
+            }
+            #[inline(always)]
+            fn le(&self, other: &Self) -> bool {
+                self.test(other, $crate::reverse::program::Test::Le) != 0
+            }
+            #[inline(always)]
+            fn gt(&self, other: &Self) -> bool {
+                self.test(other, $crate::reverse::program::Test::Gt) != 0
+            }
+            #[inline(always)]
+            fn ge(&self, other: &Self) -> bool {
+                self.test(other, $crate::reverse::program::Test::Ge) != 0
             }
         }
         impl<$($g)*> approx::AbsDiffEq for $ty {
@@ -242,6 +263,7 @@ macro_rules! impl_scalar {
                 Self::lift(<$inner as approx::AbsDiffEq>::default_epsilon())
             }
             fn abs_diff_eq(&self, other: &Self, epsilon: Self) -> bool {
+                let _ = ($crate::Scalar::value(self), $crate::Scalar::value(other));
                 self.primal().abs_diff_eq(&other.primal(), epsilon.primal())
             }
         }
@@ -250,6 +272,7 @@ macro_rules! impl_scalar {
                 Self::lift(<$inner as approx::RelativeEq>::default_max_relative())
             }
             fn relative_eq(&self, other: &Self, epsilon: Self, max_relative: Self) -> bool {
+                let _ = ($crate::Scalar::value(self), $crate::Scalar::value(other));
                 self.primal()
                     .relative_eq(&other.primal(), epsilon.primal(), max_relative.primal())
             }
@@ -259,6 +282,7 @@ macro_rules! impl_scalar {
                 <$inner as approx::UlpsEq>::default_max_ulps()
             }
             fn ulps_eq(&self, other: &Self, epsilon: Self, max_ulps: u32) -> bool {
+                let _ = ($crate::Scalar::value(self), $crate::Scalar::value(other));
                 self.primal().ulps_eq(&other.primal(), epsilon.primal(), max_ulps)
             }
         }
@@ -331,10 +355,10 @@ macro_rules! impl_scalar {
                 Self::signum(*self)
             }
             fn is_positive(&self) -> bool {
-                $crate::Scalar::value(self) > num_traits::Zero::zero()
+                self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::Gt) != 0
             }
             fn is_negative(&self) -> bool {
-                $crate::Scalar::value(self) < num_traits::Zero::zero()
+                self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::Lt) != 0
             }
         }
         impl<$($g)*> num_traits::Float for $ty {
@@ -407,10 +431,10 @@ macro_rules! impl_scalar {
                 Self::signum(self)
             }
             fn is_sign_positive(self) -> bool {
-                num_traits::Float::is_sign_positive($crate::Scalar::value(&self))
+                !(self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::SignNegative) != 0)
             }
             fn is_sign_negative(self) -> bool {
-                num_traits::Float::is_sign_negative($crate::Scalar::value(&self))
+                (self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::SignNegative) != 0)
             }
             fn mul_add(self, a: Self, b: Self) -> Self {
                 Self::mul_add(self, a, b)
@@ -595,7 +619,7 @@ macro_rules! impl_scalar {
             }
             #[inline(always)]
             fn argument(self) -> Self {
-                if $crate::Scalar::value(&self) >= num_traits::Zero::zero() {
+                if self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::Ge) != 0 {
                     <Self as num_traits::Zero>::zero()
                 } else {
                     <Self as simba::scalar::RealField>::pi()
@@ -770,7 +794,7 @@ macro_rules! impl_scalar {
             /// 0, its derivative being 1, and then divides 0 by 0.)
             #[inline]
             fn sinc(self) -> Self {
-                if $crate::Scalar::value(&self) == num_traits::Zero::zero() {
+                if self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::Eq) != 0 {
                     let c = <Self as $crate::Scalar>::constant;
                     let x2 = self * self;
                     c(1.0) - x2 / c(6.0) * (c(1.0) - x2 / c(20.0))
@@ -781,7 +805,7 @@ macro_rules! impl_scalar {
             /// `sinh x / x`; at `x = 0` its Taylor series `1 + x²/6 + x⁴/120`.
             #[inline]
             fn sinhc(self) -> Self {
-                if $crate::Scalar::value(&self) == num_traits::Zero::zero() {
+                if self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::Eq) != 0 {
                     let c = <Self as $crate::Scalar>::constant;
                     let x2 = self * self;
                     c(1.0) + x2 / c(6.0) * (c(1.0) + x2 / c(20.0))
@@ -791,7 +815,7 @@ macro_rules! impl_scalar {
             }
             #[inline(always)]
             fn try_sqrt(self) -> Option<Self> {
-                if $crate::Scalar::value(&self) >= num_traits::Zero::zero() {
+                if self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::Ge) != 0 {
                     Some(Self::sqrt(self))
                 } else {
                     None
@@ -802,11 +826,11 @@ macro_rules! impl_scalar {
         impl<$($g)*> simba::scalar::RealField for $ty {
             #[inline(always)]
             fn is_sign_positive(&self) -> bool {
-                num_traits::Float::is_sign_positive($crate::Scalar::value(self))
+                !(self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::SignNegative) != 0)
             }
             #[inline(always)]
             fn is_sign_negative(&self) -> bool {
-                num_traits::Float::is_sign_negative($crate::Scalar::value(self))
+                (self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::SignNegative) != 0)
             }
             #[inline(always)]
             fn copysign(self, sign: Self) -> Self {
@@ -844,7 +868,7 @@ macro_rules! impl_scalar {
         #[doc = $doc]
         #[inline]
         pub fn $name(self) -> Self {
-            self.chain1($crate::rules::$name(self.primal()))
+            self.chain1($crate::reverse::program::Code::Unary($crate::reverse::program::opcode::$name), $crate::rules::$name(self.primal()))
         }
     )*};
 
@@ -852,7 +876,7 @@ macro_rules! impl_scalar {
         #[doc = $doc]
         #[inline]
         pub fn $name(self, other: Self) -> Self {
-            self.chain2(other, $crate::rules::$name(self.primal(), other.primal()))
+            self.chain2(other, $crate::reverse::program::opcode::$name, $crate::rules::$name(self.primal(), other.primal()))
         }
     )*};
 
@@ -879,6 +903,15 @@ macro_rules! impl_scalar {
         }
     };
 
+    // `Scalar::value`: a `Var`'s own `value` (which marks a program being
+    // recorded), or the inner type's.
+    (@value concrete) => {
+        Self::value
+    };
+    (@value generic) => {
+        |s: &Self| $crate::Scalar::value(&s.primal())
+    };
+
     (@operand concrete [$($g:tt)*] $ty:ty; $inner:ty) => {
         impl $crate::ops::Operand<$ty> for f64 {
             $crate::ops::impl_scalar!(@operand_body $ty; $inner);
@@ -901,31 +934,31 @@ macro_rules! impl_scalar {
             fn add_to(self, lhs: $ty) -> $ty {
                 let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
                 let (v, dx, _) = $crate::rules::add(lhs.primal(), c);
-                lhs.chain1((v, dx))
+                lhs.chain1($crate::reverse::program::Code::Rhs($crate::reverse::program::opcode::add, $crate::scalar::Primitive::to_f64(self)), (v, dx))
             }
             #[inline(always)]
             fn sub_from(self, lhs: $ty) -> $ty {
                 let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
                 let (v, dx, _) = $crate::rules::sub(lhs.primal(), c);
-                lhs.chain1((v, dx))
+                lhs.chain1($crate::reverse::program::Code::Rhs($crate::reverse::program::opcode::sub, $crate::scalar::Primitive::to_f64(self)), (v, dx))
             }
             #[inline(always)]
             fn mul_with(self, lhs: $ty) -> $ty {
                 let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
                 let (v, dx, _) = $crate::rules::mul(lhs.primal(), c);
-                lhs.chain1((v, dx))
+                lhs.chain1($crate::reverse::program::Code::Rhs($crate::reverse::program::opcode::mul, $crate::scalar::Primitive::to_f64(self)), (v, dx))
             }
             #[inline(always)]
             fn div_into(self, lhs: $ty) -> $ty {
                 let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
                 let (v, dx, _) = $crate::rules::div(lhs.primal(), c);
-                lhs.chain1((v, dx))
+                lhs.chain1($crate::reverse::program::Code::Rhs($crate::reverse::program::opcode::div, $crate::scalar::Primitive::to_f64(self)), (v, dx))
             }
             #[inline(always)]
             fn rem_into(self, lhs: $ty) -> $ty {
                 let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
                 let (v, dx, _) = $crate::rules::rem(lhs.primal(), c);
-                lhs.chain1((v, dx))
+                lhs.chain1($crate::reverse::program::Code::Rhs($crate::reverse::program::opcode::rem, $crate::scalar::Primitive::to_f64(self)), (v, dx))
             }
     };
 
@@ -950,7 +983,7 @@ macro_rules! impl_scalar {
                 fn sub(self, rhs: $ty) -> $ty {
                     let c = <$inner as $crate::Scalar>::constant(self as f64);
                     let (v, _, dy) = $crate::rules::sub(c, rhs.primal());
-                    rhs.chain1((v, dy))
+                    rhs.chain1($crate::reverse::program::Code::Lhs($crate::reverse::program::opcode::sub, self as f64), (v, dy))
                 }
             }
             impl<$($g)*> std::ops::Div<$ty> for $real where $inner: $crate::Scalar<Real = $real> {
@@ -959,7 +992,7 @@ macro_rules! impl_scalar {
                 fn div(self, rhs: $ty) -> $ty {
                     let c = <$inner as $crate::Scalar>::constant(self as f64);
                     let (v, _, dy) = $crate::rules::div(c, rhs.primal());
-                    rhs.chain1((v, dy))
+                    rhs.chain1($crate::reverse::program::Code::Lhs($crate::reverse::program::opcode::div, self as f64), (v, dy))
                 }
             }
             impl<$($g)*> std::ops::Rem<$ty> for $real where $inner: $crate::Scalar<Real = $real> {
@@ -968,7 +1001,7 @@ macro_rules! impl_scalar {
                 fn rem(self, rhs: $ty) -> $ty {
                     let c = <$inner as $crate::Scalar>::constant(self as f64);
                     let (v, _, dy) = $crate::rules::rem(c, rhs.primal());
-                    rhs.chain1((v, dy))
+                    rhs.chain1($crate::reverse::program::Code::Lhs($crate::reverse::program::opcode::rem, self as f64), (v, dy))
                 }
             }
     };

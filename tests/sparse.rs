@@ -250,6 +250,12 @@ fn jacobian_all_sides<F: VectorFunction>(f: &F, x: &[f64]) {
         assert_matches(&j, &dense_rev);
         plan.eval_checked(f, x).unwrap();
         sparse::check_jacobian(&plan, f, x).unwrap();
+        // The same plan replaying a recorded program.
+        let program = dualtape::reverse::record_vector(|v| VectorFunction::eval(f, v), x);
+        assert_eq!(sparse::jacobian_sparsity_of(&program), pattern);
+        let (y, j) = plan.eval_program(&program, x).unwrap();
+        assert_eq!(y, y_dense);
+        assert_matches(&j, &dense);
     }
 }
 
@@ -345,6 +351,17 @@ fn hessian_matches<M: Differentiable>(f: &M, x: &[f64]) -> HessianPlan {
     assert_matches(&h, &dense);
     plan.eval_checked(f, x).unwrap();
     sparse::check_hessian(&plan, f, x).unwrap();
+    // The same plan replaying a recorded program, and the one-shot driver.
+    let program = dualtape::reverse::record(|v| f.eval(v), x);
+    assert_eq!(&sparse::hessian_sparsity_of(&program), plan.sparsity());
+    let (v, g, h) = plan.eval_program(&program, x).unwrap();
+    assert_eq!(v, v_dense);
+    for i in 0..x.len() {
+        assert!(close(g[i], g_dense[i]));
+    }
+    assert_matches(&h, &dense);
+    let (_, _, h) = sparse::hessian(f, x);
+    assert_matches(&h, &dense);
     plan
 }
 
@@ -476,6 +493,16 @@ fn a_pattern_that_misses_a_nonzero_is_reported() {
     assert!(!err.probe.is_empty());
     let err = sparse::check_hessian(&plan, &Branchy, &there).unwrap_err();
     assert_eq!(err.missing, vec![(0, 2, 1.0), (2, 0, 1.0)]);
+    // A replay of the program recorded here refuses the other branch.
+    let program = dualtape::reverse::record(|v| Differentiable::eval(&Branchy, v), &here);
+    assert!(matches!(
+        plan.eval_program(&program, &there),
+        Err(dualtape::reverse::ReplayError::ComparisonChanged { .. })
+    ));
+    let program = dualtape::reverse::record_vector(|v| VectorFunction::eval(&Branchy, v), &here);
+    let jplan = JacobianPlan::detect(&Branchy, &here, Side::Auto);
+    assert!(jplan.eval_program(&program, &there).is_err());
+    assert!(jplan.eval_program(&program, &[2.0, 5.0, -1.0]).is_ok());
 }
 
 #[test]

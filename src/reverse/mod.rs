@@ -26,9 +26,11 @@
 //! thread (reverse mode does not nest; use [`hvp`] for second order), and
 //! when the function returns a `Var` from another recording.
 
+pub mod program;
 pub mod tape;
 mod var;
 
+pub use program::{Program, ReplayError, Workspace};
 pub use tape::{tape_stats, TapeStats};
 pub use var::Var;
 
@@ -76,7 +78,7 @@ thread_local! {
 
 /// Records `f` at `x`: returns what `f` returned, with the inputs' storage
 /// returned to the pool.
-pub(crate) fn record<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) -> R {
+pub(crate) fn run<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) -> R {
     let mut inputs = INPUTS.with(|c| c.take());
     inputs.clear();
     Var::inputs(x, rec.id, &mut inputs);
@@ -101,6 +103,56 @@ pub(crate) fn sweep_into(from: usize, seeds: impl IntoIterator<Item = (usize, f6
         out.copy_from_slice(&adj[1..=n]);
         adj[1..=n].fill(0.0);
     });
+}
+
+/// Records `f` at `x` as a [`Program`]: its operations, operands and
+/// comparisons, replayable at other points (see [`program`] for the rules).
+///
+/// ```
+/// use dualtape::reverse;
+///
+/// let p = reverse::record(|x| x[0] * x[1].exp(), &[2.0, 0.0]);
+/// assert_eq!(p.gradient(&[3.0, 0.0]).unwrap(), (3.0, vec![1.0, 3.0]));
+/// ```
+///
+/// # Panics
+///
+/// Inside another recording on the same thread, or if `f` returns a `Var`
+/// from another recording.
+pub fn record(f: impl Fn(&[Var]) -> Var, x: &[f64]) -> Program {
+    record_vector(|v| vec![f(v)], x)
+}
+
+/// Records a function with several outputs as a [`Program`] (for
+/// [`Program::jacobian`], [`Program::vjp`]).
+///
+/// ```
+/// use dualtape::reverse;
+///
+/// let p = reverse::record_vector(|x| vec![x[0] * x[1], x[0].sin()], &[1.0, 2.0]);
+/// let (y, j) = p.jacobian(&[0.0, 3.0]).unwrap();
+/// assert_eq!(y, vec![0.0, 0.0]);
+/// assert_eq!((j[(0, 0)], j[(0, 1)], j[(1, 0)], j[(1, 1)]), (3.0, 0.0, 1.0, 0.0));
+/// ```
+///
+/// # Panics
+///
+/// As [`record`].
+pub fn record_vector(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64]) -> Program {
+    let rec = Recording::start("reverse::record");
+    program::record::start();
+    with_tape(|t| t.program = true);
+    let ys = run(&rec, x, f);
+    with_tape(|t| t.program = false);
+    for y in &ys {
+        rec.check_output(*y);
+    }
+    let outputs = ys
+        .iter()
+        .map(|y| program::record::arg(y.index() as u32, y.primal()))
+        .collect();
+    drop(rec);
+    program::finish(x.len(), program::record::take(), outputs)
 }
 
 /// The gradient of a scalar function in one recording and one backward
@@ -146,7 +198,7 @@ pub fn gradient_into(f: impl Fn(&[Var]) -> Var, x: &[f64], grad: &mut [f64]) -> 
         x.len()
     );
     let rec = Recording::start("reverse::gradient");
-    let y = record(&rec, x, f);
+    let y = run(&rec, x, f);
     rec.check_output(y);
     let from = y.index().max(x.len());
     sweep_into(from, [(y.index(), 1.0)], grad);
@@ -169,7 +221,7 @@ pub fn gradient_into(f: impl Fn(&[Var]) -> Var, x: &[f64], grad: &mut [f64]) -> 
 /// ```
 pub fn vjp(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64], w: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let rec = Recording::start("reverse::vjp");
-    let ys = record(&rec, x, f);
+    let ys = run(&rec, x, f);
     assert_eq!(
         ys.len(),
         w.len(),
@@ -210,7 +262,7 @@ pub fn vjp(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64], w: &[f64]) -> (Vec<f64>, V
 /// As [`gradient`].
 pub fn jacobian(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64]) -> (Vec<f64>, DMatrix<f64>) {
     let rec = Recording::start("reverse::jacobian");
-    let ys = record(&rec, x, f);
+    let ys = run(&rec, x, f);
     let n = x.len();
     let mut jac = DMatrix::zeros(ys.len(), n);
     let mut row = vec![0.0; n];
@@ -266,7 +318,7 @@ fn hvp_inner(
 ) -> (f64, f64, Vec<f64>) {
     let rec = Recording::start(who);
     let n = x.len();
-    let y = record(&rec, x, |vars| {
+    let y = run(&rec, x, |vars| {
         let duals: Vec<Dual<Var>> = vars
             .iter()
             .zip(v)

@@ -54,6 +54,9 @@ pub(crate) struct Tape {
     nodes_cap: usize,
     /// The active recording's id; 0 when none is active.
     pub(crate) rec: u32,
+    /// Whether the active recording also records a program
+    /// ([`reverse::record`](crate::reverse::record)).
+    pub(crate) program: bool,
     /// The next recording id of this thread's block, and the block's end.
     next_id: u32,
     id_end: u32,
@@ -94,6 +97,7 @@ thread_local! {
             nodes_len: 0,
             nodes_cap: 0,
             rec: 0,
+            program: false,
             next_id: 0,
             id_end: 0,
         })
@@ -292,6 +296,7 @@ impl Tape {
             c.ended_next = (c.ended_next + 1) % ENDED_MEMORY;
         });
         self.rec = 0;
+        self.program = false;
     }
 
     /// The backward sweep: the chain rule of reverse mode.

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::program::{record as program, Code, Op, Test};
 use super::tape::{with_tape, Node};
 use crate::rules::{Binary, Unary};
 
@@ -41,9 +42,33 @@ pub struct Var {
 
 impl Var {
     /// The value.
+    ///
+    /// While a [program](crate::reverse::Program) is being recorded, reading
+    /// the value of an active `Var` marks the program (see
+    /// [`reverse::record`](crate::reverse::record)): compare `Var`s instead,
+    /// comparisons are recorded.
     #[inline(always)]
     pub fn value(&self) -> f64 {
+        if self.idx != 0 && with_tape(|t| t.program) {
+            program::escape();
+        }
         self.value
+    }
+
+    /// `self` compared with `other` by `test` (as [`Test::outcome`]): while a
+    /// program is recorded and either is active, the test and its outcome
+    /// are recorded.
+    #[inline]
+    pub(crate) fn test(&self, other: &Self, test: Test) -> u8 {
+        let outcome = test.outcome(self.value, other.value);
+        if (self.idx | other.idx) != 0 && with_tape(|t| t.program) {
+            program::guard(
+                test,
+                (program::arg(self.idx, self.value), self.value),
+                (program::arg(other.idx, other.value), other.value),
+            );
+        }
+        outcome
     }
 
     /// Whether this `Var` is a constant (it depends on no input).
@@ -93,57 +118,90 @@ impl Var {
         self.idx == 0 && self.value == 0.0
     }
 
+    /// Applies a unary rule: `code` names the operation (and a constant
+    /// operand), for a program being recorded.
     #[inline(always)]
-    pub(crate) fn chain1(self, (v, d): Unary<f64>) -> Self {
+    pub(crate) fn chain1(self, code: Code, (v, d): Unary<f64>) -> Self {
         if self.idx == 0 {
             return Var::lift(v);
         }
-        self.unary(d, v)
+        self.unary(code, d, v)
     }
 
+    /// Applies a binary rule of the operation `op`.
     #[inline(always)]
-    pub(crate) fn chain2(self, o: Self, (v, dx, dy): Binary<f64>) -> Self {
+    pub(crate) fn chain2(self, o: Self, op: Op, (v, dx, dy): Binary<f64>) -> Self {
         match (self.idx, o.idx) {
             (0, 0) => Var::lift(v),
-            (_, 0) => self.unary(dx, v),
-            (0, _) => o.unary(dy, v),
+            (_, 0) => self.unary(Code::Rhs(op, o.value), dx, v),
+            (0, _) => o.unary(Code::Lhs(op, self.value), dy, v),
             (a, b) if a == b && self.rec == o.rec => {
                 // `x * x`, `x + x`: one parent, partials summed.
-                self.record([self.rec, self.rec], [dx + dy, 0.0], [a, 0], v)
+                self.record(op, o, [self.rec, self.rec], [dx + dy, 0.0], [a, 0], v)
             }
-            (a, b) => self.record([self.rec, o.rec], [dx, dy], [a, b], v),
+            (a, b) => self.record(op, o, [self.rec, o.rec], [dx, dy], [a, b], v),
         }
     }
 
     /// Records a unary node, unless the operation is the identity (partial
     /// 1 and the value unchanged to the bit: `x * 1.0`, `x / 1.0`, `x + 0.0`,
     /// which nalgebra's generic matrix products do), where the result is
-    /// `self` itself, or has a zero partial, where it is a constant.
+    /// `self` itself, or has a zero partial, where it is a constant. While a
+    /// program is recorded there are no such shortcuts: the program's
+    /// operations must not depend on the point.
     #[inline(always)]
-    fn unary(self, d: f64, v: f64) -> Self {
+    fn unary(self, code: Code, d: f64, v: f64) -> Self {
         let identity = d == 1.0 && v.to_bits() == self.value.to_bits();
+        let rec = self.rec;
         if identity || d == 0.0 {
             // Not recorded, but still checked: a stale Var is caught here too.
-            let rec = self.rec;
-            with_tape(|t| {
+            let program = with_tape(|t| {
                 if t.rec != rec {
                     super::tape::misuse(rec, t.rec)
                 }
+                t.program
             });
             // The identity is `self`; a zero partial (floor, x * 0.0, ...)
             // means no dependence on `self`: a constant, which contributes
             // to no gradient, exactly as a zero partial would (rule 3).
-            return if identity { self } else { Var::lift(v) };
+            if !program {
+                return if identity { self } else { Var::lift(v) };
+            }
         }
-        let (rec, parent) = (self.rec, self.idx);
-        let idx = with_tape(|t| t.push_unary(rec, d, parent));
+        let parent = self.idx;
+        let (idx, program) = with_tape(|t| {
+            let i = if d == 0.0 {
+                t.push([rec, rec], Node { partial: [0.0; 2], parent: [parent, 0] })
+            } else {
+                t.push_unary(rec, d, parent)
+            };
+            (i, t.program)
+        });
+        if program {
+            program::push_code(code, parent, self.value);
+        }
         Var { value: v, idx, rec }
     }
 
     /// Records a node (see [`Tape::push`](super::tape) for zero partials).
     #[inline(always)]
-    fn record(self, recs: [u32; 2], partial: [f64; 2], parent: [u32; 2], value: f64) -> Self {
-        let idx = with_tape(|t| t.push(recs, Node { partial, parent }));
+    fn record(
+        self,
+        op: Op,
+        o: Self,
+        recs: [u32; 2],
+        partial: [f64; 2],
+        parent: [u32; 2],
+        value: f64,
+    ) -> Self {
+        let (idx, program) = with_tape(|t| (t.push(recs, Node { partial, parent }), t.program));
+        if program {
+            program::push(
+                op,
+                (program::arg(self.idx, self.value), self.value),
+                (program::arg(o.idx, o.value), o.value),
+            );
+        }
         Var {
             value,
             idx,

@@ -119,15 +119,18 @@ pub mod colour;
 mod detect;
 mod pattern;
 mod record;
+mod replay;
+mod second;
 
 pub use colour::Colouring;
 pub use nalgebra_sparse::{CscMatrix, CsrMatrix};
 pub use pattern::Sparsity;
+pub use replay::{hessian_sparsity_of, jacobian_sparsity_of};
 
 use std::fmt;
 
 use crate::function::{check_dim, eval_vector, Differentiable, VectorFunction};
-use crate::reverse::{record as record_on, sweep_into, Recording};
+use crate::reverse::{run as record_on, sweep_into, Recording};
 use crate::{Dual, DualVec, Var};
 
 /// Which way a sparse Jacobian is computed.
@@ -169,7 +172,7 @@ pub enum Side {
 /// If `x.len() != f.dim()` or `f` does not return `f.outputs()` values.
 pub fn jacobian_sparsity<F: VectorFunction + ?Sized>(f: &F, x: &[f64]) -> Sparsity {
     check_dim("sparse::jacobian_sparsity", "x", x.len(), f.dim());
-    detect::jacobian(&record::vector(f, x))
+    jacobian_sparsity_of(&record::vector(f, x))
 }
 
 /// The (symmetric) Hessian pattern of `f` at `x`, from one recording: entry
@@ -197,7 +200,7 @@ pub fn jacobian_sparsity<F: VectorFunction + ?Sized>(f: &F, x: &[f64]) -> Sparsi
 /// If `x.len() != f.dim()`.
 pub fn hessian_sparsity<M: Differentiable + ?Sized>(f: &M, x: &[f64]) -> Sparsity {
     check_dim("sparse::hessian_sparsity", "x", x.len(), f.dim());
-    detect::hessian(&record::scalar(f, x))
+    hessian_sparsity_of(&record::scalar(f, x))
 }
 
 /// The Jacobian in one call: detect, colour (automatic side) and evaluate.
@@ -211,7 +214,9 @@ pub fn jacobian<F: VectorFunction + ?Sized>(f: &F, x: &[f64]) -> (Vec<f64>, CsrM
     JacobianPlan::detect(f, x, Side::Auto).eval(f, x)
 }
 
-/// The Hessian in one call: detect, star-colour and evaluate. Returns
+/// The Hessian in one call: one recording of `f` at `x` as a
+/// [`Program`](crate::reverse::Program), its pattern detected and
+/// star-coloured, and the compressed products replayed from it. Returns
 /// `(f(x), ∇f(x), ∇²f(x))`. To evaluate at many points, make a
 /// [`HessianPlan`] once instead.
 ///
@@ -219,7 +224,15 @@ pub fn jacobian<F: VectorFunction + ?Sized>(f: &F, x: &[f64]) -> (Vec<f64>, CsrM
 ///
 /// As [`hessian_sparsity`].
 pub fn hessian<M: Differentiable + ?Sized>(f: &M, x: &[f64]) -> (f64, Vec<f64>, CsrMatrix<f64>) {
-    HessianPlan::detect(f, x).eval(f, x)
+    check_dim("sparse::hessian", "x", x.len(), f.dim());
+    // One recording serves both: the pattern, and replays at the same point.
+    let program = record::scalar(f, x);
+    let plan = HessianPlan::new(hessian_sparsity_of(&program));
+    match plan.eval_program(&program, x) {
+        Ok(r) => r,
+        // The recording read a value (a replay refuses that): evaluate f.
+        Err(_) => plan.eval(f, x),
+    }
 }
 
 /// The lanes of `DualVec` a forward pass carries for `colours` colours.
@@ -609,6 +622,14 @@ impl HessianPlan {
             values.len(),
             self.sparsity.nnz()
         );
+        if std::env::var("SPARSE_LANES").is_ok() {
+            return match lanes(self.colouring.count()) {
+                1 => self.lanes_into::<M, 1>(f, x, values),
+                2 => self.lanes_into::<M, 2>(f, x, values),
+                4 => self.lanes_into::<M, 4>(f, x, values),
+                _ => self.lanes_into::<M, 8>(f, x, values),
+            };
+        }
         let colours = self.colouring.colours();
         let mut grad = vec![0.0; n];
         let mut hv = vec![0.0; n];
@@ -633,6 +654,82 @@ impl HessianPlan {
             for (k, &(ck, row)) in self.from.iter().enumerate() {
                 if ck == c {
                     values[k] = hv[row];
+                }
+            }
+        }
+        (value, grad)
+    }
+
+    /// `N` colours per recording of `DualVec<Var, N>`, and one backward
+    /// sweep carrying `N` adjoints per node.
+    fn lanes_into<M: Differentiable + ?Sized, const N: usize>(
+        &self,
+        f: &M,
+        x: &[f64],
+        values: &mut [f64],
+    ) -> (f64, Vec<f64>) {
+        const WHO: &str = "sparse::HessianPlan";
+        let n = x.len();
+        let colours = self.colouring.colours();
+        let count = self.colouring.count();
+        let mut grad = vec![0.0; n];
+        let mut value = f64::NAN;
+        let mut adj: Vec<[f64; N]> = Vec::new();
+        for pass in 0..count.div_ceil(N).max(1) {
+            let base = pass * N;
+            let rec = Recording::start(WHO);
+            let y = record_on(&rec, x, |vars| {
+                let duals: Vec<DualVec<Var, N>> = vars
+                    .iter()
+                    .zip(colours)
+                    .map(|(&xi, &cj)| {
+                        let mut eps = [Var::from(0.0); N];
+                        if (base..base + N).contains(&cj) {
+                            eps[cj - base] = Var::from(1.0);
+                        }
+                        DualVec::new(xi, eps)
+                    })
+                    .collect();
+                f.eval(&duals)
+            });
+            rec.check_output(y.re);
+            for e in &y.eps {
+                rec.check_output(*e);
+            }
+            if pass == 0 {
+                value = y.re.value();
+                sweep_into(y.re.index().max(n), [(y.re.index(), 1.0)], &mut grad);
+            }
+            let from = y.eps.iter().map(|e| e.index()).max().unwrap_or(0).max(n);
+            adj.clear();
+            adj.resize(from + 1, [0.0; N]);
+            for (k, e) in y.eps.iter().enumerate() {
+                if e.index() != 0 {
+                    adj[e.index()][k] += 1.0;
+                }
+            }
+            crate::reverse::tape::with_tape(|t| {
+                let nodes = t.nodes();
+                for i in (n + 1..=from).rev() {
+                    let a = adj[i];
+                    if a == [0.0; N] {
+                        continue;
+                    }
+                    let node = nodes[i];
+                    for s in 0..2 {
+                        let d = node.partial[s];
+                        if d != 0.0 {
+                            let p = &mut adj[node.parent[s] as usize];
+                            for k in 0..N {
+                                p[k] += d * a[k];
+                            }
+                        }
+                    }
+                }
+            });
+            for (k, &(c, row)) in self.from.iter().enumerate() {
+                if (base..base + N).contains(&c) {
+                    values[k] = adj[row + 1][c - base];
                 }
             }
         }
