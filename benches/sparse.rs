@@ -13,7 +13,7 @@
 //!
 //! Methods: `plan` (a plan made once, evaluated per iteration: the Newton
 //! loop case), `one-shot` (detect, colour and evaluate every call), `dense`
-//! (`function::forward::jacobian` / `function::reverse::hessian`, at n ≈ 10³
+//! (`forward::jacobian` / `reverse::hessian`, at n ≈ 10³
 //! only: at 10⁴ the dense matrix alone is 800 MB).
 //!
 //! ```sh
@@ -24,9 +24,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use dualtape::function::{self, VectorFunction};
 use dualtape::sparse::{self, HessianPlan, JacobianPlan, Side};
-use dualtape::{Differentiable, Scalar};
+use dualtape::{forward, reverse, Differentiable, Scalar, VectorFunction};
 
 /// The 1-D Bratu problem on n interior points, u = 0 at both ends.
 struct Tridiagonal(usize);
@@ -180,7 +179,7 @@ fn jacobian_group<F: VectorFunction>(c: &mut Criterion, name: &str, f: &F) {
     });
     if n <= 1024 {
         g.bench_with_input(BenchmarkId::new("dense", n), &x, |b, x| {
-            b.iter(|| black_box(function::forward::jacobian(f, black_box(x))))
+            b.iter(|| black_box(forward::jacobian(|v| f.eval(v), black_box(x))))
         });
     }
     g.finish();
@@ -207,7 +206,7 @@ fn hessian_group<M: Differentiable>(c: &mut Criterion, name: &str, f: &M) {
     });
     if n <= 1024 {
         g.bench_with_input(BenchmarkId::new("dense", n), &x, |b, x| {
-            b.iter(|| black_box(function::reverse::hessian(f, black_box(x))))
+            b.iter(|| black_box(reverse::hessian(|v| f.eval(v), black_box(x))))
         });
     }
     g.finish();

@@ -17,6 +17,8 @@ fn main() {
         ("ad_trait", "AD_TRAIT"),
         ("autodiff", "AUTODIFF"),
         ("reverse", "REVERSE"),
+        ("echidna", "ECHIDNA"),
+        ("xad-rs", "XAD"),
     ] {
         let version = locked_version(&lock, krate).unwrap_or_else(|| "?".into());
         println!("cargo:rustc-env=VERSION_{var}={version}");

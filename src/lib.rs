@@ -105,9 +105,8 @@
 //! every Newton step; results are `nalgebra_sparse` matrices.
 //!
 //! ```
-//! use dualtape::function::VectorFunction;
 //! use dualtape::sparse::{JacobianPlan, Side};
-//! use dualtape::Scalar;
+//! use dualtape::{Scalar, VectorFunction};
 //!
 //! /// r_i = x_{i-1} - 2 x_i + x_{i+1} + sin(x_i), x = 0 outside.
 //! struct Stencil(usize);
@@ -143,16 +142,22 @@
 //!   loop: [`reverse::tape`]'s sweep.
 //! - [`finite_diff`]: forward, central and Richardson differences with
 //!   documented step choices.
-//! - [`function`]: [`Differentiable`] and `VectorFunction` (models written
-//!   once), with drivers that take them.
+//! - [`model`]: [`Differentiable`] and [`VectorFunction`], models written
+//!   once and run by every driver as `|x| model.eval(x)`. (`function`, its
+//!   old name with a second copy of the drivers, is deprecated.)
 //! - [`check`]: every mode compared at a point, as a readable [`check::Report`].
 //! - [`testing`] (feature `quickcheck`, on by default): generators and
 //!   properties for your own `#[test]`s.
-//! - [`nn`]: the backpropagation notebook's network, data sets, hand-derived
-//!   gradient and training, written once over [`Scalar`].
+//! - [`parallel`]: the gradient of a sum of losses over a data set, in
+//!   chunks on every core, bit-identical for any number of threads.
 //! - [`ops`]: the trait plumbing shared by all differentiable scalars.
 //! - [`sparse`]: sparsity detection, colouring, sparse Jacobians and
 //!   Hessians as `nalgebra_sparse` matrices.
+//! - [`rng`]: SplitMix64, the one small seeded generator for test inputs.
+//!
+//! The backpropagation notebook's network, data sets, hand-derived gradient
+//! and training live in the workspace crate `dualtape-nn` (`nn/`; formerly
+//! `dualtape::nn`, same names: `dualtape_nn::Mlp`, `dualtape_nn::data`, …).
 //!
 //! ## Errors
 //!
@@ -166,10 +171,16 @@
 pub mod check;
 pub mod finite_diff;
 pub mod forward;
+#[deprecated(
+    since = "0.2.0",
+    note = "the traits are in dualtape::model (and at the crate root); run a model with the crate's drivers: reverse::gradient(|x| model.eval(x), x)"
+)]
 pub mod function;
-pub mod nn;
+pub mod model;
 pub mod ops;
+pub mod parallel;
 pub mod reverse;
+pub mod rng;
 pub mod rules;
 pub mod scalar;
 pub mod sparse;
@@ -177,7 +188,7 @@ pub mod sparse;
 pub mod testing;
 
 pub use forward::{Dual, DualVec};
-pub use function::Differentiable;
+pub use model::{Differentiable, VectorFunction};
 pub use reverse::Var;
 pub use scalar::Scalar;
 

@@ -71,7 +71,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 pub use quickcheck::{Arbitrary, Gen};
 
 use crate::check::{self, Report};
-use crate::function::{Differentiable, VectorFunction};
+use crate::model::{Differentiable, VectorFunction};
+use crate::rng::SplitMix64;
 
 /// Up to this many inputs, [`Property::gradients`] runs the full
 /// [`check::gradient`]; above it, the directional [`check::gradient_fast`].
@@ -168,12 +169,12 @@ impl Points {
 
     /// A point drawn uniformly from the box (finite, inside it).
     pub fn generate(&self, g: &mut Gen) -> Vec<f64> {
-        let mut rng = SplitMix::from_gen(g);
+        let mut rng = splitmix_from(g);
         self.lo
             .iter()
             .zip(&self.hi)
             .map(|(&l, &h)| {
-                let u = rng.unit();
+                let u = rng.uniform_closed();
                 // (1 − u) l + u h neither overflows nor leaves [l, h] by more
                 // than rounding, which the clamp removes.
                 ((1.0 - u) * l + u * h).clamp(l, h)
@@ -245,22 +246,9 @@ fn coordinate_candidates(v: f64, t: f64, width: f64) -> Vec<f64> {
 }
 
 /// SplitMix64, seeded from a quickcheck `Gen`.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn from_gen(g: &mut Gen) -> Self {
-        // Mixing two draws dilutes quickcheck's bias towards "problem values".
-        SplitMix(u64::arbitrary(g) ^ u64::arbitrary(g).rotate_left(29))
-    }
-
-    fn next(&mut self) -> u64 {
-        crate::nn::data::splitmix64(&mut self.0)
-    }
-
-    /// Uniform in `[0, 1]`.
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / ((1u64 << 53) - 1) as f64
-    }
+fn splitmix_from(g: &mut Gen) -> SplitMix64 {
+    // Mixing two draws dilutes quickcheck's bias towards "problem values".
+    SplitMix64::new(u64::arbitrary(g) ^ u64::arbitrary(g).rotate_left(29))
 }
 
 /// A point of dimension `N` in the box `[LO, HI]^N`, as a quickcheck

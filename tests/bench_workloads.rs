@@ -100,7 +100,7 @@ fn rosenbrock_all_methods_agree() {
 fn notebook_all_methods_agree() {
     let w = Notebook::new(200);
     // The generic loss is the notebook's loss.
-    let reference = dualtape::nn::notebook::loss(&w.x0, &w.data.set);
+    let reference = dualtape_nn::notebook::loss(&w.x0, &w.data.set);
     assert!((eval_f64(&w, &w.x0) - reference).abs() < 1e-14);
     check(&w, 1e-7, true);
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dualtape::check::{self, Config, Index, Mode};
 use dualtape::finite_diff::Scheme;
-use dualtape::{function, Differentiable, Scalar};
+use dualtape::{finite_diff, forward, reverse, Differentiable, DualVec, Scalar};
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * (1.0 + b.abs())
@@ -97,6 +97,62 @@ impl Line {
     }
 }
 
+/// `dualtape::function`'s driver copies are deprecated aliases for one
+/// release: each gives exactly what the crate's driver gives with
+/// `|x| model.eval(x)`, and still checks `x.len()` against `dim()`.
+#[test]
+#[allow(deprecated)]
+fn the_deprecated_function_drivers_still_work() {
+    use dualtape::function;
+    let line = Line {
+        t: vec![0.0, 1.0, 2.0],
+        y: vec![1.0, 2.0, 4.0],
+    };
+    let (p, v, s) = ([1.0, 0.5], [1.0, -2.0], Scheme::Central);
+    let f = |x: &[_]| line.eval(x);
+    let fwd = |x: &[DualVec<f64, 8>]| line.eval(x);
+    assert_eq!(
+        function::forward::gradient(&line, &p),
+        forward::gradient(fwd, &p)
+    );
+    assert_eq!(
+        function::forward::jvp(&line, &p, &v),
+        forward::jvp(|x| line.eval(x), &p, &v)
+    );
+    assert_eq!(
+        function::forward::hessian(&line, &p),
+        forward::hessian(|x| line.eval(x), &p)
+    );
+    assert_eq!(
+        function::reverse::gradient(&line, &p),
+        reverse::gradient(|x| line.eval(x), &p)
+    );
+    assert_eq!(
+        function::reverse::hvp(&line, &p, &v),
+        reverse::hvp(|x| line.eval(x), &p, &v)
+    );
+    assert_eq!(
+        function::reverse::hessian(&line, &p),
+        reverse::hessian(|x| line.eval(x), &p)
+    );
+    assert_eq!(
+        function::finite_diff::gradient(&line, &p, s),
+        finite_diff::gradient(f, &p, s)
+    );
+    assert_eq!(
+        function::finite_diff::directional(&line, &p, &v, s),
+        finite_diff::directional(f, &p, &v, s)
+    );
+    let (value, g, h) = function::finite_diff::hessian(&line, &p, s);
+    let reverse_gradient = |x: &[f64]| reverse::gradient(|x| line.eval(x), x).1;
+    assert_eq!((value, g, h), {
+        let (g, h) = finite_diff::jacobian(reverse_gradient, &p, s);
+        (line.eval(&p), g, h)
+    });
+    let dim_check = std::panic::catch_unwind(|| function::reverse::gradient(&line, &[1.0]));
+    assert!(dim_check.is_err());
+}
+
 #[test]
 fn every_driver_accepts_a_model_that_holds_f64_data() {
     let line = Line {
@@ -106,11 +162,12 @@ fn every_driver_accepts_a_model_that_holds_f64_data() {
     let p = [0.7, -0.2];
     let (l, g) = line.gradient(p[0], p[1]);
 
-    let (v, gf) = function::forward::gradient(&line, &p);
-    let (w, gr) = function::reverse::gradient(&line, &p);
-    let (u, gd) = function::finite_diff::gradient(&line, &p, Scheme::Richardson);
+    let f = |x: &[_]| line.eval(x);
+    let (v, gf) = forward::gradient(|x: &[DualVec<f64, 8>]| line.eval(x), &p);
+    let (w, gr) = reverse::gradient(|x| line.eval(x), &p);
+    let (u, gd) = finite_diff::gradient(f, &p, Scheme::Richardson);
     let mut buf = [0.0; 2];
-    let z = function::reverse::gradient_into(&line, &p, &mut buf);
+    let z = reverse::gradient_into(|x| line.eval(x), &p, &mut buf);
     for value in [v, w, u, z] {
         assert!(close(value, l, 1e-14));
     }
@@ -124,21 +181,22 @@ fn every_driver_accepts_a_model_that_holds_f64_data() {
     let dir = [1.0, -2.0];
     let want = g[0] - 2.0 * g[1];
     assert!(close(
-        function::forward::jvp(&line, &p, &dir).1,
+        forward::jvp(|x| line.eval(x), &p, &dir).1,
         want,
         1e-13
     ));
-    let (_, fd) = function::finite_diff::directional(&line, &p, &dir, Scheme::Richardson);
+    let (_, fd) = finite_diff::directional(f, &p, &dir, Scheme::Richardson);
     assert!(close(fd, want, 1e-8));
     // The Hessian of a least-squares fit is 2 [[Σt², Σt], [Σt, n]].
     let st2: f64 = line.t.iter().map(|t| t * t).sum();
     let st: f64 = line.t.iter().sum();
     let n = line.t.len() as f64;
     let want_h = [[2.0 * st2, 2.0 * st], [2.0 * st, 2.0 * n]];
-    let (_, _, hr) = function::reverse::hessian(&line, &p);
-    let (_, _, hf) = function::forward::hessian(&line, &p);
-    let (_, _, hd) = function::finite_diff::hessian(&line, &p, Scheme::Richardson);
-    let (_, hv) = function::reverse::hvp(&line, &p, &[1.0, 0.0]);
+    let (_, _, hr) = reverse::hessian(|x| line.eval(x), &p);
+    let (_, _, hf) = forward::hessian(|x| line.eval(x), &p);
+    let reverse_gradient = |x: &[f64]| reverse::gradient(|x| line.eval(x), x).1;
+    let (_, hd) = finite_diff::jacobian(reverse_gradient, &p, Scheme::Richardson);
+    let (_, hv) = reverse::hvp(|x| line.eval(x), &p, &[1.0, 0.0]);
     for i in 0..2 {
         assert!(close(hv[i], want_h[i][0], 1e-13));
         for j in 0..2 {
@@ -516,7 +574,7 @@ impl Differentiable for LooseBound {
 
 #[test]
 fn an_implementation_with_the_looser_bound_compiles_and_checks() {
-    let (v, g) = function::reverse::gradient(&LooseBound, &[2.0]);
+    let (v, g) = reverse::gradient(|x| LooseBound.eval(x), &[2.0]);
     assert_eq!((v, g), (12.0, vec![12.0]));
     check::gradient(&LooseBound, &[2.0]).assert_ok();
 }

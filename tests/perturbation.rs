@@ -9,7 +9,7 @@
 //! runs one level deeper (`Dual<T>` over the outer scalar `T`), and an outer
 //! value enters it only through an explicit lift, `Dual::from(x)`, which gives
 //! it a zero inner tangent. Adding an un-lifted outer value to an inner one
-//! does not compile (a `compile_fail` doctest in `dualtape::function` shows
+//! does not compile (a `compile_fail` doctest in `dualtape::model` shows
 //! it); the last test here shows that collapsing both perturbations into one
 //! level, which the types would otherwise force you to write, gives the
 //! confused answer.

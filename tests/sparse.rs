@@ -5,9 +5,8 @@
 // Matrices read best with index loops.
 #![allow(clippy::needless_range_loop)]
 
-use dualtape::function::{self, VectorFunction};
 use dualtape::sparse::{self, colour, HessianPlan, JacobianPlan, Side, Sparsity};
-use dualtape::{Differentiable, Scalar};
+use dualtape::{forward, reverse, Differentiable, Scalar, VectorFunction};
 use nalgebra::DMatrix;
 use nalgebra_sparse::CsrMatrix;
 
@@ -239,8 +238,8 @@ impl Differentiable for Chain {
 // ------------------------------------------------------------ Jacobians
 
 fn jacobian_all_sides<F: VectorFunction>(f: &F, x: &[f64]) {
-    let (y_dense, dense) = function::forward::jacobian(f, x);
-    let (_, dense_rev) = function::reverse::jacobian(f, x);
+    let (y_dense, dense) = forward::jacobian(|v| f.eval(v), x);
+    let (_, dense_rev) = reverse::jacobian(|v| f.eval(v), x);
     let pattern = sparse::jacobian_sparsity(f, x);
     for side in [Side::Auto, Side::Forward, Side::Reverse] {
         let plan = JacobianPlan::new(pattern.clone(), side);
@@ -251,7 +250,7 @@ fn jacobian_all_sides<F: VectorFunction>(f: &F, x: &[f64]) {
         plan.eval_checked(f, x).unwrap();
         sparse::check_jacobian(&plan, f, x).unwrap();
         // The same plan replaying a recorded program.
-        let program = dualtape::reverse::record_vector(|v| VectorFunction::eval(f, v), x);
+        let program = reverse::record_vector(|v| VectorFunction::eval(f, v), x);
         assert_eq!(sparse::jacobian_sparsity_of(&program), pattern);
         let (y, j) = plan.eval_program(&program, x).unwrap();
         assert_eq!(y, y_dense);
@@ -307,7 +306,7 @@ fn auto_side_takes_reverse_for_few_dense_outputs() {
     assert_eq!((plan.side(), plan.colouring().count(), plan.passes()), (Side::Reverse, 2, 2));
     let forced = JacobianPlan::detect(&Wide, &x, Side::Forward);
     assert_eq!((forced.side(), forced.colouring().count(), forced.passes()), (Side::Forward, 50, 7));
-    let (_, dense) = function::reverse::jacobian(&Wide, &x);
+    let (_, dense) = reverse::jacobian(|v| Wide.eval(v), &x);
     assert_matches(&plan.eval(&Wide, &x).1, &dense);
     assert_matches(&forced.eval(&Wide, &x).1, &dense);
 }
@@ -339,7 +338,7 @@ fn banded_jacobian_at_ten_thousand_inputs_in_one_pass() {
 // ------------------------------------------------------------ Hessians
 
 fn hessian_matches<M: Differentiable>(f: &M, x: &[f64]) -> HessianPlan {
-    let (v_dense, g_dense, dense) = function::reverse::hessian(f, x);
+    let (v_dense, g_dense, dense) = reverse::hessian(|v| f.eval(v), x);
     let plan = HessianPlan::detect(f, x);
     assert!(plan.sparsity().is_symmetric());
     assert!(colour::is_star_colouring(plan.sparsity(), plan.colouring()));
@@ -352,7 +351,7 @@ fn hessian_matches<M: Differentiable>(f: &M, x: &[f64]) -> HessianPlan {
     plan.eval_checked(f, x).unwrap();
     sparse::check_hessian(&plan, f, x).unwrap();
     // The same plan replaying a recorded program, and the one-shot driver.
-    let program = dualtape::reverse::record(|v| f.eval(v), x);
+    let program = reverse::record(|v| f.eval(v), x);
     assert_eq!(&sparse::hessian_sparsity_of(&program), plan.sparsity());
     let (v, g, h) = plan.eval_program(&program, x).unwrap();
     assert_eq!(v, v_dense);
@@ -494,12 +493,12 @@ fn a_pattern_that_misses_a_nonzero_is_reported() {
     let err = sparse::check_hessian(&plan, &Branchy, &there).unwrap_err();
     assert_eq!(err.missing, vec![(0, 2, 1.0), (2, 0, 1.0)]);
     // A replay of the program recorded here refuses the other branch.
-    let program = dualtape::reverse::record(|v| Differentiable::eval(&Branchy, v), &here);
+    let program = reverse::record(|v| Differentiable::eval(&Branchy, v), &here);
     assert!(matches!(
         plan.eval_program(&program, &there),
-        Err(dualtape::reverse::ReplayError::ComparisonChanged { .. })
+        Err(reverse::ReplayError::ComparisonChanged { .. })
     ));
-    let program = dualtape::reverse::record_vector(|v| VectorFunction::eval(&Branchy, v), &here);
+    let program = reverse::record_vector(|v| VectorFunction::eval(&Branchy, v), &here);
     let jplan = JacobianPlan::detect(&Branchy, &here, Side::Auto);
     assert!(jplan.eval_program(&program, &there).is_err());
     assert!(jplan.eval_program(&program, &[2.0, 5.0, -1.0]).is_ok());
@@ -518,9 +517,9 @@ fn user_patterns_and_colourings() {
     let plan = JacobianPlan::with_colouring(p.clone(), Side::Forward, c.clone());
     let f = Banded { n, b: 1 };
     let x = point(n, 11);
-    assert_matches(&plan.eval(&f, &x).1, &function::forward::jacobian(&f, &x).1);
+    assert_matches(&plan.eval(&f, &x).1, &forward::jacobian(|v| f.eval(v), &x).1);
     let h = HessianPlan::with_colouring(p, c);
-    let (_, _, dense) = function::reverse::hessian(&Chain(n), &x);
+    let (_, _, dense) = reverse::hessian(|v| Chain(n).eval(v), &x);
     assert_matches(&h.eval(&Chain(n), &x).2, &dense);
 }
 

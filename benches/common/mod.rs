@@ -19,9 +19,9 @@
 #![allow(dead_code)]
 
 use dualtape::finite_diff::{self, Scheme};
-use dualtape::nn::data::{self, Dataset, Rng};
-use dualtape::nn::notebook;
 use dualtape::{forward, reverse, Dual, DualVec, Scalar, Var};
+use dualtape_nn::data::{self, Dataset, Rng};
+use dualtape_nn::notebook;
 use nalgebra::{DMatrix, DVector};
 
 // ------------------------------------------------------------------ the trait
@@ -156,12 +156,12 @@ pub fn tape_line<W: Workload + Sync>(w: &W) -> String {
 
 // ------------------------------------------------------------------ data
 
-/// The notebook's disk-inside-ring data (`dualtape::nn::data::disk_ring`:
+/// The notebook's disk-inside-ring data (`dualtape_nn::data::disk_ring`:
 /// class 1 in the disk of radius 0.5, class 0 on the ring 0.6 ≤ r < 1),
 /// with its columns unpacked for the workloads' loops.
 #[derive(Clone, Debug)]
 pub struct Points {
-    /// The data set itself, for `dualtape::nn::notebook`.
+    /// The data set itself, for `dualtape_nn::notebook`.
     pub set: Dataset,
     /// First coordinates.
     pub x0: Vec<f64>,
@@ -282,7 +282,7 @@ impl Workload for Rosenbrock {
 
 // ------------------------------------------------------------------ notebook 2-3-1
 
-/// The notebook's 2-3-1 network (`dualtape::nn::notebook`, in the same
+/// The notebook's 2-3-1 network (`dualtape_nn::notebook`, in the same
 /// parameter order): inputs 2, hidden 3 (sigmoid), output 1 (sigmoid),
 /// binary cross-entropy averaged over the points. The sigmoid is
 /// [`Scalar::sigmoid`] (one operation, one tape node), as a user of the

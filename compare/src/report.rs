@@ -192,7 +192,10 @@ pub enum Mode {
 pub fn mode(method: &str) -> Option<Mode> {
     if method.starts_with("hand-written") || method.contains("finite differences") {
         None
-    } else if method.contains("reverse") || method.contains(" adr") {
+    } else if ["reverse", " adr", "replay", "areal"]
+        .iter()
+        .any(|k| method.to_lowercase().contains(k))
+    {
         Some(Mode::Reverse)
     } else {
         Some(Mode::Forward)

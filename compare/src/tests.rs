@@ -187,3 +187,36 @@ fn plot_points_survive_the_csv() {
         from_rows
     );
 }
+
+/// The newest peers are checked, not just listed: every echidna (and, with
+/// the `xad` feature, xad-rs) method that can express a workload passes the
+/// check against dualtape's reverse gradient on it.
+#[test]
+fn echidna_and_xad_methods_are_checked_and_right() {
+    let peers = peers::all();
+    for w in small_workloads() {
+        let rows = harness::run_workload(&w, &peers, &Config::check_only(), &mut |_| {});
+        let mut checked = 0;
+        for r in rows
+            .iter()
+            .filter(|r| r.method.starts_with("echidna ") || r.method.starts_with("xad-rs "))
+        {
+            match &r.status {
+                Status::Ok => checked += 1,
+                Status::Cannot(_)
+                    if matches!(w, Workload::Mlp { .. } | Workload::LogDet { .. }) => {}
+                other => panic!("{} / {}: {other:?}", w.name(), r.method),
+            }
+        }
+        // echidna: Reverse and DualVec everywhere, replay on the scalar workloads.
+        let scalar = !matches!(w, Workload::Mlp { .. } | Workload::LogDet { .. });
+        let want = 2 + usize::from(scalar) + usize::from(matches!(w.dim(), 1 | 10 | 13));
+        let want = want
+            + if cfg!(feature = "xad") && scalar {
+                2 + usize::from(matches!(w.dim(), 1 | 10 | 13))
+            } else {
+                0
+            };
+        assert_eq!(checked, want, "{}", w.name());
+    }
+}

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::program::{record as program, Code, Op, Test};
-use super::tape::{with_tape, Node};
+use super::tape::{self, with_tape, Node};
 use crate::rules::{Binary, Unary};
 
 /// A scalar that records every operation on it onto this thread's tape, so
@@ -22,7 +22,9 @@ use crate::rules::{Binary, Unary};
 ///
 /// Any operation on a `Var` panics, with a message saying what to do, if the
 /// `Var` comes from a recording that has ended or from another thread: a
-/// stale `Var` never silently corrupts a gradient.
+/// stale `Var` never silently corrupts a gradient. Recording ids are 64-bit
+/// and never reused, so this holds for the whole life of the process, for
+/// any number of recordings and threads (see the README's "Errors").
 ///
 /// ```
 /// use dualtape::reverse;
@@ -36,8 +38,9 @@ pub struct Var {
     value: f64,
     /// Node index on the tape; 0 for a constant.
     idx: u32,
-    /// Recording id; 0 for a constant.
-    rec: u32,
+    /// Recording id; 0 for a constant. 64 bits: ids are never reused, so a
+    /// stale `Var` can never match a later recording.
+    rec: u64,
 }
 
 impl Var {
@@ -45,11 +48,11 @@ impl Var {
     ///
     /// While a [program](crate::reverse::Program) is being recorded, reading
     /// the value of an active `Var` marks the program (see
-    /// [`reverse::record`](crate::reverse::record)): compare `Var`s instead,
+    /// [`reverse::program`](crate::reverse::program)): compare `Var`s instead,
     /// comparisons are recorded.
     #[inline(always)]
     pub fn value(&self) -> f64 {
-        if self.idx != 0 && with_tape(|t| t.program) {
+        if self.idx != 0 && recording_program() {
             program::escape();
         }
         self.value
@@ -61,7 +64,7 @@ impl Var {
     #[inline]
     pub(crate) fn test(&self, other: &Self, test: Test) -> u8 {
         let outcome = test.outcome(self.value, other.value);
-        if (self.idx | other.idx) != 0 && with_tape(|t| t.program) {
+        if (self.idx | other.idx) != 0 && recording_program() {
             program::guard(
                 test,
                 (program::arg(self.idx, self.value), self.value),
@@ -85,13 +88,8 @@ impl Var {
 
     /// The inputs of the active recording `rec` (used by the drivers): one
     /// node each, appended in one go.
-    pub(crate) fn inputs(x: &[f64], rec: u32, out: &mut Vec<Var>) {
-        let first = with_tape(|t| {
-            if t.rec != rec {
-                super::tape::misuse(rec, t.rec);
-            }
-            t.push_inputs(x.len())
-        });
+    pub(crate) fn inputs(x: &[f64], rec: u64, out: &mut Vec<Var>) {
+        let first = tape::push_inputs(rec, x.len());
         out.extend(x.iter().enumerate().map(|(i, &value)| Var {
             value,
             idx: first + i as u32,
@@ -143,41 +141,69 @@ impl Var {
         }
     }
 
-    /// Records a unary node, unless the operation is the identity (partial
-    /// 1 and the value unchanged to the bit: `x * 1.0`, `x / 1.0`, `x + 0.0`,
-    /// which nalgebra's generic matrix products do), where the result is
-    /// `self` itself, or has a zero partial, where it is a constant. While a
-    /// program is recorded there are no such shortcuts: the program's
-    /// operations must not depend on the point.
+    /// `self.mul_add(a, b)`: `(self·a) + b` with the value rounded once. A
+    /// program being recorded needs the product as an instruction even
+    /// when both factors are constants, to fuse it again at every replay.
+    #[inline(always)]
+    pub(crate) fn fused_mul_add(self, a: Self, b: Self) -> Self {
+        let (v, _, _, dc) = crate::rules::mul_add(self.value, a.value, b.value);
+        let mut product = self * a;
+        if product.idx == 0 && b.idx != 0 && recording_program() {
+            let rec = b.rec;
+            product.idx = tape::push(
+                [rec, rec],
+                Node {
+                    partial: [0.0; 2],
+                    parent: [0, 0],
+                },
+            );
+            product.rec = rec;
+            program::push(
+                Op::Mul,
+                (program::arg(0, self.value), self.value),
+                (program::arg(0, a.value), a.value),
+            );
+        }
+        product.chain2(b, Op::MulAddTail, (v, dc, dc))
+    }
+
+    /// Records a unary node, unless the operation is an identity (`x * 1.0`,
+    /// `x / 1.0`, `x + 0.0`, which nalgebra's generic matrix products do:
+    /// see [`Code::is_identity`]) and the value is unchanged to the bit,
+    /// where the result is `self` itself.
+    ///
+    /// Nothing else is skipped: an operation that merely happens to return
+    /// its argument at this point (`max(x, 0)` for `x > 0`, `sin` of a tiny
+    /// `x`) or to have a zero partial (`floor`, `max(x, 0)` for `x < 0`) is
+    /// recorded, so that the tape's structure, and the order in which the
+    /// sweep adds adjoints, does not depend on the point: a recorded
+    /// [`Program`](crate::reverse::Program) then replays bit for bit like a
+    /// fresh recording. (A zero partial costs a node but adds nothing: the
+    /// sweep skips it, rule 3.) While a program is recorded there are no
+    /// shortcuts at all; the program removes the identities itself.
     #[inline(always)]
     fn unary(self, code: Code, d: f64, v: f64) -> Self {
-        let identity = d == 1.0 && v.to_bits() == self.value.to_bits();
         let rec = self.rec;
-        if identity || d == 0.0 {
+        if code.is_identity() && d == 1.0 && v.to_bits() == self.value.to_bits() {
             // Not recorded, but still checked: a stale Var is caught here too.
-            let program = with_tape(|t| {
-                if t.rec != rec {
-                    super::tape::misuse(rec, t.rec)
-                }
-                t.program
-            });
-            // The identity is `self`; a zero partial (floor, x * 0.0, ...)
-            // means no dependence on `self`: a constant, which contributes
-            // to no gradient, exactly as a zero partial would (rule 3).
-            if !program {
-                return if identity { self } else { Var::lift(v) };
+            tape::check(rec);
+            if !recording_program() {
+                return self;
             }
         }
         let parent = self.idx;
-        let (idx, program) = with_tape(|t| {
-            let i = if d == 0.0 {
-                t.push([rec, rec], Node { partial: [0.0; 2], parent: [parent, 0] })
-            } else {
-                t.push_unary(rec, d, parent)
-            };
-            (i, t.program)
-        });
-        if program {
+        let idx = if d == 0.0 {
+            tape::push(
+                [rec, rec],
+                Node {
+                    partial: [0.0; 2],
+                    parent: [parent, 0],
+                },
+            )
+        } else {
+            tape::push_unary(rec, d, parent)
+        };
+        if recording_program() {
             program::push_code(code, parent, self.value);
         }
         Var { value: v, idx, rec }
@@ -189,13 +215,13 @@ impl Var {
         self,
         op: Op,
         o: Self,
-        recs: [u32; 2],
+        recs: [u64; 2],
         partial: [f64; 2],
         parent: [u32; 2],
         value: f64,
     ) -> Self {
-        let (idx, program) = with_tape(|t| (t.push(recs, Node { partial, parent }), t.program));
-        if program {
+        let idx = tape::push(recs, Node { partial, parent });
+        if recording_program() {
             program::push(
                 op,
                 (program::arg(self.idx, self.value), self.value),
@@ -208,6 +234,12 @@ impl Var {
             rec: recs[0],
         }
     }
+}
+
+/// Whether the active recording also records a program.
+#[inline(always)]
+fn recording_program() -> bool {
+    with_tape(|t| t.program)
 }
 
 crate::ops::impl_scalar! {
@@ -253,6 +285,6 @@ impl fmt::Debug for Var {
 
 /// The recording id of a `Var` (0 for a constant).
 #[inline(always)]
-pub(crate) fn rec_of(v: Var) -> u32 {
+pub(crate) fn rec_of(v: Var) -> u64 {
     v.rec
 }

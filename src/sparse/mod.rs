@@ -31,9 +31,8 @@
 //! on a tie.
 //!
 //! ```
-//! use dualtape::function::VectorFunction;
 //! use dualtape::sparse::{JacobianPlan, Side};
-//! use dualtape::Scalar;
+//! use dualtape::{Scalar, VectorFunction};
 //!
 //! /// The residual of -u'' + u³ = 1 on a grid, u = 0 at both ends.
 //! struct Residual(usize);
@@ -129,7 +128,7 @@ pub use replay::{hessian_sparsity_of, jacobian_sparsity_of};
 
 use std::fmt;
 
-use crate::function::{check_dim, eval_vector, Differentiable, VectorFunction};
+use crate::model::{check_dim, eval_vector, Differentiable, VectorFunction};
 use crate::reverse::{run as record_on, sweep_into, Recording};
 use crate::{Dual, DualVec, Var};
 
@@ -150,9 +149,8 @@ pub enum Side {
 /// performs at `x` (see [When a pattern holds](self#when-a-pattern-holds)).
 ///
 /// ```
-/// use dualtape::function::VectorFunction;
 /// use dualtape::sparse;
-/// use dualtape::Scalar;
+/// use dualtape::{Scalar, VectorFunction};
 ///
 /// struct F;
 /// impl VectorFunction for F {
@@ -827,16 +825,10 @@ fn close(a: f64, b: f64, scale: f64) -> bool {
 /// in practice, so a missed entry cannot cancel against the entry it was
 /// mixed into.
 fn probe_direction(n: usize) -> Vec<f64> {
-    let mut s = 0x5eed_5eed_u64;
+    let mut rng = crate::rng::SplitMix64::new(0x5eed_5eed);
     (0..n)
         .map(|_| {
-            // One SplitMix64 step (Steele, Lea and Flood, 2014).
-            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+            let u = rng.uniform();
             if u < 0.5 {
                 -(1.0 + 2.0 * u)
             } else {
@@ -917,7 +909,7 @@ fn compare_dense(
 }
 
 /// Compares the plan's sparse Jacobian at `x` with the dense one from
-/// [`function::forward::jacobian`](crate::function::forward::jacobian),
+/// [`forward::jacobian`](crate::forward::jacobian),
 /// entry by entry: `n` forward passes, for tests.
 ///
 /// # Errors
@@ -934,12 +926,12 @@ pub fn check_jacobian<F: VectorFunction + ?Sized>(
     x: &[f64],
 ) -> Result<(), PatternError> {
     let (_, v) = plan.values(f, x);
-    let (_, dense) = crate::function::forward::jacobian(f, x);
+    let (_, dense) = crate::forward::jacobian(|v| eval_vector("sparse::check_jacobian", f, v), x);
     compare_dense("Jacobian", &plan.sparsity, &v, &dense)
 }
 
 /// Compares the plan's sparse Hessian at `x` with the dense one from
-/// [`function::reverse::hessian`](crate::function::reverse::hessian), entry
+/// [`reverse::hessian`](crate::reverse::hessian), entry
 /// by entry: `n` Hessian-vector products, for tests.
 ///
 /// # Errors
@@ -957,6 +949,6 @@ pub fn check_hessian<M: Differentiable + ?Sized>(
 ) -> Result<(), PatternError> {
     let mut v = vec![0.0; plan.sparsity.nnz()];
     plan.values_into(f, x, &mut v);
-    let (_, _, dense) = crate::function::reverse::hessian(f, x);
+    let (_, _, dense) = crate::reverse::hessian(|d| f.eval(d), x);
     compare_dense("Hessian", &plan.sparsity, &v, &dense)
 }

@@ -1,7 +1,7 @@
 //! The adapter from a recorded [`Program`] to detection's [`Graph`].
 
 use super::detect::{Graph, GraphOp, Kind, NONE};
-use crate::function::{eval_vector, Differentiable, VectorFunction};
+use crate::model::{eval_vector, Differentiable, VectorFunction};
 use crate::reverse::program::{Arg, Op};
 use crate::reverse::Program;
 

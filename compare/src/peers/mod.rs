@@ -5,8 +5,11 @@ pub mod ad_trait;
 pub mod autodiff;
 pub mod baseline;
 pub mod dualtape;
+pub mod echidna;
 pub mod num_dual;
 pub mod reverse;
+#[cfg(feature = "xad")]
+pub mod xad;
 
 use crate::harness::Peer;
 
@@ -22,5 +25,8 @@ pub fn all() -> Vec<Box<dyn Peer>> {
         Box::new(ad_trait::AdTrait),
         Box::new(autodiff::Autodiff),
         Box::new(reverse::Reverse),
+        Box::new(echidna::Echidna),
+        #[cfg(feature = "xad")]
+        Box::new(xad::Xad),
     ]
 }

@@ -380,7 +380,9 @@ impl Program {
             if let Op::MulAddTail = ins.op {
                 let ins = instrs[k];
                 let good = match ins.a {
-                    Arg::Slot(s) => (s as usize) >= inputs && instrs[s as usize - inputs].op == Op::Mul,
+                    Arg::Slot(s) => {
+                        (s as usize) >= inputs && instrs[s as usize - inputs].op == Op::Mul
+                    }
                     Arg::Const(_) => false,
                 };
                 if !good {
@@ -392,7 +394,9 @@ impl Program {
         }
         for (i, &o) in outputs.iter().enumerate() {
             if !ok(o, total) {
-                return Err(format!("output {i} refers to slot {o:?}, beyond the program"));
+                return Err(format!(
+                    "output {i} refers to slot {o:?}, beyond the program"
+                ));
             }
         }
         for (i, g) in guards.iter().enumerate() {
@@ -507,8 +511,16 @@ impl Program {
             got == want,
             "Program::{what}: {name} has {got} entries but the program has {want} {}; pass one \
              per {}",
-            if name == "w" || name == "y" { "outputs" } else { "inputs" },
-            if name == "w" || name == "y" { "output" } else { "input" },
+            if name == "w" || name == "y" {
+                "outputs"
+            } else {
+                "inputs"
+            },
+            if name == "w" || name == "y" {
+                "output"
+            } else {
+                "input"
+            },
         );
     }
 
@@ -698,7 +710,12 @@ impl Program {
         hv: &mut [f64],
     ) -> Result<f64, ReplayError> {
         self.one_output("hvp");
-        for (name, len) in [("x", x.len()), ("v", v.len()), ("grad", grad.len()), ("hv", hv.len())] {
+        for (name, len) in [
+            ("x", x.len()),
+            ("v", v.len()),
+            ("grad", grad.len()),
+            ("hv", hv.len()),
+        ] {
             self.check_len("hvp", name, len, self.inputs);
         }
         self.check_policy()?;
@@ -749,7 +766,8 @@ impl Program {
             }
             self.evaluate(&mut ws, &xs, &mut y)?;
             value = y[0].re;
-            self.exec.sweep(&mut ws, [(0, DualVec::new(1.0, [0.0; N]))], &mut xbar);
+            self.exec
+                .sweep(&mut ws, [(0, DualVec::new(1.0, [0.0; N]))], &mut xbar);
             for i in 0..n {
                 grad[i] = xbar[i].re;
                 for l in 0..N.min(n.saturating_sub(start)) {
@@ -768,8 +786,9 @@ impl Program {
 /// Builds a program from a finished recording: `n` inputs, the builder's
 /// instructions and guards, the outputs as tape operands.
 pub(crate) fn finish(n: usize, b: record::Builder, outputs: Vec<Arg>) -> Program {
-    let mut p = Program::from_parts(n, b.instrs, outputs, b.guards)
-        .unwrap_or_else(|e| panic!("dualtape: internal error: a recorded program is malformed: {e}"));
+    let mut p = Program::from_parts(n, b.instrs, outputs, b.guards).unwrap_or_else(|e| {
+        panic!("dualtape: internal error: a recorded program is malformed: {e}")
+    });
     p.escapes = b.escapes;
     p.optimize();
     p
@@ -790,6 +809,24 @@ impl Program {
             Arg::Slot(s) => alias[s as usize],
             c => c,
         };
+        // `1 * a` fused into `mul_add` is `a + b` to the bit (the tape, which
+        // skips the product, records it so): make it an addition
+        for k in 0..self.instrs.len() {
+            if let (Op::MulAddTail, Arg::Slot(s)) = (self.instrs[k].op, self.instrs[k].a) {
+                let m = self.instrs[s as usize - n];
+                let other = match (m.a, m.b) {
+                    (Arg::Const(c), other) | (other, Arg::Const(c)) if c == 1.0 => Some(other),
+                    _ => None,
+                };
+                if let Some(other @ Arg::Slot(_)) = other {
+                    self.instrs[k] = Instr {
+                        op: Op::Add,
+                        a: other,
+                        b: self.instrs[k].b,
+                    };
+                }
+            }
+        }
         let mut fused_mul = vec![false; n + self.instrs.len()];
         for ins in &self.instrs {
             if let (Op::MulAddTail, Arg::Slot(s)) = (ins.op, ins.a) {
@@ -801,12 +838,16 @@ impl Program {
             let fused = fused_mul[alias.len()];
             let a = resolve(ins.a, &alias);
             let b = resolve(ins.b, &alias);
-            let one = Arg::Const(1.0);
+            let (one, zero) = (Arg::Const(1.0), Arg::Const(0.0));
+            // the identities of `Code::is_identity` (`Arg::Const(-0.0) == zero`)
             let identity = match ins.op {
                 _ if fused => None,
                 Op::Mul if b == one => Some(a),
                 Op::Mul if a == one => Some(b),
                 Op::Div if b == one => Some(a),
+                Op::Add if b == zero => Some(a),
+                Op::Add if a == zero => Some(b),
+                Op::Sub if b == zero => Some(a),
                 Op::Powi(1) => Some(a),
                 _ => None,
             };
@@ -830,8 +871,8 @@ impl Program {
             .collect();
         // old slot (after aliasing) -> position among kept instructions
         let mut kept_slot = vec![u32::MAX; alias.len()];
-        for s in 0..n {
-            kept_slot[s] = s as u32;
+        for (s, k) in kept_slot.iter_mut().enumerate().take(n) {
+            *k = s as u32;
         }
         let mut k = 0;
         for (old, a) in alias.iter().enumerate().skip(n) {
@@ -882,8 +923,8 @@ impl Program {
             }
         }
         let mut new_slot = vec![u32::MAX; live.len()];
-        for s in 0..n {
-            new_slot[s] = s as u32;
+        for (s, k) in new_slot.iter_mut().enumerate().take(n) {
+            *k = s as u32;
         }
         let mut kept = Vec::with_capacity(instrs.len());
         for (k, ins) in instrs.iter().enumerate() {

@@ -73,7 +73,17 @@ impl Op {
         use Op::*;
         matches!(
             self,
-            Add | Sub | Mul | Div | Rem | Powf | Atan2 | Hypot | Log | Max | Min | Copysign
+            Add | Sub
+                | Mul
+                | Div
+                | Rem
+                | Powf
+                | Atan2
+                | Hypot
+                | Log
+                | Max
+                | Min
+                | Copysign
                 | MulAddTail
         )
     }
@@ -83,7 +93,10 @@ impl Op {
     /// `min` (so `clamp`), `signum`, `copysign`.
     #[inline]
     pub fn is_kinked(self) -> bool {
-        matches!(self, Op::Abs | Op::Max | Op::Min | Op::Signum | Op::Copysign)
+        matches!(
+            self,
+            Op::Abs | Op::Max | Op::Min | Op::Signum | Op::Copysign
+        )
     }
 
     /// Whether the operation is linear in each operand with constant
@@ -332,7 +345,11 @@ impl Test {
                 .to_string(),
             Test::Kink(Op::Copysign) => {
                 let x = ["x > 0", "x < 0", "x == 0", "x NaN"][(outcome % 4) as usize];
-                let s = if outcome >= 4 { "sign negative" } else { "sign positive" };
+                let s = if outcome >= 4 {
+                    "sign negative"
+                } else {
+                    "sign positive"
+                };
                 format!("{x}, {s}")
             }
             _ => (outcome != 0).to_string(),
@@ -353,6 +370,23 @@ impl Test {
             Test::IsInfinite => "a.is_infinite()".into(),
             Test::SignNegative => "a.is_sign_negative()".into(),
             Test::Kink(op) => format!("the branch of {}", op.name()),
+        }
+    }
+}
+
+impl Code {
+    /// Whether the operation is the identity at every point, as far as its
+    /// value can tell: `x * 1`, `1 * x`, `x / 1`, `x ± 0`, `0 + x`,
+    /// `powi(x, 1)` (the value is `x` to the bit except that `-0 + 0` is
+    /// `+0`; the partial is 1). Only these are skipped by the tape and
+    /// removed from a program.
+    #[inline(always)]
+    pub(crate) fn is_identity(self) -> bool {
+        match self {
+            Code::Rhs(Op::Mul, c) | Code::Lhs(Op::Mul, c) | Code::Rhs(Op::Div, c) => c == 1.0,
+            Code::Rhs(Op::Add, c) | Code::Lhs(Op::Add, c) | Code::Rhs(Op::Sub, c) => c == 0.0,
+            Code::Unary(Op::Powi(1)) => true,
+            _ => false,
         }
     }
 }

@@ -83,7 +83,8 @@ impl Exec {
             };
             args.push((a, b));
         }
-        let outs: Vec<Result<u32, u32>> = p.outputs.iter().map(|&o| resolve(o, &mut consts)).collect();
+        let outs: Vec<Result<u32, u32>> =
+            p.outputs.iter().map(|&o| resolve(o, &mut consts)).collect();
         let guards: Vec<(Result<u32, u32>, Result<u32, u32>)> = p
             .guards
             .iter()

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::Activation;
-use crate::Scalar;
+use dualtape::Scalar;
 
 /// How far an output is from its target, per point; a network's loss over a
 /// data set is the mean of this over the points.
@@ -14,7 +14,7 @@ use crate::Scalar;
 /// probability at all (see [`Loss::CrossEntropy`]).
 ///
 /// ```
-/// use dualtape::nn::{Activation, Loss};
+/// use dualtape_nn::{Activation, Loss};
 ///
 /// // A sigmoid output with logit 0 says 1/2: squared error 1/8, cross-entropy ln 2.
 /// assert_eq!(Loss::SquaredError.point(Activation::Sigmoid, 0.0, 1.0), 0.125);
@@ -63,7 +63,7 @@ impl Loss {
     /// layer's `activation`, and the target `t` (0 or 1).
     ///
     /// ```
-    /// use dualtape::nn::{Activation, Loss};
+    /// use dualtape_nn::{Activation, Loss};
     ///
     /// // Stable where the naive formula is not: ln(1 - sigmoid(800)) = ln 0.
     /// assert_eq!(Loss::CrossEntropy.point(Activation::Sigmoid, 800.0, 0.0), 800.0);
@@ -110,7 +110,7 @@ impl Loss {
     /// A short name: `squared error` or `cross-entropy`.
     ///
     /// ```
-    /// assert_eq!(dualtape::nn::Loss::default().name(), "cross-entropy");
+    /// assert_eq!(dualtape_nn::Loss::default().name(), "cross-entropy");
     /// ```
     pub fn name(self) -> &'static str {
         match self {
@@ -129,7 +129,7 @@ impl fmt::Display for Loss {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{forward, Dual};
+    use dualtape::{forward, Dual};
 
     fn naive_bce(y: f64, t: f64) -> f64 {
         -t * y.ln() - (1.0 - t) * (1.0 - y).ln()

@@ -1,5 +1,5 @@
 //! The backpropagation notebook's neural networks, written once over
-//! dualtape's [`Scalar`](crate::Scalar) types.
+//! dualtape's [`Scalar`](dualtape::Scalar) types.
 //!
 //! - [`data`]: the notebook's data sets (disk/ring, XOR blobs) from a seeded
 //!   generator.
@@ -7,7 +7,7 @@
 //!   (sigmoid, tanh, ReLU, identity) and a [`Loss`] (squared error or a
 //!   stable binary cross-entropy); parameters as one flat vector.
 //!   [`Mlp::objective`] is the loss on a data set as a
-//!   [`Differentiable`](crate::Differentiable) function of the parameters.
+//!   [`Differentiable`](dualtape::Differentiable) function of the parameters.
 //! - [`notebook`]: the notebook's 2-3-1 network with its hand-derived
 //!   gradient in plain f64: the oracle and the speed reference.
 //! - [`train()`]: full-batch training with [`GradientDescent`] or [`Adam`],
@@ -19,7 +19,7 @@
 //! gradient descent at rate 1 for 2000 epochs, and draws the pictures):
 //!
 //! ```
-//! use dualtape::nn::{data::disk_ring, train, Adam, Method, Mlp};
+//! use dualtape_nn::{data::disk_ring, train, Adam, Method, Mlp};
 //!
 //! let (data, held_out) = (disk_ring(200, 1), disk_ring(500, 101));
 //! let net = Mlp::notebook(); // 2-3-1, sigmoid, cross-entropy

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Every method trains the same network from the same initial parameters
-//! through `dualtape::nn::train`, so their loss curves lie on top of each
+//! through `dualtape_nn::train`, so their loss curves lie on top of each
 //! other; the table says how far apart they are. The network is written
 //! once (`nn::Mlp`, nalgebra matrices over any `Scalar`); the analytic
 //! method is the notebook's hand derivation (`nn::notebook`).
@@ -21,8 +21,8 @@
 //! `decision_map.png`, a small copy of the disk/ring map after training
 //! for the README.
 
-use dualtape::nn::data::{disk_ring, xor_blobs, Dataset};
-use dualtape::nn::{
+use dualtape_nn::data::{disk_ring, xor_blobs, Dataset};
+use dualtape_nn::{
     train, Activation, Adam, GradientDescent, GradientMethod, Method, Mlp, Optimizer, Reverse,
     TrainLog,
 };

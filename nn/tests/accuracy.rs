@@ -7,8 +7,8 @@
 //! other methods follow the same trajectory; `nn_gradients.rs` checks that),
 //! reverse mode for 2-16-1, with Adam so that few epochs suffice.
 
-use dualtape::nn::data::{disk_ring, xor_blobs};
-use dualtape::nn::{train, Activation, Adam, Analytic, GradientDescent, Mlp, Reverse};
+use dualtape_nn::data::{disk_ring, xor_blobs};
+use dualtape_nn::{train, Activation, Adam, Analytic, GradientDescent, Mlp, Reverse};
 
 /// The notebook's setting: 2-3-1 sigmoid, cross-entropy, full-batch
 /// gradient descent, learning rate 1, 2000 epochs, N(0, 1) weights.
@@ -32,7 +32,7 @@ fn notebook_network_reaches_90_percent_on_disk_ring() {
 
 /// 2-16-1 with tanh hidden units, sigmoid output, cross-entropy; Adam at
 /// rate 0.1 from LeCun-scaled normal weights, `epochs` epochs of reverse mode.
-fn train_2_16_1(data: &dualtape::nn::data::Dataset, epochs: usize) -> (Mlp, Vec<f64>) {
+fn train_2_16_1(data: &dualtape_nn::data::Dataset, epochs: usize) -> (Mlp, Vec<f64>) {
     let net = Mlp::new(&[2, 16, 1], Activation::Tanh, Activation::Sigmoid);
     let mut adam = Adam::new(0.1);
     let log = train(

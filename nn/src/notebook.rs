@@ -34,7 +34,7 @@
 //! L = (1/N) sum(1/2 (y - t)^2).
 //!
 //! ```
-//! use dualtape::nn::{data::disk_ring, notebook};
+//! use dualtape_nn::{data::disk_ring, notebook};
 //!
 //! let data = disk_ring(200, 1);
 //! let mut w = notebook::init_params(0);
@@ -68,7 +68,7 @@ pub const B2: usize = 12;
 /// loops over it vectorise.
 ///
 /// ```
-/// use dualtape::nn::notebook::sigmoid;
+/// use dualtape_nn::notebook::sigmoid;
 /// assert_eq!(sigmoid(0.0), 0.5);
 /// assert_eq!(sigmoid(1000.0), 1.0);
 /// assert_eq!(sigmoid(-1000.0), 0.0);
@@ -158,7 +158,7 @@ fn mean_loss(params: &[f64], data: &Dataset, point_loss: impl Fn(f64, f64) -> f6
 /// parameters, even when y rounds to exactly 0 or 1.
 ///
 /// ```
-/// use dualtape::nn::{data::xor_blobs, notebook};
+/// use dualtape_nn::{data::xor_blobs, notebook};
 /// // All-zero parameters predict 1/2 everywhere: the loss is ln 2.
 /// let l = notebook::loss(&[0.0; 13], &xor_blobs(100, 0));
 /// assert!((l - 2f64.ln()).abs() < 1e-15);
@@ -172,7 +172,7 @@ pub fn loss(params: &[f64], data: &Dataset) -> f64 {
 /// the mean over N matches [`loss`], so the learning rates compare.)
 ///
 /// ```
-/// use dualtape::nn::{data::disk_ring, notebook};
+/// use dualtape_nn::{data::disk_ring, notebook};
 /// // y = 1/2 everywhere and t is 0 or 1: every point contributes 1/8.
 /// let l = notebook::squared_error_loss(&[0.0; 13], &disk_ring(100, 0));
 /// assert!((l - 0.125).abs() < 1e-15);
@@ -264,7 +264,7 @@ fn squared_point(z2: f64, t: f64) -> (f64, f64) {
 /// allocation but the returned `Vec`.
 ///
 /// ```
-/// use dualtape::nn::{data::disk_ring, notebook};
+/// use dualtape_nn::{data::disk_ring, notebook};
 /// let data = disk_ring(100, 0);
 /// let w = notebook::init_params(3);
 /// let (l, g) = notebook::gradient(&w, &data);
@@ -302,7 +302,7 @@ pub fn squared_error_gradient(params: &[f64], data: &Dataset) -> (f64, Vec<f64>)
 /// parameter order (the six of W1, then the three of W2).
 ///
 /// ```
-/// let w = dualtape::nn::notebook::init_params(7);
+/// let w = dualtape_nn::notebook::init_params(7);
 /// assert_eq!(w.len(), 13);
 /// assert_eq!(&w[6..9], &[0.0; 3]);
 /// assert_eq!(w[12], 0.0);
@@ -323,7 +323,7 @@ pub fn init_params(seed: u64) -> Vec<f64> {
 ///
 /// ```
 /// // All-zero parameters know nothing: one half everywhere.
-/// assert_eq!(dualtape::nn::notebook::predict(&[0.0; 13], 0.3, -2.0), 0.5);
+/// assert_eq!(dualtape_nn::notebook::predict(&[0.0; 13], 0.3, -2.0), 0.5);
 /// ```
 pub fn predict(params: &[f64], x: f64, y: f64) -> f64 {
     let p = Params::from_slice(params);
@@ -351,7 +351,7 @@ pub fn accuracy(params: &[f64], data: &Dataset) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::data::{disk_ring, xor_blobs, Rng};
+    use crate::data::{disk_ring, xor_blobs, Rng};
     use nalgebra::{DMatrix, DVector};
 
     /// Central differences, written here so the test depends on nothing

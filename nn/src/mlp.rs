@@ -9,7 +9,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::data::{Dataset, Rng};
 use super::{notebook, Activation, Error, Loss};
-use crate::{Differentiable, Scalar};
+use dualtape::{Differentiable, Scalar};
 
 /// One dense layer's shape and activation: `outputs` units, each seeing
 /// `inputs` values.
@@ -30,7 +30,7 @@ impl Layer {
     /// `outputs * inputs` weights plus `outputs` biases.
     ///
     /// ```
-    /// use dualtape::nn::{Activation, Layer};
+    /// use dualtape_nn::{Activation, Layer};
     /// let l = Layer { inputs: 2, outputs: 3, activation: Activation::Sigmoid };
     /// assert_eq!(l.n_params(), 9);
     /// ```
@@ -67,12 +67,12 @@ pub struct LayerParams<S: Scalar> {
 /// For a batch `X` (N x inputs, one point per row), layer by layer,
 /// `Z = A Wᵀ + 1 bᵀ` through a `DMatrix<S>` product, then `A = activation(Z)`.
 /// The data are `f64`, lifted with [`Scalar::constant`]. The code is
-/// written once: at `f64` it evaluates, at [`Var`](crate::Var) it records
-/// for reverse mode, at [`DualVec`](crate::DualVec) it carries tangents.
+/// written once: at `f64` it evaluates, at [`Var`](dualtape::Var) it records
+/// for reverse mode, at [`DualVec`](dualtape::DualVec) it carries tangents.
 ///
 /// ```
-/// use dualtape::nn::{data::disk_ring, notebook, Activation, Mlp};
-/// use dualtape::{function, Differentiable};
+/// use dualtape_nn::{data::disk_ring, notebook, Activation, Mlp};
+/// use dualtape::{reverse, Differentiable};
 ///
 /// let data = disk_ring(200, 1);
 /// let net = Mlp::new(&[2, 3, 1], Activation::Sigmoid, Activation::Sigmoid);
@@ -83,7 +83,7 @@ pub struct LayerParams<S: Scalar> {
 /// assert!((net.loss(&w, &data) - notebook::loss(&w, &data)).abs() < 1e-15);
 /// // The loss as a function of the parameters, differentiated in reverse mode.
 /// let objective = net.objective(&data);
-/// let (l, g) = function::reverse::gradient(&objective, &w);
+/// let (l, g) = reverse::gradient(|w| objective.eval(w), &w);
 /// let (_, g_hand) = notebook::gradient(&w, &data);
 /// assert!((l - objective.eval(&w)).abs() < 1e-15);
 /// for k in 0..13 {
@@ -133,7 +133,7 @@ impl Mlp {
     /// cross-entropy. Its loss and gradient are [`notebook`]'s.
     ///
     /// ```
-    /// use dualtape::nn::{Activation, Mlp};
+    /// use dualtape_nn::{Activation, Mlp};
     /// assert_eq!(Mlp::notebook(), Mlp::new(&[2, 3, 1], Activation::Sigmoid, Activation::Sigmoid));
     /// assert!(Mlp::notebook().is_notebook());
     /// ```
@@ -144,7 +144,7 @@ impl Mlp {
     /// The same network trained on another loss.
     ///
     /// ```
-    /// use dualtape::nn::{Loss, Mlp};
+    /// use dualtape_nn::{Loss, Mlp};
     /// let net = Mlp::notebook().with_loss(Loss::SquaredError);
     /// assert_eq!(net.loss_function(), Loss::SquaredError);
     /// ```
@@ -188,7 +188,7 @@ impl Mlp {
     /// Total number of parameters: the length of the flat vector.
     ///
     /// ```
-    /// use dualtape::nn::{Activation, Mlp};
+    /// use dualtape_nn::{Activation, Mlp};
     /// // (2 + 1) 16 + (16 + 1) 1
     /// assert_eq!(Mlp::new(&[2, 16, 1], Activation::Tanh, Activation::Sigmoid).n_params(), 65);
     /// ```
@@ -199,7 +199,7 @@ impl Mlp {
     /// Where each layer's `W` (row-major) and `b` sit in the flat vector.
     ///
     /// ```
-    /// let r = dualtape::nn::Mlp::notebook().param_ranges();
+    /// let r = dualtape_nn::Mlp::notebook().param_ranges();
     /// assert_eq!(r, vec![(0..6, 6..9), (9..12, 12..13)]);
     /// ```
     pub fn param_ranges(&self) -> Vec<(Range<usize>, Range<usize>)> {
@@ -242,7 +242,7 @@ impl Mlp {
     /// If `flat.len() != self.n_params()`.
     ///
     /// ```
-    /// use dualtape::nn::Mlp;
+    /// use dualtape_nn::Mlp;
     /// let net = Mlp::notebook();
     /// let flat: Vec<f64> = (0..13).map(f64::from).collect();
     /// let layers = net.unflatten(&flat);
@@ -309,7 +309,7 @@ impl Mlp {
     /// pre-activations of order 1 in wider networks.
     ///
     /// ```
-    /// use dualtape::nn::{Activation, Mlp};
+    /// use dualtape_nn::{Activation, Mlp};
     /// let net = Mlp::new(&[2, 16, 1], Activation::Tanh, Activation::Sigmoid);
     /// let (a, b) = (net.init_params(3), net.init_params_lecun(3));
     /// assert!((b[0] - a[0] / 2f64.sqrt()).abs() < 1e-15); // first layer: 2 inputs
@@ -370,7 +370,7 @@ impl Mlp {
     /// The network's outputs for a batch `x` (N x inputs): N x outputs.
     ///
     /// ```
-    /// use dualtape::nn::{Activation, Mlp};
+    /// use dualtape_nn::{Activation, Mlp};
     /// use nalgebra::DMatrix;
     /// // One linear unit: y = 2 x0 - x1 + 0.5.
     /// let net = Mlp::new(&[2, 1], Activation::Identity, Activation::Identity);
@@ -419,7 +419,7 @@ impl Mlp {
     /// sigmoid output, P(class 1).
     ///
     /// ```
-    /// use dualtape::nn::Mlp;
+    /// use dualtape_nn::Mlp;
     /// assert_eq!(Mlp::notebook().predict(&[0.0; 13], 0.3, -2.0), 0.5);
     /// ```
     pub fn predict(&self, params: &[f64], x: f64, y: f64) -> f64 {
@@ -456,7 +456,7 @@ impl Mlp {
     }
 
     /// The loss on `data` as a function of the parameters: a
-    /// [`Differentiable`] that every driver, [`check`](crate::check) and
+    /// [`Differentiable`] that every driver, [`check`](dualtape::check) and
     /// [`train`](super::train()) accept.
     ///
     /// # Panics
@@ -497,10 +497,10 @@ impl fmt::Display for Mlp {
 /// Made by [`Mlp::objective`]. It implements [`Differentiable`], so any
 /// mode differentiates it; for the notebook's network it also reports the
 /// hand-derived gradient ([`Differentiable::analytic_gradient`]), so
-/// [`check::gradient`](crate::check::gradient) compares four columns.
+/// [`check::gradient`](dualtape::check::gradient) compares four columns.
 ///
 /// ```
-/// use dualtape::nn::{data::xor_blobs, Mlp};
+/// use dualtape_nn::{data::xor_blobs, Mlp};
 /// let data = xor_blobs(100, 4);
 /// let net = Mlp::notebook();
 /// let w = net.init_params(1);

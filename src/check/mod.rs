@@ -90,10 +90,13 @@
 //! derivative fails the check even where all modes agree, and the report
 //! says in which mode it first appears ([`Report::first_nonfinite`]).
 
-use std::fmt;
-
 use crate::finite_diff::{self as fd, Scheme, Step};
-use crate::function::{self, check_dim, Differentiable, VectorFunction};
+use crate::model::{check_dim, eval_vector, Differentiable, VectorFunction};
+use crate::{forward, reverse, DualVec};
+
+mod report;
+
+pub use report::{Comparison, Entry, Index, Kind, Mode, NonFinite, Report};
 
 /// An absolute and a relative tolerance: `a` and `b` agree when
 /// `|a − b| ≤ abs + rel · max(|a|, |b|, scale)`.
@@ -184,587 +187,6 @@ impl Config {
             fd: Tolerance::new(abs, rel),
             ..self
         }
-    }
-}
-
-/// A way of computing derivatives: one column of a [`Report`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mode {
-    /// Forward mode: `DualVec` for gradients, `Dual` for Jacobians and
-    /// directional derivatives.
-    Forward,
-    /// Reverse mode: `Var` and one backward sweep per output.
-    Reverse,
-    /// Finite differences of `f64` evaluations.
-    FiniteDiff,
-    /// The model's [`analytic_gradient`](Differentiable::analytic_gradient).
-    Analytic,
-    /// Forward over reverse, `Dual<Var>`: the Hessian of [`hessian`].
-    ForwardOverReverse,
-    /// Forward over forward, `Dual<Dual<f64>>`.
-    ForwardOverForward,
-    /// Finite differences of the reverse-mode gradient.
-    FiniteDiffOfGradient,
-}
-
-impl Mode {
-    /// The column title.
-    pub fn label(self) -> &'static str {
-        match self {
-            Mode::Forward => "forward",
-            Mode::Reverse => "reverse",
-            Mode::FiniteDiff => "finite diff",
-            Mode::Analytic => "analytic",
-            Mode::ForwardOverReverse => "fwd over rev",
-            Mode::ForwardOverForward => "fwd over fwd",
-            Mode::FiniteDiffOfGradient => "fd of gradient",
-        }
-    }
-
-    /// A short name for the error columns.
-    pub fn short(self) -> &'static str {
-        match self {
-            Mode::Forward => "fwd",
-            Mode::Reverse => "rev",
-            Mode::FiniteDiff => "fd",
-            Mode::Analytic => "hand",
-            Mode::ForwardOverReverse => "fof_r",
-            Mode::ForwardOverForward => "fof_f",
-            Mode::FiniteDiffOfGradient => "fd_g",
-        }
-    }
-
-    /// Whether this mode's derivatives are exact up to rounding (all but the
-    /// finite differences).
-    pub fn is_exact(self) -> bool {
-        !matches!(self, Mode::FiniteDiff | Mode::FiniteDiffOfGradient)
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
-/// What a row of a [`Report`] holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Index {
-    /// The value `f(x)` of a scalar function.
-    Value,
-    /// Output `i` of a vector function, `f_i(x)`.
-    Output(usize),
-    /// `∂f/∂x_i`.
-    Gradient(usize),
-    /// `∂f_i/∂x_j`.
-    Jacobian(usize, usize),
-    /// `∂²f/∂x_i∂x_j`.
-    Hessian(usize, usize),
-    /// The directional derivative `∇f(x)·v` of [`gradient_fast`].
-    Directional,
-}
-
-impl Index {
-    /// Whether this row is a value of `f` rather than a derivative.
-    pub fn is_value(self) -> bool {
-        matches!(self, Index::Value | Index::Output(_))
-    }
-}
-
-impl fmt::Display for Index {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Index::Value => f.write_str("f(x)"),
-            Index::Output(i) => write!(f, "f[{i}](x)"),
-            Index::Gradient(i) => write!(f, "∂f/∂x[{i}]"),
-            Index::Jacobian(i, j) => write!(f, "∂f[{i}]/∂x[{j}]"),
-            Index::Hessian(i, j) => write!(f, "∂²f/∂x[{i}]∂x[{j}]"),
-            Index::Directional => f.write_str("∇f·v"),
-        }
-    }
-}
-
-/// One pair of modes compared on one row.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Comparison {
-    /// The first mode.
-    pub a: Mode,
-    /// The second mode.
-    pub b: Mode,
-    /// `|a − b|`: 0 for two NaNs or equal infinities, `+∞` when exactly one
-    /// is not finite or the infinities differ.
-    pub error: f64,
-    /// The largest error allowed here (see [`Tolerance::bound`]).
-    pub tolerance: f64,
-    /// `error <= tolerance`.
-    pub ok: bool,
-}
-
-impl Comparison {
-    /// `error / tolerance`: how close to failing (above 1 fails).
-    pub fn ratio(&self) -> f64 {
-        if self.error == 0.0 {
-            0.0
-        } else {
-            self.error / self.tolerance
-        }
-    }
-}
-
-/// One row of a [`Report`]: a value or a derivative in every mode.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Entry {
-    /// Which value or derivative.
-    pub index: Index,
-    /// One per mode, in the order of [`Report::modes`]; `None` where a mode
-    /// does not compute it (an analytic gradient has no value).
-    pub values: Vec<Option<f64>>,
-    /// Every pair of modes that both computed this row.
-    pub comparisons: Vec<Comparison>,
-    /// If the finite difference on this row was rechecked (see
-    /// [`Config::recheck`]), the first estimate, which the recheck replaced
-    /// in [`values`](Entry::values).
-    pub rechecked: Option<f64>,
-}
-
-impl Entry {
-    /// Whether every pair agrees.
-    pub fn agrees(&self) -> bool {
-        self.comparisons.iter().all(|c| c.ok)
-    }
-
-    /// Whether any mode gave NaN or an infinity here.
-    pub fn has_nonfinite(&self) -> bool {
-        self.values.iter().flatten().any(|v| !v.is_finite())
-    }
-}
-
-/// A NaN or an infinity in a report: where, and in which mode.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct NonFinite {
-    /// The row.
-    pub index: Index,
-    /// The mode.
-    pub mode: Mode,
-    /// The NaN or infinity.
-    pub value: f64,
-}
-
-/// What a [`Report`] checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// [`gradient`].
-    Gradient,
-    /// [`jacobian`].
-    Jacobian,
-    /// [`hessian`].
-    Hessian,
-    /// [`gradient_fast`] or [`directional`].
-    Directional,
-}
-
-/// The result of a check: every mode's values and derivatives, the error of
-/// every pair, the worst one, and any NaN or infinity.
-///
-/// `Display` prints a table (the value rows, then one row per derivative;
-/// past 40 rows only the failing ones and the worst: use `{:#}` for all).
-/// [`assert_ok`](Report::assert_ok) panics with that table.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Report {
-    kind: Kind,
-    point: Vec<f64>,
-    direction: Option<Vec<f64>>,
-    modes: Vec<Mode>,
-    entries: Vec<Entry>,
-    config: Config,
-}
-
-impl Report {
-    /// What was checked.
-    pub fn kind(&self) -> Kind {
-        self.kind
-    }
-
-    /// The point `x`.
-    pub fn point(&self) -> &[f64] {
-        &self.point
-    }
-
-    /// The direction `v` of a directional check.
-    pub fn direction(&self) -> Option<&[f64]> {
-        self.direction.as_deref()
-    }
-
-    /// The modes compared, in column order.
-    pub fn modes(&self) -> &[Mode] {
-        &self.modes
-    }
-
-    /// Every row: values first, then derivatives.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
-    /// The configuration the check ran with.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The value of row `index` in `mode`, if that mode computed it.
-    ///
-    /// ```
-    /// use dualtape::check::{self, Index, Mode};
-    /// use dualtape::{Differentiable, Scalar};
-    ///
-    /// struct Cube;
-    /// impl Differentiable for Cube {
-    ///     fn dim(&self) -> usize { 1 }
-    ///     fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> S { x[0] * x[0] * x[0] }
-    /// }
-    /// let r = check::gradient(&Cube, &[2.0]);
-    /// assert_eq!(r.get(Index::Value, Mode::Reverse), Some(8.0));
-    /// assert_eq!(r.get(Index::Gradient(0), Mode::Forward), Some(12.0));
-    /// assert!((r.get(Index::Gradient(0), Mode::FiniteDiff).unwrap() - 12.0).abs() < 1e-9);
-    /// ```
-    pub fn get(&self, index: Index, mode: Mode) -> Option<f64> {
-        let col = self.modes.iter().position(|&m| m == mode)?;
-        let entry = self.entries.iter().find(|e| e.index == index)?;
-        entry.values[col]
-    }
-
-    /// Whether every pair of modes agrees on every row and, with
-    /// [`Config::require_finite`], nothing is NaN or infinite.
-    pub fn is_ok(&self) -> bool {
-        self.entries.iter().all(Entry::agrees)
-            && !(self.config.require_finite && self.first_nonfinite().is_some())
-    }
-
-    /// The rows where some pair of modes disagrees.
-    pub fn failures(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.iter().filter(|e| !e.agrees())
-    }
-
-    /// The row and the pair closest to failing (or failing worst): the
-    /// largest [`Comparison::ratio`]. `None` only for a report without
-    /// comparisons.
-    pub fn worst(&self) -> Option<(&Entry, &Comparison)> {
-        let mut best: Option<(&Entry, &Comparison)> = None;
-        for e in &self.entries {
-            for c in &e.comparisons {
-                let r = c.ratio();
-                if best.is_none_or(|(_, b)| r > b.ratio()) {
-                    best = Some((e, c));
-                }
-            }
-        }
-        best
-    }
-
-    /// Every NaN and infinity, mode by mode in column order and row by row
-    /// within a mode.
-    pub fn nonfinite(&self) -> Vec<NonFinite> {
-        let mut out = Vec::new();
-        for (col, &mode) in self.modes.iter().enumerate() {
-            for e in &self.entries {
-                if let Some(v) = e.values[col] {
-                    if !v.is_finite() {
-                        out.push(NonFinite {
-                            index: e.index,
-                            mode,
-                            value: v,
-                        });
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    /// Where a NaN or an infinity first appears: the first mode (in column
-    /// order) that has one, and its first row.
-    pub fn first_nonfinite(&self) -> Option<NonFinite> {
-        self.nonfinite().into_iter().next()
-    }
-
-    /// Panics with the report's table unless [`is_ok`](Report::is_ok).
-    ///
-    /// # Panics
-    ///
-    /// If the modes disagree beyond the tolerances, or (with
-    /// [`Config::require_finite`]) anything is NaN or infinite. The message
-    /// is the table, with a hint at the likely cause.
-    #[track_caller]
-    pub fn assert_ok(&self) {
-        if !self.is_ok() {
-            panic!("{self:#}");
-        }
-    }
-
-    fn status(&self) -> &'static str {
-        if self.is_ok() {
-            "ok"
-        } else if self.entries.iter().all(Entry::agrees) {
-            "FAILED (non-finite values)"
-        } else {
-            "FAILED"
-        }
-    }
-
-    /// A sentence on the likely cause of the failures.
-    fn hint(&self) -> Option<String> {
-        let failing: Vec<&Comparison> = self
-            .entries
-            .iter()
-            .flat_map(|e| e.comparisons.iter())
-            .filter(|c| !c.ok)
-            .collect();
-        if failing.is_empty() {
-            return None;
-        }
-        let exact_pair = |c: &&Comparison| c.a.is_exact() && c.b.is_exact();
-        let involves = |c: &&Comparison, m: Mode| c.a == m || c.b == m;
-        if failing.iter().all(|c| involves(c, Mode::Analytic)) {
-            return Some(
-                "only the analytic gradient disagrees with the other modes, which agree: the \
-                 analytic gradient is likely wrong"
-                    .into(),
-            );
-        }
-        if failing.iter().any(exact_pair) {
-            return Some(
-                "two automatic modes disagree: eval computes differently for different scalar \
-                 types (f64::mul_add or a method that exists only for f64, code that inspects the \
-                 type, a cache kept between calls), or this is a dualtape bug: please report it \
-                 with this table"
-                    .into(),
-            );
-        }
-        let h = match self.config.finite_diff.step {
-            Step::Auto => format!(
-                "{:.1e}·max(1, |x_i|)",
-                self.config.finite_diff.scheme.base_step()
-            ),
-            Step::Relative(r) => format!("{r:.1e}·max(1, |x_i|)"),
-            Step::Absolute(h) => format!("{h:.1e}"),
-        };
-        Some(format!(
-            "the automatic modes agree with each other and finite differences disagree: f is \
-             probably not smooth within the finite-difference stencil (a kink, branch or jump \
-             within 2h, h = {h}, where the automatic modes follow dualtape's documented \
-             conventions), or badly scaled for the tolerances (Config::fd, Config::normwise)"
-        ))
-    }
-}
-
-fn fmt_num(v: Option<f64>) -> String {
-    match v {
-        None => "—".into(),
-        Some(v) if v.is_nan() => "NaN".into(),
-        Some(v) if v.is_infinite() => {
-            if v > 0.0 {
-                "+inf".into()
-            } else {
-                "-inf".into()
-            }
-        }
-        Some(v) => format!("{v:.12e}"),
-    }
-}
-
-fn fmt_point(x: &[f64], max: usize) -> String {
-    let mut s = String::from("[");
-    for (i, v) in x.iter().take(max).enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        s.push_str(&format!("{v:?}"));
-    }
-    if x.len() > max {
-        s.push_str(&format!(", … {} more", x.len() - max));
-    }
-    s.push(']');
-    s
-}
-
-fn pad(s: &str, width: usize, right: bool) -> String {
-    let n = s.chars().count();
-    let fill = " ".repeat(width.saturating_sub(n));
-    if right {
-        format!("{fill}{s}")
-    } else {
-        format!("{s}{fill}")
-    }
-}
-
-/// Rows shown in full before a table is shortened.
-const MAX_ROWS: usize = 40;
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.point.len();
-        let what = match self.kind {
-            Kind::Gradient => "gradient check",
-            Kind::Jacobian => "Jacobian check",
-            Kind::Hessian => "Hessian check",
-            Kind::Directional => "directional-derivative check",
-        };
-        writeln!(
-            f,
-            "{what} at x = {} (n = {n}): {}",
-            fmt_point(&self.point, 12),
-            self.status()
-        )?;
-        if let Some(v) = &self.direction {
-            writeln!(f, "direction v = {}", fmt_point(v, 12))?;
-        }
-        let c = &self.config;
-        let scale = if self.kind == Kind::Directional {
-            "Σ|∂f/∂x_i·v_i|"
-        } else if c.normwise {
-            "largest derivative"
-        } else {
-            "0"
-        };
-        writeln!(
-            f,
-            "agree when |a − b| ≤ abs + rel·max(|a|, |b|, {scale}): exact modes {:.0e} + {:.0e}·…, \
-             against finite differences {:.0e} + {:.0e}·… ({:?}, step {:?})",
-            c.exact.abs, c.exact.rel, c.fd.abs, c.fd.rel, c.finite_diff.scheme, c.finite_diff.step
-        )?;
-
-        // Columns.
-        let pairs: Vec<(usize, usize)> = (0..self.modes.len())
-            .flat_map(|a| (a + 1..self.modes.len()).map(move |b| (a, b)))
-            .collect();
-        let label_w = self
-            .entries
-            .iter()
-            .map(|e| e.index.to_string().chars().count())
-            .max()
-            .unwrap_or(5)
-            .max(5);
-        const VW: usize = 20;
-        const EW: usize = 10;
-        let mut header = pad("entry", label_w, false);
-        for m in &self.modes {
-            header.push_str(" | ");
-            header.push_str(&pad(m.label(), VW, true));
-        }
-        for &(a, b) in &pairs {
-            header.push_str(" | ");
-            let t = format!("{}~{}", self.modes[a].short(), self.modes[b].short());
-            header.push_str(&pad(&t, EW, true));
-        }
-        header.push_str(" | status");
-        writeln!(f, "{header}")?;
-
-        let worst = self.worst().map(|(e, _)| e.index);
-        let full = f.alternate() || self.entries.len() <= MAX_ROWS;
-        let mut hidden = 0usize;
-        for e in &self.entries {
-            let show = full || e.index.is_value() || !e.agrees() || Some(e.index) == worst;
-            if !show {
-                hidden += 1;
-                continue;
-            }
-            let mut row = pad(&e.index.to_string(), label_w, false);
-            for v in &e.values {
-                row.push_str(" | ");
-                row.push_str(&pad(&fmt_num(*v), VW, true));
-            }
-            for &(a, b) in &pairs {
-                row.push_str(" | ");
-                let (ma, mb) = (self.modes[a], self.modes[b]);
-                let cell = match e.comparisons.iter().find(|c| c.a == ma && c.b == mb) {
-                    None => "—".to_string(),
-                    Some(c) if c.ok => format!("{:.2e} ", c.error),
-                    Some(c) => format!("{:.2e}✗", c.error),
-                };
-                row.push_str(&pad(&cell, EW, true));
-            }
-            row.push_str(" | ");
-            row.push_str(if !e.agrees() {
-                "FAIL"
-            } else if e.has_nonfinite() {
-                "non-finite"
-            } else if e.rechecked.is_some() {
-                "ok, rechecked"
-            } else {
-                "ok"
-            });
-            writeln!(f, "{row}")?;
-        }
-        if hidden > 0 {
-            writeln!(
-                f,
-                "… {hidden} more rows agree (format with {{:#}} to print every row)"
-            )?;
-        }
-        let rechecked: Vec<String> = self
-            .entries
-            .iter()
-            .filter_map(|e| {
-                e.rechecked
-                    .map(|v| format!("{} (first {})", e.index, fmt_num(Some(v))))
-            })
-            .collect();
-        if !rechecked.is_empty() {
-            writeln!(
-                f,
-                "rechecked with central differences at their smaller step, which agree: {}; the \
-                 first estimate's wider stencil probably crosses a kink or jump near x",
-                rechecked.join(", ")
-            )?;
-        }
-        let failing = self.failures().count();
-        if failing > 0 {
-            writeln!(
-                f,
-                "{failing} of {} rows disagree (✗: over the tolerance)",
-                self.entries.len()
-            )?;
-        }
-        if let Some((e, c)) = self.worst() {
-            writeln!(
-                f,
-                "worst: {}, {} vs {}: |a − b| = {:.2e}, {:.2e} × the tolerance {:.2e}",
-                e.index,
-                c.a,
-                c.b,
-                c.error,
-                c.ratio(),
-                c.tolerance
-            )?;
-        }
-        let nonfinite = self.nonfinite();
-        if let Some(first) = nonfinite.first() {
-            let others: Vec<String> = self
-                .modes
-                .iter()
-                .filter(|&&m| m != first.mode)
-                .filter_map(|&m| {
-                    self.get(first.index, m)
-                        .map(|v| format!("{m}: {}", fmt_num(Some(v))))
-                })
-                .collect();
-            writeln!(
-                f,
-                "non-finite: first in {} mode, at {} = {} ({}); {} non-finite numbers in all",
-                first.mode,
-                first.index,
-                fmt_num(Some(first.value)),
-                if others.is_empty() {
-                    "no other mode".to_string()
-                } else {
-                    others.join(", ")
-                },
-                nonfinite.len()
-            )?;
-        }
-        if let Some(h) = self.hint() {
-            writeln!(f, "hint: {h}")?;
-        }
-        Ok(())
     }
 }
 
@@ -953,9 +375,9 @@ pub fn gradient<M: Differentiable + ?Sized>(model: &M, x: &[f64]) -> Report {
 pub fn gradient_with<M: Differentiable + ?Sized>(model: &M, x: &[f64], config: &Config) -> Report {
     let n = model.dim();
     check_dim("check::gradient", "x", x.len(), n);
-    let (vf, gf) = function::forward::gradient(model, x);
-    let (vr, gr) = function::reverse::gradient(model, x);
-    let (vd, gd) = function::finite_diff::gradient_with(model, x, &config.finite_diff);
+    let (vf, gf) = forward::gradient(|x: &[DualVec<f64, 8>]| model.eval(x), x);
+    let (vr, gr) = reverse::gradient(|x| model.eval(x), x);
+    let (vd, gd) = fd::gradient_with(|x: &[f64]| model.eval(x), x, &config.finite_diff);
     let hand = model.analytic_gradient(x);
     if let Some(h) = &hand {
         assert!(
@@ -999,7 +421,7 @@ pub fn gradient_with<M: Differentiable + ?Sized>(model: &M, x: &[f64], config: &
 /// differences (Richardson).
 ///
 /// ```
-/// use dualtape::{check, function::VectorFunction, Scalar};
+/// use dualtape::{check, Scalar, VectorFunction};
 ///
 /// struct Spherical; // (r, θ, φ) ↦ Cartesian
 /// impl VectorFunction for Spherical {
@@ -1029,9 +451,13 @@ pub fn jacobian<F: VectorFunction + ?Sized>(f: &F, x: &[f64]) -> Report {
 pub fn jacobian_with<F: VectorFunction + ?Sized>(f: &F, x: &[f64], config: &Config) -> Report {
     let n = f.dim();
     check_dim("check::jacobian", "x", x.len(), n);
-    let (yf, jf) = function::forward::jacobian(f, x);
-    let (yr, jr) = function::reverse::jacobian(f, x);
-    let (yd, jd) = function::finite_diff::jacobian_with(f, x, &config.finite_diff);
+    let (yf, jf) = forward::jacobian(|x| eval_vector("check::jacobian", f, x), x);
+    let (yr, jr) = reverse::jacobian(|x| eval_vector("check::jacobian", f, x), x);
+    let (yd, jd) = fd::jacobian_with(
+        |x: &[f64]| eval_vector("check::jacobian", f, x),
+        x,
+        &config.finite_diff,
+    );
     let m = f.outputs();
     let mut b = Builder::new(config, vec![Mode::Forward, Mode::Reverse, Mode::FiniteDiff]);
     for i in 0..m {
@@ -1050,7 +476,7 @@ pub fn jacobian_with<F: VectorFunction + ?Sized>(f: &F, x: &[f64], config: &Conf
     }
     let recheck = |index: Index| match index {
         Index::Jacobian(i, j) => Some(recheck_partial(
-            |w| function::eval_vector("check::jacobian", f, w)[i],
+            |w| eval_vector("check::jacobian", f, w)[i],
             x,
             j,
         )),
@@ -1093,9 +519,9 @@ pub fn hessian<M: Differentiable + ?Sized>(model: &M, x: &[f64]) -> Report {
 pub fn hessian_with<M: Differentiable + ?Sized>(model: &M, x: &[f64], config: &Config) -> Report {
     let n = model.dim();
     check_dim("check::hessian", "x", x.len(), n);
-    let (vr, gr, hr) = function::reverse::hessian(model, x);
-    let (vf, gf, hf) = function::forward::hessian(model, x);
-    let (vd, gd, hd) = function::finite_diff::hessian_with(model, x, &config.finite_diff);
+    let (vr, gr, hr) = reverse::hessian(|x| model.eval(x), x);
+    let (vf, gf, hf) = forward::hessian(|x| model.eval(x), x);
+    let (vd, gd, hd) = fd_hessian(model, x, &config.finite_diff);
     let mut b = Builder::new(
         config,
         vec![
@@ -1121,7 +547,7 @@ pub fn hessian_with<M: Differentiable + ?Sized>(model: &M, x: &[f64], config: &C
     }
     let recheck = |index: Index| match index {
         Index::Hessian(i, j) => Some(recheck_partial(
-            |w| function::reverse::gradient(model, w).1[i],
+            |w| reverse::gradient(|w| model.eval(w), w).1[i],
             x,
             j,
         )),
@@ -1202,8 +628,8 @@ pub fn directional_with<M: Differentiable + ?Sized>(
     let n = model.dim();
     check_dim("check::directional", "x", x.len(), n);
     check_dim("check::directional", "the direction v", v.len(), n);
-    let (vf, df) = function::forward::jvp(model, x, v);
-    let (vr, gr) = function::reverse::gradient(model, x);
+    let (vf, df) = forward::jvp(|x| model.eval(x), x, v);
+    let (vr, gr) = reverse::gradient(|x| model.eval(x), x);
     let dr: f64 = gr.iter().zip(v).map(|(g, v)| g * v).sum();
     let scale: f64 = gr.iter().zip(v).map(|(g, v)| (g * v).abs()).sum();
     let mut fdc = config.finite_diff;
@@ -1211,7 +637,7 @@ pub fn directional_with<M: Differentiable + ?Sized>(
         let size = x.iter().fold(1.0f64, |m, xi| m.max(xi.abs()));
         fdc.step = Step::Absolute(fdc.scheme.base_step() * size);
     }
-    let (vd, dd) = function::finite_diff::directional_with(model, x, v, &fdc);
+    let (vd, dd) = fd::directional_with(|x: &[f64]| model.eval(x), x, v, &fdc);
     let mut b = Builder::new(config, vec![Mode::Forward, Mode::Reverse, Mode::FiniteDiff]);
     b.row(Index::Value, vec![Some(vf), Some(vr), Some(vd)]);
     b.row(Index::Directional, vec![Some(df), Some(dr), Some(dd)]);
@@ -1221,25 +647,28 @@ pub fn directional_with<M: Differentiable + ?Sized>(
             let size = x.iter().fold(1.0f64, |m, xi| m.max(xi.abs()));
             let central = fd::Config::new(Scheme::Central)
                 .with_step(Step::Absolute(Scheme::Central.base_step() * size));
-            Some(function::finite_diff::directional_with(model, x, v, &central).1)
+            Some(fd::directional_with(|x: &[f64]| model.eval(x), x, v, &central).1)
         }
         _ => None,
     };
     b.finish(Kind::Directional, x, Some(v.to_vec()), scale, &recheck)
 }
 
-/// `n` numbers uniform in `[-1, 1]` from SplitMix64 seeded with `seed`.
+/// The Hessian as finite differences of the reverse gradient (the Jacobian
+/// of the gradient): `(f(x), ∇f(x), H)`, `H` symmetric only up to the
+/// differencing error.
+fn fd_hessian<M: Differentiable + ?Sized>(
+    model: &M,
+    x: &[f64],
+    config: &fd::Config,
+) -> (f64, Vec<f64>, nalgebra::DMatrix<f64>) {
+    let gradient = |x: &[f64]| reverse::gradient(|x| model.eval(x), x).1;
+    let (g, h) = fd::jacobian_with(gradient, x, config);
+    (model.eval(x), g, h)
+}
+
+/// `n` numbers uniform in `[-1, 1)` from SplitMix64 seeded with `seed`.
 pub(crate) fn random_direction(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            // 53 random bits → [0, 1) → [-1, 1)
-            (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
+    let mut rng = crate::rng::SplitMix64::new(seed);
+    (0..n).map(|_| rng.uniform() * 2.0 - 1.0).collect()
 }

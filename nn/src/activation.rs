@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::Scalar;
+use dualtape::Scalar;
 
 /// An elementwise activation function of a layer.
 ///
@@ -11,7 +11,7 @@ use crate::Scalar;
 /// Where a function has a kink (ReLU at 0) the derivative there is 0.
 ///
 /// ```
-/// use dualtape::nn::Activation;
+/// use dualtape_nn::Activation;
 /// use dualtape::{forward, Dual};
 ///
 /// assert_eq!(Activation::Sigmoid.apply(0.0), 0.5);
@@ -36,16 +36,16 @@ pub enum Activation {
 impl Activation {
     /// The activation at `z`, in any scalar type.
     ///
-    /// The sigmoid takes the branch that never exponentiates a positive
-    /// number: 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) for z < 0. So
-    /// for any finite z neither the value nor any derivative overflows:
-    /// at z = -1000 the value is 0 and the derivative is 0, never NaN (the
-    /// one-formula version would give the derivative inf / inf there). For
-    /// z >= 0 it is the same expression, bit for bit, as
-    /// [`notebook::sigmoid`](super::notebook::sigmoid).
+    /// The sigmoid is [`Scalar::sigmoid`]: one rule (one tape node), whose
+    /// branch never exponentiates a positive number: 1 / (1 + e^-z) for
+    /// z >= 0 and e^z / (1 + e^z) for z < 0. So for any finite z neither the
+    /// value nor any derivative overflows: at z = -1000 the value is 0 and
+    /// the derivative is 0, never NaN (the one-formula version would give
+    /// the derivative inf / inf there). For z >= 0 it is the same
+    /// expression, bit for bit, as [`notebook::sigmoid`](super::notebook::sigmoid).
     ///
     /// ```
-    /// use dualtape::nn::Activation;
+    /// use dualtape_nn::Activation;
     /// use dualtape::{forward, Dual};
     ///
     /// let d = |z| forward::derivative(|z: Dual<f64>| Activation::Sigmoid.apply(z), z);
@@ -56,14 +56,7 @@ impl Activation {
     #[inline]
     pub fn apply<S: Scalar>(self, z: S) -> S {
         match self {
-            Activation::Sigmoid => {
-                if z.value() >= <S::Real as num_traits::Zero>::zero() {
-                    (S::one() + (-z).exp()).recip()
-                } else {
-                    let e = z.exp();
-                    e / (S::one() + e)
-                }
-            }
+            Activation::Sigmoid => z.sigmoid(),
             Activation::Tanh => z.tanh(),
             Activation::Relu => {
                 if z.value() > <S::Real as num_traits::Zero>::zero() {
@@ -79,7 +72,7 @@ impl Activation {
     /// A short lower-case name: `sigmoid`, `tanh`, `relu`, `identity`.
     ///
     /// ```
-    /// assert_eq!(dualtape::nn::Activation::Tanh.name(), "tanh");
+    /// assert_eq!(dualtape_nn::Activation::Tanh.name(), "tanh");
     /// ```
     pub fn name(self) -> &'static str {
         match self {
@@ -100,7 +93,7 @@ impl fmt::Display for Activation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{forward, Dual};
+    use dualtape::{forward, Dual};
 
     fn deriv(a: Activation, z: f64) -> (f64, f64) {
         forward::derivative(|z: Dual<f64>| a.apply(z), z)
@@ -138,18 +131,15 @@ mod tests {
         }
         // The z >= 0 branch is the notebook's expression, bit for bit.
         for z in [0.0, 0.3, 2.0, 17.0] {
-            assert_eq!(
-                Activation::Sigmoid.apply(z),
-                crate::nn::notebook::sigmoid(z)
-            );
+            assert_eq!(Activation::Sigmoid.apply(z), crate::notebook::sigmoid(z));
         }
     }
 
     #[test]
     fn reverse_mode_too() {
-        let (v, g) = crate::reverse::gradient(|z| Activation::Sigmoid.apply(z[0]), &[-800.0]);
+        let (v, g) = dualtape::reverse::gradient(|z| Activation::Sigmoid.apply(z[0]), &[-800.0]);
         assert_eq!((v, g[0]), (0.0, 0.0));
-        let (_, g) = crate::reverse::gradient(|z| Activation::Tanh.apply(z[0]), &[0.0]);
+        let (_, g) = dualtape::reverse::gradient(|z| Activation::Tanh.apply(z[0]), &[0.0]);
         assert_eq!(g[0], 1.0);
     }
 }

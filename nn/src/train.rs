@@ -6,8 +6,8 @@ use std::fmt;
 use std::time::Instant;
 
 use super::{Error, Objective};
-use crate::finite_diff::Scheme;
-use crate::{function, DualVec};
+use dualtape::finite_diff::Scheme;
+use dualtape::{Differentiable, DualVec};
 
 /// Tangents per forward pass for [`Forward`] and [`Method::Forward`]: the
 /// 13 parameters of the notebook's network in one pass of
@@ -60,7 +60,7 @@ pub trait GradientMethod {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Analytic;
 
-/// Reverse mode: one recording of the loss at [`Var`](crate::Var) and one
+/// Reverse mode: one recording of the loss at [`Var`](dualtape::Var) and one
 /// backward sweep, whatever the number of parameters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reverse;
@@ -92,7 +92,7 @@ impl GradientMethod for Reverse {
         "reverse".into()
     }
     fn gradient_into(&self, o: &Objective<'_>, p: &[f64], g: &mut [f64]) -> Result<f64, Error> {
-        Ok(function::reverse::gradient_into(o, p, g))
+        Ok(dualtape::reverse::gradient_into(|x| o.eval(x), p, g))
     }
 }
 
@@ -101,8 +101,7 @@ impl<const N: usize> GradientMethod for Forward<N> {
         format!("forward ({N})")
     }
     fn gradient_into(&self, o: &Objective<'_>, p: &[f64], g: &mut [f64]) -> Result<f64, Error> {
-        use crate::Differentiable;
-        let (l, grad) = crate::forward::gradient(|x: &[DualVec<f64, N>]| o.eval(x), p);
+        let (l, grad) = dualtape::forward::gradient(|x: &[DualVec<f64, N>]| o.eval(x), p);
         g.copy_from_slice(&grad);
         Ok(l)
     }
@@ -118,7 +117,7 @@ impl GradientMethod for FiniteDifferences {
         .into()
     }
     fn gradient_into(&self, o: &Objective<'_>, p: &[f64], g: &mut [f64]) -> Result<f64, Error> {
-        let (l, grad) = function::finite_diff::gradient(o, p, self.scheme);
+        let (l, grad) = dualtape::finite_diff::gradient(|x: &[f64]| o.eval(x), p, self.scheme);
         g.copy_from_slice(&grad);
         Ok(l)
     }
@@ -128,7 +127,7 @@ impl GradientMethod for FiniteDifferences {
 /// (a command-line flag, a loop over all of them).
 ///
 /// ```
-/// use dualtape::nn::{data::disk_ring, GradientMethod, Method, Mlp, Activation};
+/// use dualtape_nn::{data::disk_ring, GradientMethod, Method, Mlp, Activation};
 ///
 /// let data = disk_ring(100, 0);
 /// let net = Mlp::notebook();
@@ -222,7 +221,7 @@ pub trait Optimizer {
 /// optimiser, with learning rate 1.
 ///
 /// ```
-/// use dualtape::nn::{GradientDescent, Optimizer};
+/// use dualtape_nn::{GradientDescent, Optimizer};
 /// let mut gd = GradientDescent { learning_rate: 0.5 };
 /// let mut w = [1.0, 2.0];
 /// gd.step(&mut w, &[4.0, -2.0]);
@@ -256,7 +255,7 @@ impl Optimizer for GradientDescent {
 /// use a fresh `Adam` for each training run.
 ///
 /// ```
-/// use dualtape::nn::{Adam, Optimizer};
+/// use dualtape_nn::{Adam, Optimizer};
 /// // With bias correction the first step is rate * g / (|g| + eps): about
 /// // `rate` in every coordinate, whatever the gradient's scale.
 /// let mut adam = Adam::new(0.1);
@@ -391,7 +390,7 @@ impl TrainLog {
 /// from `init`; logs the loss and the time of every epoch.
 ///
 /// ```
-/// use dualtape::nn::{data::disk_ring, train, GradientDescent, Method, Mlp, Reverse};
+/// use dualtape_nn::{data::disk_ring, train, GradientDescent, Method, Mlp, Reverse};
 ///
 /// let data = disk_ring(200, 1);
 /// let net = Mlp::notebook();
