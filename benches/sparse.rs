@@ -154,7 +154,9 @@ impl Differentiable for Laplacian2d {
 }
 
 fn point(n: usize) -> Vec<f64> {
-    (0..n).map(|i| 0.1 + 0.3 * ((i as f64) * 0.37).sin()).collect()
+    (0..n)
+        .map(|i| 0.1 + 0.3 * ((i as f64) * 0.37).sin())
+        .collect()
 }
 
 /// Sparse (plan reused, and one-shot) and, at n ≈ 10³, dense Jacobians.

@@ -98,13 +98,15 @@
 //!
 //! ## Sparse Jacobians and Hessians
 //!
-//! When each output touches a few inputs, [`sparse`] detects the pattern
-//! from one recording, colours it, and computes the whole Jacobian or
-//! Hessian in as many passes as colours, independent of `n`: 3 for a
-//! tridiagonal Jacobian of any size. A plan is made once and evaluated at
-//! every Newton step; results are `nalgebra_sparse` matrices.
+//! When each output touches a few inputs, the `sparse` module (feature
+//! `sparse`, on by default) detects the pattern from one recording, colours
+//! it, and computes the whole Jacobian or Hessian in as many passes as
+//! colours, independent of `n`: 3 for a tridiagonal Jacobian of any size. A
+//! plan is made once and evaluated at every Newton step; results are
+//! `nalgebra_sparse` matrices.
 //!
 //! ```
+//! # #[cfg(feature = "sparse")] {
 //! use dualtape::sparse::{JacobianPlan, Side};
 //! use dualtape::{Scalar, VectorFunction};
 //!
@@ -128,6 +130,7 @@
 //! assert_eq!(j.nnz(), 3 * 10_000 - 2);
 //! assert_eq!(j.get_entry(5, 5).unwrap().into_value(), -2.0 + 1.0); // -2 + cos(0)
 //! assert_eq!(j.get_entry(5, 6).unwrap().into_value(), 1.0);
+//! # }
 //! ```
 //!
 //! ## Where things are
@@ -151,8 +154,8 @@
 //! - [`parallel`]: the gradient of a sum of losses over a data set, in
 //!   chunks on every core, bit-identical for any number of threads.
 //! - [`ops`]: the trait plumbing shared by all differentiable scalars.
-//! - [`sparse`]: sparsity detection, colouring, sparse Jacobians and
-//!   Hessians as `nalgebra_sparse` matrices.
+//! - `sparse` (feature `sparse`, on by default): sparsity detection,
+//!   colouring, sparse Jacobians and Hessians as `nalgebra_sparse` matrices.
 //! - [`rng`]: SplitMix64, the one small seeded generator for test inputs.
 //!
 //! The backpropagation notebook's network, data sets, hand-derived gradient
@@ -183,6 +186,7 @@ pub mod reverse;
 pub mod rng;
 pub mod rules;
 pub mod scalar;
+#[cfg(feature = "sparse")]
 pub mod sparse;
 #[cfg(feature = "quickcheck")]
 pub mod testing;

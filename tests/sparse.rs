@@ -2,6 +2,7 @@
 //! banded, arrowhead, block-diagonal and random-sparse functions, up to
 //! n = 10⁴; detection; colour counts; changed sparsity reported.
 
+#![cfg(feature = "sparse")]
 // Matrices read best with index loops.
 #![allow(clippy::needless_range_loop)]
 
@@ -20,12 +21,20 @@ fn assert_matches(sparse: &CsrMatrix<f64>, dense: &DMatrix<f64>) {
     assert_eq!((sparse.nrows(), sparse.ncols()), dense.shape());
     let mut seen = DMatrix::from_element(dense.nrows(), dense.ncols(), false);
     for (i, j, &v) in sparse.triplet_iter() {
-        assert!(close(v, dense[(i, j)]), "({i}, {j}): sparse {v}, dense {}", dense[(i, j)]);
+        assert!(
+            close(v, dense[(i, j)]),
+            "({i}, {j}): sparse {v}, dense {}",
+            dense[(i, j)]
+        );
         seen[(i, j)] = true;
     }
     for i in 0..dense.nrows() {
         for j in 0..dense.ncols() {
-            assert!(seen[(i, j)] || dense[(i, j)] == 0.0, "({i}, {j}) = {} missed", dense[(i, j)]);
+            assert!(
+                seen[(i, j)] || dense[(i, j)] == 0.0,
+                "({i}, {j}) = {} missed",
+                dense[(i, j)]
+            );
         }
     }
 }
@@ -267,7 +276,12 @@ fn banded_jacobians_match_the_dense_drivers() {
         let plan = JacobianPlan::detect(&f, &x, Side::Forward);
         assert_eq!(plan.colouring().count(), 2 * b + 1);
         assert_eq!(plan.passes(), (2 * b + 1).div_ceil(8).max(1));
-        assert_eq!(plan.sparsity().nnz(), (0..40).map(|i: usize| (i + b).min(39) + 1 - i.saturating_sub(b)).sum::<usize>());
+        assert_eq!(
+            plan.sparsity().nnz(),
+            (0..40)
+                .map(|i: usize| (i + b).min(39) + 1 - i.saturating_sub(b))
+                .sum::<usize>()
+        );
     }
 }
 
@@ -303,9 +317,15 @@ fn auto_side_takes_reverse_for_few_dense_outputs() {
     }
     let x = point(50, 3);
     let plan = JacobianPlan::detect(&Wide, &x, Side::Auto);
-    assert_eq!((plan.side(), plan.colouring().count(), plan.passes()), (Side::Reverse, 2, 2));
+    assert_eq!(
+        (plan.side(), plan.colouring().count(), plan.passes()),
+        (Side::Reverse, 2, 2)
+    );
     let forced = JacobianPlan::detect(&Wide, &x, Side::Forward);
-    assert_eq!((forced.side(), forced.colouring().count(), forced.passes()), (Side::Forward, 50, 7));
+    assert_eq!(
+        (forced.side(), forced.colouring().count(), forced.passes()),
+        (Side::Forward, 50, 7)
+    );
     let (_, dense) = reverse::jacobian(|v| Wide.eval(v), &x);
     assert_matches(&plan.eval(&Wide, &x).1, &dense);
     assert_matches(&forced.eval(&Wide, &x).1, &dense);
@@ -318,7 +338,10 @@ fn banded_jacobian_at_ten_thousand_inputs_in_one_pass() {
     let x = point(n, 7);
     let plan = JacobianPlan::detect(&f, &x, Side::Auto);
     assert_eq!(plan.sparsity().nnz(), 3 * n - 2);
-    assert_eq!((plan.side(), plan.colouring().count(), plan.passes()), (Side::Forward, 3, 1));
+    assert_eq!(
+        (plan.side(), plan.colouring().count(), plan.passes()),
+        (Side::Forward, 3, 1)
+    );
     let (y, values) = plan.values(&f, &x);
     let exact = VectorFunction::eval(&f, &x);
     assert_eq!(y, exact);
@@ -517,7 +540,10 @@ fn user_patterns_and_colourings() {
     let plan = JacobianPlan::with_colouring(p.clone(), Side::Forward, c.clone());
     let f = Banded { n, b: 1 };
     let x = point(n, 11);
-    assert_matches(&plan.eval(&f, &x).1, &forward::jacobian(|v| f.eval(v), &x).1);
+    assert_matches(
+        &plan.eval(&f, &x).1,
+        &forward::jacobian(|v| f.eval(v), &x).1,
+    );
     let h = HessianPlan::with_colouring(p, c);
     let (_, _, dense) = reverse::hessian(|v| Chain(n).eval(v), &x);
     assert_matches(&h.eval(&Chain(n), &x).2, &dense);

@@ -154,7 +154,9 @@ impl Differentiable for Bratu {
 
 /// `Σ_edges (u_p − u_q)²/2 − h² Σ e^{u_p}`, the boundary edges (to u = 0)
 /// included: its gradient is the residual.
-fn energy<T: Copy + std::ops::Add<Output = T> + std::ops::Sub<Output = T> + std::ops::Mul<Output = T>>(
+fn energy<
+    T: Copy + std::ops::Add<Output = T> + std::ops::Sub<Output = T> + std::ops::Mul<Output = T>,
+>(
     s: Shape,
     u: &[T],
     zero: T,
@@ -257,7 +259,9 @@ fn fmt_time(t: f64) -> String {
 }
 
 fn point(n: usize) -> Vec<f64> {
-    (0..n).map(|i| 0.1 + 0.3 * ((i as f64) * 0.37).sin()).collect()
+    (0..n)
+        .map(|i| 0.1 + 0.3 * ((i as f64) * 0.37).sin())
+        .collect()
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -307,7 +311,10 @@ fn jacobian_case(s: Shape, rounds: usize, target: f64) -> Row {
             black_box(plan.values_into(&f, black_box(&x), &mut buf));
         }),
         Method::new("dualtape plan, replay", || {
-            black_box(plan.values_program_into(&program, black_box(&x), &mut buf2).unwrap());
+            black_box(
+                plan.values_program_into(&program, black_box(&x), &mut buf2)
+                    .unwrap(),
+            );
         }),
         Method::new("dualtape one-shot", || {
             black_box(sparse::jacobian(&f, black_box(&x)));
@@ -324,7 +331,10 @@ fn jacobian_case(s: Shape, rounds: usize, target: f64) -> Row {
     ];
     if n <= 1024 {
         methods.push(Method::new("dualtape dense", || {
-            black_box(dualtape::forward::jacobian(|v| VectorFunction::eval(&f, v), black_box(&x)));
+            black_box(dualtape::forward::jacobian(
+                |v| VectorFunction::eval(&f, v),
+                black_box(&x),
+            ));
         }));
     }
     let t = measure(&mut methods, rounds, target);
@@ -332,7 +342,11 @@ fn jacobian_case(s: Shape, rounds: usize, target: f64) -> Row {
         case: format!("Jacobian, {} residual", s.name()),
         n,
         nnz: plan.sparsity().nnz(),
-        colours: format!("{} ({:?}); echidna {ecount}", plan.colouring().count(), plan.side()),
+        colours: format!(
+            "{} ({:?}); echidna {ecount}",
+            plan.colouring().count(),
+            plan.side()
+        ),
         passes: format!("{}", plan.passes()),
         times: methods.iter().map(|m| m.label).zip(t).collect(),
     }
@@ -374,7 +388,10 @@ fn hessian_case(s: Shape, rounds: usize, target: f64) -> Row {
             black_box(plan.values_into(&f, black_box(&x), &mut buf));
         }),
         Method::new("dualtape plan, replay", || {
-            black_box(plan.values_program_into(&program, black_box(&x), &mut buf2).unwrap());
+            black_box(
+                plan.values_program_into(&program, black_box(&x), &mut buf2)
+                    .unwrap(),
+            );
         }),
         Method::new("dualtape one-shot", || {
             black_box(sparse::hessian(&f, black_box(&x)));
@@ -391,7 +408,10 @@ fn hessian_case(s: Shape, rounds: usize, target: f64) -> Row {
     ];
     if n <= 1024 {
         methods.push(Method::new("dualtape dense", || {
-            black_box(dualtape::reverse::hessian(|v| Differentiable::eval(&f, v), black_box(&x)));
+            black_box(dualtape::reverse::hessian(
+                |v| Differentiable::eval(&f, v),
+                black_box(&x),
+            ));
         }));
     }
     let t = measure(&mut methods, rounds, target);
@@ -399,7 +419,10 @@ fn hessian_case(s: Shape, rounds: usize, target: f64) -> Row {
         case: format!("Hessian, {} energy", s.name()),
         n,
         nnz: plan.sparsity().nnz(),
-        colours: format!("{} (star); echidna {ecount} (distance-2)", plan.colouring().count()),
+        colours: format!(
+            "{} (star); echidna {ecount} (distance-2)",
+            plan.colouring().count()
+        ),
         passes: format!("{}", plan.passes()),
         times: methods.iter().map(|m| m.label).zip(t).collect(),
     }
@@ -410,7 +433,12 @@ fn main() {
     let (rounds, target) = if quick { (5, 0.005) } else { (11, 0.02) };
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let mut rows = Vec::new();
-    for s in [Shape::Line(1000), Shape::Line(10_000), Shape::Grid(32), Shape::Grid(100)] {
+    for s in [
+        Shape::Line(1000),
+        Shape::Line(10_000),
+        Shape::Grid(32),
+        Shape::Grid(100),
+    ] {
         eprintln!("{} n = {} ...", s.name(), s.n());
         rows.push(jacobian_case(s, rounds, target));
         rows.push(hessian_case(s, rounds, target));

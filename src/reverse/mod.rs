@@ -91,7 +91,11 @@ pub(crate) fn run<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) ->
 /// Seeds the adjoints with `(index, weight)` pairs, sweeps from node
 /// `from`, and moves the inputs' adjoints (nodes `1..=n`) into `out`,
 /// leaving the adjoint buffer all zeros.
-pub(crate) fn sweep_into(from: usize, seeds: impl IntoIterator<Item = (usize, f64)>, out: &mut [f64]) {
+pub(crate) fn sweep_into(
+    from: usize,
+    seeds: impl IntoIterator<Item = (usize, f64)>,
+    out: &mut [f64],
+) {
     tape::sweep(from, seeds, out);
 }
 

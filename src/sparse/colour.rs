@@ -213,7 +213,9 @@ pub fn columns(p: &Sparsity) -> Colouring {
     } else {
         let natural: Vec<usize> = (0..p.ncols()).collect();
         let mut largest = natural.clone();
-        largest.sort_by_key(|&j| std::cmp::Reverse(pt.row(j).iter().map(|&i| p.row(i).len()).sum::<usize>()));
+        largest.sort_by_key(|&j| {
+            std::cmp::Reverse(pt.row(j).iter().map(|&i| p.row(i).len()).sum::<usize>())
+        });
         fewest([&natural, &largest].map(|o| greedy_columns(p, &pt, o)))
     }
 }
@@ -380,7 +382,9 @@ mod tests {
     fn random_symmetric(n: usize, per_row: usize, seed: u64) -> Sparsity {
         let mut s = seed;
         let mut next = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (s >> 33) as usize
         };
         let mut e = Vec::new();
@@ -518,7 +522,9 @@ mod grid_tests {
         for &v in &removal {
             let deg = |u: usize| adj[u].iter().filter(|&&w| left[w]).count();
             assert!(left[v]);
-            assert!((0..adj.len()).filter(|&u| left[u]).all(|u| deg(v) <= deg(u)));
+            assert!((0..adj.len())
+                .filter(|&u| left[u])
+                .all(|u| deg(v) <= deg(u)));
             left[v] = false;
         }
         assert!(left.iter().all(|&l| !l));

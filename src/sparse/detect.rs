@@ -274,7 +274,13 @@ pub(crate) fn hessian(g: &Graph) -> Sparsity {
             continue;
         }
         let [a, b] = op.args;
-        let set = |s: u32| if s == NONE { empty } else { sets.get(s as usize) };
+        let set = |s: u32| {
+            if s == NONE {
+                empty
+            } else {
+                sets.get(s as usize)
+            }
+        };
         let (sa, sb) = (set(a), set(b));
         match op.kind {
             Kind::Linear | Kind::LinearFirst | Kind::Constant => {}

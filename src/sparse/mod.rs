@@ -114,6 +114,9 @@
 //! dense drivers (slow, for tests). Operations with a kink (`abs`, `max`,
 //! `min`) keep both operands in the pattern, whichever side `x` is on.
 
+// Entries are addressed by row offsets: index loops read best.
+#![allow(clippy::needless_range_loop)]
+
 pub mod colour;
 mod detect;
 mod pattern;
@@ -299,9 +302,21 @@ impl JacobianPlan {
             ok,
             "JacobianPlan::with_colouring: the colouring is not a valid {} colouring of the \
              pattern (two entries of one {} share a colour); use sparse::colour::{}",
-            if side == Side::Forward { "column" } else { "row" },
-            if side == Side::Forward { "row" } else { "column" },
-            if side == Side::Forward { "columns" } else { "rows" },
+            if side == Side::Forward {
+                "column"
+            } else {
+                "row"
+            },
+            if side == Side::Forward {
+                "row"
+            } else {
+                "column"
+            },
+            if side == Side::Forward {
+                "columns"
+            } else {
+                "rows"
+            },
         );
         Self::build(sparsity, side, colouring)
     }
@@ -457,7 +472,12 @@ impl JacobianPlan {
     }
 
     /// Row compression: one recording, one sweep per colour.
-    fn reverse<F: VectorFunction + ?Sized>(&self, f: &F, x: &[f64], values: &mut [f64]) -> Vec<f64> {
+    fn reverse<F: VectorFunction + ?Sized>(
+        &self,
+        f: &F,
+        x: &[f64],
+        values: &mut [f64],
+    ) -> Vec<f64> {
         const WHO: &str = "sparse::JacobianPlan";
         let n = x.len();
         let rec = Recording::start(WHO);
@@ -585,7 +605,11 @@ impl HessianPlan {
     /// # Panics
     ///
     /// If `x.len() != f.dim()` or the plan's pattern is not `f.dim()` square.
-    pub fn eval<M: Differentiable + ?Sized>(&self, f: &M, x: &[f64]) -> (f64, Vec<f64>, CsrMatrix<f64>) {
+    pub fn eval<M: Differentiable + ?Sized>(
+        &self,
+        f: &M,
+        x: &[f64],
+    ) -> (f64, Vec<f64>, CsrMatrix<f64>) {
         let mut v = vec![0.0; self.sparsity.nnz()];
         let (value, grad) = self.values_into(f, x, &mut v);
         (value, grad, self.sparsity.csr(v))
@@ -780,7 +804,11 @@ pub struct PatternError {
 
 impl fmt::Display for PatternError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the sparse {} disagrees with a direct computation", self.matrix)?;
+        write!(
+            f,
+            "the sparse {} disagrees with a direct computation",
+            self.matrix
+        )?;
         if let Some(&(i, j, v)) = self.missing.first() {
             write!(
                 f,

@@ -152,7 +152,10 @@ impl Sparsity {
         if i >= self.nrows {
             return None;
         }
-        self.row(i).binary_search(&j).ok().map(|k| self.offsets[i] + k)
+        self.row(i)
+            .binary_search(&j)
+            .ok()
+            .map(|k| self.offsets[i] + k)
     }
 
     /// The transposed pattern.
@@ -336,7 +339,10 @@ mod tests {
         assert_eq!(p.col_indices(), &[0, 0, 2]);
         let v = vec![1.0, 2.0, 3.0];
         let d = p.dense(&v);
-        assert_eq!(d, DMatrix::from_row_slice(2, 3, &[1.0, 0.0, 0.0, 2.0, 0.0, 3.0]));
+        assert_eq!(
+            d,
+            DMatrix::from_row_slice(2, 3, &[1.0, 0.0, 0.0, 2.0, 0.0, 3.0])
+        );
         let csr = p.csr(v.clone());
         let csc = p.csc(&v);
         for i in 0..2 {
@@ -355,7 +361,10 @@ mod tests {
         assert!(!p.is_symmetric());
         let s = Sparsity::from_entries(2, 2, [(0, 1), (1, 0), (1, 1)]);
         assert!(s.is_symmetric());
-        assert_eq!(s.lower_triangle().entries().collect::<Vec<_>>(), vec![(1, 0), (1, 1)]);
+        assert_eq!(
+            s.lower_triangle().entries().collect::<Vec<_>>(),
+            vec![(1, 0), (1, 1)]
+        );
     }
 
     #[test]

@@ -47,7 +47,11 @@ pub(crate) fn graph(p: &Program) -> Graph {
                 },
                 args: [
                     slot(ins.a),
-                    if ins.op.is_binary() { slot(ins.b) } else { NONE },
+                    if ins.op.is_binary() {
+                        slot(ins.b)
+                    } else {
+                        NONE
+                    },
                 ],
             })
             .collect(),

@@ -110,8 +110,20 @@ impl JacobianPlan {
             p.outputs(),
             p.inputs()
         );
-        assert_eq!(x.len(), p.inputs(), "{WHO}: x has {} entries but the program {} inputs", x.len(), p.inputs());
-        assert_eq!(values.len(), self.sparsity.nnz(), "{WHO}: the values buffer has {} entries but the pattern {}", values.len(), self.sparsity.nnz());
+        assert_eq!(
+            x.len(),
+            p.inputs(),
+            "{WHO}: x has {} entries but the program {} inputs",
+            x.len(),
+            p.inputs()
+        );
+        assert_eq!(
+            values.len(),
+            self.sparsity.nnz(),
+            "{WHO}: the values buffer has {} entries but the pattern {}",
+            values.len(),
+            self.sparsity.nnz()
+        );
     }
 
     fn forward_replay<const N: usize>(
@@ -150,7 +162,12 @@ impl JacobianPlan {
         Ok(y)
     }
 
-    fn reverse_replay(&self, p: &Program, x: &[f64], values: &mut [f64]) -> Result<Vec<f64>, ReplayError> {
+    fn reverse_replay(
+        &self,
+        p: &Program,
+        x: &[f64],
+        values: &mut [f64],
+    ) -> Result<Vec<f64>, ReplayError> {
         let mut ws: Workspace<f64> = Workspace::default();
         let mut y = vec![0.0; p.outputs()];
         p.evaluate(&mut ws, x, &mut y)?;
@@ -233,7 +250,12 @@ impl HessianPlan {
         values: &mut [f64],
     ) -> Result<(f64, Vec<f64>), ReplayError> {
         const WHO: &str = "sparse::HessianPlan::eval_program";
-        assert_eq!(p.outputs(), 1, "{WHO}: the program has {} outputs; a Hessian needs one", p.outputs());
+        assert_eq!(
+            p.outputs(),
+            1,
+            "{WHO}: the program has {} outputs; a Hessian needs one",
+            p.outputs()
+        );
         assert!(
             self.sparsity.nrows() == p.inputs() && x.len() == p.inputs(),
             "{WHO}: the plan is for {} inputs and x has {}, but the program has {}; make the plan \
@@ -242,7 +264,13 @@ impl HessianPlan {
             x.len(),
             p.inputs()
         );
-        assert_eq!(values.len(), self.sparsity.nnz(), "{WHO}: the values buffer has {} entries but the pattern {}", values.len(), self.sparsity.nnz());
+        assert_eq!(
+            values.len(),
+            self.sparsity.nnz(),
+            "{WHO}: the values buffer has {} entries but the pattern {}",
+            values.len(),
+            self.sparsity.nnz()
+        );
         // One plain replay checks the recorded comparisons and the policy
         // at x and gives the value.
         let mut y = [0.0];

@@ -244,7 +244,11 @@ pub(crate) fn hvps<const N: usize>(
         let bar = s.bar[i];
         let pt = s.part[k];
         let sa = slot(ins.a);
-        let sb = if ins.op.is_binary() { slot(ins.b) } else { None };
+        let sb = if ins.op.is_binary() {
+            slot(ins.b)
+        } else {
+            None
+        };
         let (lo, hi) = dots.split_at_mut(i);
         let dot = &hi[0];
         // operand j gets φ_j ȧ_v + ā_v (φ_ja ṫ_a + φ_jb ṫ_b)
