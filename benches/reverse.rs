@@ -4,8 +4,8 @@
 //! tape of one gradient is printed: nodes, bytes per node, peak size.
 //!
 //! Extended Rosenbrock runs at n = 10, 100, ..., 10⁶. Criterion gives
-//! absolute times; the ratios to `f64` in one run come from
-//! `cargo run --release --example ratios`.
+//! absolute times; the ratios to `f64` in one run come from compare/
+//! (`cargo run --release -p dualtape-compare`).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 

@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Arguments: METHOD WORKLOAD SIZE SECONDS [CALLS]: METHOD is one of f64,
-//! hand, reverse, dual, dv4, dv8, dv16, fd; WORKLOAD one of rosenbrock (SIZE =
+//! hand, reverse, replay (a recorded program's gradient), hvp (its
+//! Hessian-vector product), dual, dv4, dv8, dv16, fd; WORKLOAD one of rosenbrock (SIZE =
 //! n), notebook, nalgebra, mlp (SIZE = points), logdet (SIZE = matrix order).
 //! With CALLS given, runs exactly that many calls (for callgrind) instead of
 //! SECONDS of them. Prints the calls made and the time per call.
@@ -23,7 +24,26 @@ use common::*;
 fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
     let x = w.x0().to_vec();
     let mut g = vec![0.0; x.len()];
+    let program = dualtape::reverse::record(|v: &[dualtape::Var]| w.eval(v), &x);
+    let mut ws = program.workspace();
+    let mut hws = dualtape::reverse::Workspace::default();
+    let (mut hg, mut hv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+    let dir = vec![1.0; x.len()];
     let mut call = || match method {
+        "replay" => {
+            black_box(
+                program
+                    .gradient_into(&mut ws, black_box(&x), &mut g)
+                    .unwrap(),
+            );
+        }
+        "hvp" => {
+            black_box(
+                program
+                    .hvp_into(&mut hws, black_box(&x), &dir, &mut hg, &mut hv)
+                    .unwrap(),
+            );
+        }
         "f64" => {
             black_box(eval_f64(w, black_box(&x)));
         }
@@ -48,7 +68,9 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
         "fd" => {
             black_box(central_fd(w, black_box(&x)));
         }
-        other => panic!("unknown method {other}: f64, hand, reverse, dual, dv4, dv8, dv16, fd"),
+        other => panic!(
+            "unknown method {other}: f64, hand, reverse, replay, hvp, dual, dv4, dv8, dv16, fd"
+        ),
     };
     call(); // warm: grows the tape
     let start = Instant::now();
@@ -75,17 +97,45 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
     );
 }
 
-fn main() {
-    let a: Vec<String> = std::env::args().skip(1).collect();
-    if a.len() < 4 {
-        eprintln!("usage: profile METHOD WORKLOAD SIZE SECONDS [CALLS]");
-        std::process::exit(2);
+/// The positional arguments, by `lexopt`.
+fn parse_args() -> Result<(String, String, usize, f64, Option<u64>), lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_env();
+    let mut words = Vec::new();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Value(v) => words.push(v.string()?),
+            _ => return Err(arg.unexpected()),
+        }
     }
-    let size: usize = a[2].parse().expect("SIZE");
-    let seconds: f64 = a[3].parse().expect("SECONDS");
-    let calls = a.get(4).map(|c| c.parse().expect("CALLS"));
-    let m = a[0].as_str();
-    match a[1].as_str() {
+    if !(4..=5).contains(&words.len()) {
+        return Err("expected METHOD WORKLOAD SIZE SECONDS [CALLS]".into());
+    }
+    let number = |i: usize, what: &str| -> Result<f64, lexopt::Error> {
+        words[i]
+            .parse()
+            .map_err(|e| format!("{what} {:?}: {e}", words[i]).into())
+    };
+    Ok((
+        words[0].clone(),
+        words[1].clone(),
+        number(2, "SIZE")? as usize,
+        number(3, "SECONDS")?,
+        words
+            .get(4)
+            .map(|_| number(4, "CALLS"))
+            .transpose()?
+            .map(|c| c as u64),
+    ))
+}
+
+fn main() {
+    let (m, workload, size, seconds, calls) = parse_args().unwrap_or_else(|e| {
+        eprintln!("{e}\nusage: profile METHOD WORKLOAD SIZE SECONDS [CALLS]");
+        std::process::exit(2);
+    });
+    let m = m.as_str();
+    match workload.as_str() {
         "rosenbrock" => drive(&Rosenbrock::new(size), m, seconds, calls),
         "notebook" => drive(&Notebook::new(size), m, seconds, calls),
         "nalgebra" => drive(&NotebookNalgebra::new(size), m, seconds, calls),

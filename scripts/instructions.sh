@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Instructions per call (callgrind), a load-independent companion to
-# `cargo run --release --example ratios`: each (method, workload) runs twice
+# the timings of `cargo run --release -p dualtape-compare`: each (method, workload) runs twice
 # under callgrind with different call counts, and the difference divided by
 # the extra calls is the cost of one call, free of start-up and warm-up.
 # Instruction counts ignore cache misses, so they understate reverse mode at

@@ -135,32 +135,49 @@
 //!
 //! ## Where things are
 //!
+//! In `src/`, one job per file:
+//!
 //! - [`scalar`]: the [`Scalar`] trait.
 //! - [`rules`]: each elementary function's derivative, once, and the
 //!   conventions at non-differentiable points.
-//! - [`forward`]: [`Dual`], [`DualVec`] and the drivers `derivative`, `jvp`,
-//!   `gradient`, `jacobian`, `hessian`.
-//! - [`reverse`]: [`Var`], the tape, and the drivers `gradient`, `vjp`,
-//!   `jacobian`, `hvp`, `hessian`. The chain rule of reverse mode is one
-//!   loop: [`reverse::tape`]'s sweep.
+//! - [`ops`] (`src/ops/`): the trait surface every differentiable scalar
+//!   shares, generated once from five functions per type, one file per trait
+//!   family: operators and constants, comparisons, num-traits, simba.
+//! - [`forward`]: [`Dual`], [`DualVec`] (`forward/dual.rs`,
+//!   `forward/dual_vec.rs`) and the drivers `derivative`, `jvp`, `gradient`,
+//!   `gradient_into`, `jacobian`, `hessian` (`forward/mod.rs`).
+//! - [`reverse`]: [`Var`] (`reverse/var.rs`), the tape (`reverse/tape.rs`),
+//!   and the drivers `gradient`, `gradient_into`, `vjp`, `jacobian`, `hvp`,
+//!   `hessian`. The chain rule of reverse mode is one loop:
+//!   [`reverse::tape`]'s sweep.
 //! - [`finite_diff`]: forward, central and Richardson differences with
 //!   documented step choices.
 //! - [`model`]: [`Differentiable`] and [`VectorFunction`], models written
 //!   once and run by every driver as `|x| model.eval(x)`. (`function`, its
 //!   old name with a second copy of the drivers, is deprecated.)
-//! - [`check`]: every mode compared at a point, as a readable [`check::Report`].
+//! - [`check`] (`src/check/`): every mode compared at a point
+//!   (`check/mod.rs`: configuration and entry points), as a readable
+//!   [`check::Report`] (`check/report.rs`: rows, comparisons, the table).
 //! - [`testing`] (feature `quickcheck`, on by default): generators and
 //!   properties for your own `#[test]`s.
 //! - [`parallel`]: the gradient of a sum of losses over a data set, in
 //!   chunks on every core, bit-identical for any number of threads.
-//! - [`ops`]: the trait plumbing shared by all differentiable scalars.
-//! - `sparse` (feature `sparse`, on by default): sparsity detection,
-//!   colouring, sparse Jacobians and Hessians as `nalgebra_sparse` matrices.
+//! - `sparse` (`src/sparse/`; feature `sparse`, on by default): sparsity
+//!   detection, colouring, sparse Jacobians and Hessians as `nalgebra_sparse`
+//!   matrices.
 //! - [`rng`]: SplitMix64, the one small seeded generator for test inputs.
 //!
-//! The backpropagation notebook's network, data sets, hand-derived gradient
-//! and training live in the workspace crate `dualtape-nn` (`nn/`; formerly
-//! `dualtape::nn`, same names: `dualtape_nn::Mlp`, `dualtape_nn::data`, …).
+//! Around the core crate, in the same workspace:
+//!
+//! - `nn/` (crate `dualtape-nn`): the backpropagation notebook's network,
+//!   data sets, hand-derived gradient, training and its example
+//!   (`cargo run --release --example backprop` from the repository root).
+//!   Formerly `dualtape::nn`, with the same names: `dualtape_nn::Mlp`,
+//!   `dualtape_nn::data`, `dualtape_nn::train`, ….
+//! - `tests/suite/`: the integration tests, one binary with a module per
+//!   area; `tests/suite/support/` holds what they share, among it the one
+//!   table of elementary functions with their closed-form derivatives.
+//! - `benches/` (criterion) and `compare/` (peers side by side).
 //!
 //! ## Errors
 //!

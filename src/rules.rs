@@ -127,11 +127,13 @@ pub fn mul<T: Scalar>(x: T, y: T) -> Binary<T> {
     (x * y, y, x)
 }
 
-/// `x / y`: `∂/∂y = -(x/y)/y`.
+/// `x / y`: `∂/∂y = -(x/y)/y`, computed as `-(x/y)·(1/y)`: the two
+/// divisions are independent, so they overlap instead of waiting on each other.
 #[inline(always)]
 pub fn div<T: Scalar>(x: T, y: T) -> Binary<T> {
     let q = x / y;
-    (q, y.recip(), -q / y)
+    let r = y.recip();
+    (q, r, -q * r)
 }
 
 /// `x % y` (remainder with the sign of `x`, as `f64`): `∂/∂y = -trunc(x/y)`.

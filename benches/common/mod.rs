@@ -1,14 +1,15 @@
 //! The benchmark workloads, each written once over `S: Scalar<Real = f64>`,
 //! their hand-written gradients, and one helper per differentiation method.
 //!
-//! Shared by `benches/*.rs` (criterion), `examples/ratios.rs` (the ratio
-//! table) and `tests/alloc.rs` / `tests/bench_workloads.rs`, which include
-//! this file with `#[path]`.
+//! Shared by `benches/*.rs` (criterion), `compare/` (the ratio tables, with
+//! the other crates: its `workloads::common`), `examples/profile.rs` and
+//! `tests/suite` (`allocations`, `bench_workloads`), which include this file
+//! with `#[path]`.
 //!
 //! | workload | inputs | written with |
 //! |---|---|---|
 //! | [`Rosenbrock`] | `n` (even) | a scalar loop over pairs |
-//! | [`Notebook`] | 13 | the notebook's 2-3-1 network, scalar loops, 1000 points (hand-written gradient: `nn::notebook`) |
+//! | [`Notebook`] | 13 | the notebook's 2-3-1 network, scalar loops, 1000 points (hand-written gradient: `dualtape_nn::notebook`) |
 //! | [`NotebookNalgebra`] | 13 | the same network and loss through `DMatrix<S>` |
 //! | [`Mlp`] | 4417 | a 2-64-64-1 tanh network through `DMatrix<S>`, 1000 points |
 //! | [`LogDet`] | 400 | `ln det(B Bᵀ + 20 I)` by `DMatrix<S>::cholesky()`, B 20×20 |
@@ -291,7 +292,7 @@ impl Workload for Rosenbrock {
 /// Parameters (13): `W1` 3×2 row-major (0..6), `b1` (6..9), `W2` (9..12),
 /// `b2` (12). The loss is computed from the output logit `z2` as
 /// `softplus(z2) − t z2`, which equals `−t ln y − (1 − t) ln(1 − y)` with
-/// `y = σ(z2)` and never takes `ln 0` (as `nn::notebook::loss` does).
+/// `y = σ(z2)` and never takes `ln 0` (as `dualtape_nn::notebook::loss` does).
 pub const NOTEBOOK_PARAMS: usize = notebook::N_PARAMS;
 
 /// The notebook's starting parameters (`W1`, `W2` standard normal, biases 0).
@@ -337,7 +338,7 @@ impl Workload for Notebook {
         }
         sum / d.len() as f64
     }
-    /// The notebook's hand-derived backward pass (`nn::notebook::gradient_into`).
+    /// The notebook's hand-derived backward pass (`dualtape_nn::notebook::gradient_into`).
     fn analytic(&self, p: &[f64], g: &mut [f64]) -> f64 {
         notebook::gradient_into(p, &self.data.set, g)
     }

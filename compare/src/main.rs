@@ -20,10 +20,8 @@ mod workloads;
 use harness::{Clock, Config, Row};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
-use workloads::data::Dataset;
-use workloads::{logdet, Workload};
+use workloads::Workload;
 
 struct Args {
     quick: bool,
@@ -45,7 +43,8 @@ const USAGE: &str =
   --plot PNG     write the gradient-cost plot there (a full run writes docs/gradient_cost.png)
   --plot-from C  measure nothing: draw the plot from the CSV C of an earlier run";
 
-fn parse_args() -> Args {
+fn parse_args() -> Result<Args, lexopt::Error> {
+    use lexopt::prelude::*;
     let mut args = Args {
         quick: false,
         check: false,
@@ -55,48 +54,38 @@ fn parse_args() -> Args {
         plot: None,
         plot_from: None,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--quick" => args.quick = true,
-            "--check" => args.check = true,
-            "--wall" => args.wall = true,
-            "--only" => args.only = Some(it.next().expect(USAGE).to_lowercase()),
-            "--out" => args.out = Some(PathBuf::from(it.next().expect(USAGE))),
-            "--plot" => args.plot = Some(PathBuf::from(it.next().expect(USAGE))),
-            "--plot-from" => args.plot_from = Some(PathBuf::from(it.next().expect(USAGE))),
-            "-h" | "--help" => {
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("quick") => args.quick = true,
+            Long("check") => args.check = true,
+            Long("wall") => args.wall = true,
+            Long("only") => args.only = Some(parser.value()?.string()?.to_lowercase()),
+            Long("out") => args.out = Some(parser.value()?.into()),
+            Long("plot") => args.plot = Some(parser.value()?.into()),
+            Long("plot-from") => args.plot_from = Some(parser.value()?.into()),
+            Short('h') | Long("help") => {
                 println!("{USAGE}");
                 std::process::exit(0);
             }
-            other => {
-                eprintln!("unknown argument {other}\n{USAGE}");
-                std::process::exit(2);
-            }
+            _ => return Err(arg.unexpected()),
         }
     }
-    args
+    Ok(args)
 }
 
 fn workloads(quick: bool) -> Vec<Workload> {
-    let data = Arc::new(Dataset::disk_ring(1000, 0xD15C));
     let rosenbrock_sizes: &[usize] = if quick {
         &[10, 1_000, 10_000, 100_000]
     } else {
         &[10, 100, 1_000, 10_000, 100_000, 1_000_000]
     };
     let mut w = vec![Workload::ConstDiv, Workload::ConstSub];
-    w.extend(rosenbrock_sizes.iter().map(|&n| Workload::Rosenbrock { n }));
-    w.push(Workload::Net231 { data: data.clone() });
-    w.push(Workload::Mlp {
-        sizes: vec![2, 3, 1],
-        data: data.clone(),
-    });
-    w.push(Workload::Mlp {
-        sizes: vec![2, 64, 64, 1],
-        data,
-    });
-    w.push(Workload::LogDet { m: logdet::M });
+    w.extend(rosenbrock_sizes.iter().map(|&n| Workload::rosenbrock(n)));
+    w.push(Workload::net231(1000));
+    w.push(Workload::net231_nalgebra(1000));
+    w.push(Workload::mlp(1000));
+    w.push(Workload::logdet(workloads::LOGDET_M));
     w
 }
 
@@ -189,6 +178,7 @@ fn run(args: Args) {
     let load_start = load_average();
     let start = Instant::now();
     let mut rows: Vec<Row> = Vec::new();
+    let mut tapes = Vec::new();
     for w in workloads(args.quick || args.check) {
         if let Some(only) = &args.only {
             if !w.name().to_lowercase().contains(only) {
@@ -203,6 +193,11 @@ fn run(args: Args) {
         );
         let mut log = |s: &str| eprintln!("{s}");
         rows.extend(harness::run_workload(&w, &peers, &cfg, &mut log));
+        if !args.check {
+            if let Some(t) = w.tape() {
+                tapes.push((w.name(), w.dim(), t));
+            }
+        }
     }
     let elapsed = start.elapsed().as_secs_f64();
 
@@ -216,13 +211,14 @@ fn run(args: Args) {
             "\n## Compact: ratio to one f64 evaluation\n\n\
              Cells: the ratio; `WRONG` (gradient disagrees, not timed), `skip` (n passes, too \
              costly here), `n/a` (the crate cannot express the workload), empty (not offered at \
-             this n).\n\nHand-written and dualtape:\n\n{}\nPeers:\n\n{}\n## Targets\n\n{}",
+             this n).\n\nHand-written and dualtape:\n\n{}\nPeers:\n\n{}\n{}\n## Targets\n\n{}",
             report::compact(&rows, |m| !m
                 .starts_with("finite differences (central, f64)")
                 && (m.starts_with("dualtape ") || m.starts_with("hand-written"))),
             report::compact(&rows, |m| !m.starts_with("dualtape ")
                 && !m.starts_with("hand-written")
                 && !m.starts_with("finite differences (central, f64)")),
+            report::tapes(&tapes),
             report::targets(&rows),
         );
     }
@@ -270,7 +266,10 @@ fn draw_plot(points: &[plot::Point], path: &std::path::Path) {
 }
 
 fn main() {
-    let args = parse_args();
+    let args = parse_args().unwrap_or_else(|e| {
+        eprintln!("{e}\n{USAGE}");
+        std::process::exit(2);
+    });
     if let Some(csv) = &args.plot_from {
         let text =
             std::fs::read_to_string(csv).unwrap_or_else(|e| panic!("{}: {e}", csv.display()));

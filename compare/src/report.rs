@@ -348,3 +348,24 @@ pub fn targets(rows: &[Row]) -> String {
     );
     out
 }
+
+/// dualtape's reverse-mode tape for one gradient of each workload: nodes
+/// (one per recorded operation, plus the inputs), bytes per node, peak size.
+pub fn tapes(tapes: &[(String, usize, dualtape::reverse::TapeStats)]) -> String {
+    let mut s = String::from(
+        "## dualtape's reverse tape (one gradient, fresh thread)\n\n\
+         | workload | inputs | nodes | nodes / input | bytes / node | peak tape | storage held |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for (name, n, t) in tapes {
+        s += &format!(
+            "| {name} | {n} | {} | {:.1} | {} | {:.2} MB | {:.2} MB |\n",
+            t.peak_nodes,
+            t.peak_nodes as f64 / *n as f64,
+            t.bytes_per_node,
+            (t.peak_nodes * t.bytes_per_node) as f64 / 1e6,
+            t.capacity_bytes as f64 / 1e6,
+        );
+    }
+    s
+}

@@ -27,6 +27,7 @@ use dualtape_nn::{
     TrainLog,
 };
 use dualtape_plot::{Colormap, Figure, Heatmap, LegendPos, BLUE, PALETTE, RED};
+use rayon::{ThreadPool, ThreadPoolBuilder};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -46,6 +47,8 @@ struct Row {
     method: String,
     network: String,
     optimiser: String,
+    /// Threads the gradient ran on (`dualtape::parallel`, chunks of 256 points).
+    threads: usize,
     log: TrainLog,
     train_accuracy: f64,
     held_out_accuracy: f64,
@@ -139,9 +142,24 @@ fn save(fig: &Figure, dir: &Path, name: &str, written: &mut Vec<PathBuf>) {
     written.push(path);
 }
 
-/// Train `net` on `data` and fill in a table row.
+/// Train `net` on `data` on the threads of `pool` and fill in a table row.
 #[allow(clippy::too_many_arguments)]
 fn run(
+    pool: &ThreadPool,
+    net: &Mlp,
+    method: &(dyn GradientMethod + Sync),
+    optimiser: &mut (dyn Optimizer + Send),
+    epochs: usize,
+    init: &[f64],
+    data: &Dataset,
+    held_out: &Dataset,
+    oracle: Option<&[f64]>,
+) -> Row {
+    pool.install(|| train_row(net, method, optimiser, epochs, init, data, held_out, oracle))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_row(
     net: &Mlp,
     method: &dyn GradientMethod,
     optimiser: &mut dyn Optimizer,
@@ -166,6 +184,12 @@ fn run(
         method: method.name(),
         network: net.to_string(),
         optimiser: format!("{optimiser_name} x {epochs}"),
+        // The hand-derived gradient is one serial loop.
+        threads: if method.name() == Method::Analytic.name() {
+            1
+        } else {
+            dualtape::parallel::threads()
+        },
         train_accuracy: net.accuracy(&log.params, data),
         held_out_accuracy: net.accuracy(&log.params, held_out),
         log,
@@ -186,10 +210,11 @@ fn print_row(r: &Row) {
         },
     );
     println!(
-        "  {:<18} {:<7} {:<22} {:>8.5} {:>7.1}% {:>7.1}% {:>9.0} {:>7.1} {:>9}",
+        "  {:<18} {:<7} {:<22} {:>7} {:>8.5} {:>7.1}% {:>7.1}% {:>9.0} {:>7.1} {:>9}",
         r.method,
         r.network,
         r.optimiser,
+        r.threads,
         r.log.final_loss(),
         100.0 * r.train_accuracy,
         100.0 * r.held_out_accuracy,
@@ -220,6 +245,12 @@ fn main() {
     let init = notebook.init_params(INIT_SEED);
     let wide_init = wide.init_params_lecun(INIT_SEED);
     let mut written = Vec::new();
+    // Every core (rayon's default pool size), and one thread for comparison.
+    let all = ThreadPoolBuilder::new().build().expect("a thread pool");
+    let one = ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a thread pool");
 
     for (file, label, data, held_out) in &sets {
         let objective = notebook.objective(data);
@@ -254,10 +285,11 @@ fn main() {
         save(&before, &out, &format!("{file}_before.png"), &mut written);
 
         println!(
-            "  {:<18} {:<7} {:<22} {:>8} {:>8} {:>8} {:>9} {:>7} {:>9}",
+            "  {:<18} {:<7} {:<22} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7} {:>9}",
             "method",
             "network",
             "optimiser",
+            "threads",
             "loss",
             "train",
             "held-out",
@@ -271,6 +303,7 @@ fn main() {
                 learning_rate: LEARNING_RATE,
             };
             let row = run(
+                &all,
                 &notebook,
                 &method,
                 &mut gd,
@@ -283,7 +316,29 @@ fn main() {
             print_row(&row);
             rows.push(row);
         }
+        // Reverse mode again on one thread: the same trajectory, bit for bit.
+        let single = run(
+            &one,
+            &notebook,
+            &Method::Reverse,
+            &mut GradientDescent {
+                learning_rate: LEARNING_RATE,
+            },
+            EPOCHS,
+            &init,
+            data,
+            held_out,
+            Some(&oracle),
+        );
+        print_row(&single);
+        let reverse = &rows[1];
+        assert!(
+            single.log.losses == reverse.log.losses && single.log.params == reverse.log.params,
+            "reverse mode on 1 and on {} threads trained differently",
+            reverse.threads
+        );
         let wide_row = run(
+            &all,
             &wide,
             &Reverse,
             &mut Adam::new(WIDE_RATE),
@@ -401,7 +456,9 @@ fn main() {
          same network's loss (median of interleaved rounds);\nmax |dg| = max over the \
          parameters of |g - g_analytic|, the method's gradient against the hand-derived\none, \
          at the initial parameters (n/a: no hand derivation for 2-16-1). GD = gradient \
-         descent.\nForward mode carries 16 tangents per pass; finite differences are central \
+         descent.\nthreads = threads of the full-batch gradient (dualtape::parallel: chunks of \
+         256 points summed in a\nfixed order, so reverse mode on 1 thread follows the same \
+         trajectory bit for bit; checked).\nForward mode carries 16 tangents per pass; finite differences are central \
          (27 loss evaluations\nper gradient)."
     );
     println!("\nwrote:");

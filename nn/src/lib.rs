@@ -40,7 +40,7 @@ mod train;
 
 pub use activation::Activation;
 pub use loss::Loss;
-pub use mlp::{Layer, LayerParams, Mlp, Objective};
+pub use mlp::{Layer, LayerParams, Mlp, Objective, CHUNK};
 pub use train::{
     train, Adam, Analytic, FiniteDifferences, Forward, GradientDescent, GradientMethod, Method,
     Optimizer, Reverse, TrainLog, FORWARD_CHUNK,

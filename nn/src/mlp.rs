@@ -9,7 +9,12 @@ use nalgebra::{DMatrix, DVector};
 
 use super::data::{Dataset, Rng};
 use super::{notebook, Activation, Error, Loss};
+use dualtape::parallel::SumOfLosses;
 use dualtape::{Differentiable, Scalar};
+
+/// Points per chunk of [`Objective`]'s chunked sum (see
+/// [`Objective::with_chunk`]): [`dualtape::parallel::DEFAULT_CHUNK`].
+pub const CHUNK: usize = dualtape::parallel::DEFAULT_CHUNK;
 
 /// One dense layer's shape and activation: `outputs` units, each seeing
 /// `inputs` values.
@@ -395,14 +400,25 @@ impl Mlp {
     /// of a [`Dataset`]), or `params` has the wrong length.
     pub fn loss<S: Scalar<Real = f64>>(&self, params: &[S], data: &Dataset) -> S {
         self.check_dataset("Mlp::loss");
-        let x = data.x.map(S::constant);
+        self.loss_sum(params, data, 0..data.len()) / data.len() as f64
+    }
+
+    /// The sum over the points `range` of [`Loss::point`]: one forward pass
+    /// of those rows of `data.x`.
+    fn loss_sum<S: Scalar<Real = f64>>(
+        &self,
+        params: &[S],
+        data: &Dataset,
+        range: Range<usize>,
+    ) -> S {
+        let x = data.x.rows(range.start, range.len()).map(S::constant);
         let z = self.logits(params, &x);
         let act = self.output_activation();
         let mut sum = S::zero();
-        for (&zi, &t) in z.iter().zip(data.y.iter()) {
+        for (&zi, &t) in z.iter().zip(data.y.rows(range.start, range.len()).iter()) {
             sum += self.loss.point(act, zi, t);
         }
-        sum / data.len() as f64
+        sum
     }
 
     fn check_dataset(&self, who: &str) {
@@ -457,14 +473,20 @@ impl Mlp {
 
     /// The loss on `data` as a function of the parameters: a
     /// [`Differentiable`] that every driver, [`check`](dualtape::check) and
-    /// [`train`](super::train()) accept.
+    /// [`train`](super::train()) accept, and a
+    /// [`SumOfLosses`](dualtape::parallel::SumOfLosses) in chunks of
+    /// [`CHUNK`] points for the data-parallel drivers.
     ///
     /// # Panics
     ///
     /// If the network does not take 2 inputs and give 1 output.
     pub fn objective<'a>(&'a self, data: &'a Dataset) -> Objective<'a> {
         self.check_dataset("Mlp::objective");
-        Objective { mlp: self, data }
+        Objective {
+            mlp: self,
+            data,
+            chunk: CHUNK,
+        }
     }
 }
 
@@ -499,6 +521,16 @@ impl fmt::Display for Mlp {
 /// hand-derived gradient ([`Differentiable::analytic_gradient`]), so
 /// [`check::gradient`](dualtape::check::gradient) compares four columns.
 ///
+/// It is also a [`SumOfLosses`]: the mean as a sum over chunks of
+/// [`chunk`](Objective::chunk) points, each chunk's sum divided by the
+/// number of points. [`train`](super::train()) and the [`Reverse`](super::Reverse),
+/// [`Forward`](super::Forward) and [`FiniteDifferences`](super::FiniteDifferences)
+/// methods compute it that way with [`dualtape::parallel`], on every thread
+/// of the current rayon pool, with the same bits for any number of threads.
+/// That chunked sum rounds differently from [`Objective::value`]'s single
+/// sum (by about one unit in the last place); for a data set of at most
+/// one chunk the two are the same.
+///
 /// ```
 /// use dualtape_nn::{data::xor_blobs, Mlp};
 /// let data = xor_blobs(100, 4);
@@ -510,6 +542,7 @@ impl fmt::Display for Mlp {
 pub struct Objective<'a> {
     mlp: &'a Mlp,
     data: &'a Dataset,
+    chunk: usize,
 }
 
 impl<'a> Objective<'a> {
@@ -523,9 +556,54 @@ impl<'a> Objective<'a> {
         self.data
     }
 
-    /// The loss at `params`, in plain `f64`.
+    /// The loss at `params`, in plain `f64`, as one sum over all points
+    /// ([`Mlp::loss`]). The chunked sum the training methods use is
+    /// [`Objective::chunked_value`].
     pub fn value(&self, params: &[f64]) -> f64 {
         self.mlp.loss(params, self.data)
+    }
+
+    /// The loss at `params` summed in chunks (see [`Objective::chunk`]) on
+    /// every thread of the current rayon pool: the value the
+    /// [`Reverse`](super::Reverse), [`Forward`](super::Forward) and
+    /// [`FiniteDifferences`](super::FiniteDifferences) methods report, to the
+    /// bit ([`dualtape::parallel::value`]).
+    pub fn chunked_value(&self, params: &[f64]) -> f64 {
+        dualtape::parallel::value(self, params, self.chunk)
+    }
+
+    /// Points per chunk of the chunked sum ([`CHUNK`] unless set with
+    /// [`Objective::with_chunk`]). The chunking fixes the order of the
+    /// summation, so it, and never the number of threads, decides the bits
+    /// of the result.
+    pub fn chunk(&self) -> usize {
+        self.chunk
+    }
+
+    /// The same objective, summed in chunks of `points` points.
+    ///
+    /// ```
+    /// use dualtape_nn::{data::disk_ring, Mlp};
+    /// let data = disk_ring(1000, 1);
+    /// let net = Mlp::notebook();
+    /// let w = net.init_params(0);
+    /// let (a, b) = (net.objective(&data), net.objective(&data).with_chunk(100));
+    /// assert_eq!(b.chunk(), 100);
+    /// // Another summation order: equal up to rounding.
+    /// assert!((a.chunked_value(&w) - b.chunked_value(&w)).abs() < 1e-15);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `points` is 0.
+    pub fn with_chunk(mut self, points: usize) -> Self {
+        assert!(
+            points > 0,
+            "Objective::with_chunk: a chunk needs at least one point (nn::CHUNK = {CHUNK} is \
+             the default)"
+        );
+        self.chunk = points;
+        self
     }
 
     /// The notebook's hand-derived gradient written into `grad`; returns
@@ -570,5 +648,21 @@ impl Differentiable for Objective<'_> {
     fn analytic_gradient(&self, params: &[f64]) -> Option<Vec<f64>> {
         let mut g = vec![0.0; params.len()];
         self.analytic_gradient_into(params, &mut g).ok().map(|_| g)
+    }
+}
+
+impl SumOfLosses for Objective<'_> {
+    fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    fn dim(&self) -> usize {
+        self.mlp.n_params()
+    }
+
+    /// The points `range`'s share of the mean loss: their sum divided by
+    /// the number of points in the data set.
+    fn eval_chunk<S: Scalar<Real = f64>>(&self, range: Range<usize>, params: &[S]) -> S {
+        self.mlp.loss_sum(params, self.data, range) / self.data.len() as f64
     }
 }

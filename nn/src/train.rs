@@ -1,13 +1,20 @@
 //! Training: where the gradient comes from ([`Method`], or one of the
 //! [`GradientMethod`] types), how a step is taken ([`GradientDescent`],
 //! [`Adam`]), and the loop ([`train`]) that logs loss and time per epoch.
+//!
+//! The automatic methods ([`Reverse`], [`Forward`], [`FiniteDifferences`])
+//! compute the full-batch gradient with [`dualtape::parallel`]: the data in
+//! chunks of [`Objective::chunk`] points, on every thread of the current
+//! rayon pool (the global one, or the one whose `install` runs [`train`]),
+//! the chunk results summed in a fixed order. So a training run follows the
+//! same trajectory, bit for bit, on any number of threads.
 
 use std::fmt;
 use std::time::Instant;
 
 use super::{Error, Objective};
-use dualtape::finite_diff::Scheme;
-use dualtape::{Differentiable, DualVec};
+use dualtape::finite_diff::{Config, Scheme};
+use dualtape::parallel;
 
 /// Tangents per forward pass for [`Forward`] and [`Method::Forward`]: the
 /// 13 parameters of the notebook's network in one pass of
@@ -60,18 +67,22 @@ pub trait GradientMethod {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Analytic;
 
-/// Reverse mode: one recording of the loss at [`Var`](dualtape::Var) and one
-/// backward sweep, whatever the number of parameters.
+/// Reverse mode: per chunk of the data, one recording of its loss at
+/// [`Var`](dualtape::Var) on the running thread's tape and one backward
+/// sweep, whatever the number of parameters
+/// ([`dualtape::parallel::reverse::gradient`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reverse;
 
-/// Forward mode: `ceil(n / N)` passes of the loss at
-/// [`DualVec<f64, N>`](DualVec), each carrying `N` tangents.
+/// Forward mode: per chunk of the data, `ceil(n / N)` passes of its loss
+/// at [`DualVec<f64, N>`](dualtape::DualVec), each carrying `N` tangents
+/// ([`dualtape::parallel::forward::gradient`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Forward<const N: usize = FORWARD_CHUNK>;
 
-/// Finite differences of the loss at `f64`, with the given scheme:
-/// central differences cost `2n + 1` evaluations, Richardson `4n + 1`.
+/// Finite differences of the loss at `f64`, with the given scheme, chunk by
+/// chunk ([`dualtape::parallel::finite_diff::gradient`]): central
+/// differences cost `2n + 1` evaluations, Richardson `4n + 1`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FiniteDifferences {
     /// The difference formula.
@@ -92,7 +103,7 @@ impl GradientMethod for Reverse {
         "reverse".into()
     }
     fn gradient_into(&self, o: &Objective<'_>, p: &[f64], g: &mut [f64]) -> Result<f64, Error> {
-        Ok(dualtape::reverse::gradient_into(|x| o.eval(x), p, g))
+        Ok(parallel::reverse::gradient_into(o, p, o.chunk(), g))
     }
 }
 
@@ -101,9 +112,7 @@ impl<const N: usize> GradientMethod for Forward<N> {
         format!("forward ({N})")
     }
     fn gradient_into(&self, o: &Objective<'_>, p: &[f64], g: &mut [f64]) -> Result<f64, Error> {
-        let (l, grad) = dualtape::forward::gradient(|x: &[DualVec<f64, N>]| o.eval(x), p);
-        g.copy_from_slice(&grad);
-        Ok(l)
+        Ok(parallel::forward::gradient_into::<N, _>(o, p, o.chunk(), g))
     }
 }
 
@@ -117,7 +126,8 @@ impl GradientMethod for FiniteDifferences {
         .into()
     }
     fn gradient_into(&self, o: &Objective<'_>, p: &[f64], g: &mut [f64]) -> Result<f64, Error> {
-        let (l, grad) = dualtape::finite_diff::gradient(|x: &[f64]| o.eval(x), p, self.scheme);
+        let config = Config::new(self.scheme);
+        let (l, grad) = parallel::finite_diff::gradient_with(o, p, o.chunk(), &config);
         g.copy_from_slice(&grad);
         Ok(l)
     }
@@ -347,7 +357,8 @@ pub struct TrainLog {
     /// The parameters after the last epoch.
     pub params: Vec<f64>,
     /// The loss at the start of every epoch (as computed alongside its
-    /// gradient), then the loss after the last: `epochs + 1` values.
+    /// gradient), then the loss after the last
+    /// ([`Objective::chunked_value`]): `epochs + 1` values.
     pub losses: Vec<f64>,
     /// Wall-clock seconds of every epoch: one gradient and one step.
     pub epoch_seconds: Vec<f64>,
@@ -388,6 +399,27 @@ impl TrainLog {
 /// Full-batch training: `epochs` times, the gradient of `objective` by
 /// `method` at the current parameters, then one `optimizer` step. Starts
 /// from `init`; logs the loss and the time of every epoch.
+///
+/// The automatic methods use every thread of the current rayon pool and
+/// give the same trajectory, bit for bit, on any number of them; to choose
+/// the number, run `train` inside a pool's `install`:
+///
+/// ```
+/// use dualtape_nn::{data::disk_ring, train, GradientDescent, Mlp, Reverse};
+///
+/// let data = disk_ring(1000, 1);
+/// let net = Mlp::notebook();
+/// let objective = net.objective(&data).with_chunk(100); // 10 chunks
+/// let init = net.init_params(0);
+/// let run = |threads| {
+///     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+///     let mut gd = GradientDescent { learning_rate: 1.0 };
+///     pool.install(|| train(&objective, &Reverse, &mut gd, &init, 20).unwrap())
+/// };
+/// let (one, three) = (run(1), run(3));
+/// assert_eq!(one.losses, three.losses);
+/// assert_eq!(one.params, three.params);
+/// ```
 ///
 /// ```
 /// use dualtape_nn::{data::disk_ring, train, GradientDescent, Method, Mlp, Reverse};
@@ -443,7 +475,7 @@ where
         epoch_seconds.push(start.elapsed().as_secs_f64());
         losses.push(loss);
     }
-    losses.push(objective.value(&params));
+    losses.push(objective.chunked_value(&params));
     Ok(TrainLog {
         params,
         losses,

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::reverse::program::{test_on, Code, Op, Test};
 use crate::rules::{Binary, Unary};
+use crate::scalar::Primitive;
 use crate::Scalar;
 
 /// A dual number `re + eps·ε` with `ε² = 0`: a value and one directional
@@ -80,20 +81,52 @@ impl<T: Scalar> Dual<T> {
     pub(crate) fn chain2(self, o: Self, _: Op, (v, dx, dy): Binary<T>) -> Self {
         Dual {
             re: v,
-            eps: times(self.eps, dx) + times(o.eps, dy),
+            eps: if both_plain(dx, dy) {
+                self.eps * dx + o.eps * dy
+            } else {
+                times(self.eps, dx) + times(o.eps, dy)
+            },
         }
     }
 }
 
+/// Whether a partial is an ordinary number: its value finite and not zero.
+/// For such a partial the chain rule's product is a plain multiplication.
+///
+/// The test is made once per operation on the value's bits (one subtraction
+/// and one comparison), so the lane loops stay straight-line code. Partials
+/// that fail it (zero, infinite, NaN, or of a nested type a zero value with
+/// nonzero derivatives) take the exact, out-of-line paths below.
+#[inline(always)]
+pub(crate) fn is_plain<T: Scalar>(d: T) -> bool {
+    let bits = Primitive::to_f64(d.value()).to_bits() << 1; // |d|'s bits, shifted
+                                                            // 0 < |d| < ∞  ⟺  1 <= bits/2 < 0x7FF0…0  ⟺  bits - 2 < 0xFFE0…0 - 2 (unsigned)
+    bits.wrapping_sub(2) < (0x7FF0_0000_0000_0000u64 << 1) - 2
+}
+
+/// [`is_plain`] for both partials of a binary rule, with one branch.
+#[inline(always)]
+pub(crate) fn both_plain<T: Scalar>(dx: T, dy: T) -> bool {
+    is_plain(dx) & is_plain(dy)
+}
+
 /// The chain rule's product `t * d`, where a zero tangent or a zero partial
 /// contributes nothing even if the other factor is infinite or NaN (rule 3 of
-/// [`rules`](crate::rules)).
-///
-/// The tests on `d` are made once per operation, so for a finite nonzero
-/// partial (the common case) the product is a plain multiplication, and a
-/// loop over tangent lanes vectorises.
+/// [`rules`](crate::rules)): a zero partial times a finite tangent is the
+/// IEEE product (a signed zero), times an infinite or NaN tangent `+0`; an
+/// infinite or NaN partial times a zero tangent is `+0`.
 #[inline(always)]
 pub(crate) fn times<T: Scalar>(t: T, d: T) -> T {
+    if is_plain(d) {
+        t * d
+    } else {
+        times_rare(t, d)
+    }
+}
+
+/// [`times`] for a partial that is not [plain](is_plain).
+#[inline(always)]
+fn times_rare<T: Scalar>(t: T, d: T) -> T {
     let blocked = if d.is_finite() {
         d.is_zero() && !t.is_finite()
     } else {
@@ -109,16 +142,63 @@ pub(crate) fn times<T: Scalar>(t: T, d: T) -> T {
 /// `eps * d` lane by lane, by the rule of [`times`].
 #[inline(always)]
 pub(crate) fn scaled<T: Scalar, const N: usize>(eps: &[T; N], d: T) -> [T; N] {
-    let mut out = [T::zero(); N];
-    if d.is_finite() && !d.is_zero() {
+    if is_plain(d) {
         // the common case: a plain product, which vectorises
+        let mut out = [T::zero(); N];
         for (o, &t) in out.iter_mut().zip(eps) {
             *o = t * d;
         }
+        out
     } else {
-        for (o, &t) in out.iter_mut().zip(eps) {
-            *o = times(t, d);
+        scaled_rare(*eps, d)
+    }
+}
+
+/// [`scaled`] for a zero, infinite or NaN partial (rule 3), out of line.
+#[cold]
+#[inline(never)]
+fn scaled_rare<T: Scalar, const N: usize>(eps: [T; N], d: T) -> [T; N] {
+    let mut out = [T::zero(); N];
+    if d.is_zero() {
+        // `x * 0.0`, frequent enough to deserve a loop without branches: a
+        // finite tangent gives the IEEE product, an infinite or NaN one (the
+        // products that are NaN) is blocked
+        for (o, t) in out.iter_mut().zip(eps) {
+            let p = t * d;
+            #[allow(clippy::eq_op)]
+            let nan = p != p;
+            *o = if nan { T::zero() } else { p };
         }
+    } else {
+        for (o, t) in out.iter_mut().zip(eps) {
+            *o = times_rare(t, d);
+        }
+    }
+    out
+}
+
+/// `a * dx + b * dy` lane by lane, each product by the rule of [`times`]:
+/// one straight-line loop when both partials are plain numbers.
+#[inline(always)]
+pub(crate) fn combined<T: Scalar, const N: usize>(a: &[T; N], dx: T, b: &[T; N], dy: T) -> [T; N] {
+    if both_plain(dx, dy) {
+        let mut out = [T::zero(); N];
+        for ((o, &s), &t) in out.iter_mut().zip(a).zip(b) {
+            *o = s * dx + t * dy;
+        }
+        out
+    } else {
+        combined_rare(*a, dx, *b, dy)
+    }
+}
+
+/// [`combined`] with a zero, infinite or NaN partial, out of line.
+#[cold]
+#[inline(never)]
+fn combined_rare<T: Scalar, const N: usize>(a: [T; N], dx: T, b: [T; N], dy: T) -> [T; N] {
+    let mut out = scaled(&a, dx);
+    for (o, t) in out.iter_mut().zip(scaled(&b, dy)) {
+        *o += t;
     }
     out
 }

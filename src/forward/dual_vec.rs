@@ -4,7 +4,7 @@ use std::fmt;
 
 use num_traits::Zero;
 
-use super::dual::scaled;
+use super::dual::{combined, scaled};
 use crate::reverse::program::{test_on, Code, Op, Test};
 use crate::rules::{Binary, Unary};
 use crate::Scalar;
@@ -101,11 +101,10 @@ impl<T: Scalar, const N: usize> DualVec<T, N> {
 
     #[inline(always)]
     pub(crate) fn chain2(self, o: Self, _: Op, (v, dx, dy): Binary<T>) -> Self {
-        let mut eps = scaled(&self.eps, dx);
-        for (e, t) in eps.iter_mut().zip(scaled(&o.eps, dy)) {
-            *e += t;
+        DualVec {
+            re: v,
+            eps: combined(&self.eps, dx, &o.eps, dy),
         }
-        DualVec { re: v, eps }
     }
 }
 

@@ -10,8 +10,9 @@
 //! |---|---|---|
 //! | [`derivative`] | 1 | `f'(x)` of a scalar function |
 //! | [`jvp`] | 1 | `∇f(x)·v` |
-//! | [`gradient`], [`gradient_into`] | `ceil(n/N)` | `∇f(x)`, `N` partials per pass |
-//! | [`jacobian`] | `n` | the `m × n` Jacobian |
+//! | [`gradient`], [`gradient_into`], [`gradient_into_with`] | `ceil(n/N)` | `∇f(x)`, `N` partials per pass |
+//! | [`jacobian`] | `n` | the `m × n` Jacobian, one column per pass |
+//! | [`jacobian_chunked`] | `ceil(n/N)` | the `m × n` Jacobian, `N` columns per pass |
 //! | [`hessian`] | `n(n+1)/2` | forward over forward, `Dual<Dual<f64>>` |
 //!
 //! Each returns the value too, computed in the same pass.
@@ -97,7 +98,9 @@ pub fn gradient<const N: usize>(
 const STACK_INPUTS: usize = 16;
 
 /// [`gradient`] into a buffer you own; returns `f(x)`. For up to 16 inputs
-/// the seeded inputs live on the stack, so the call allocates nothing.
+/// the seeded inputs live on the stack, so the call allocates nothing; for
+/// more it allocates one vector of them per call
+/// ([`gradient_into_with`] reuses yours instead).
 ///
 /// ```
 /// use dualtape::{forward, DualVec};
@@ -115,18 +118,7 @@ pub fn gradient_into<const N: usize>(
     x: &[f64],
     grad: &mut [f64],
 ) -> f64 {
-    assert!(
-        N > 0,
-        "forward::gradient: DualVec<f64, 0> carries no tangent; use N >= 1"
-    );
-    assert_eq!(
-        grad.len(),
-        x.len(),
-        "forward::gradient_into: the gradient buffer has {} entries but x has {}; give one \
-         entry per input",
-        grad.len(),
-        x.len()
-    );
+    check_gradient_args::<N>(x, grad, "gradient_into");
     let n = x.len();
     if n <= STACK_INPUTS {
         let mut xs = [DualVec::from(0.0); STACK_INPUTS];
@@ -138,6 +130,58 @@ pub fn gradient_into<const N: usize>(
         let mut xs: Vec<DualVec<f64, N>> = x.iter().map(|&xi| DualVec::from(xi)).collect();
         chunked_passes(&f, &mut xs, grad)
     }
+}
+
+/// [`gradient_into`] with the seeded inputs kept in `work`, a vector you own
+/// and pass again on the next call: it is cleared and refilled, so once its
+/// capacity reaches `x.len()` the call allocates nothing, for any number of
+/// inputs. Returns `f(x)`.
+///
+/// ```
+/// use dualtape::{forward, DualVec, Scalar};
+///
+/// fn f<S: Scalar<Real = f64>>(x: &[S]) -> S {
+///     x.iter().fold(S::constant(0.0), |acc, &xi| acc + xi * xi)
+/// }
+/// let x: Vec<f64> = (0..100).map(|i| i as f64).collect();
+/// let mut g = vec![0.0; 100];
+/// let mut work = Vec::new();
+/// for _ in 0..3 {
+///     // the first call grows `work`, the others reuse it
+///     let v = forward::gradient_into_with(f::<DualVec<f64, 8>>, &x, &mut g, &mut work);
+///     assert_eq!(v, (0..100).map(|i| (i * i) as f64).sum::<f64>());
+/// }
+/// assert!(g.iter().enumerate().all(|(i, &gi)| gi == 2.0 * i as f64));
+/// ```
+///
+/// # Panics
+///
+/// If `grad.len() != x.len()`, or if `N == 0`.
+pub fn gradient_into_with<const N: usize>(
+    f: impl Fn(&[DualVec<f64, N>]) -> DualVec<f64, N>,
+    x: &[f64],
+    grad: &mut [f64],
+    work: &mut Vec<DualVec<f64, N>>,
+) -> f64 {
+    check_gradient_args::<N>(x, grad, "gradient_into_with");
+    work.clear();
+    work.extend(x.iter().map(|&xi| DualVec::from(xi)));
+    chunked_passes(&f, work, grad)
+}
+
+fn check_gradient_args<const N: usize>(x: &[f64], grad: &[f64], name: &str) {
+    assert!(
+        N > 0,
+        "forward::{name}: DualVec<f64, 0> carries no tangent; use N >= 1"
+    );
+    assert_eq!(
+        grad.len(),
+        x.len(),
+        "forward::{name}: the gradient buffer has {} entries but x has {}; give one \
+         entry per input",
+        grad.len(),
+        x.len()
+    );
 }
 
 /// The passes of [`gradient_into`]: seed `N` inputs at a time with unit
@@ -213,6 +257,77 @@ pub fn jacobian(f: impl Fn(&[Dual<f64>]) -> Vec<Dual<f64>>, x: &[f64]) -> (Vec<f
         }
         for (i, yi) in y.iter().enumerate() {
             jac[(i, j)] = yi.eps;
+        }
+    }
+    (values, jac)
+}
+
+/// The Jacobian of a vector function in `ceil(n / N)` forward passes of
+/// [`DualVec<f64, N>`]: `(f(x), J)` with `J[(i, j)] = ∂f_i/∂x_j`. Each pass
+/// seeds `N` inputs and fills `N` columns; with many inputs it costs `N`
+/// times fewer passes than [`jacobian`]. `N` is read from the type of `f`'s
+/// argument.
+///
+/// # Panics
+///
+/// If `N == 0`, or if `f` returns outputs of different lengths on different
+/// passes.
+///
+/// ```
+/// use dualtape::{forward, DualVec, Scalar};
+///
+/// // polar to Cartesian: (r cos θ, r sin θ)
+/// fn polar<S: Scalar<Real = f64>>(x: &[S]) -> Vec<S> {
+///     vec![x[0] * x[1].cos(), x[0] * x[1].sin()]
+/// }
+/// let (y, j) = forward::jacobian_chunked(polar::<DualVec<f64, 2>>, &[2.0, 0.5]);
+/// assert_eq!(y, vec![2.0 * 0.5f64.cos(), 2.0 * 0.5f64.sin()]);
+/// assert_eq!((j[(0, 0)], j[(0, 1)]), (0.5f64.cos(), -2.0 * 0.5f64.sin()));
+/// assert_eq!((j[(1, 0)], j[(1, 1)]), (0.5f64.sin(), 2.0 * 0.5f64.cos()));
+/// ```
+pub fn jacobian_chunked<const N: usize>(
+    f: impl Fn(&[DualVec<f64, N>]) -> Vec<DualVec<f64, N>>,
+    x: &[f64],
+) -> (Vec<f64>, DMatrix<f64>) {
+    assert!(
+        N > 0,
+        "forward::jacobian_chunked: DualVec<f64, 0> carries no tangent; use N >= 1"
+    );
+    let n = x.len();
+    let mut xs: Vec<DualVec<f64, N>> = x.iter().map(|&xi| DualVec::from(xi)).collect();
+    if n == 0 {
+        let y = f(&xs);
+        let m = y.len();
+        return (y.into_iter().map(|d| d.re).collect(), DMatrix::zeros(m, 0));
+    }
+    let mut values = Vec::new();
+    let mut jac = DMatrix::zeros(0, n);
+    for (pass, start) in (0..n).step_by(N).enumerate() {
+        let end = (start + N).min(n);
+        for (k, xi) in xs[start..end].iter_mut().enumerate() {
+            xi.eps[k] = 1.0;
+        }
+        let y = f(&xs);
+        for xi in &mut xs[start..end] {
+            xi.eps = [0.0; N];
+        }
+        if pass == 0 {
+            values = y.iter().map(|d| d.re).collect();
+            jac = DMatrix::zeros(y.len(), n);
+        } else {
+            assert_eq!(
+                y.len(),
+                values.len(),
+                "forward::jacobian_chunked: f returned {} outputs on pass {pass} but {} on \
+                 pass 0; a Jacobian needs a fixed number of outputs",
+                y.len(),
+                values.len()
+            );
+        }
+        for (i, yi) in y.iter().enumerate() {
+            for (k, j) in (start..end).enumerate() {
+                jac[(i, j)] = yi.eps[k];
+            }
         }
     }
     (values, jac)

@@ -9,8 +9,8 @@
 //! the traits of its own nalgebra, 0.34.
 
 use crate::harness::{Method, Peer};
-use crate::workloads::data::Dataset;
 use crate::workloads::na_generic::na034;
+use crate::workloads::Dataset;
 use crate::workloads::{consts, Workload};
 use ad_trait::differentiable_function::{
     DerivativeMethodTrait, DifferentiableFunctionTrait, ForwardADMulti, ReverseAD,
@@ -62,9 +62,14 @@ impl<T: AD> DifferentiableFunctionTrait<T> for Function {
             Workload::ConstDiv => F64(consts::C) / x[0],
             Workload::ConstSub => F64(consts::C) - x[0],
             Workload::Rosenbrock { .. } => rosenbrock(x),
-            Workload::Net231 { data } => net231(x, data),
-            Workload::Mlp { sizes, data } => na034::mlp_loss(x, sizes, data),
-            Workload::LogDet { m } => na034::logdet(x, *m),
+            Workload::Net231 { data, .. } => net231(x, data),
+            Workload::Mlp {
+                sizes,
+                hidden,
+                data,
+                ..
+            } => na034::mlp_loss(x, sizes, *hidden, data),
+            Workload::LogDet { m, .. } => na034::logdet(x, *m),
         };
         vec![y]
     }

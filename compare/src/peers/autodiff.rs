@@ -9,8 +9,8 @@
 //! feature implements nalgebra 0.32's `RealField`.
 
 use crate::harness::{Method, Peer};
-use crate::workloads::data::Dataset;
 use crate::workloads::na_generic::na032;
+use crate::workloads::Dataset;
 use crate::workloads::{consts, Workload};
 use autodiff::{grad, Float, F1};
 use std::cell::Cell;
@@ -51,9 +51,14 @@ fn objective(w: &Workload, x: &[F1]) -> F1 {
         Workload::ConstDiv => consts::C / x[0],
         Workload::ConstSub => consts::C - x[0],
         Workload::Rosenbrock { .. } => rosenbrock(x),
-        Workload::Net231 { data } => net231(x, data),
-        Workload::Mlp { sizes, data } => na032::mlp_loss(x, sizes, data),
-        Workload::LogDet { m } => na032::logdet(x, *m),
+        Workload::Net231 { data, .. } => net231(x, data),
+        Workload::Mlp {
+            sizes,
+            hidden,
+            data,
+            ..
+        } => na032::mlp_loss(x, sizes, *hidden, data),
+        Workload::LogDet { m, .. } => na032::logdet(x, *m),
     }
 }
 

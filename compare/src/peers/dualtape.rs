@@ -10,16 +10,14 @@
 //! - `Dual<f64>`, one pass per input (a loop over one reused input vector).
 //! - `f64`, central finite differences (`finite_diff::gradient`).
 //!
-//! Constants: `x * 100.0` and `x - 1.0` work as for f64; on the left of an
-//! operator generic code writes `S::constant(c) - x`. The nalgebra workloads
-//! are `na_generic::na035`, the same text as for num-dual: dualtape's scalars
-//! are nalgebra 0.35 `RealField`s.
+//! The workloads are the benchmarks' (`benches/common`, through
+//! `Workload::eval`), written once over `S: Scalar<Real = f64>` with the
+//! crate's own `sigmoid` and `softplus` rules where the loss has them, and
+//! with nalgebra matrices of `S` for the nalgebra workloads.
 
 use crate::harness::{Method, Peer};
 use crate::peers::baseline::FD_TOL;
-use crate::workloads::data::Dataset;
-use crate::workloads::na_generic::na035;
-use crate::workloads::{consts, Workload};
+use crate::workloads::Workload;
 use dualtape::finite_diff::{self, Scheme};
 use dualtape::{forward, reverse, Dual, DualVec, Scalar, Var};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,52 +45,18 @@ pub fn set_wide_rosenbrock(on: bool) {
     WIDE_ROSENBROCK.store(on, Ordering::Relaxed);
 }
 
-fn rosenbrock<S: Scalar<Real = f64>>(x: &[S]) -> S {
-    let mut s = S::zero();
-    for p in x.chunks_exact(2) {
-        let a = p[1] - p[0] * p[0];
-        let b = S::constant(1.0) - p[0];
-        s += a * a * 100.0 + b * b;
-    }
-    s
-}
-
-fn sigmoid<S: Scalar<Real = f64>>(z: S) -> S {
-    S::constant(1.0) / (S::constant(1.0) + (-z).exp())
-}
-
-fn net231<S: Scalar<Real = f64>>(p: &[S], data: &Dataset) -> S {
-    let (w1, b1, w2, b2) = (&p[0..6], &p[6..9], &p[9..12], p[12]);
-    let mut sum = S::zero();
-    for (x, &t) in data.points.iter().zip(&data.labels) {
-        let mut z2 = b2;
-        for j in 0..3 {
-            let a1 = sigmoid(w1[2 * j] * x[0] + w1[2 * j + 1] * x[1] + b1[j]);
-            z2 += w2[j] * a1;
-        }
-        let y = sigmoid(z2);
-        sum += y.ln() * t + (S::constant(1.0) - y).ln() * (1.0 - t);
-    }
-    -sum / data.len() as f64
-}
-
-/// The workload as one function of its inputs, at any dualtape scalar.
+/// The workload as one function of its inputs, at any dualtape scalar: the
+/// benchmarks' own definition (`benches/common`), written as a user of the
+/// crate writes it (`sigmoid`, `softplus` where the loss has them).
 fn objective<S: Scalar<Real = f64>>(w: &Workload, x: &[S]) -> S {
-    match w {
-        Workload::ConstDiv => S::constant(consts::C) / x[0],
-        Workload::ConstSub => S::constant(consts::C) - x[0],
-        Workload::Rosenbrock { .. } => rosenbrock(x),
-        Workload::Net231 { data } => net231(x, data),
-        Workload::Mlp { sizes, data } => na035::mlp_loss(x, sizes, data),
-        Workload::LogDet { m } => na035::logdet(x, *m),
-    }
+    w.eval(x)
 }
 
 /// `Some(reason)` where a method costing one evaluation per input is not run.
 /// `wide`: this method also runs Rosenbrock up to `MAX_PASSES_ROSENBROCK`.
 fn skip_passes(w: &Workload, wide: bool) -> Option<String> {
     match w {
-        Workload::Rosenbrock { n }
+        Workload::Rosenbrock { n, .. }
             if wide && WIDE_ROSENBROCK.load(Ordering::Relaxed) && *n <= MAX_PASSES_ROSENBROCK =>
         {
             None

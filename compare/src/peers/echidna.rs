@@ -20,8 +20,8 @@
 //! nalgebra scalar.
 
 use crate::harness::{Method, Peer};
-use crate::workloads::data::Dataset;
 use crate::workloads::na_generic::na035;
+use crate::workloads::Dataset;
 use crate::workloads::{consts, Workload};
 use echidna::{BReverse, DualVec, Reverse, Scalar};
 
@@ -69,7 +69,7 @@ fn scalar_objective<T: Scalar<Float = f64>>(w: &Workload, x: &[T]) -> Option<T> 
         Workload::ConstDiv => T::from_f(consts::C) / x[0],
         Workload::ConstSub => T::from_f(consts::C) - x[0],
         Workload::Rosenbrock { .. } => rosenbrock(x),
-        Workload::Net231 { data } => net231(x, data),
+        Workload::Net231 { data, .. } => net231(x, data),
         Workload::Mlp { .. } | Workload::LogDet { .. } => return None,
     })
 }
@@ -80,8 +80,13 @@ where
     T: Scalar<Float = f64> + nalgebra::RealField,
 {
     match w {
-        Workload::Mlp { sizes, data } => na035::mlp_loss(x, sizes, data),
-        Workload::LogDet { m } => na035::logdet(x, *m),
+        Workload::Mlp {
+            sizes,
+            hidden,
+            data,
+            ..
+        } => na035::mlp_loss(x, sizes, *hidden, data),
+        Workload::LogDet { m, .. } => na035::logdet(x, *m),
         _ => scalar_objective(w, x).expect("scalar workload"),
     }
 }

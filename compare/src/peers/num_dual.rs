@@ -9,8 +9,8 @@
 //! are lifted with `D::from(c)` (or `D::one()`).
 
 use crate::harness::{Method, Peer};
-use crate::workloads::data::Dataset;
 use crate::workloads::na_generic::na035;
+use crate::workloads::Dataset;
 use crate::workloads::{consts, Workload};
 use nalgebra::{DVector, Dyn, SVector};
 use num_dual::{gradient, Dual64, DualNum, DualSVec64, Gradients};
@@ -57,9 +57,14 @@ where
         Workload::ConstDiv => D::from(consts::C) / x[0],
         Workload::ConstSub => D::from(consts::C) - x[0],
         Workload::Rosenbrock { .. } => rosenbrock(x),
-        Workload::Net231 { data } => net231(x, data),
-        Workload::Mlp { sizes, data } => na035::mlp_loss(x, sizes, data),
-        Workload::LogDet { m } => na035::logdet(x, *m),
+        Workload::Net231 { data, .. } => net231(x, data),
+        Workload::Mlp {
+            sizes,
+            hidden,
+            data,
+            ..
+        } => na035::mlp_loss(x, sizes, *hidden, data),
+        Workload::LogDet { m, .. } => na035::logdet(x, *m),
     }
 }
 

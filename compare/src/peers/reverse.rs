@@ -10,7 +10,7 @@
 //! `1 / (1 + e^-z)`) is therefore run twice: as written, and with `.recip()`.
 
 use crate::harness::{Method, Peer};
-use crate::workloads::data::Dataset;
+use crate::workloads::Dataset;
 use crate::workloads::{consts, Workload};
 use reverse::{Gradient, Tape, Var};
 
@@ -85,7 +85,7 @@ impl Peer for Reverse {
             ],
             Workload::ConstSub => vec![Method::run_vec(name, taped(|x| consts::C - x[0]))],
             Workload::Rosenbrock { .. } => vec![Method::run_vec(name, taped(rosenbrock))],
-            Workload::Net231 { data } => {
+            Workload::Net231 { data, .. } => {
                 let (d1, d2) = (data.clone(), data.clone());
                 vec![
                     Method::run_vec(name, taped(move |p| net231(p, &d1, sigmoid))),

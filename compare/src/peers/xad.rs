@@ -18,7 +18,7 @@
 //! workloads cannot be written.
 
 use crate::harness::{Method, Peer};
-use crate::workloads::data::Dataset;
+use crate::workloads::Dataset;
 use crate::workloads::{consts, Workload};
 use xad_rs::ops::{compute_gradient_fwd_k, compute_gradient_rev_with};
 use xad_rs::{AReal, JetK, Real, Tape};
@@ -61,7 +61,7 @@ fn objective<R: Real<Passive = f64>>(w: &Workload, x: &[R]) -> R {
         Workload::ConstDiv => R::from(consts::C) / x[0].clone(),
         Workload::ConstSub => R::from(consts::C) - x[0].clone(),
         Workload::Rosenbrock { .. } => rosenbrock(x),
-        Workload::Net231 { data } => net231(x, data),
+        Workload::Net231 { data, .. } => net231(x, data),
         Workload::Mlp { .. } | Workload::LogDet { .. } => {
             unreachable!("nalgebra workloads are `cannot express` for xad-rs")
         }

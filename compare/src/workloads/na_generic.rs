@@ -7,21 +7,31 @@
 
 macro_rules! nalgebra_workloads {
     ($na:ident) => {
-        use crate::workloads::data::Dataset;
+        use crate::workloads::Dataset;
         use $na::{convert, DMatrix, DVector, RealField};
+
+        use crate::workloads::Hidden;
 
         fn sigmoid<T: RealField + Copy>(z: T) -> T {
             T::one() / (T::one() + (-z).exp())
         }
 
-        /// Mean binary cross-entropy of a fully connected sigmoid network with
-        /// layer widths `sizes` (the last one 1) over `data`. Parameters are laid
-        /// out layer after layer as W (out x in, row-major) then b (out).
-        pub fn mlp_loss<T: RealField + Copy>(p: &[T], sizes: &[usize], data: &Dataset) -> T {
+        /// Mean binary cross-entropy of a fully connected network with layer
+        /// widths `sizes` (the last one 1) over `data`: `hidden` activation
+        /// on the hidden layers, the output a logit z, the loss of a point
+        /// `-t ln σ(z) - (1 - t) ln(1 - σ(z))`. Parameters are laid out layer
+        /// after layer as W (out x in, row-major) then b (out).
+        pub fn mlp_loss<T: RealField + Copy>(
+            p: &[T],
+            sizes: &[usize],
+            hidden: Hidden,
+            data: &Dataset,
+        ) -> T {
             let n = data.len();
             let mut a = DMatrix::<T>::from_fn(2, n, |r, c| convert(data.points[c][r]));
             let mut off = 0;
-            for pair in sizes.windows(2) {
+            let layers = sizes.len() - 1;
+            for (l, pair) in sizes.windows(2).enumerate() {
                 let (fan_in, fan_out) = (pair[0], pair[1]);
                 let w = DMatrix::from_row_slice(fan_out, fan_in, &p[off..off + fan_out * fan_in]);
                 off += fan_out * fan_in;
@@ -33,13 +43,21 @@ macro_rules! nalgebra_workloads {
                         z[(i, j)] += b[i];
                     }
                 }
-                a = z.map(sigmoid);
+                a = if l + 1 == layers {
+                    z
+                } else {
+                    match hidden {
+                        Hidden::Sigmoid => z.map(sigmoid),
+                        Hidden::Tanh => z.map(|v| v.tanh()),
+                    }
+                };
             }
             let one = T::one();
             let mut sum = T::zero();
-            for (y, &t) in a.iter().zip(&data.labels) {
+            for (&z, &t) in a.iter().zip(&data.labels) {
+                let y = sigmoid(z);
                 let t: T = convert(t);
-                sum += t * y.ln() + (one - t) * (one - *y).ln();
+                sum += t * y.ln() + (one - t) * (one - y).ln();
             }
             -sum / convert(n as f64)
         }

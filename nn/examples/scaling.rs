@@ -1,0 +1,479 @@
+//! How `dualtape::parallel` scales with threads: the reverse-mode gradient
+//! of the notebook's loss (2-3-1 sigmoid network, cross-entropy, disk/ring
+//! data) at 1k, 10k and 100k points, and of a 2-64-64-1 tanh network at
+//! 10k points.
+//!
+//! ```text
+//! cargo run --release --example scaling -- --threads 1,2,4,8,16
+//!     [--rounds 7] [--chunk N] [--csv PATH] [--sizes 1000,10000,100000] [--wide-points 10000]
+//! ```
+//!
+//! Chunks: 256 points for the notebook's network, 32 for the 2-64-64-1 one
+//! (`--chunk` sets both).
+//!
+//! For every workload and thread count it prints the median gradient time,
+//! the speedup over one thread and the parallel efficiency (speedup / threads),
+//! the best time and its speedup, next to two serial baselines on the calling
+//! thread: the same chunks one after another with no thread pool (the
+//! driver's serial path), and one recording of the whole data set
+//! (`reverse::gradient` of the full loss). It also reports the CPU time the
+//! pool's threads spent, a "CPU speedup" (one thread's CPU time over the
+//! busiest thread's: what the work and its balance allow if every thread has a
+//! core) and how long the threads waited for a core (from
+//! `/proc/thread-self/schedstat`; Linux only), so a busy machine shows as
+//! run-queue wait rather than as poor scaling.
+//! Every thread count must give the same bits; the example stops if not.
+//! `--pin` pins thread i of every pool to core i mod cores (with `taskset`):
+//! on a busy machine the scheduler can leave a pool's threads on one core
+//! for a whole short gradient.
+//!
+//! Rounds are interleaved (one measurement of every configuration per
+//! round) so that other work on the machine affects all alike. The CSV
+//! (default `target/scaling.csv`) has one row per workload and thread count.
+//!
+//! Needs nothing but this repository: no network, no data files.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use dualtape::parallel::{self, SumOfLosses};
+use dualtape::reverse;
+use dualtape_nn::data::disk_ring;
+use dualtape_nn::{Activation, Mlp};
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+/// Points per chunk for the 2-64-64-1 network (the notebook's uses
+/// `parallel::DEFAULT_CHUNK`).
+const WIDE_CHUNK: usize = 32;
+
+struct Args {
+    threads: Vec<usize>,
+    rounds: usize,
+    chunk: Option<usize>,
+    csv: PathBuf,
+    sizes: Vec<usize>,
+    wide_points: usize,
+    pin: bool,
+}
+
+fn parse_list(s: &str, what: &str) -> Result<Vec<usize>, String> {
+    s.split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("{what}: '{p}' is not a positive whole number"))
+        })
+        .collect()
+}
+
+fn parse_args() -> Result<Args, String> {
+    use lexopt::prelude::*;
+    let mut args = Args {
+        threads: vec![1, 2, 4, 8, 16],
+        rounds: 7,
+        chunk: None,
+        csv: PathBuf::from("target/scaling.csv"),
+        sizes: vec![1_000, 10_000, 100_000],
+        wide_points: 10_000,
+        pin: false,
+    };
+    let mut p = lexopt::Parser::from_env();
+    let err = |e: lexopt::Error| e.to_string();
+    while let Some(arg) = p.next().map_err(err)? {
+        match arg {
+            Long("threads") => {
+                args.threads =
+                    parse_list(&p.value().map_err(err)?.string().map_err(err)?, "--threads")?
+            }
+            Long("rounds") => args.rounds = p.value().map_err(err)?.parse().map_err(err)?,
+            Long("chunk") => args.chunk = Some(p.value().map_err(err)?.parse().map_err(err)?),
+            Long("csv") => args.csv = p.value().map_err(err)?.into(),
+            Long("sizes") => {
+                args.sizes = parse_list(&p.value().map_err(err)?.string().map_err(err)?, "--sizes")?
+            }
+            Long("wide-points") => {
+                args.wide_points = p.value().map_err(err)?.parse().map_err(err)?
+            }
+            Long("pin") => args.pin = true,
+            Long("help") | Short('h') => {
+                println!(
+                    "cargo run --release --example scaling -- [--threads 1,2,4,8,16] \
+                     [--rounds 7] [--chunk N] [--csv target/scaling.csv] \
+                     [--sizes 1000,10000,100000] [--wide-points 10000] [--pin]"
+                );
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected().to_string()),
+        }
+    }
+    if !args.threads.contains(&1) {
+        args.threads.insert(0, 1); // the speedup's reference
+    }
+    if args.rounds == 0 || args.chunk == Some(0) {
+        return Err("--rounds and --chunk must be at least 1".into());
+    }
+    Ok(args)
+}
+
+/// Pins thread `i` of `pool` to core `i mod cores` with `taskset` (Linux,
+/// util-linux). On a busy machine the scheduler may keep a pool's threads
+/// on one core for a whole short gradient; pinning measures what the
+/// pool does when its threads are spread.
+fn pin(pool: &ThreadPool, cores: usize) {
+    let tids = pool.broadcast(|ctx| {
+        let link = std::fs::read_link("/proc/thread-self").expect("/proc/thread-self (Linux)");
+        let tid = link
+            .file_name()
+            .and_then(|t| t.to_str())
+            .expect("a thread id")
+            .to_string();
+        (ctx.index(), tid)
+    });
+    for (i, tid) in tids {
+        let status = std::process::Command::new("taskset")
+            .args(["-p", "-c", &(i % cores).to_string(), &tid])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("--pin runs taskset (util-linux)");
+        assert!(status.success(), "taskset could not pin thread {tid}");
+    }
+}
+
+/// This thread's CPU time and run-queue wait so far, in seconds (Linux's
+/// `/proc/thread-self/schedstat`); `None` elsewhere.
+fn schedstat() -> Option<(f64, f64)> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let mut it = s.split_whitespace().map(|v| v.parse::<f64>().ok());
+    Some((it.next()?? * 1e-9, it.next()?? * 1e-9))
+}
+
+/// CPU time and run-queue wait of every thread of `pool`.
+fn pool_schedstat(pool: &ThreadPool) -> Option<Vec<(f64, f64)>> {
+    pool.broadcast(|_| schedstat()).into_iter().collect()
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".into())
+}
+
+/// One way of computing the gradient, timed.
+enum Config<'p> {
+    /// The chunks one after another on this thread, summed left to right.
+    SerialChunks,
+    /// One recording of the whole data set on this thread.
+    Whole,
+    /// `parallel::reverse::gradient` on a pool.
+    Pool(&'p ThreadPool),
+}
+
+#[derive(Default, Clone)]
+struct Samples {
+    seconds: Vec<f64>,
+    /// CPU time of all the threads that worked.
+    cpu: Vec<f64>,
+    /// CPU time of the busiest of them: the wall time the work would take
+    /// if every thread had a core to itself.
+    max_cpu: Vec<f64>,
+    wait: Vec<f64>,
+}
+
+fn median(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
+struct Workload {
+    name: String,
+    mlp: Mlp,
+    points: usize,
+    chunk: usize,
+    /// Also time one recording of the whole data set (its tape holds every
+    /// point: 2 GB for the 2-64-64-1 network at 10k points, so not there).
+    whole: bool,
+}
+
+struct Row {
+    threads: usize,
+    /// Median and best wall time of one gradient.
+    seconds: f64,
+    best: f64,
+    /// CPU time of all the pool's threads, and of the busiest one (medians).
+    cpu: f64,
+    max_cpu: f64,
+    wait: f64,
+}
+
+fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut String) {
+    let data = disk_ring(wl.points, 1);
+    let w = wl.mlp.init_params_lecun(0);
+    // The mean loss as a sum over chunks (nn's Objective is a SumOfLosses).
+    let m = wl.mlp.objective(&data);
+    let n_chunks = parallel::chunks(wl.points, wl.chunk).len();
+    println!(
+        "\n{} {:#}, {} points, {} parameters, chunk {} ({} chunks)",
+        wl.name,
+        wl.mlp,
+        wl.points,
+        wl.mlp.n_params(),
+        wl.chunk,
+        n_chunks
+    );
+
+    let serial_chunks = || {
+        let mut total = (0.0, vec![0.0; w.len()]);
+        for r in parallel::chunks(wl.points, wl.chunk) {
+            let (v, g) = reverse::gradient(|x| m.eval_chunk(r.clone(), x), &w);
+            total.0 += v;
+            for (a, b) in total.1.iter_mut().zip(&g) {
+                *a += b;
+            }
+        }
+        total
+    };
+    let whole = || reverse::gradient(|x| m.eval_chunk(0..wl.points, x), &w);
+    let on_pool = |p: &ThreadPool| p.install(|| parallel::reverse::gradient(&m, &w, wl.chunk));
+
+    let mut configs = vec![Config::SerialChunks];
+    if wl.whole {
+        configs.push(Config::Whole);
+    }
+    configs.extend(pools.iter().map(|(_, p)| Config::Pool(p)));
+
+    // Warm every tape, check the bits, and calibrate: repeat the gradient
+    // so that one measurement takes at least 50 ms.
+    let reference = on_pool(&pools[0].1);
+    for (t, p) in pools {
+        let r = on_pool(p);
+        let same = r.0.to_bits() == reference.0.to_bits()
+            && r.1
+                .iter()
+                .zip(&reference.1)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "{t} threads gave other bits than 1 thread");
+    }
+    let start = Instant::now();
+    std::hint::black_box(serial_chunks());
+    if wl.whole {
+        std::hint::black_box(whole());
+    }
+    let single = start.elapsed().as_secs_f64() / if wl.whole { 2.0 } else { 1.0 };
+    let reps = ((0.05 / single).ceil() as usize).max(1);
+
+    let mut samples = vec![Samples::default(); configs.len()];
+    for _ in 0..args.rounds {
+        for (c, s) in configs.iter().zip(samples.iter_mut()) {
+            let stats = || match c {
+                Config::Pool(p) => pool_schedstat(p),
+                _ => schedstat().map(|s| vec![s]),
+            };
+            let before = stats();
+            let start = Instant::now();
+            for _ in 0..reps {
+                std::hint::black_box(match c {
+                    Config::SerialChunks => serial_chunks(),
+                    Config::Whole => whole(),
+                    Config::Pool(p) => on_pool(p),
+                });
+            }
+            s.seconds.push(start.elapsed().as_secs_f64() / reps as f64);
+            if let (Some(b), Some(a)) = (before, stats()) {
+                let d: Vec<(f64, f64)> = a
+                    .iter()
+                    .zip(&b)
+                    .map(|(a, b)| ((a.0 - b.0) / reps as f64, (a.1 - b.1) / reps as f64))
+                    .collect();
+                s.cpu.push(d.iter().map(|x| x.0).sum());
+                s.max_cpu.push(d.iter().map(|x| x.0).fold(0.0, f64::max));
+                s.wait.push(d.iter().map(|x| x.1).sum());
+            }
+        }
+    }
+
+    let med = |s: &Samples| (median(&s.seconds), median(&s.cpu), median(&s.wait));
+    let (serial, serial_cpu, _) = med(&samples[0]);
+    println!(
+        "  serial, chunk after chunk, no pool: {:>10.3} ms  (CPU {:.3} ms)",
+        serial * 1e3,
+        serial_cpu * 1e3
+    );
+    let whole_s = if wl.whole {
+        let (s, _, _) = med(&samples[1]);
+        println!("  serial, one recording of all points: {:>8.3} ms", s * 1e3);
+        s
+    } else {
+        f64::NAN
+    };
+    let first_pool = configs.len() - pools.len();
+    let rows: Vec<Row> = pools
+        .iter()
+        .zip(&samples[first_pool..])
+        .map(|((threads, _), s)| {
+            let (seconds, cpu, wait) = med(s);
+            Row {
+                threads: *threads,
+                seconds,
+                best: s.seconds.iter().copied().fold(f64::INFINITY, f64::min),
+                cpu,
+                max_cpu: median(&s.max_cpu),
+                wait,
+            }
+        })
+        .collect();
+    let one = rows
+        .iter()
+        .find(|r| r.threads == 1)
+        .expect("1 thread is always measured");
+    let (one_s, one_best, one_cpu) = (one.seconds, one.best, one.cpu);
+    println!(
+        "  {:>7} {:>9} {:>8} {:>10} {:>8} {:>9} {:>8} {:>12} {:>10}",
+        "threads",
+        "median ms",
+        "speedup",
+        "efficiency",
+        "best ms",
+        "speedup",
+        "CPU ms",
+        "CPU speedup",
+        "wait ms"
+    );
+    for r in rows {
+        let speedup = one_s / r.seconds;
+        let efficiency = speedup / r.threads as f64;
+        let best_speedup = one_best / r.best;
+        // One thread's CPU time over the busiest thread's: the speedup if
+        // every thread had a core, from the work and its balance alone.
+        let cpu_speedup = one_cpu / r.max_cpu;
+        println!(
+            "  {:>7} {:>9.3} {:>8.2} {:>9.0}% {:>8.3} {:>9.2} {:>8.3} {:>12.2} {:>10.3}",
+            r.threads,
+            r.seconds * 1e3,
+            speedup,
+            100.0 * efficiency,
+            r.best * 1e3,
+            best_speedup,
+            r.cpu * 1e3,
+            cpu_speedup,
+            r.wait * 1e3
+        );
+        writeln!(
+            csv,
+            "{},{},{},{},{},{},{:.9},{:.4},{:.4},{:.9},{:.4},{:.9},{:.9},{:.4},{:.9},{:.9},{:.9},{}",
+            wl.name,
+            wl.mlp,
+            wl.points,
+            wl.mlp.n_params(),
+            wl.chunk,
+            r.threads,
+            r.seconds,
+            speedup,
+            efficiency,
+            r.best,
+            best_speedup,
+            r.cpu,
+            r.max_cpu,
+            cpu_speedup,
+            r.wait,
+            serial,
+            whole_s,
+            args.rounds
+        )
+        .expect("writing to a String");
+    }
+    println!(
+        "  1 thread vs the serial chunk loop: {:+.1} %{}",
+        100.0 * (one_s / serial - 1.0),
+        if wl.whole {
+            format!(
+                "; vs one recording of all points: {:+.1} %",
+                100.0 * (one_s / whole_s - 1.0)
+            )
+        } else {
+            String::new()
+        }
+    );
+}
+
+fn main() {
+    let args = parse_args().unwrap_or_else(|e| {
+        eprintln!("scaling: {e} (try --help)");
+        std::process::exit(2)
+    });
+    let pools: Vec<(usize, ThreadPool)> = args
+        .threads
+        .iter()
+        .map(|&t| {
+            let pool = ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap_or_else(|e| panic!("cannot start a pool of {t} threads: {e}"));
+            (t, pool)
+        })
+        .collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if args.pin {
+        for (_, p) in &pools {
+            pin(p, cores);
+        }
+    }
+    println!(
+        "dualtape::parallel scaling: reverse-mode gradient, {} rounds (median), {cores} cores{}, \
+         load average {} at the start",
+        args.rounds,
+        if args.pin {
+            ", pool threads pinned"
+        } else {
+            ""
+        },
+        load_average()
+    );
+    let mut workloads: Vec<Workload> = args
+        .sizes
+        .iter()
+        .map(|&points| Workload {
+            name: "notebook".into(),
+            mlp: Mlp::notebook(),
+            points,
+            chunk: args.chunk.unwrap_or(parallel::DEFAULT_CHUNK),
+            whole: true,
+        })
+        .collect();
+    workloads.push(Workload {
+        name: "wide".into(),
+        mlp: Mlp::new(&[2, 64, 64, 1], Activation::Tanh, Activation::Sigmoid),
+        points: args.wide_points,
+        // Each point records ~8400 operations: 32 points keep a chunk's tape
+        // (6 MB) near the cache, where 256 would be 50 MB (4 % slower per core).
+        chunk: args.chunk.unwrap_or(WIDE_CHUNK),
+        whole: false,
+    });
+    let mut csv = String::from(
+        "workload,network,points,parameters,chunk,threads,median_seconds,speedup,efficiency,\
+         best_seconds,best_speedup,pool_cpu_seconds,busiest_thread_cpu_seconds,cpu_speedup,\
+         run_queue_wait_seconds,serial_chunks_seconds,whole_recording_seconds,rounds\n",
+    );
+    for wl in &workloads {
+        run(wl, &args, &pools, &mut csv);
+    }
+    println!("\nload average {} at the end", load_average());
+    if let Some(dir) = args.csv.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    }
+    std::fs::write(&args.csv, csv)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", args.csv.display()));
+    println!("wrote {}", args.csv.display());
+}

@@ -1,0 +1,358 @@
+//! `dualtape::parallel`: chunked gradients of a sum of losses, the same
+//! bits for every number of threads (and without the `parallel` feature),
+//! right against closed forms, and panics that propagate and leave every
+//! worker's tape usable.
+//!
+//! Run also without the feature (CI does):
+//! `cargo test -p dualtape --no-default-features --features quickcheck --test suite parallel`
+//! checks that the serial path gives the same bits as the reference tree.
+
+use std::ops::Range;
+
+use dualtape::finite_diff::Scheme;
+use dualtape::parallel::{self, SumOfLosses};
+use dualtape::{reverse, Scalar};
+
+/// Logistic regression: Σᵢ softplus(zᵢ) − yᵢ zᵢ with zᵢ = w₀ + w₁ aᵢ + w₂ bᵢ.
+struct Logistic {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    y: Vec<f64>,
+}
+
+impl Logistic {
+    fn new(n: usize) -> Logistic {
+        Logistic {
+            a: (0..n).map(|i| (i as f64 * 0.7).sin() * 2.0).collect(),
+            b: (0..n).map(|i| (i as f64 * 1.3).cos()).collect(),
+            y: (0..n).map(|i| f64::from(i * 7 % 3 == 0)).collect(),
+        }
+    }
+
+    /// The gradient by hand: Σᵢ (σ(zᵢ) − yᵢ) (1, aᵢ, bᵢ), and the loss.
+    fn closed_form(&self, w: &[f64]) -> (f64, Vec<f64>) {
+        let mut l = 0.0;
+        let mut g = vec![0.0; 3];
+        for i in 0..self.a.len() {
+            let z = w[0] + w[1] * self.a[i] + w[2] * self.b[i];
+            l += z.max(0.0) + (-z.abs()).exp().ln_1p() - self.y[i] * z;
+            let r = 1.0 / (1.0 + (-z).exp()) - self.y[i];
+            g[0] += r;
+            g[1] += r * self.a[i];
+            g[2] += r * self.b[i];
+        }
+        (l, g)
+    }
+}
+
+impl SumOfLosses for Logistic {
+    fn len(&self) -> usize {
+        self.a.len()
+    }
+    fn dim(&self) -> usize {
+        3
+    }
+    fn eval_chunk<S: Scalar<Real = f64>>(&self, range: Range<usize>, w: &[S]) -> S {
+        let mut sum = S::constant(0.0);
+        for i in range {
+            let z = w[0] + w[1] * self.a[i] + w[2] * self.b[i];
+            sum += z.softplus() - z * self.y[i];
+        }
+        sum
+    }
+}
+
+const W: [f64; 3] = [0.3, -0.8, 1.1];
+const N: usize = 10_007; // not a multiple of the chunk size
+const CHUNK: usize = 64;
+
+/// The reference the drivers must equal bit for bit, computed here without
+/// `dualtape::parallel`: each chunk's gradient by the crate's serial
+/// `reverse::gradient`, the chunks summed in the documented tree (split
+/// the chunk indices in the middle, left + right).
+fn reference(m: &Logistic, w: &[f64], chunk: usize) -> (f64, Vec<f64>) {
+    let ranges: Vec<Range<usize>> = (0..m.len().div_ceil(chunk))
+        .map(|k| k * chunk..((k + 1) * chunk).min(m.len()))
+        .collect();
+    fn tree(parts: &[(f64, Vec<f64>)]) -> (f64, Vec<f64>) {
+        if parts.len() == 1 {
+            return parts[0].clone();
+        }
+        let mid = parts.len() / 2;
+        let (a, b) = (tree(&parts[..mid]), tree(&parts[mid..]));
+        (
+            a.0 + b.0,
+            a.1.iter().zip(&b.1).map(|(x, y)| x + y).collect(),
+        )
+    }
+    let parts: Vec<_> = ranges
+        .into_iter()
+        .map(|r| reverse::gradient(|x| m.eval_chunk(r.clone(), x), w))
+        .collect();
+    tree(&parts)
+}
+
+fn bits(v: f64, g: &[f64]) -> Vec<u64> {
+    std::iter::once(v)
+        .chain(g.iter().copied())
+        .map(f64::to_bits)
+        .collect()
+}
+
+#[test]
+fn reverse_equals_the_reference_tree_bit_for_bit() {
+    // With the `parallel` feature on the global pool, without it serially:
+    // the same bits either way.
+    let m = Logistic::new(N);
+    let (v, g) = parallel::reverse::gradient(&m, &W, CHUNK);
+    let (rv, rg) = reference(&m, &W, CHUNK);
+    assert_eq!(bits(v, &g), bits(rv, &rg));
+    // and every driver reports the same value, with the bits of `value`
+    assert_eq!(v.to_bits(), parallel::value(&m, &W, CHUNK).to_bits());
+    let (vf, _) = parallel::forward::gradient::<4, _>(&m, &W, CHUNK);
+    let (vd, _) = parallel::finite_diff::gradient(&m, &W, CHUNK, Scheme::Central);
+    assert_eq!(v.to_bits(), vf.to_bits());
+    assert_eq!(v.to_bits(), vd.to_bits());
+}
+
+#[test]
+fn every_driver_is_right_against_the_closed_form() {
+    let m = Logistic::new(N);
+    let (l, g) = m.closed_form(&W);
+    let close = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * b.abs().max(1.0);
+    let (lr, gr) = parallel::reverse::gradient(&m, &W, CHUNK);
+    let (lf, gf) = parallel::forward::gradient::<2, _>(&m, &W, CHUNK);
+    let (ld, gd) = parallel::finite_diff::gradient(&m, &W, CHUNK, Scheme::Richardson);
+    for v in [lr, lf, ld] {
+        assert!(close(v, l, 1e-12), "{v} vs {l}");
+    }
+    for k in 0..3 {
+        assert!(
+            close(gr[k], g[k], 1e-11),
+            "reverse {k}: {} vs {}",
+            gr[k],
+            g[k]
+        );
+        assert!(
+            close(gf[k], g[k], 1e-11),
+            "forward {k}: {} vs {}",
+            gf[k],
+            g[k]
+        );
+        assert!(
+            close(gd[k], g[k], 1e-7),
+            "finite diff {k}: {} vs {}",
+            gd[k],
+            g[k]
+        );
+    }
+}
+
+#[test]
+fn one_chunk_is_the_serial_gradient_and_no_examples_give_zero() {
+    let m = Logistic::new(300);
+    // A chunk as large as the data: one recording, exactly reverse::gradient.
+    let (v, g) = parallel::reverse::gradient(&m, &W, 1000);
+    let (sv, sg) = reverse::gradient(|x| m.eval_chunk(0..300, x), &W);
+    assert_eq!(bits(v, &g), bits(sv, &sg));
+    let empty = Logistic::new(0);
+    assert!(empty.is_empty());
+    assert_eq!(
+        parallel::reverse::gradient(&empty, &W, 8),
+        (0.0, vec![0.0; 3])
+    );
+    assert_eq!(parallel::value(&empty, &W, 8), 0.0);
+    let mut buf = [7.0; 3];
+    assert_eq!(
+        parallel::forward::gradient_into::<3, _>(&empty, &W, 8, &mut buf),
+        0.0
+    );
+    assert_eq!(buf, [0.0; 3]);
+}
+
+#[test]
+#[should_panic(expected = "the chunk size is 0")]
+fn a_zero_chunk_size_says_what_to_do() {
+    parallel::reverse::gradient(&Logistic::new(10), &W, 0);
+}
+
+#[test]
+#[should_panic(expected = "the model has 3 parameters (SumOfLosses::dim) but w has 2")]
+fn a_wrong_parameter_count_says_so() {
+    parallel::value(&Logistic::new(10), &[1.0, 2.0], 4);
+}
+
+#[test]
+fn reduce_sums_in_the_documented_tree() {
+    // Strings show the order: chunks of 3 over 0..10 are 4 chunks, ((0 1) (2 3)).
+    let s = parallel::reduce(
+        10,
+        3,
+        |r| format!("{}..{}", r.start, r.end),
+        |a, b| format!("({a} {b})"),
+    );
+    assert_eq!(s.as_deref(), Some("((0..3 3..6) (6..9 9..10))"));
+    // 5 chunks split 2 | 3, the right half 1 | 2.
+    let s = parallel::reduce(5, 1, |r| r.start.to_string(), |a, b| format!("({a} {b})"));
+    assert_eq!(s.as_deref(), Some("((0 1) (2 (3 4)))"));
+    assert_eq!(parallel::reduce(0, 3, |_| 1, |a, b| a + b), None);
+}
+
+/// A model whose chunks from example `from` on record half their
+/// examples and then panic, naming the chunk: a worker that runs one is
+/// cut off in the middle of a recording.
+struct Poisoned(Logistic, usize);
+
+impl SumOfLosses for Poisoned {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn dim(&self) -> usize {
+        3
+    }
+    fn eval_chunk<S: Scalar<Real = f64>>(&self, range: Range<usize>, w: &[S]) -> S {
+        let half = range.start + range.len() / 2;
+        let partial = self.0.eval_chunk(range.start..half, w);
+        if range.start >= self.1 && partial.value().is_finite() {
+            panic!("poisoned chunk starting at example {}", range.start);
+        }
+        partial
+    }
+}
+
+fn message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .expect("a panic message")
+}
+
+#[test]
+fn a_panic_in_a_chunk_reaches_the_caller_and_the_tapes_work_afterwards() {
+    // On the global pool with the `parallel` feature, on this thread without.
+    let bad = Poisoned(Logistic::new(1000), 300);
+    let err = std::panic::catch_unwind(|| parallel::reverse::gradient(&bad, &W, 100))
+        .expect_err("the chunk's panic reaches the caller");
+    assert_eq!(message(err), "poisoned chunk starting at example 300");
+    let good = Logistic::new(1000);
+    let (l, g) = parallel::reverse::gradient(&good, &W, 100);
+    let (rl, rg) = good.closed_form(&W);
+    assert!((l - rl).abs() < 1e-11 * rl);
+    for k in 0..3 {
+        assert!((g[k] - rg[k]).abs() < 1e-11 * rg[k].abs().max(1.0));
+    }
+    // This thread's own tape too (it ran the chunks without the feature).
+    let (l1, _) = reverse::gradient(|x| good.eval_chunk(0..1000, x), &W);
+    assert!((l1 - rl).abs() < 1e-11 * rl);
+}
+
+#[cfg(feature = "parallel")]
+mod threads {
+    use super::*;
+    use rayon::{ThreadPool, ThreadPoolBuilder};
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    fn pool(threads: usize) -> ThreadPool {
+        ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool")
+    }
+
+    const THREADS: [usize; 5] = [1, 2, 3, 8, 64];
+
+    #[test]
+    fn every_driver_gives_the_same_bits_on_1_2_3_8_and_64_threads() {
+        let m = Logistic::new(N);
+        let (rv, rg) = reference(&m, &W, CHUNK);
+        let mut forward = None;
+        let mut finite = None;
+        let mut value = None;
+        for t in THREADS {
+            let p = pool(t);
+            assert_eq!(p.install(parallel::threads), t);
+            let (v, g) = p.install(|| parallel::reverse::gradient(&m, &W, CHUNK));
+            assert_eq!(bits(v, &g), bits(rv, &rg), "reverse on {t} threads");
+            let f = p.install(|| parallel::forward::gradient::<2, _>(&m, &W, CHUNK));
+            let d = p.install(|| parallel::finite_diff::gradient(&m, &W, CHUNK, Scheme::Central));
+            let l = p.install(|| parallel::value(&m, &W, CHUNK));
+            assert_eq!(
+                *forward.get_or_insert(bits(f.0, &f.1)),
+                bits(f.0, &f.1),
+                "forward, {t}"
+            );
+            assert_eq!(
+                *finite.get_or_insert(bits(d.0, &d.1)),
+                bits(d.0, &d.1),
+                "FD, {t}"
+            );
+            assert_eq!(*value.get_or_insert(l.to_bits()), l.to_bits(), "value, {t}");
+        }
+    }
+
+    #[test]
+    fn a_panic_in_a_chunk_reaches_the_caller_and_every_tape_works_afterwards() {
+        let good = Logistic::new(2000);
+        let (l, g) = good.closed_form(&W);
+        for t in [1, 2, 8] {
+            let p = pool(t);
+            // Every chunk panics (so every worker that runs one is cut off
+            // mid-recording), or only those from example 700 on: the caller
+            // gets the message of the first panicking chunk in chunk order,
+            // whatever the thread count.
+            for from in [0, 700, 0, 700] {
+                let bad = Poisoned(Logistic::new(2000), from);
+                let err = catch_unwind(AssertUnwindSafe(|| {
+                    p.install(|| parallel::reverse::gradient(&bad, &W, 100))
+                }))
+                .expect_err("the chunk's panic reaches the caller");
+                assert_eq!(
+                    message(err),
+                    format!("poisoned chunk starting at example {from}")
+                );
+                let err = catch_unwind(AssertUnwindSafe(|| {
+                    p.install(|| parallel::forward::gradient::<3, _>(&bad, &W, 100))
+                }))
+                .expect_err("also in forward mode");
+                assert_eq!(
+                    message(err),
+                    format!("poisoned chunk starting at example {from}")
+                );
+            }
+            // Every thread of the pool records and sweeps again, right.
+            let per_thread =
+                p.broadcast(|_| reverse::gradient(|x| good.eval_chunk(0..good.len(), x), &W));
+            assert_eq!(per_thread.len(), t);
+            for (lv, gv) in per_thread {
+                assert!((lv - l).abs() < 1e-11 * l.abs());
+                for k in 0..3 {
+                    assert!((gv[k] - g[k]).abs() < 1e-11 * g[k].abs().max(1.0));
+                }
+            }
+            // And the parallel driver on the same pool gives the reference bits.
+            let (v, gp) = p.install(|| parallel::reverse::gradient(&good, &W, 100));
+            let (rv, rg) = reference(&good, &W, 100);
+            assert_eq!(bits(v, &gp), bits(rv, &rg), "{t} threads after the panics");
+        }
+    }
+
+    #[test]
+    fn a_caller_inside_a_recording_is_not_disturbed() {
+        // The chunks record on the pool's threads, not on the caller's, so a
+        // caller that is itself recording (on a thread outside the pool) can
+        // use the parallel gradient as a plain f64 computation.
+        let m = Logistic::new(1000);
+        let p = pool(2);
+        let (outer, og) = reverse::gradient(
+            |x| {
+                let (v, _) = p.install(|| parallel::reverse::gradient(&m, &W, 128));
+                x[0] * v
+            },
+            &[2.0],
+        );
+        let (l, _) = m.closed_form(&W);
+        assert!((outer - 2.0 * l).abs() < 1e-11 * l);
+        assert!((og[0] - l).abs() < 1e-11 * l);
+    }
+}
