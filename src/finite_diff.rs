@@ -11,6 +11,12 @@
 //! (`ε = f64::EPSILON ≈ 2.2e-16`), where automatic differentiation is exact
 //! to rounding.
 //!
+//! When `f` is NaN or infinite at `x` or at a stencil point, the estimate is
+//! NaN or infinite (no panic, no check): a NaN partial here next to finite
+//! automatic partials usually means `f(x)` itself is not finite, not a kink
+//! ([`check::first_nonfinite`](crate::check::first_nonfinite) finds the
+//! operation).
+//!
 //! ```
 //! use dualtape::finite_diff::{gradient, Scheme};
 //!

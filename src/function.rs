@@ -33,6 +33,12 @@ pub mod forward {
     /// `forward::jvp(|x| model.eval(x), x, v)`.
     pub fn jvp<M: Differentiable + ?Sized>(model: &M, x: &[f64], v: &[f64]) -> (f64, f64) {
         check_dim("function::forward::jvp", "x", x.len(), model.dim());
+        check_dim(
+            "function::forward::jvp",
+            "the direction v",
+            v.len(),
+            model.dim(),
+        );
         crate::forward::jvp(|x| model.eval(x), x, v)
     }
 
@@ -103,6 +109,12 @@ pub mod reverse {
     /// `reverse::hvp(|x| model.eval(x), x, v)`.
     pub fn hvp<M: Differentiable + ?Sized>(model: &M, x: &[f64], v: &[f64]) -> (f64, Vec<f64>) {
         check_dim("function::reverse::hvp", "x", x.len(), model.dim());
+        check_dim(
+            "function::reverse::hvp",
+            "the direction v",
+            v.len(),
+            model.dim(),
+        );
         crate::reverse::hvp(|x| model.eval(x), x, v)
     }
 

@@ -8,7 +8,7 @@
 //! | `f64` | plain evaluation | the value | finite differences ([`finite_diff`]) |
 //! | [`Dual<f64>`](Dual) | forward | one directional derivative | derivatives of few inputs, Jacobian-vector products |
 //! | [`DualVec<f64, N>`](DualVec) | forward, chunked | `N` directional derivatives | gradients of up to a few dozen inputs |
-//! | [`Var`] | reverse (a tape) | the whole gradient, in one backward sweep | gradients of many inputs: neural networks |
+//! | [`Var`] | reverse (a tape), `f64` only | the whole gradient, in one backward sweep | gradients of many inputs: neural networks |
 //! | [`Dual<Var>`](Dual), [`Dual<Dual<f64>>`](Dual) | nested | second derivatives | Hessian-vector products, Hessians |
 //!
 //! Every mode applies the same table of derivatives ([`rules`]), so they
@@ -40,19 +40,25 @@
 //! }
 //! ```
 //!
-//! Constants: with `S: Scalar<Real = f64>`, `x * 2.0`, `x + 1.0` and
-//! `x / 3.0` work as for `f64`. On the left of an operator a bare float
-//! works for concrete types (`1.0 - x` with `x: Var`), and in generic code
-//! write `S::constant(1.0) - x`. Scalars are `Copy`: no `.clone()`.
+//! Constants: with `S: Scalar<Real = f64>`, `x * 2.0`, `x + 1.0`,
+//! `x / 3.0`, `x > 0.0` and `xs.iter().sum()` work as for `f64`, and
+//! `x.max_real(0.0)`, `x.powf_real(2.5)` stand in for `RealField`'s methods
+//! that take `Self`. On the left of an operator a bare float works for
+//! concrete types (`1.0 - x` with `x: Var`); in generic code write
+//! `S::constant(1.0) - x`. The full list, with what to write where the
+//! language refuses, is in [`Scalar`]'s docs ("Constants in generic code").
+//! Scalars are `Copy`: no `.clone()`.
 //!
 //! ## nalgebra
 //!
 //! `Scalar` builds on [`nalgebra::RealField`], so every scalar works in
-//! nalgebra matrices, products and decompositions:
+//! nalgebra matrices, products and decompositions. dualtape re-exports the
+//! nalgebra it uses ([`nalgebra`]), and [`Lift`]/[`LiftMul`] bring `f64`
+//! data into a model's scalar type:
 //!
 //! ```
+//! use dualtape::nalgebra::DMatrix;
 //! use dualtape::{reverse, Scalar, Var};
-//! use nalgebra::DMatrix;
 //!
 //! // log det(A) for A = [[x0, x1], [x1, x2]], through a Cholesky factorisation.
 //! fn logdet<S: Scalar>(x: &[S]) -> S {
@@ -155,9 +161,13 @@
 //! - [`model`]: [`Differentiable`] and [`VectorFunction`], models written
 //!   once and run by every driver as `|x| model.eval(x)`. (`function`, its
 //!   old name with a second copy of the drivers, is deprecated.)
+//! - [`lift`] (`src/lift.rs`): `f64` data next to `S` parameters in
+//!   nalgebra ([`Lift`], [`LiftMul`]).
 //! - [`check`] (`src/check/`): every mode compared at a point
 //!   (`check/mod.rs`: configuration and entry points), as a readable
-//!   [`check::Report`] (`check/report.rs`: rows, comparisons, the table).
+//!   [`check::Report`] (`check/report.rs`: rows, comparisons, the table);
+//!   [`check::first_nonfinite`] (`check/watch.rs`) names the operation that
+//!   made a NaN.
 //! - [`testing`] (feature `quickcheck`, on by default): generators and
 //!   properties for your own `#[test]`s.
 //! - [`parallel`]: the gradient of a sum of losses over a data set, in
@@ -196,6 +206,7 @@ pub mod forward;
     note = "the traits are in dualtape::model (and at the crate root); run a model with the crate's drivers: reverse::gradient(|x| model.eval(x), x)"
 )]
 pub mod function;
+pub mod lift;
 pub mod model;
 pub mod ops;
 pub mod parallel;
@@ -209,7 +220,12 @@ pub mod sparse;
 pub mod testing;
 
 pub use forward::{Dual, DualVec};
+pub use lift::{Lift, LiftMul};
 pub use model::{Differentiable, VectorFunction};
+/// nalgebra, the version dualtape's scalars and drivers use (the Hessian and
+/// Jacobian drivers return its `DMatrix`): `use dualtape::nalgebra::DMatrix;`
+/// needs no separate dependency and can never mismatch.
+pub use nalgebra;
 pub use reverse::Var;
 pub use scalar::Scalar;
 

@@ -51,6 +51,19 @@
 //!    `floor`, `ceil`, `round`, `trunc` and `1` for `fract` (the *value* is
 //!    NaN all the same).
 //!
+//! # Your own branches
+//!
+//! Comparisons (`x > 0.0`, `x < y`, `x == 0.0`) look at values only, so a
+//! branch in your code (`if x > 0.0 { a(x) } else { b(x) }`) is
+//! differentiated as the branch taken. Away from the switch point that is
+//! the derivative; at the switch point itself you get the derivative of the
+//! branch the comparison chose there, a one-sided derivative (for `x > 0.0`
+//! at `x = 0`, `b`'s), not rule 1's symmetric average, which only the
+//! functions of this table apply. Every mode takes the same branch, so they
+//! agree; finite differences straddle the switch and may not (`check`'s hint
+//! says so). To get rule 1's convention at your own kink, write it with
+//! `max`, `min` or `abs` (ReLU as `x.max_real(0.0)`, not an `if`).
+//!
 //! # Example
 //!
 //! ```

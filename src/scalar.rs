@@ -13,15 +13,72 @@
 //! the two are kept out of one bound because together they make every
 //! `x.sin()` ambiguous.
 
+use std::iter::{Product, Sum};
 use std::ops::{Add, Div, Mul, Sub};
 
 use nalgebra::RealField;
 
 /// A number that model code computes with: plain, forward-mode or reverse-mode.
 ///
-/// With `S: Scalar<Real = f64>`, constants on the right-hand side work as for
-/// `f64` (`x * 2.0 + 1.0`); on the left-hand side (`1.0 - x`) they work for
-/// every concrete type, and [`Scalar::constant`] works everywhere.
+/// # Constants in generic code
+///
+/// With `S: Scalar<Real = f64>`, these read as for `f64`:
+///
+/// | spelling | works because |
+/// |---|---|
+/// | `x * 2.0`, `x + 1.0`, `x - 1.0`, `x / 3.0`, `x += 1.0` | `Add`/`Sub`/`Mul`/`Div<Self::Real>` are bounds of `Scalar` |
+/// | `x > 0.0`, `x <= 1.0`, `x == 0.0`, `x.partial_cmp(&0.0)` | `PartialOrd<Self::Real>`, `PartialEq<Self::Real>` (values only) |
+/// | `xs.iter().sum()`, `xs.iter().copied().product()` | `Sum`/`Product` (by value and by reference) |
+/// | `x.max_real(0.0)`, `x.min_real(1.0)`, `x.clamp_real(0.0, 1.0)`, `x.powf_real(2.5)` | methods of `Scalar` taking `Self::Real` |
+/// | `x.powi(2)`, `x.sqrt()`, `x.exp()`, `x.max(y)` | `RealField` |
+///
+/// What the language does not allow, and what to write instead:
+///
+/// | fails | write |
+/// |---|---|
+/// | `1.0 - x`, `2.0 / x`, `0.0 < x` (constant on the left) | `S::constant(1.0) - x`, `x.recip() * 2.0`, `x > 0.0` |
+/// | `x.max(0.0)`, `x.powf(2.0)` (`RealField`'s methods take `Self`) | `x.max_real(0.0)`, `x.powi(2)` or `x.powf_real(2.0)` |
+/// | `x * 2` (an integer) | `x * 2.0` |
+/// | `m * 0.5` for a nalgebra matrix `m` of `S` | `m * S::constant(0.5)` |
+/// | `&data * &w` with `data: DMatrix<f64>`, `w: DMatrix<S>` | `data.lift_mul(&w)` or `data.lift::<S>() * &w` ([`Lift`](crate::Lift)) |
+///
+/// A constant on the left fails because the impl would be `impl Sub<S> for f64`
+/// for every `S`, which only the concrete types can provide (`1.0 - x` does
+/// work for `x: Var`, `Dual<f64>`, ...). The compiler's message for it is
+/// rustc's own (`cannot subtract S from {float}`), which dualtape cannot
+/// annotate:
+///
+/// ```compile_fail,E0277
+/// fn f<S: dualtape::Scalar<Real = f64>>(x: S) -> S {
+///     1.0 - x // write S::constant(1.0) - x
+/// }
+/// ```
+///
+/// and a second `max` taking `Self::Real` would make every `x.max(y)`
+/// ambiguous, so `RealField::max` keeps its `Self` argument:
+///
+/// ```compile_fail,E0308
+/// fn relu<S: dualtape::Scalar<Real = f64>>(x: S) -> S {
+///     x.max(0.0) // write x.max_real(0.0)
+/// }
+/// ```
+///
+/// # Comparisons and branches
+///
+/// Comparisons look at values only. A branch on them (`if x > 0.0 { a }
+/// else { b }`) is differentiated as the branch taken: at the switch point
+/// itself you get the derivative of that branch, a one-sided derivative,
+/// whatever the other side's is (see [`rules`](crate::rules), "Your own
+/// branches").
+///
+/// # num-traits
+///
+/// Every scalar also implements [`num_traits::Float`]. `Scalar` does not
+/// require it, because with both bounds every method the two declare
+/// (`sin`, `exp`, `max`, ...) is ambiguous. If you add `+ num_traits::Float`
+/// to a bound, call those methods fully qualified
+/// (`num_traits::Float::sin(x)`), or keep the num-traits code in a function
+/// bounded by `Float` alone and call that.
 ///
 /// ```
 /// use dualtape::{Dual, Scalar};
@@ -34,6 +91,11 @@ use nalgebra::RealField;
 /// assert!((y.re - (0.75 + 0.5f64.sin())).abs() < 1e-15);
 /// assert!((y.eps - (3.0 + 0.5f64.cos())).abs() < 1e-15);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a dualtape scalar",
+    label = "model code runs on `f64`, `Dual`, `DualVec` or `Var`",
+    note = "write the model as `fn f<S: Scalar<Real = f64>>(x: &[S]) -> S` and let the driver choose `S` (`reverse::gradient(f::<Var>, &x)`, `forward::gradient(f::<DualVec<f64, 4>>, &x)`)"
+)]
 pub trait Scalar:
     RealField
     + Copy
@@ -41,6 +103,12 @@ pub trait Scalar:
     + Sub<Self::Real, Output = Self>
     + Mul<Self::Real, Output = Self>
     + Div<Self::Real, Output = Self>
+    + PartialEq<Self::Real>
+    + PartialOrd<Self::Real>
+    + Sum
+    + Product
+    + for<'a> Sum<&'a Self>
+    + for<'a> Product<&'a Self>
 {
     /// The innermost float: `f32` or `f64`.
     type Real: Primitive;
@@ -84,11 +152,63 @@ pub trait Scalar:
     fn softplus(self) -> Self {
         crate::rules::softplus(self).0
     }
+
+    /// `max(self, c)` with a plain constant: `x.max_real(0.0)` is
+    /// `x.max(S::constant(0.0))` (ReLU). `RealField::max` takes `Self`, and a
+    /// second method named `max` would make every `x.max(y)` ambiguous, hence
+    /// the name. A tie gives the derivative half, as [`rules::max`](crate::rules::max).
+    ///
+    /// ```
+    /// use dualtape::{forward, Scalar};
+    ///
+    /// fn relu<S: Scalar<Real = f64>>(x: S) -> S {
+    ///     x.max_real(0.0)
+    /// }
+    /// assert_eq!(forward::derivative(relu, 2.0), (2.0, 1.0));
+    /// assert_eq!(forward::derivative(relu, -2.0), (0.0, 0.0));
+    /// ```
+    #[inline]
+    fn max_real(self, c: Self::Real) -> Self {
+        self.max(Self::constant(c.into()))
+    }
+
+    /// `min(self, c)` with a plain constant (see [`max_real`](Scalar::max_real)
+    /// for why it is not called `min`).
+    #[inline]
+    fn min_real(self, c: Self::Real) -> Self {
+        self.min(Self::constant(c.into()))
+    }
+
+    /// `self` limited to `[lo, hi]` with plain constants (see
+    /// [`max_real`](Scalar::max_real)); NaN stays NaN.
+    #[inline]
+    fn clamp_real(self, lo: Self::Real, hi: Self::Real) -> Self {
+        self.clamp(Self::constant(lo.into()), Self::constant(hi.into()))
+    }
+
+    /// `self` raised to a plain real power: `x.powf_real(2.5)` is
+    /// `x.powf(S::constant(2.5))` (for whole powers `x.powi(2)` is cheaper
+    /// and exact). See [`max_real`](Scalar::max_real) for the name.
+    ///
+    /// ```
+    /// use dualtape::{forward, Scalar};
+    ///
+    /// let (v, d) = forward::derivative(|x| x.powf_real(1.5), 4.0);
+    /// assert_eq!((v, d), (8.0, 3.0)); // 4^1.5, 1.5 · 4^0.5
+    /// ```
+    #[inline]
+    fn powf_real(self, p: Self::Real) -> Self {
+        self.powf(Self::constant(p.into()))
+    }
 }
 
 /// The innermost floats, `f32` and `f64`: the `Real` of every [`Scalar`].
 ///
 /// Sealed: only `f32` and `f64` implement it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not `f32` or `f64`",
+    note = "dualtape's constants are `f64` (or `f32` for an f32-based scalar): write `2.0`, not `2`"
+)]
 pub trait Primitive:
     Scalar<Real = Self> + num_traits::Float + sealed::Sealed + Into<f64> + From<f32>
 {

@@ -95,8 +95,10 @@ use crate::model::{check_dim, eval_vector, Differentiable, VectorFunction};
 use crate::{forward, reverse, DualVec};
 
 mod report;
+mod watch;
 
 pub use report::{Comparison, Entry, Index, Kind, Mode, NonFinite, Report};
+pub use watch::{first_nonfinite, NonFiniteOp, Watch};
 
 /// An absolute and a relative tolerance: `a` and `b` agree when
 /// `|a − b| ≤ abs + rel · max(|a|, |b|, scale)`.
@@ -356,7 +358,8 @@ fn recheck_partial(f: impl Fn(&[f64]) -> f64, x: &[f64], i: usize) -> f64 {
 /// }
 /// let report = check::gradient(&Wrong, &[0.5]);
 /// assert!(!report.is_ok());
-/// assert!(report.to_string().contains("analytic gradient is likely wrong"));
+/// // the default form wraps at 100 columns: `{:#}` keeps each sentence on one line
+/// assert!(format!("{report:#}").contains("analytic gradient is likely wrong"));
 /// ```
 ///
 /// # Panics

@@ -189,9 +189,11 @@ pub enum Kind {
 /// The result of a check: every mode's values and derivatives, the error of
 /// every pair, the worst one, and any NaN or infinity.
 ///
-/// `Display` prints a table (the value rows, then one row per derivative;
-/// past 40 rows only the failing ones and the worst: use `{:#}` for all).
-/// [`assert_ok`](Report::assert_ok) panics with that table.
+/// `Display` prints a table within 100 columns: the value rows, then one row
+/// per derivative with the pair of modes that agrees worst there; past 40
+/// rows only the failing ones and the worst. `{:#}` prints every row with
+/// every mode and every pair. [`assert_ok`](Report::assert_ok) panics with
+/// the full table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     pub(super) kind: Kind,
@@ -335,6 +337,25 @@ impl Report {
 
     /// A sentence on the likely cause of the failures.
     fn hint(&self) -> Option<String> {
+        let value_nonfinite = self
+            .entries
+            .iter()
+            .filter(|e| e.index.is_value())
+            .find(|e| e.has_nonfinite());
+        if let Some(e) = value_nonfinite {
+            let what = e
+                .values
+                .iter()
+                .flatten()
+                .find(|v| !v.is_finite())
+                .map_or("NaN".to_string(), |&v| fmt_num(Some(v)));
+            return Some(format!(
+                "{} is {what} here, so its derivatives mean nothing and finite differences are \
+                 NaN: this is not a kink. check::first_nonfinite(|x| model.eval(x), x) names \
+                 the operation that made it",
+                e.index
+            ));
+        }
         let failing: Vec<&Comparison> = self
             .entries
             .iter()
@@ -373,8 +394,11 @@ impl Report {
         Some(format!(
             "the automatic modes agree with each other and finite differences disagree: f is \
              probably not smooth within the finite-difference stencil (a kink, branch or jump \
-             within 2h, h = {h}, where the automatic modes follow dualtape's documented \
-             conventions), or badly scaled for the tolerances (Config::fd, Config::normwise)"
+             within 2h, h = {h}), or badly scaled for the tolerances (Config::fd, \
+             Config::normwise). At a kink of abs, max, min, ... the automatic modes give the \
+             symmetric average of the two slopes, and at the switch point of your own \
+             `if x > c` the derivative of the branch taken, a one-sided derivative (see \
+             dualtape::rules)"
         ))
     }
 }
@@ -422,8 +446,49 @@ fn pad(s: &str, width: usize, right: bool) -> String {
 /// Rows shown in full before a table is shortened.
 const MAX_ROWS: usize = 40;
 
+/// Columns the default (compact) report keeps within.
+const WIDTH: usize = 100;
+
+/// `x` as `fmt_point` would print it, with as many leading values as fit in
+/// `width` characters.
+fn fmt_point_within(x: &[f64], width: usize) -> String {
+    let mut shown = x.len();
+    while shown > 1 && fmt_point(x, shown).chars().count() > width {
+        shown -= 1;
+    }
+    fmt_point(x, shown)
+}
+
+/// `text` broken at spaces into lines of at most `width` characters (a
+/// longer word stays whole), continuation lines indented by `indent`.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = format!("{indent}{word}");
+        } else {
+            if len > 0 {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    out.push_str(&line);
+    out
+}
+
 impl fmt::Display for Report {
+    /// The default form keeps within 100 columns: one row per value and
+    /// derivative, with the pair of modes that agree worst there (their two
+    /// values and the difference); past 40 rows only the value rows, the
+    /// failing rows and the worst. The alternate form (`{:#}`) prints every
+    /// row with every mode and every pair.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let alt = f.alternate();
         let n = self.point.len();
         let what = match self.kind {
             Kind::Gradient => "gradient check",
@@ -431,14 +496,21 @@ impl fmt::Display for Report {
             Kind::Hessian => "Hessian check",
             Kind::Directional => "directional-derivative check",
         };
+        let point = |x: &[f64]| {
+            if alt {
+                fmt_point(x, 12)
+            } else {
+                fmt_point_within(x, 56)
+            }
+        };
         writeln!(
             f,
             "{what} at x = {} (n = {n}): {}",
-            fmt_point(&self.point, 12),
+            point(&self.point),
             self.status()
         )?;
         if let Some(v) = &self.direction {
-            writeln!(f, "direction v = {}", fmt_point(v, 12))?;
+            writeln!(f, "direction v = {}", point(v))?;
         }
         let c = &self.config;
         let scale = if self.kind == Kind::Directional {
@@ -450,22 +522,32 @@ impl fmt::Display for Report {
         };
         writeln!(
             f,
-            "agree when |a − b| ≤ abs + rel·max(|a|, |b|, {scale}): exact modes {:.0e} + {:.0e}·…, \
+            "agree when |a − b| ≤ abs + rel·max(|a|, |b|, {scale}): exact modes {:.0e} + {:.0e}·…,{}\
              against finite differences {:.0e} + {:.0e}·… ({:?}, step {:?})",
-            c.exact.abs, c.exact.rel, c.fd.abs, c.fd.rel, c.finite_diff.scheme, c.finite_diff.step
+            c.exact.abs,
+            c.exact.rel,
+            if alt { " " } else { "\n  " },
+            c.fd.abs,
+            c.fd.rel,
+            c.finite_diff.scheme,
+            c.finite_diff.step
         )?;
+        if alt {
+            self.full_table(f)?;
+        } else {
+            self.compact_table(f)?;
+        }
+        self.footer(f, alt)
+    }
+}
 
-        // Columns.
+impl Report {
+    /// Every row, every mode, every pair (`{:#}`).
+    fn full_table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pairs: Vec<(usize, usize)> = (0..self.modes.len())
             .flat_map(|a| (a + 1..self.modes.len()).map(move |b| (a, b)))
             .collect();
-        let label_w = self
-            .entries
-            .iter()
-            .map(|e| e.index.to_string().chars().count())
-            .max()
-            .unwrap_or(5)
-            .max(5);
+        let label_w = self.label_width();
         const VW: usize = 20;
         const EW: usize = 10;
         let mut header = pad("entry", label_w, false);
@@ -480,16 +562,7 @@ impl fmt::Display for Report {
         }
         header.push_str(" | status");
         writeln!(f, "{header}")?;
-
-        let worst = self.worst().map(|(e, _)| e.index);
-        let full = f.alternate() || self.entries.len() <= MAX_ROWS;
-        let mut hidden = 0usize;
         for e in &self.entries {
-            let show = full || e.index.is_value() || !e.agrees() || Some(e.index) == worst;
-            if !show {
-                hidden += 1;
-                continue;
-            }
             let mut row = pad(&e.index.to_string(), label_w, false);
             for v in &e.values {
                 row.push_str(" | ");
@@ -500,22 +573,90 @@ impl fmt::Display for Report {
                 let (ma, mb) = (self.modes[a], self.modes[b]);
                 let cell = match e.comparisons.iter().find(|c| c.a == ma && c.b == mb) {
                     None => "—".to_string(),
-                    Some(c) if c.ok => format!("{:.2e} ", c.error),
-                    Some(c) => format!("{:.2e}✗", c.error),
+                    Some(c) => fmt_error(c),
                 };
                 row.push_str(&pad(&cell, EW, true));
             }
             row.push_str(" | ");
-            row.push_str(if !e.agrees() {
-                "FAIL"
-            } else if e.has_nonfinite() {
-                "non-finite"
-            } else if e.rechecked.is_some() {
-                "ok, rechecked"
-            } else {
-                "ok"
-            });
+            row.push_str(status_of(e, "ok, rechecked"));
             writeln!(f, "{row}")?;
+        }
+        Ok(())
+    }
+
+    /// One row per entry with its worst pair (the default).
+    fn compact_table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let legend: Vec<String> = self
+            .modes
+            .iter()
+            .map(|m| format!("{} ({})", m.label(), m.short()))
+            .collect();
+        writeln!(
+            f,
+            "{}",
+            wrap(
+                &format!(
+                    "modes: {}; each row shows the pair that agrees worst ({{:#}}: every pair)",
+                    legend.join(", ")
+                ),
+                WIDTH,
+                "  "
+            )
+        )?;
+        let label_w = self.label_width();
+        const VW: usize = 19;
+        const PW: usize = 10;
+        const EW: usize = 9;
+        writeln!(
+            f,
+            "{} | {} | {} | {} | {} | status",
+            pad("entry", label_w, false),
+            pad("a", VW, true),
+            pad("b", VW, true),
+            pad("pair a~b", PW, true),
+            pad("|a − b|", EW, true)
+        )?;
+        let worst = self.worst().map(|(e, _)| e.index);
+        let full = self.entries.len() <= MAX_ROWS;
+        let mut hidden = 0usize;
+        for e in &self.entries {
+            let show = full || e.index.is_value() || !e.agrees() || Some(e.index) == worst;
+            if !show {
+                hidden += 1;
+                continue;
+            }
+            let col = |m: Mode| self.modes.iter().position(|&x| x == m);
+            // The first pair with the largest ratio, as Report::worst picks.
+            let mut pair: Option<&Comparison> = None;
+            for c in &e.comparisons {
+                if pair.is_none_or(|p| c.ratio() > p.ratio()) {
+                    pair = Some(c);
+                }
+            }
+            let (a, b, name, err) = match pair {
+                Some(c) => (
+                    col(c.a).and_then(|i| e.values[i]),
+                    col(c.b).and_then(|i| e.values[i]),
+                    format!("{}~{}", c.a.short(), c.b.short()),
+                    fmt_error(c),
+                ),
+                None => (
+                    e.values.iter().flatten().next().copied(),
+                    None,
+                    "—".to_string(),
+                    "—".to_string(),
+                ),
+            };
+            writeln!(
+                f,
+                "{} | {} | {} | {} | {} | {}",
+                pad(&e.index.to_string(), label_w, false),
+                pad(&fmt_num(a), VW, true),
+                pad(&fmt_num(b), VW, true),
+                pad(&name, PW, true),
+                pad(&err, EW, true),
+                status_of(e, "rechecked")
+            )?;
         }
         if hidden > 0 {
             writeln!(
@@ -523,6 +664,27 @@ impl fmt::Display for Report {
                 "… {hidden} more rows agree (format with {{:#}} to print every row)"
             )?;
         }
+        Ok(())
+    }
+
+    fn label_width(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|e| e.index.to_string().chars().count())
+            .max()
+            .unwrap_or(5)
+            .max(5)
+    }
+
+    /// The lines after the table; wrapped to 100 columns unless `alt`.
+    fn footer(&self, f: &mut fmt::Formatter<'_>, alt: bool) -> fmt::Result {
+        let line = |f: &mut fmt::Formatter<'_>, text: String| {
+            if alt {
+                writeln!(f, "{text}")
+            } else {
+                writeln!(f, "{}", wrap(&text, WIDTH, "  "))
+            }
+        };
         let rechecked: Vec<String> = self
             .entries
             .iter()
@@ -532,31 +694,37 @@ impl fmt::Display for Report {
             })
             .collect();
         if !rechecked.is_empty() {
-            writeln!(
+            line(
                 f,
-                "rechecked with central differences at their smaller step, which agree: {}; the \
-                 first estimate's wider stencil probably crosses a kink or jump near x",
-                rechecked.join(", ")
+                format!(
+                    "rechecked with central differences at their smaller step, which agree: {}; \
+                     the first estimate's wider stencil probably crosses a kink or jump near x",
+                    rechecked.join(", ")
+                ),
             )?;
         }
         let failing = self.failures().count();
         if failing > 0 {
-            writeln!(
+            line(
                 f,
-                "{failing} of {} rows disagree (✗: over the tolerance)",
-                self.entries.len()
+                format!(
+                    "{failing} of {} rows disagree (✗: over the tolerance)",
+                    self.entries.len()
+                ),
             )?;
         }
         if let Some((e, c)) = self.worst() {
-            writeln!(
+            line(
                 f,
-                "worst: {}, {} vs {}: |a − b| = {:.2e}, {:.2e} × the tolerance {:.2e}",
-                e.index,
-                c.a,
-                c.b,
-                c.error,
-                c.ratio(),
-                c.tolerance
+                format!(
+                    "worst: {}, {} vs {}: |a − b| = {:.2e}, {:.2e} × the tolerance {:.2e}",
+                    e.index,
+                    c.a,
+                    c.b,
+                    c.error,
+                    c.ratio(),
+                    c.tolerance
+                ),
             )?;
         }
         let nonfinite = self.nonfinite();
@@ -570,23 +738,45 @@ impl fmt::Display for Report {
                         .map(|v| format!("{m}: {}", fmt_num(Some(v))))
                 })
                 .collect();
-            writeln!(
+            line(
                 f,
-                "non-finite: first in {} mode, at {} = {} ({}); {} non-finite numbers in all",
-                first.mode,
-                first.index,
-                fmt_num(Some(first.value)),
-                if others.is_empty() {
-                    "no other mode".to_string()
-                } else {
-                    others.join(", ")
-                },
-                nonfinite.len()
+                format!(
+                    "non-finite: first in {} mode, at {} = {} ({}); {} non-finite numbers in all",
+                    first.mode,
+                    first.index,
+                    fmt_num(Some(first.value)),
+                    if others.is_empty() {
+                        "no other mode".to_string()
+                    } else {
+                        others.join(", ")
+                    },
+                    nonfinite.len()
+                ),
             )?;
         }
         if let Some(h) = self.hint() {
-            writeln!(f, "hint: {h}")?;
+            line(f, format!("hint: {h}"))?;
         }
         Ok(())
+    }
+}
+
+fn fmt_error(c: &Comparison) -> String {
+    if c.ok {
+        format!("{:.2e} ", c.error)
+    } else {
+        format!("{:.2e}✗", c.error)
+    }
+}
+
+fn status_of(e: &Entry, rechecked: &'static str) -> &'static str {
+    if !e.agrees() {
+        "FAIL"
+    } else if e.has_nonfinite() {
+        "non-finite"
+    } else if e.rechecked.is_some() {
+        rechecked
+    } else {
+        "ok"
     }
 }

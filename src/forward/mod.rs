@@ -15,11 +15,26 @@
 //! | [`jacobian_chunked`] | `ceil(n/N)` | the `m × n` Jacobian, `N` columns per pass |
 //! | [`hessian`] | `n(n+1)/2` | forward over forward, `Dual<Dual<f64>>` |
 //!
-//! Each returns the value too, computed in the same pass.
+//! Each returns the value too, computed in the same pass. [`gradient_auto`]
+//! picks the chunk `N` from the number of inputs (its docs say how to choose
+//! `N` yourself).
+//!
+//! # When `f(x)` is not finite
+//!
+//! Nothing panics and nothing is checked: NaN and infinities propagate as
+//! in `f64` arithmetic. The value is returned as computed, and each partial
+//! is whatever the chain rule gives through the operations, often finite
+//! (`ln(x0 - 1) + sqrt(x1)` at `(0.5, 4)` gives `(NaN, [-2.0, 0.25])`: the
+//! partials of `ln` and `sqrt` are defined there even though the value is
+//! not). Test `value.is_finite()` before using a gradient;
+//! [`check::first_nonfinite`](crate::check::first_nonfinite) names the
+//! operation that first produced the NaN or infinity.
 
+mod auto;
 mod dual;
 mod dual_vec;
 
+pub use auto::{auto_chunk, gradient_auto};
 pub use dual::Dual;
 pub use dual_vec::DualVec;
 
@@ -53,9 +68,8 @@ pub fn derivative(f: impl Fn(Dual<f64>) -> Dual<f64>, x: f64) -> (f64, f64) {
 /// assert_eq!((v, d), (6.0, 3.0 - 2.0));
 /// ```
 pub fn jvp(f: impl Fn(&[Dual<f64>]) -> Dual<f64>, x: &[f64], v: &[f64]) -> (f64, f64) {
-    assert_eq!(
-        x.len(),
-        v.len(),
+    assert!(
+        x.len() == v.len(),
         "forward::jvp: the direction v has {} components but the point x has {}; pass one \
          direction component per input",
         v.len(),
@@ -68,7 +82,8 @@ pub fn jvp(f: impl Fn(&[Dual<f64>]) -> Dual<f64>, x: &[f64], v: &[f64]) -> (f64,
 
 /// The gradient in `ceil(n / N)` forward passes of [`DualVec<f64, N>`]:
 /// `(f(x), ∇f(x))`. `N` is read from the type of `f`'s argument; 4 to 16 is
-/// a good chunk.
+/// a good chunk (`N = n` for up to 16 inputs: one pass), and
+/// [`gradient_auto`] picks it for you (see there for how to choose).
 ///
 /// ```
 /// use dualtape::{forward, DualVec};
@@ -172,11 +187,11 @@ pub fn gradient_into_with<const N: usize>(
 fn check_gradient_args<const N: usize>(x: &[f64], grad: &[f64], name: &str) {
     assert!(
         N > 0,
-        "forward::{name}: DualVec<f64, 0> carries no tangent; use N >= 1"
+        "forward::{name}: DualVec<f64, 0> carries no tangent; use N >= 1 (or \
+         forward::gradient_auto, which picks N)"
     );
-    assert_eq!(
-        grad.len(),
-        x.len(),
+    assert!(
+        grad.len() == x.len(),
         "forward::{name}: the gradient buffer has {} entries but x has {}; give one \
          entry per input",
         grad.len(),
@@ -246,9 +261,8 @@ pub fn jacobian(f: impl Fn(&[Dual<f64>]) -> Vec<Dual<f64>>, x: &[f64]) -> (Vec<f
             values = y.iter().map(|d| d.re).collect();
             jac = DMatrix::zeros(y.len(), n);
         } else {
-            assert_eq!(
-                y.len(),
-                values.len(),
+            assert!(
+                y.len() == values.len(),
                 "forward::jacobian: f returned {} outputs on pass {j} but {} on pass 0; \
                  a Jacobian needs a fixed number of outputs",
                 y.len(),

@@ -72,3 +72,60 @@ macro_rules! impl_comparisons {
 }
 
 pub(crate) use impl_comparisons;
+
+/// Comparisons with a plain float on the right (`x > 0.0`, `x == 1.0`): the
+/// float is lifted to a constant of the scalar type and the comparison goes
+/// through the scalar's own `PartialEq`/`PartialOrd` (one comparison path,
+/// whatever the other operand is).
+///
+/// Not on the left (`0.0 < x`): `impl PartialOrd<Var> for f64` would make
+/// every `a < b.into()` or `a < v.iter().sum()` with `a: f64` ambiguous in
+/// users' code, and generic code could not use it anyway.
+macro_rules! impl_real_comparisons {
+    ($gen:tt $ty:ty; $inner:ty; [$($real:ty),*]; concrete) => {
+        $crate::ops::impl_real_comparisons!(@rhs $gen $ty; f64; where);
+    };
+    ([$($g:tt)*] $ty:ty; $inner:ty; [$($real:ty),*]; generic) => {
+        $crate::ops::impl_real_comparisons!(@rhs [R: $crate::scalar::Primitive, $($g)*] $ty; R;
+            where $inner: $crate::Scalar<Real = R>);
+    };
+
+    (@rhs [$($g:tt)*] $ty:ty; $r:ty; where $($bound:tt)*) => {
+        impl<$($g)*> PartialEq<$r> for $ty where $($bound)* {
+            #[inline(always)]
+            fn eq(&self, other: &$r) -> bool {
+                let c = <$ty as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(*other));
+                <$ty as PartialEq>::eq(self, &c)
+            }
+        }
+        impl<$($g)*> PartialOrd<$r> for $ty where $($bound)* {
+            $crate::ops::impl_real_comparisons!(@ord $ty; $r; self, other;
+                *self, <$ty as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(*other)));
+        }
+    };
+
+    (@ord $ty:ty; $rhs:ty; $s:ident, $o:ident; $a:expr, $b:expr) => {
+        #[inline(always)]
+        fn partial_cmp(&$s, $o: &$rhs) -> Option<std::cmp::Ordering> {
+            <$ty as PartialOrd>::partial_cmp(&$a, &$b)
+        }
+        #[inline(always)]
+        fn lt(&$s, $o: &$rhs) -> bool {
+            <$ty as PartialOrd>::lt(&$a, &$b)
+        }
+        #[inline(always)]
+        fn le(&$s, $o: &$rhs) -> bool {
+            <$ty as PartialOrd>::le(&$a, &$b)
+        }
+        #[inline(always)]
+        fn gt(&$s, $o: &$rhs) -> bool {
+            <$ty as PartialOrd>::gt(&$a, &$b)
+        }
+        #[inline(always)]
+        fn ge(&$s, $o: &$rhs) -> bool {
+            <$ty as PartialOrd>::ge(&$a, &$b)
+        }
+    };
+}
+
+pub(crate) use impl_real_comparisons;

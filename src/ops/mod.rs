@@ -37,7 +37,7 @@ mod num;
 mod operators;
 mod simba;
 
-pub(crate) use compare::impl_comparisons;
+pub(crate) use compare::{impl_comparisons, impl_real_comparisons};
 pub(crate) use num::impl_num_traits;
 pub(crate) use operators::impl_operators;
 pub(crate) use simba::impl_simba;
@@ -47,6 +47,20 @@ pub(crate) use simba::impl_simba;
 ///
 /// It lets `x * 2.0` and `x * y` both compile for a generic
 /// `S: Scalar<Real = f64>`. You never implement or call it yourself.
+///
+/// Another operand type is refused with a note saying what to write:
+///
+/// ```compile_fail,E0277
+/// fn f(x: dualtape::Var) -> dualtape::Var {
+///     x + 1u8 // "`u8` is not an operand for `Var`": write x + 1.0
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an operand for `{S}`: use a `{S}` or its `Scalar::Real` float",
+    label = "not a `{S}` or its float",
+    note = "constants are floats of the scalar's `Real` type: `x * 2.0`, not `x * 2` or `x * 2.0f32` on an f64-based scalar",
+    note = "in generic code, `S::constant(2.0)` lifts any constant; on the left of an operator write `S::constant(1.0) - x`"
+)]
 pub trait Operand<S>: Copy {
     /// `lhs + self`.
     fn add_to(self, lhs: S) -> S;
@@ -78,6 +92,7 @@ macro_rules! impl_scalar {
     (@all $g:tt $gen:tt for $ty:ty; inner $inner:ty; reals [$($real:ty),*]; $kind:ident) => {
         $crate::ops::impl_operators!($g $gen $ty; $inner; [$($real),*]; $kind);
         $crate::ops::impl_comparisons!($g $ty; $inner);
+        $crate::ops::impl_real_comparisons!($g $ty; $inner; [$($real),*]; $kind);
         $crate::ops::impl_num_traits!($g $ty; $inner);
         $crate::ops::impl_simba!($g $ty; $inner);
     };

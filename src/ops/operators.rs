@@ -173,6 +173,11 @@ macro_rules! impl_operators {
                 iter.fold(<Self as num_traits::One>::one(), |a, b| a * b)
             }
         }
+        impl<'a, $($g)*> std::iter::Product<&'a $ty> for $ty {
+            fn product<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
+                iter.fold(<Self as num_traits::One>::one(), |a, b| a * *b)
+            }
+        }
     };
 
     (@unary $($name:ident $doc:literal),* $(,)?) => {$(

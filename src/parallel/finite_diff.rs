@@ -4,7 +4,7 @@
 //! on `w` only), so the sum is the difference quotient of the total loss,
 //! up to rounding.
 
-use super::{check_args, gradient_tree, reverse::check_grad, SumOfLosses};
+use super::{check_args, gradient_tree, SumOfLosses};
 use crate::finite_diff::{Config, Scheme};
 
 /// The value and a finite-difference gradient of `L(w) = Σᵢ lossᵢ(w)`,
@@ -60,7 +60,6 @@ pub fn gradient_with<M: SumOfLosses>(
 ) -> (f64, Vec<f64>) {
     check_args("parallel::finite_diff::gradient", model, w, chunk_size);
     let mut g = vec![0.0; w.len()];
-    check_grad(w, &g);
     let v = gradient_tree(model, chunk_size, &mut g, |range| {
         crate::finite_diff::gradient_with(|x: &[f64]| model.eval_chunk(range.clone(), x), w, config)
     });

@@ -60,7 +60,7 @@ pub fn gradient_into<const N: usize, M: SumOfLosses>(
         "parallel::forward::gradient: DualVec<f64, 0> carries no tangent; use N >= 1"
     );
     check_args("parallel::forward::gradient", model, w, chunk_size);
-    check_grad(w, grad);
+    check_grad("parallel::forward::gradient", w, grad);
     gradient_tree(model, chunk_size, grad, |range| {
         crate::forward::gradient(
             |x: &[DualVec<f64, N>]| model.eval_chunk(range.clone(), x),

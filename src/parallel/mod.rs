@@ -313,9 +313,8 @@ where
 /// Checks `w` against the model and the chunk size (shared by the drivers).
 fn check_args<M: SumOfLosses>(who: &str, model: &M, w: &[f64], chunk_size: usize) {
     check_chunk_size(who, chunk_size);
-    assert_eq!(
-        w.len(),
-        model.dim(),
+    assert!(
+        w.len() == model.dim(),
         "{who}: the model has {} parameters (SumOfLosses::dim) but w has {}; pass one value \
          per parameter",
         model.dim(),

@@ -54,17 +54,16 @@ pub fn gradient_into<M: SumOfLosses>(
     grad: &mut [f64],
 ) -> f64 {
     check_args("parallel::reverse::gradient", model, w, chunk_size);
-    check_grad(w, grad);
+    check_grad("parallel::reverse::gradient", w, grad);
     gradient_tree(model, chunk_size, grad, |range| {
         crate::reverse::gradient(|x| model.eval_chunk(range.clone(), x), w)
     })
 }
 
-pub(super) fn check_grad(w: &[f64], grad: &[f64]) {
-    assert_eq!(
-        grad.len(),
-        w.len(),
-        "parallel: the gradient buffer has {} entries but w has {}; give one entry per \
+pub(super) fn check_grad(who: &str, w: &[f64], grad: &[f64]) {
+    assert!(
+        grad.len() == w.len(),
+        "{who}: the gradient buffer has {} entries but w has {}; give one entry per \
          parameter",
         grad.len(),
         w.len()

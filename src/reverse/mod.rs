@@ -20,6 +20,17 @@
 //! [`Dual<Var>`](crate::Dual), whose tangent is the directional derivative
 //! `∇f·v` recorded on the tape, and sweeping from it gives `∇(∇f·v) = H v`.
 //!
+//! # When `f(x)` is not finite
+//!
+//! Nothing panics and nothing is checked: NaN and infinities propagate as
+//! in `f64` arithmetic. The value is returned as computed, and each partial
+//! is whatever the chain rule gives through the operations, often finite
+//! (`ln(x0 - 1) + sqrt(x1)` at `(0.5, 4)` gives `(NaN, [-2.0, 0.25])`: the
+//! partials of `ln` and `sqrt` are defined there even though the value is
+//! not). Test `value.is_finite()` before using a gradient;
+//! [`check::first_nonfinite`](crate::check::first_nonfinite) names the
+//! operation that first produced the NaN or infinity.
+//!
 //! # Panics
 //!
 //! Every driver panics if it is called inside another recording on the same
@@ -210,9 +221,8 @@ pub fn gradient(f: impl Fn(&[Var]) -> Var, x: &[f64]) -> (f64, Vec<f64>) {
 ///
 /// If `grad.len() != x.len()`, and as [`gradient`].
 pub fn gradient_into(f: impl Fn(&[Var]) -> Var, x: &[f64], grad: &mut [f64]) -> f64 {
-    assert_eq!(
-        grad.len(),
-        x.len(),
+    assert!(
+        grad.len() == x.len(),
         "reverse::gradient_into: the gradient buffer has {} entries but x has {}; give one \
          entry per input",
         grad.len(),
@@ -243,9 +253,8 @@ pub fn gradient_into(f: impl Fn(&[Var]) -> Var, x: &[f64], grad: &mut [f64]) -> 
 pub fn vjp(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64], w: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let rec = Recording::start("reverse::vjp");
     let ys = run(&rec, x, f);
-    assert_eq!(
-        ys.len(),
-        w.len(),
+    assert!(
+        ys.len() == w.len(),
         "reverse::vjp: f returned {} outputs but w has {} entries; give one weight per output",
         ys.len(),
         w.len()
@@ -318,9 +327,8 @@ pub fn jacobian(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64]) -> (Vec<f64>, DMatrix
 ///
 /// If `v.len() != x.len()`, and as [`gradient`].
 pub fn hvp(f: impl Fn(&[Dual<Var>]) -> Dual<Var>, x: &[f64], v: &[f64]) -> (f64, Vec<f64>) {
-    assert_eq!(
-        v.len(),
-        x.len(),
+    assert!(
+        v.len() == x.len(),
         "reverse::hvp: the direction v has {} components but x has {}; pass one direction \
          component per input",
         v.len(),

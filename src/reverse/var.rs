@@ -18,6 +18,10 @@ use crate::rules::{Binary, Unary};
 /// the recording when the closure returns. Constants (`Var::from(2.0)`,
 /// `x * 2.0`) are never recorded.
 ///
+/// `Var` is `f64`-only: its value and the tape's partials are `f64`, and
+/// its [`Scalar::Real`](crate::Scalar::Real) is `f64` (forward mode's `Dual`
+/// and `DualVec` also run on `f32`).
+///
 /// # Panics
 ///
 /// Any operation on a `Var` panics, with a message saying what to do, if the

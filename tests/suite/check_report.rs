@@ -35,7 +35,8 @@ fn point(n: usize) -> Vec<f64> {
 #[test]
 fn a_small_report_prints_every_row_with_every_mode_and_pair() {
     let report = check::gradient(&Cubes { n: 3, wrong: None }, &point(3));
-    let text = report.to_string();
+    // `{:#}`: every mode and every pair as columns.
+    let text = format!("{report:#}");
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("gradient check at x = [0.5, 0.51, 0.52] (n = 3): ok"));
     let header = lines
@@ -61,6 +62,51 @@ fn a_small_report_prints_every_row_with_every_mode_and_pair() {
     assert!(text.contains("2.500000000000e-1"), "{text}");
     assert!(text.contains("worst: "));
     assert!(!text.contains("hint:"));
+}
+
+#[test]
+fn the_default_report_names_every_mode_and_each_rows_worst_pair_within_100_columns() {
+    let report = check::gradient(&Cubes { n: 3, wrong: None }, &point(3));
+    let text = report.to_string();
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("gradient check at x = [0.5, 0.51, 0.52] (n = 3): ok"));
+    for title in [
+        "forward (fwd)",
+        "reverse (rev)",
+        "finite diff (fd)",
+        "analytic (hand)",
+    ] {
+        assert!(text.contains(title), "{title} missing from {text}");
+    }
+    let header = lines
+        .iter()
+        .find(|l| l.starts_with("entry"))
+        .expect("a header row");
+    for title in ["pair a~b", "|a − b|", "status"] {
+        assert!(header.contains(title), "{title} missing from {header}");
+    }
+    for label in ["f(x)", "∂f/∂x[0]", "∂f/∂x[1]", "∂f/∂x[2]"] {
+        let row = lines.iter().find(|l| l.starts_with(label)).expect(label);
+        // each row names one pair of modes and ends in its status
+        assert!(row.contains('~') && row.ends_with("| ok"), "{row}");
+    }
+    // ∂f/∂x[0] = 0.5² = 0.25 in the exact modes, with 13 significant digits.
+    assert!(text.contains("2.500000000000e-1"), "{text}");
+    assert!(text.contains("worst: "));
+    assert!(!text.contains("hint:"));
+}
+
+/// The report's text with line breaks and indentation collapsed: the
+/// default form wraps long sentences at 100 columns.
+pub(crate) fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[test]

@@ -22,6 +22,7 @@ mod check_hessian;
 mod check_jacobian;
 mod check_report;
 mod check_testing;
+mod ergonomics;
 mod finite_diff;
 mod forward_dualvec;
 mod forward_edges;
