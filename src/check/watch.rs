@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::fmt;
 
+use crate::reverse::program::{Code, Op, Test};
 use crate::rules::{self, Binary, Unary};
 
 /// A plain `f64` that notices the first operation turning finite operands
@@ -178,12 +179,17 @@ impl Watch {
         self.value
     }
 
+    /// `self` compared with `other` by `test` (the values only).
+    pub(crate) fn test(&self, other: &Self, test: Test) -> u8 {
+        test.outcome(self.value, other.value)
+    }
+
     #[inline(always)]
     pub(crate) fn is_exact_zero(&self) -> bool {
         self.value == 0.0
     }
 
-    pub(crate) fn chain1(self, (v, d): Unary<f64>) -> Self {
+    pub(crate) fn chain1(self, _: Code, (v, d): Unary<f64>) -> Self {
         let x = self.value;
         record(&[x], v, || {
             UNARY
@@ -198,7 +204,7 @@ impl Watch {
         Watch { value: v }
     }
 
-    pub(crate) fn chain2(self, o: Self, (v, dx, dy): Binary<f64>) -> Self {
+    pub(crate) fn chain2(self, o: Self, _: Op, (v, dx, dy): Binary<f64>) -> Self {
         let (x, y) = (self.value, o.value);
         record(&[x, y], v, || {
             BINARY
@@ -211,6 +217,12 @@ impl Watch {
                 .collect()
         });
         Watch { value: v }
+    }
+
+    /// `self * a + b` with the value rounded once (`mul_add`'s rule).
+    pub(crate) fn fused_mul_add(self, a: Self, b: Self) -> Self {
+        let (v, _, _, dc) = rules::mul_add(self.value, a.value, b.value);
+        (self * a).chain2(b, Op::MulAddTail, (v, dc, dc))
     }
 }
 
