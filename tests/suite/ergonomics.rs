@@ -300,3 +300,29 @@ fn first_nonfinite_names_the_operation() {
         (vec![-3.0], vec!["ln"])
     );
 }
+
+#[test]
+#[should_panic(expected = "forward::gradient: DualVec<f64, 0> carries no tangent")]
+fn gradient_with_n_zero_names_itself() {
+    forward::gradient(|x: &[DualVec<f64, 0>]| x[0], &[1.0]);
+}
+
+#[test]
+#[allow(deprecated)]
+#[should_panic(
+    expected = "function::reverse::hvp: the direction v has 1 entries but the model's dim() is 3"
+)]
+fn the_deprecated_model_hvp_names_itself_for_a_short_direction() {
+    dualtape::function::reverse::hvp(&Quartic, &[1.0, 2.0, 3.0], &[1.0]);
+}
+
+#[test]
+#[allow(deprecated)]
+fn the_deprecated_finite_diff_module_carries_its_scheme() {
+    use dualtape::function::finite_diff::{gradient, Scheme};
+    let (v, g) = gradient(&Quartic, &[1.0, 2.0, -1.0], Scheme::Richardson);
+    assert_eq!(v, 18.0);
+    for (gi, want) in g.iter().zip([4.0, 32.0, -4.0]) {
+        assert!((gi - want).abs() < 1e-8, "{g:?}");
+    }
+}
