@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Arguments: METHOD WORKLOAD SIZE SECONDS [CALLS]: METHOD is one of f64,
-//! hand, reverse, dual, dv4, dv8, dv16, fd; WORKLOAD one of rosenbrock (SIZE =
+//! hand, reverse, replay (a recorded program's gradient), hvp (its
+//! Hessian-vector product), dual, dv4, dv8, dv16, fd; WORKLOAD one of rosenbrock (SIZE =
 //! n), notebook, nalgebra, mlp (SIZE = points), logdet (SIZE = matrix order).
 //! With CALLS given, runs exactly that many calls (for callgrind) instead of
 //! SECONDS of them. Prints the calls made and the time per call.
@@ -23,7 +24,26 @@ use common::*;
 fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
     let x = w.x0().to_vec();
     let mut g = vec![0.0; x.len()];
+    let program = dualtape::reverse::record(|v: &[dualtape::Var]| w.eval(v), &x);
+    let mut ws = program.workspace();
+    let mut hws = dualtape::reverse::Workspace::default();
+    let (mut hg, mut hv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+    let dir = vec![1.0; x.len()];
     let mut call = || match method {
+        "replay" => {
+            black_box(
+                program
+                    .gradient_into(&mut ws, black_box(&x), &mut g)
+                    .unwrap(),
+            );
+        }
+        "hvp" => {
+            black_box(
+                program
+                    .hvp_into(&mut hws, black_box(&x), &dir, &mut hg, &mut hv)
+                    .unwrap(),
+            );
+        }
         "f64" => {
             black_box(eval_f64(w, black_box(&x)));
         }
@@ -48,7 +68,9 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
         "fd" => {
             black_box(central_fd(w, black_box(&x)));
         }
-        other => panic!("unknown method {other}: f64, hand, reverse, dual, dv4, dv8, dv16, fd"),
+        other => panic!(
+            "unknown method {other}: f64, hand, reverse, replay, hvp, dual, dv4, dv8, dv16, fd"
+        ),
     };
     call(); // warm: grows the tape
     let start = Instant::now();

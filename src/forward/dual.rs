@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::reverse::program::{test_on, Code, Op, Test};
 use crate::rules::{Binary, Unary};
 use crate::scalar::Primitive;
 use crate::Scalar;
@@ -56,13 +57,20 @@ impl<T: Scalar> Dual<T> {
         self.re
     }
 
+    /// A test on the values, through the inner type's own comparisons (so a
+    /// `Var` inside records it).
+    #[inline(always)]
+    pub(crate) fn test(&self, other: &Self, test: Test) -> u8 {
+        test_on(test, self.re, other.re)
+    }
+
     #[inline(always)]
     pub(crate) fn is_exact_zero(&self) -> bool {
         self.re.is_zero() && self.eps.is_zero()
     }
 
     #[inline(always)]
-    pub(crate) fn chain1(self, (v, d): Unary<T>) -> Self {
+    pub(crate) fn chain1(self, _: Code, (v, d): Unary<T>) -> Self {
         Dual {
             re: v,
             eps: times(self.eps, d),
@@ -70,7 +78,7 @@ impl<T: Scalar> Dual<T> {
     }
 
     #[inline(always)]
-    pub(crate) fn chain2(self, o: Self, (v, dx, dy): Binary<T>) -> Self {
+    pub(crate) fn chain2(self, o: Self, _: Op, (v, dx, dy): Binary<T>) -> Self {
         Dual {
             re: v,
             eps: if both_plain(dx, dy) {

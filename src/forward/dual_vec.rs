@@ -5,6 +5,7 @@ use std::fmt;
 use num_traits::Zero;
 
 use super::dual::{combined, scaled};
+use crate::reverse::program::{test_on, Code, Op, Test};
 use crate::rules::{Binary, Unary};
 use crate::Scalar;
 
@@ -78,13 +79,20 @@ impl<T: Scalar, const N: usize> DualVec<T, N> {
         self.re
     }
 
+    /// A test on the values, through the inner type's own comparisons (so a
+    /// `Var` inside records it).
+    #[inline(always)]
+    pub(crate) fn test(&self, other: &Self, test: Test) -> u8 {
+        test_on(test, self.re, other.re)
+    }
+
     #[inline(always)]
     pub(crate) fn is_exact_zero(&self) -> bool {
         self.re.is_zero() && self.eps.iter().all(Zero::is_zero)
     }
 
     #[inline(always)]
-    pub(crate) fn chain1(self, (v, d): Unary<T>) -> Self {
+    pub(crate) fn chain1(self, _: Code, (v, d): Unary<T>) -> Self {
         DualVec {
             re: v,
             eps: scaled(&self.eps, d),
@@ -92,7 +100,7 @@ impl<T: Scalar, const N: usize> DualVec<T, N> {
     }
 
     #[inline(always)]
-    pub(crate) fn chain2(self, o: Self, (v, dx, dy): Binary<T>) -> Self {
+    pub(crate) fn chain2(self, o: Self, _: Op, (v, dx, dy): Binary<T>) -> Self {
         DualVec {
             re: v,
             eps: combined(&self.eps, dx, &o.eps, dy),

@@ -3,14 +3,20 @@
 //! [`Dual`](crate::Dual), [`DualVec`](crate::DualVec) and [`Var`](crate::Var)
 //! differ only in how they apply a rule from [`rules`](crate::rules): a dual
 //! number multiplies the partials into its tangents, a `Var` records them on
-//! the tape. Each type provides five small inherent functions:
+//! the tape. Each type provides six small inherent functions:
 //!
 //! - `lift(c)`: a constant of the inner type, with no derivative;
 //! - `primal(self)`: the value as the inner type;
 //! - `is_exact_zero(&self)`: the value and every derivative are exactly 0;
-//! - `chain1(self, (v, d))` and `chain2(self, other, (v, dx, dy))`: apply a
-//!   unary or binary rule: the chain rule, where a zero tangent or a zero
-//!   partial contributes nothing (rule 3 of [`rules`](crate::rules)).
+//! - `chain1(self, code, (v, d))` and `chain2(self, other, op, (v, dx, dy))`:
+//!   apply a unary or binary rule: the chain rule, where a zero tangent or a
+//!   zero partial contributes nothing (rule 3 of [`rules`](crate::rules)).
+//!   `code`/`op` name the operation (a [`reverse::program::Op`](crate::reverse::program::Op),
+//!   with a constant operand and its side for `code`): a `Var` recording a
+//!   program stores it, the dual numbers ignore it (it costs them nothing:
+//!   everything is inlined and the argument is dead);
+//! - `test(&self, &other, test)`: a comparison or predicate on the values,
+//!   which a `Var` records while recording a program.
 //!
 //! The macro `impl_scalar!` then implements, in terms of those and the rule
 //! table, one file per trait family:
@@ -68,7 +74,7 @@ pub trait Operand<S>: Copy {
     fn rem_into(self, lhs: S) -> S;
 }
 
-/// Implements the shared scalar surface for a type with the five inherent
+/// Implements the shared scalar surface for a type with the six inherent
 /// functions described in the [module docs](self).
 ///
 /// `impl_scalar! { impl [generics] for Type; inner Inner; reals [f32, f64]; }`

@@ -71,10 +71,10 @@ macro_rules! impl_num_traits {
                 Self::signum(*self)
             }
             fn is_positive(&self) -> bool {
-                $crate::Scalar::value(self) > num_traits::Zero::zero()
+                self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::Gt) != 0
             }
             fn is_negative(&self) -> bool {
-                $crate::Scalar::value(self) < num_traits::Zero::zero()
+                self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::Lt) != 0
             }
         }
         impl<$($g)*> num_traits::Float for $ty {
@@ -128,10 +128,10 @@ macro_rules! impl_num_traits {
                 num_traits::Float::classify($crate::Scalar::value(&self))
             }
             fn is_sign_positive(self) -> bool {
-                num_traits::Float::is_sign_positive($crate::Scalar::value(&self))
+                !(self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::SignNegative) != 0)
             }
             fn is_sign_negative(self) -> bool {
-                num_traits::Float::is_sign_negative($crate::Scalar::value(&self))
+                (self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::SignNegative) != 0)
             }
             fn abs_sub(self, other: Self) -> Self {
                 num_traits::Signed::abs_sub(&self, &other)

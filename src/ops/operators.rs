@@ -51,7 +51,7 @@ macro_rules! impl_operators {
             /// `self` raised to an integer power.
             #[inline]
             pub fn powi(self, n: i32) -> Self {
-                self.chain1($crate::rules::powi(self.primal(), n))
+                self.chain1($crate::reverse::program::Code::Unary($crate::reverse::program::Op::Powi(n)), $crate::rules::powi(self.primal(), n))
             }
 
             /// Sine and cosine at once.
@@ -63,9 +63,7 @@ macro_rules! impl_operators {
             /// `self * a + b`, the value rounded once as by `f64::mul_add`.
             #[inline]
             pub fn mul_add(self, a: Self, b: Self) -> Self {
-                let (v, _, _, dc) = $crate::rules::mul_add(self.primal(), a.primal(), b.primal());
-                // (self·a) + b with the fused value: ∂/∂(self·a) = ∂/∂b = 1
-                (self * a).chain2(b, (v, dc, dc))
+                ($crate::ops::impl_operators!(@mul_add $kind))(self, a, b)
             }
 
             /// `self` limited to `[lo, hi]` (as `max(min(self, hi), lo)`); NaN
@@ -82,19 +80,19 @@ macro_rules! impl_operators {
             /// Whether the value is NaN.
             #[inline]
             pub fn is_nan(&self) -> bool {
-                num_traits::Float::is_nan($crate::Scalar::value(self))
+                (self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::IsNan) != 0)
             }
 
             /// Whether the value is finite (derivatives are not inspected).
             #[inline]
             pub fn is_finite(&self) -> bool {
-                num_traits::Float::is_finite($crate::Scalar::value(self))
+                (self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::IsFinite) != 0)
             }
 
             /// Whether the value is infinite.
             #[inline]
             pub fn is_infinite(&self) -> bool {
-                num_traits::Float::is_infinite($crate::Scalar::value(self))
+                (self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::IsInfinite) != 0)
             }
         }
 
@@ -106,15 +104,15 @@ macro_rules! impl_operators {
             }
             #[inline(always)]
             fn value(&self) -> Self::Real {
-                $crate::Scalar::value(&self.primal())
+                ($crate::ops::impl_operators!(@value $kind))(self)
             }
             #[inline]
             fn sigmoid(self) -> Self {
-                self.chain1($crate::rules::sigmoid(self.primal()))
+                self.chain1($crate::reverse::program::Code::Unary($crate::reverse::program::opcode::sigmoid), $crate::rules::sigmoid(self.primal()))
             }
             #[inline]
             fn softplus(self) -> Self {
-                self.chain1($crate::rules::softplus(self.primal()))
+                self.chain1($crate::reverse::program::Code::Unary($crate::reverse::program::opcode::softplus), $crate::rules::softplus(self.primal()))
             }
         }
 
@@ -122,23 +120,23 @@ macro_rules! impl_operators {
         impl<$($g)*> $crate::ops::Operand<$ty> for $ty {
             #[inline(always)]
             fn add_to(self, lhs: $ty) -> $ty {
-                lhs.chain2(self, $crate::rules::add(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::reverse::program::opcode::add, $crate::rules::add(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn sub_from(self, lhs: $ty) -> $ty {
-                lhs.chain2(self, $crate::rules::sub(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::reverse::program::opcode::sub, $crate::rules::sub(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn mul_with(self, lhs: $ty) -> $ty {
-                lhs.chain2(self, $crate::rules::mul(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::reverse::program::opcode::mul, $crate::rules::mul(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn div_into(self, lhs: $ty) -> $ty {
-                lhs.chain2(self, $crate::rules::div(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::reverse::program::opcode::div, $crate::rules::div(lhs.primal(), self.primal()))
             }
             #[inline(always)]
             fn rem_into(self, lhs: $ty) -> $ty {
-                lhs.chain2(self, $crate::rules::rem(lhs.primal(), self.primal()))
+                lhs.chain2(self, $crate::reverse::program::opcode::rem, $crate::rules::rem(lhs.primal(), self.primal()))
             }
         }
 
@@ -156,7 +154,7 @@ macro_rules! impl_operators {
             type Output = Self;
             #[inline(always)]
             fn neg(self) -> Self {
-                self.chain1($crate::rules::neg(self.primal()))
+                self.chain1($crate::reverse::program::Code::Unary($crate::reverse::program::opcode::neg), $crate::rules::neg(self.primal()))
             }
         }
 
@@ -186,7 +184,7 @@ macro_rules! impl_operators {
         #[doc = $doc]
         #[inline]
         pub fn $name(self) -> Self {
-            self.chain1($crate::rules::$name(self.primal()))
+            self.chain1($crate::reverse::program::Code::Unary($crate::reverse::program::opcode::$name), $crate::rules::$name(self.primal()))
         }
     )*};
 
@@ -194,7 +192,7 @@ macro_rules! impl_operators {
         #[doc = $doc]
         #[inline]
         pub fn $name(self, other: Self) -> Self {
-            self.chain2(other, $crate::rules::$name(self.primal(), other.primal()))
+            self.chain2(other, $crate::reverse::program::opcode::$name, $crate::rules::$name(self.primal(), other.primal()))
         }
     )*};
 
@@ -211,6 +209,27 @@ macro_rules! impl_operators {
             fn $op_assign(&mut self, rhs: R) {
                 *self = rhs.$via(*self);
             }
+        }
+    };
+
+    // `Scalar::value`: a `Var`'s own `value` (which marks a program being
+    // recorded), or the inner type's.
+    (@value concrete) => {
+        Self::value
+    };
+    (@value generic) => {
+        |s: &Self| $crate::Scalar::value(&s.primal())
+    };
+
+    // `mul_add`: (self·a) + b with the fused value, ∂/∂(self·a) = ∂/∂b = 1.
+    // A `Var` records a constant product too while recording a program.
+    (@mul_add concrete) => {
+        Self::fused_mul_add
+    };
+    (@mul_add generic) => {
+        |s: Self, a: Self, b: Self| {
+            let (v, _, _, dc) = $crate::rules::mul_add(s.primal(), a.primal(), b.primal());
+            (s * a).chain2(b, $crate::reverse::program::Op::MulAddTail, (v, dc, dc))
         }
     };
 
@@ -236,31 +255,31 @@ macro_rules! impl_operators {
             fn add_to(self, lhs: $ty) -> $ty {
                 let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
                 let (v, dx, _) = $crate::rules::add(lhs.primal(), c);
-                lhs.chain1((v, dx))
+                lhs.chain1($crate::reverse::program::Code::Rhs($crate::reverse::program::opcode::add, $crate::scalar::Primitive::to_f64(self)), (v, dx))
             }
             #[inline(always)]
             fn sub_from(self, lhs: $ty) -> $ty {
                 let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
                 let (v, dx, _) = $crate::rules::sub(lhs.primal(), c);
-                lhs.chain1((v, dx))
+                lhs.chain1($crate::reverse::program::Code::Rhs($crate::reverse::program::opcode::sub, $crate::scalar::Primitive::to_f64(self)), (v, dx))
             }
             #[inline(always)]
             fn mul_with(self, lhs: $ty) -> $ty {
                 let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
                 let (v, dx, _) = $crate::rules::mul(lhs.primal(), c);
-                lhs.chain1((v, dx))
+                lhs.chain1($crate::reverse::program::Code::Rhs($crate::reverse::program::opcode::mul, $crate::scalar::Primitive::to_f64(self)), (v, dx))
             }
             #[inline(always)]
             fn div_into(self, lhs: $ty) -> $ty {
                 let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
                 let (v, dx, _) = $crate::rules::div(lhs.primal(), c);
-                lhs.chain1((v, dx))
+                lhs.chain1($crate::reverse::program::Code::Rhs($crate::reverse::program::opcode::div, $crate::scalar::Primitive::to_f64(self)), (v, dx))
             }
             #[inline(always)]
             fn rem_into(self, lhs: $ty) -> $ty {
                 let c = <$inner as $crate::Scalar>::constant($crate::scalar::Primitive::to_f64(self));
                 let (v, dx, _) = $crate::rules::rem(lhs.primal(), c);
-                lhs.chain1((v, dx))
+                lhs.chain1($crate::reverse::program::Code::Rhs($crate::reverse::program::opcode::rem, $crate::scalar::Primitive::to_f64(self)), (v, dx))
             }
     };
 
@@ -285,7 +304,7 @@ macro_rules! impl_operators {
                 fn sub(self, rhs: $ty) -> $ty {
                     let c = <$inner as $crate::Scalar>::constant(self as f64);
                     let (v, _, dy) = $crate::rules::sub(c, rhs.primal());
-                    rhs.chain1((v, dy))
+                    rhs.chain1($crate::reverse::program::Code::Lhs($crate::reverse::program::opcode::sub, self as f64), (v, dy))
                 }
             }
             impl<$($g)*> std::ops::Div<$ty> for $real where $inner: $crate::Scalar<Real = $real> {
@@ -294,7 +313,7 @@ macro_rules! impl_operators {
                 fn div(self, rhs: $ty) -> $ty {
                     let c = <$inner as $crate::Scalar>::constant(self as f64);
                     let (v, _, dy) = $crate::rules::div(c, rhs.primal());
-                    rhs.chain1((v, dy))
+                    rhs.chain1($crate::reverse::program::Code::Lhs($crate::reverse::program::opcode::div, self as f64), (v, dy))
                 }
             }
             impl<$($g)*> std::ops::Rem<$ty> for $real where $inner: $crate::Scalar<Real = $real> {
@@ -303,7 +322,7 @@ macro_rules! impl_operators {
                 fn rem(self, rhs: $ty) -> $ty {
                     let c = <$inner as $crate::Scalar>::constant(self as f64);
                     let (v, _, dy) = $crate::rules::rem(c, rhs.primal());
-                    rhs.chain1((v, dy))
+                    rhs.chain1($crate::reverse::program::Code::Lhs($crate::reverse::program::opcode::rem, self as f64), (v, dy))
                 }
             }
     };

@@ -80,7 +80,7 @@ macro_rules! impl_simba {
             }
             #[inline(always)]
             fn argument(self) -> Self {
-                if $crate::Scalar::value(&self) >= num_traits::Zero::zero() {
+                if self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::Ge) != 0 {
                     <Self as num_traits::Zero>::zero()
                 } else {
                     <Self as simba::scalar::RealField>::pi()
@@ -115,7 +115,7 @@ macro_rules! impl_simba {
             /// 0, its derivative being 1, and then divides 0 by 0.)
             #[inline]
             fn sinc(self) -> Self {
-                if $crate::Scalar::value(&self) == num_traits::Zero::zero() {
+                if self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::Eq) != 0 {
                     let c = <Self as $crate::Scalar>::constant;
                     let x2 = self * self;
                     c(1.0) - x2 / c(6.0) * (c(1.0) - x2 / c(20.0))
@@ -126,7 +126,7 @@ macro_rules! impl_simba {
             /// `sinh x / x`; at `x = 0` its Taylor series `1 + x²/6 + x⁴/120`.
             #[inline]
             fn sinhc(self) -> Self {
-                if $crate::Scalar::value(&self) == num_traits::Zero::zero() {
+                if self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::Eq) != 0 {
                     let c = <Self as $crate::Scalar>::constant;
                     let x2 = self * self;
                     c(1.0) + x2 / c(6.0) * (c(1.0) + x2 / c(20.0))
@@ -136,7 +136,7 @@ macro_rules! impl_simba {
             }
             #[inline(always)]
             fn try_sqrt(self) -> Option<Self> {
-                if $crate::Scalar::value(&self) >= num_traits::Zero::zero() {
+                if self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::Ge) != 0 {
                     Some(Self::sqrt(self))
                 } else {
                     None
@@ -148,11 +148,11 @@ macro_rules! impl_simba {
             $crate::ops::forward_real!();
             #[inline(always)]
             fn is_sign_positive(&self) -> bool {
-                num_traits::Float::is_sign_positive($crate::Scalar::value(self))
+                !(self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::SignNegative) != 0)
             }
             #[inline(always)]
             fn is_sign_negative(&self) -> bool {
-                num_traits::Float::is_sign_negative($crate::Scalar::value(self))
+                (self.test(&<Self as num_traits::Zero>::zero(), $crate::reverse::program::Test::SignNegative) != 0)
             }
             fn min_value() -> Option<Self> {
                 Some(<Self as num_traits::Float>::min_value())

@@ -41,9 +41,11 @@
 //! destructor after this thread's tape was freed. Every such panic is raised
 //! with no borrow of the tape live, so a panic hook may call into dualtape.
 
+pub mod program;
 pub mod tape;
 mod var;
 
+pub use program::{Program, ReplayError, Workspace};
 pub use tape::{tape_stats, TapeStats};
 pub use var::Var;
 
@@ -85,7 +87,7 @@ thread_local! {
 
 /// Records `f` at `x`: returns what `f` returned, with the inputs' storage
 /// returned to the pool.
-fn record<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) -> R {
+fn run<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) -> R {
     // `try_with`: during thread-local destruction the pool may be gone (the
     // recording has started, so the tape itself is still there); then a
     // fresh vector is used and freed.
@@ -131,6 +133,56 @@ pub fn release_tape() {
     let _ = INPUTS.try_with(|c| c.take());
 }
 
+/// Records `f` at `x` as a [`Program`]: its operations, operands and
+/// comparisons, replayable at other points (see [`program`] for the rules).
+///
+/// ```
+/// use dualtape::reverse;
+///
+/// let p = reverse::record(|x| x[0] * x[1].exp(), &[2.0, 0.0]);
+/// assert_eq!(p.gradient(&[3.0, 0.0]).unwrap(), (3.0, vec![1.0, 3.0]));
+/// ```
+///
+/// # Panics
+///
+/// Inside another recording on the same thread, or if `f` returns a `Var`
+/// from another recording.
+pub fn record(f: impl Fn(&[Var]) -> Var, x: &[f64]) -> Program {
+    record_vector(|v| vec![f(v)], x)
+}
+
+/// Records a function with several outputs as a [`Program`] (for
+/// [`Program::jacobian`], [`Program::vjp`]).
+///
+/// ```
+/// use dualtape::reverse;
+///
+/// let p = reverse::record_vector(|x| vec![x[0] * x[1], x[0].sin()], &[1.0, 2.0]);
+/// let (y, j) = p.jacobian(&[0.0, 3.0]).unwrap();
+/// assert_eq!(y, vec![0.0, 0.0]);
+/// assert_eq!((j[(0, 0)], j[(0, 1)], j[(1, 0)], j[(1, 1)]), (3.0, 0.0, 1.0, 0.0));
+/// ```
+///
+/// # Panics
+///
+/// As [`record`].
+pub fn record_vector(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64]) -> Program {
+    let rec = Recording::start("reverse::record");
+    program::record::start();
+    tape::with_tape(|t| t.program = true);
+    let ys = run(&rec, x, f);
+    tape::with_tape(|t| t.program = false);
+    for y in &ys {
+        rec.check_output(*y);
+    }
+    let outputs = ys
+        .iter()
+        .map(|y| program::record::arg(y.index() as u32, y.primal()))
+        .collect();
+    drop(rec);
+    program::finish(x.len(), program::record::take(), outputs)
+}
+
 /// The gradient of a scalar function in one recording and one backward
 /// sweep: `(f(x), ∇f(x))`.
 ///
@@ -173,7 +225,7 @@ pub fn gradient_into(f: impl Fn(&[Var]) -> Var, x: &[f64], grad: &mut [f64]) -> 
         x.len()
     );
     let rec = Recording::start("reverse::gradient");
-    let y = record(&rec, x, f);
+    let y = run(&rec, x, f);
     rec.check_output(y);
     let from = y.index().max(x.len());
     sweep_into(from, [(y.index(), 1.0)], grad);
@@ -196,7 +248,7 @@ pub fn gradient_into(f: impl Fn(&[Var]) -> Var, x: &[f64], grad: &mut [f64]) -> 
 /// ```
 pub fn vjp(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64], w: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let rec = Recording::start("reverse::vjp");
-    let ys = record(&rec, x, f);
+    let ys = run(&rec, x, f);
     assert!(
         ys.len() == w.len(),
         "reverse::vjp: f returned {} outputs but w has {} entries; give one weight per output",
@@ -236,7 +288,7 @@ pub fn vjp(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64], w: &[f64]) -> (Vec<f64>, V
 /// As [`gradient`].
 pub fn jacobian(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64]) -> (Vec<f64>, DMatrix<f64>) {
     let rec = Recording::start("reverse::jacobian");
-    let ys = record(&rec, x, f);
+    let ys = run(&rec, x, f);
     let n = x.len();
     let mut jac = DMatrix::zeros(ys.len(), n);
     let mut row = vec![0.0; n];
@@ -291,7 +343,7 @@ fn hvp_inner(
 ) -> (f64, f64, Vec<f64>) {
     let rec = Recording::start(who);
     let n = x.len();
-    let y = record(&rec, x, |vars| {
+    let y = run(&rec, x, |vars| {
         let duals: Vec<Dual<Var>> = vars
             .iter()
             .zip(v)

@@ -103,6 +103,9 @@ pub(crate) struct Tape {
     limit: usize,
     /// The active recording's id; 0 when none is active.
     pub(crate) rec: u64,
+    /// Whether the active recording also records a program
+    /// ([`reverse::record`](crate::reverse::record)).
+    pub(crate) program: bool,
     /// The next recording id of this thread's block, and the block's end.
     next_id: u64,
     id_end: u64,
@@ -134,6 +137,7 @@ thread_local! {
             nodes_cap: 0,
             limit: MAX_NODES,
             rec: 0,
+            program: false,
             next_id: 0,
             id_end: 0,
         })
@@ -412,6 +416,7 @@ impl Tape {
             return None;
         }
         self.rec = 0;
+        self.program = false;
         Some(self.nodes_len)
     }
 

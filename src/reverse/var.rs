@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use super::tape::{self, Node};
+use super::program::{record as program, Code, Op, Test};
+use super::tape::{self, with_tape, Node};
 use crate::rules::{Binary, Unary};
 
 /// A scalar that records every operation on it onto this thread's tape, so
@@ -48,9 +49,33 @@ pub struct Var {
 
 impl Var {
     /// The value.
+    ///
+    /// While a [program](crate::reverse::Program) is being recorded, reading
+    /// the value of an active `Var` marks the program (see
+    /// [`reverse::program`](crate::reverse::program)): compare `Var`s instead,
+    /// comparisons are recorded.
     #[inline(always)]
     pub fn value(&self) -> f64 {
+        if self.idx != 0 && recording_program() {
+            program::escape();
+        }
         self.value
+    }
+
+    /// `self` compared with `other` by `test` (as [`Test::outcome`]): while a
+    /// program is recorded and either is active, the test and its outcome
+    /// are recorded.
+    #[inline]
+    pub(crate) fn test(&self, other: &Self, test: Test) -> u8 {
+        let outcome = test.outcome(self.value, other.value);
+        if (self.idx | other.idx) != 0 && recording_program() {
+            program::guard(
+                test,
+                (program::arg(self.idx, self.value), self.value),
+                (program::arg(other.idx, other.value), other.value),
+            );
+        }
+        outcome
     }
 
     /// Whether this `Var` is a constant (it depends on no input).
@@ -95,58 +120,130 @@ impl Var {
         self.idx == 0 && self.value == 0.0
     }
 
+    /// Applies a unary rule: `code` names the operation (and a constant
+    /// operand), for a program being recorded.
     #[inline(always)]
-    pub(crate) fn chain1(self, (v, d): Unary<f64>) -> Self {
+    pub(crate) fn chain1(self, code: Code, (v, d): Unary<f64>) -> Self {
         if self.idx == 0 {
             return Var::lift(v);
         }
-        self.unary(d, v)
+        self.unary(code, d, v)
     }
 
+    /// Applies a binary rule of the operation `op`.
     #[inline(always)]
-    pub(crate) fn chain2(self, o: Self, (v, dx, dy): Binary<f64>) -> Self {
+    pub(crate) fn chain2(self, o: Self, op: Op, (v, dx, dy): Binary<f64>) -> Self {
         match (self.idx, o.idx) {
             (0, 0) => Var::lift(v),
-            (_, 0) => self.unary(dx, v),
-            (0, _) => o.unary(dy, v),
+            (_, 0) => self.unary(Code::Rhs(op, o.value), dx, v),
+            (0, _) => o.unary(Code::Lhs(op, self.value), dy, v),
             (a, b) if a == b && self.rec == o.rec => {
                 // `x * x`, `x + x`: one parent, partials summed.
-                self.record([self.rec, self.rec], [dx + dy, 0.0], [a, 0], v)
+                self.record(op, o, [self.rec, self.rec], [dx + dy, 0.0], [a, 0], v)
             }
-            (a, b) => self.record([self.rec, o.rec], [dx, dy], [a, b], v),
+            (a, b) => self.record(op, o, [self.rec, o.rec], [dx, dy], [a, b], v),
         }
     }
 
-    /// Records a unary node, unless the operation is the identity (partial
-    /// 1 and the value unchanged to the bit: `x * 1.0`, `x / 1.0`, `x + 0.0`,
-    /// which nalgebra's generic matrix products do), where the result is
-    /// `self` itself, or has a zero partial, where it is a constant.
+    /// `self.mul_add(a, b)`: `(self·a) + b` with the value rounded once. A
+    /// program being recorded needs the product as an instruction even
+    /// when both factors are constants, to fuse it again at every replay.
     #[inline(always)]
-    fn unary(self, d: f64, v: f64) -> Self {
-        let identity = d == 1.0 && v.to_bits() == self.value.to_bits();
-        if identity || d == 0.0 {
-            // Not recorded, but still checked: a stale Var is caught here too.
-            tape::check(self.rec);
-            // The identity is `self`; a zero partial (floor, x * 0.0, ...)
-            // means no dependence on `self`: a constant, which contributes
-            // to no gradient, exactly as a zero partial would (rule 3).
-            return if identity { self } else { Var::lift(v) };
+    pub(crate) fn fused_mul_add(self, a: Self, b: Self) -> Self {
+        let (v, _, _, dc) = crate::rules::mul_add(self.value, a.value, b.value);
+        let mut product = self * a;
+        if product.idx == 0 && b.idx != 0 && recording_program() {
+            let rec = b.rec;
+            product.idx = tape::push(
+                [rec, rec],
+                Node {
+                    partial: [0.0; 2],
+                    parent: [0, 0],
+                },
+            );
+            product.rec = rec;
+            program::push(
+                Op::Mul,
+                (program::arg(0, self.value), self.value),
+                (program::arg(0, a.value), a.value),
+            );
         }
-        let (rec, parent) = (self.rec, self.idx);
-        let idx = tape::push_unary(rec, d, parent);
+        product.chain2(b, Op::MulAddTail, (v, dc, dc))
+    }
+
+    /// Records a unary node, unless the operation is an identity (`x * 1.0`,
+    /// `x / 1.0`, `x + 0.0`, which nalgebra's generic matrix products do:
+    /// see [`Code::is_identity`]) and the value is unchanged to the bit,
+    /// where the result is `self` itself.
+    ///
+    /// Nothing else is skipped: an operation that merely happens to return
+    /// its argument at this point (`max(x, 0)` for `x > 0`, `sin` of a tiny
+    /// `x`) or to have a zero partial (`floor`, `max(x, 0)` for `x < 0`) is
+    /// recorded, so that the tape's structure, and the order in which the
+    /// sweep adds adjoints, does not depend on the point: a recorded
+    /// [`Program`](crate::reverse::Program) then replays bit for bit like a
+    /// fresh recording. (A zero partial costs a node but adds nothing: the
+    /// sweep skips it, rule 3.) While a program is recorded there are no
+    /// shortcuts at all; the program removes the identities itself.
+    #[inline(always)]
+    fn unary(self, code: Code, d: f64, v: f64) -> Self {
+        let rec = self.rec;
+        if code.is_identity() && d == 1.0 && v.to_bits() == self.value.to_bits() {
+            // Not recorded, but still checked: a stale Var is caught here too.
+            tape::check(rec);
+            if !recording_program() {
+                return self;
+            }
+        }
+        let parent = self.idx;
+        let idx = if d == 0.0 {
+            tape::push(
+                [rec, rec],
+                Node {
+                    partial: [0.0; 2],
+                    parent: [parent, 0],
+                },
+            )
+        } else {
+            tape::push_unary(rec, d, parent)
+        };
+        if recording_program() {
+            program::push_code(code, parent, self.value);
+        }
         Var { value: v, idx, rec }
     }
 
     /// Records a node (see [`Tape::push`](super::tape) for zero partials).
     #[inline(always)]
-    fn record(self, recs: [u64; 2], partial: [f64; 2], parent: [u32; 2], value: f64) -> Self {
+    fn record(
+        self,
+        op: Op,
+        o: Self,
+        recs: [u64; 2],
+        partial: [f64; 2],
+        parent: [u32; 2],
+        value: f64,
+    ) -> Self {
         let idx = tape::push(recs, Node { partial, parent });
+        if recording_program() {
+            program::push(
+                op,
+                (program::arg(self.idx, self.value), self.value),
+                (program::arg(o.idx, o.value), o.value),
+            );
+        }
         Var {
             value,
             idx,
             rec: recs[0],
         }
     }
+}
+
+/// Whether the active recording also records a program.
+#[inline(always)]
+fn recording_program() -> bool {
+    with_tape(|t| t.program)
 }
 
 crate::ops::impl_scalar! {

@@ -222,3 +222,31 @@ fn a_warm_tape_serves_the_same_and_a_smaller_problem_without_allocating() {
         allocations(|| reverse::gradient_into(chained_rosenbrock, &x[..10], &mut g[..10]));
     assert_eq!(smaller, 0);
 }
+
+/// A recorded program replayed with a reused workspace allocates nothing:
+/// gradients on `f64` and Hessian-vector products on `Dual<f64>`.
+#[test]
+fn a_replay_with_a_reused_workspace_allocates_nothing() {
+    fn check<W: Workload>(w: &W) {
+        let x = w.x0().to_vec();
+        let program = reverse::record(|v: &[Var]| w.eval(v), &x);
+        let mut ws = program.workspace();
+        let mut g = vec![0.0; x.len()];
+        let (r, n) = allocations(|| program.gradient_into(&mut ws, &x, &mut g));
+        r.unwrap();
+        assert_eq!(n, 0, "{}: a replay allocated {n} times", w.name());
+        let mut hws = reverse::Workspace::default();
+        let (mut hg, mut hv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        let v = vec![1.0; x.len()];
+        program
+            .hvp_into(&mut hws, &x, &v, &mut hg, &mut hv)
+            .unwrap(); // cold
+        let (r, n) = allocations(|| program.hvp_into(&mut hws, &x, &v, &mut hg, &mut hv));
+        r.unwrap();
+        assert_eq!(n, 0, "{}: a replayed HVP allocated {n} times", w.name());
+        assert_eq!(hg, g);
+    }
+    check(&Rosenbrock::new(1000));
+    check(&Notebook::new(100));
+    check(&NotebookNalgebra::new(100));
+}

@@ -32,6 +32,7 @@ mod forward_rules;
 mod forward_traits;
 mod parallel;
 mod perturbation;
+mod program;
 mod random_programs;
 mod reverse_drivers;
 mod reverse_elementary;

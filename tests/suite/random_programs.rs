@@ -638,8 +638,8 @@ fn tests() -> u64 {
 }
 
 /// Programs checked and discarded, per property, for the summary line.
-static CHECKED: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
-static DISCARDED: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+static CHECKED: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+static DISCARDED: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
 
 /// Counts a case; `None` is a discard.
 fn count(property: usize, result: Option<TestResult>) -> TestResult {
@@ -784,6 +784,99 @@ fn random_programs_jacobians_agree_in_every_mode() {
 fn random_programs_directional_derivatives_agree() {
     quickcheck(tests() / 4).quickcheck(directional_derivatives_agree as fn(Scalar1) -> TestResult);
     summary(3, "directional derivatives");
+}
+
+/// Equal as `f64`s compare (so up to the sign of a zero), or both NaN.
+fn same(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+/// Replaying a program recorded at `x` at other points: where it returns a
+/// result, that result equals a fresh recording's at that point bit for bit
+/// (up to the sign of a zero); at `x` itself it always returns one; its
+/// Hessian equals forward over reverse's.
+fn replay_agrees(c: Multi) -> TestResult {
+    count(4, replay_agrees_inner(c))
+}
+
+fn replay_agrees_inner(c: Multi) -> Option<TestResult> {
+    let Case { program, x } = &c.0;
+    let f = |v: &[dualtape::Var]| program.run(v, None);
+    let mut recorded = reverse::record_vector(f, x);
+    // the generator reads values for its branch signature, which the
+    // program sees as escaped values: they never reach the result
+    recorded.accept_value_escape();
+    let n = x.len();
+    // the recording point, a nearby point and a far one
+    let near: Vec<f64> = x
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v + 1e-3 * (i as f64 + 1.0))
+        .collect();
+    let far: Vec<f64> = x.iter().map(|v| 0.5 - v * 0.75).collect();
+    let mut replayed = 0;
+    for (k, y) in [x.clone(), near, far].iter().enumerate() {
+        let fresh = reverse::jacobian(f, y);
+        match recorded.jacobian(y) {
+            Ok(replay) => {
+                replayed += 1;
+                let ok = replay.0.iter().zip(&fresh.0).all(|(&a, &b)| same(a, b))
+                    && replay
+                        .1
+                        .iter()
+                        .zip(fresh.1.iter())
+                        .all(|(&a, &b)| same(a, b));
+                if !ok {
+                    return Some(TestResult::error(format!(
+                        "at point {k} {y:?}: replay {replay:?} but a fresh recording {fresh:?}"
+                    )));
+                }
+            }
+            Err(e) if k == 0 => {
+                return Some(TestResult::error(format!(
+                    "replay at the recording point: {e}"
+                )))
+            }
+            Err(_) => {}
+        }
+    }
+    // second order: replay on DualVec against forward over reverse
+    if program.outputs.len() == 1 {
+        let (_, _, h) = recorded.hessian(x).ok()?;
+        let (_, _, want) = reverse::hessian(|v| program.eval(v), x);
+        if h.iter()
+            .chain(want.iter())
+            .any(|v| !v.is_finite() || v.abs() >= 1e6)
+        {
+            return None;
+        }
+        let tol = config().exact;
+        for (a, b) in h.iter().zip(want.iter()) {
+            if (a - b).abs() > tol.bound(*a, *b, 0.0) {
+                return Some(TestResult::error(format!(
+                    "Hessian by replay {h} but forward over reverse {want}"
+                )));
+            }
+        }
+        let v: Vec<f64> = (0..n).map(|i| 1.0 - 0.3 * i as f64).collect();
+        let (_, hv) = recorded.hvp(x, &v).ok()?;
+        let want = &want * nalgebra::DVector::from_vec(v);
+        for (a, b) in hv.iter().zip(want.iter()) {
+            if (a - b).abs() > tol.bound(*a, *b, 0.0) {
+                return Some(TestResult::error(format!(
+                    "HVP by replay {hv:?} but {want}"
+                )));
+            }
+        }
+    }
+    let _ = replayed;
+    Some(TestResult::passed())
+}
+
+#[test]
+fn random_programs_replay_like_a_fresh_recording() {
+    quickcheck(tests() / 4).quickcheck(replay_agrees as fn(Multi) -> TestResult);
+    summary(4, "replays");
 }
 
 // ------------------------------------------------------------------ the generator itself

@@ -437,15 +437,13 @@ fn gradients_on_several_threads_at_once_do_not_interfere() {
 }
 
 /// Nodes `family` records at x: sentinel, n inputs, mul and sin, then per
-/// input x·x (1), ·(k+1) (1) and += (1). An operation that is the identity
-/// to the bit (partial 1, value unchanged) records nothing: ·1 for k = 0,
-/// and sin at p = x_0 x_{n-1} where sin p == p and cos p == 1 (p = 0).
+/// input x·x (1), ·(k+1) (1) and += (1). Only an operation that is the
+/// identity at every point (·1, for k = 0) records nothing; sin is recorded
+/// even where it returns its argument to the bit (see `Var`'s docs).
 fn family_nodes(k: usize, x: &[f64]) -> usize {
     let n = x.len();
-    let p = x[0] * x[n - 1];
-    let sin_is_identity = p.sin().to_bits() == p.to_bits() && p.cos() == 1.0;
     let scale = usize::from(k != 0);
-    1 + n + 1 + usize::from(!sin_is_identity) + (2 + scale) * n
+    1 + n + 1 + 1 + (2 + scale) * n
 }
 
 #[test]

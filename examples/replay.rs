@@ -1,0 +1,156 @@
+//! Record once, replay many: a recorded program's gradient and
+//! Hessian-vector product against one plain `f64` evaluation, the
+//! hand-written gradient and a fresh reverse-mode recording, side by side in
+//! one run (medians of interleaved rounds, per call).
+//!
+//! ```text
+//! cargo run --release --example replay            # the full table
+//! cargo run --release --example replay -- quick   # fewer sizes, shorter rounds
+//! ```
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use common::*;
+use dualtape::{reverse, Var};
+
+/// Median seconds per call of each method, over `rounds` interleaved rounds
+/// of about `budget` seconds each in total.
+fn measure(methods: &mut [&mut dyn FnMut()], rounds: usize, budget: f64) -> Vec<f64> {
+    // calls per round: so that the slowest method's round takes budget/rounds
+    let mut per = Vec::new();
+    for m in methods.iter_mut() {
+        m(); // warm
+        let t = Instant::now();
+        m();
+        per.push(t.elapsed().as_secs_f64().max(1e-9));
+    }
+    let slowest = per.iter().cloned().fold(0.0, f64::max);
+    let calls = ((budget / rounds as f64 / methods.len() as f64) / slowest).max(1.0) as usize;
+    let mut samples = vec![Vec::new(); methods.len()];
+    for _ in 0..rounds {
+        for (k, m) in methods.iter_mut().enumerate() {
+            let reps = (calls as f64 * slowest / per[k]).max(1.0) as usize;
+            let t = Instant::now();
+            for _ in 0..reps {
+                m();
+            }
+            samples[k].push(t.elapsed().as_secs_f64() / reps as f64);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut s| {
+            s.sort_by(f64::total_cmp);
+            s[s.len() / 2]
+        })
+        .collect()
+}
+
+fn row<W: Workload>(w: &W, rounds: usize, budget: f64) {
+    let x = w.x0().to_vec();
+    let n = x.len();
+    let t = Instant::now();
+    let program = reverse::record(|v: &[Var]| w.eval(v), &x);
+    let record_time = t.elapsed().as_secs_f64();
+    let mut ws = program.workspace();
+    let mut hws = reverse::Workspace::default();
+    let (mut g1, mut g2, mut g3, mut hg, mut hv) = (
+        vec![0.0; n],
+        vec![0.0; n],
+        vec![0.0; n],
+        vec![0.0; n],
+        vec![0.0; n],
+    );
+    let dir: Vec<f64> = (0..n).map(|i| 1.0 - (i % 3) as f64 * 0.5).collect();
+    // every gradient is checked against the hand-written one first
+    let v0 = w.analytic(&x, &mut g1);
+    let v1 = program.gradient_into(&mut ws, &x, &mut g2).unwrap();
+    assert!(
+        (v0 - v1).abs() <= 1e-12 * v0.abs(),
+        "{}: {v0} vs {v1}",
+        w.name()
+    );
+    for (a, b) in g1.iter().zip(&g2) {
+        assert!(
+            (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+            "{}: {a} vs {b}",
+            w.name()
+        );
+    }
+    let (eval, hand, fresh, replay, hvp) = {
+        let mut m_eval = || {
+            black_box(eval_f64(w, black_box(&x)));
+        };
+        let mut m_hand = || {
+            black_box(analytic(w, black_box(&x), &mut g1));
+        };
+        let mut m_fresh = || {
+            black_box(reverse_into(w, black_box(&x), &mut g3));
+        };
+        let mut m_replay = || {
+            black_box(
+                program
+                    .gradient_into(&mut ws, black_box(&x), &mut g2)
+                    .unwrap(),
+            );
+        };
+        let mut m_hvp = || {
+            black_box(
+                program
+                    .hvp_into(&mut hws, black_box(&x), &dir, &mut hg, &mut hv)
+                    .unwrap(),
+            );
+        };
+        let t = measure(
+            &mut [
+                &mut m_eval,
+                &mut m_hand,
+                &mut m_fresh,
+                &mut m_replay,
+                &mut m_hvp,
+            ],
+            rounds,
+            budget,
+        );
+        (t[0], t[1], t[2], t[3], t[4])
+    };
+    let s = program.stats();
+    println!(
+        "| {} | {:.3} µs | {:.1} | {:.1} | **{:.1}** | {:.1} ({:.2}x replay) | {} → {} ops, {} KiB | {:.0} |",
+        w.name(),
+        eval * 1e6,
+        hand / eval,
+        fresh / eval,
+        replay / eval,
+        hvp / eval,
+        hvp / replay,
+        s.recorded.ops,
+        s.optimized.ops,
+        s.optimized.bytes / 1024,
+        record_time / eval,
+    );
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "quick");
+    let (rounds, budget) = if quick { (5, 1.0) } else { (9, 4.0) };
+    println!(
+        "ratios to one f64 evaluation (median of {rounds} interleaved rounds)\n\n\
+         | workload | f64 eval | hand | reverse::gradient | replay gradient | replay HVP | program (recorded → optimised) | record |\n\
+         |---|---|---|---|---|---|---|---|"
+    );
+    let sizes: &[usize] = if quick {
+        &[10, 1000, 100_000]
+    } else {
+        &[10, 1000, 100_000, 1_000_000]
+    };
+    for &n in sizes {
+        row(&Rosenbrock::new(n), rounds, budget);
+    }
+    row(&Notebook::new(1000), rounds, budget);
+    row(&NotebookNalgebra::new(1000), rounds, budget);
+}

@@ -1,0 +1,959 @@
+//! Record once, replay many: a recording as a [`Program`].
+//!
+//! [`record`](crate::reverse::record) runs your function once on [`Var`](crate::Var)s,
+//! like [`reverse::gradient`](crate::reverse::gradient), but keeps the
+//! *structure* of the computation instead of the partials at that point: per
+//! operation its [`Op`] (the identity of a rule in [`rules`](crate::rules)),
+//! its operand slots and any constant operand. A [`Program`] is plain data
+//! (`Clone + Send + Sync`, no thread-local state): replay it at another point
+//! from any thread, and the values and partials are computed again by the
+//! same rule table, so
+//!
+//! - replaying on `f64` gives the value and gradient ([`Program::gradient`],
+//!   [`Program::gradient_into`] with a reused [`Workspace`]: no allocation),
+//!   a vector-Jacobian product or the Jacobian;
+//! - replaying on [`Dual<f64>`](crate::Dual) (one tangent through the values
+//!   and the partials) and then sweeping on `Dual<f64>` gives a
+//!   Hessian-vector product ([`Program::hvp`]); on
+//!   [`DualVec<f64, N>`](crate::DualVec), N Hessian columns per pass
+//!   ([`Program::hessian`]).
+//!
+//! ```
+//! use dualtape::{reverse, Scalar};
+//!
+//! fn f<S: Scalar<Real = f64>>(x: &[S]) -> S {
+//!     x[0] * x[0] * x[1] + x[1].sin()
+//! }
+//! let program = reverse::record(f, &[1.0, 2.0]);
+//! let mut ws = program.workspace();
+//! let mut g = [0.0; 2];
+//! for x in [[1.0, 2.0], [3.0, -1.0]] {
+//!     let v = program.gradient_into(&mut ws, &x, &mut g).unwrap();
+//!     // bit for bit what a fresh recording gives
+//!     assert_eq!((v, g.to_vec()), reverse::gradient(f, &x));
+//! }
+//! ```
+//!
+//! # The rules
+//!
+//! A recording fixes the control flow it took. So that a replay never
+//! returns a gradient of a different function silently:
+//!
+//! 1. **Comparisons are recorded and re-checked.** Every comparison made on an
+//!    active value while recording (`<`, `<=`, `==`, `partial_cmp`, ... in your
+//!    code or inside nalgebra, e.g. pivoting; `is_nan`, `is_finite`,
+//!    `is_sign_negative`) is stored with its outcome, and so is the branch
+//!    taken by every kinked operation (`abs`, `max`, `min` and so `clamp`,
+//!    `signum`, `copysign`). A replay evaluates them again and, if any
+//!    outcome differs, returns [`ReplayError::ComparisonChanged`] naming the
+//!    first one that changed, never a gradient. (CppAD calls this the
+//!    compare-change count.)
+//!
+//!    ```
+//!    use dualtape::reverse::{self, ReplayError};
+//!
+//!    // f(x) = x² for x > 1, else 2x
+//!    let p = reverse::record(|x| if x[0] > 1.0.into() { x[0] * x[0] } else { x[0] * 2.0 }, &[3.0]);
+//!    assert_eq!(p.gradient(&[2.0]).unwrap(), (4.0, vec![4.0]));
+//!    let err = p.gradient(&[0.5]).unwrap_err();
+//!    assert!(matches!(err, ReplayError::ComparisonChanged { index: 0, .. }));
+//!    ```
+//!
+//!    A kinked operation is evaluated by its rule at every replay, so a
+//!    replay across its kink is still exact; [`Program::accept_kink_switches`]
+//!    lets such replays through (comparisons in your code are still checked).
+//! 2. **A value that escapes marks the program.** Reading the value of an
+//!    active `Var` while recording ([`Var::value`](crate::Var::value),
+//!    [`Scalar::value`](crate::Scalar::value), `to_f64`, ...) can turn it into
+//!    a constant or a branch the program cannot see. Such a program is marked,
+//!    and replaying it returns [`ReplayError::ValueEscaped`] unless you
+//!    call [`Program::accept_value_escape`] (you know the value was only
+//!    printed, say).
+//!
+//!    ```
+//!    use dualtape::reverse::{self, ReplayError};
+//!
+//!    // the value of x[0] becomes a constant of the recording
+//!    let p = reverse::record(|x| x[1] * x[0].value(), &[2.0, 3.0]);
+//!    assert!(matches!(p.gradient(&[5.0, 3.0]), Err(ReplayError::ValueEscaped { reads: 1 })));
+//!    ```
+//! 3. **A program's operations never depend on the point.** Where today's
+//!    tape skips an operation because of a value (`x * 1.0` with partial 1
+//!    is `x` itself, a zero partial makes a constant), a program records the
+//!    operation all the same: only operands that are constants of the
+//!    recording (never inputs) are folded away. Simplifications that depend
+//!    only on the operations and constants happen in [`Program::optimize`]
+//!    (dead code, multiplication by a constant 1, ...), which [`record`]
+//!    runs; [`Program::stats`] reports the size before and after.
+//!
+//! # Bit for bit
+//!
+//! The replay evaluates the same rules in the same order as a recording, and
+//! its sweep is the tape's loop (a zero adjoint or a zero partial adds
+//! nothing, rule 3 of [`rules`](crate::rules); `x * x` adds the summed
+//! partials once). So a replay at any point where the control flow is
+//! unchanged equals [`reverse::gradient`](crate::reverse::gradient) at that
+//! point bit for bit, with one exception: where the tape skipped an
+//! operation because its value was its operand's to the bit with partial 1
+//! (`x + 1e-20` at `x = 1`, `sin` at a tiny argument, `max(x, c)` on the `x`
+//! side, `abs` of a positive `x`), the program keeps the operation, and the
+//! sweep adds the adjoints of that value's users into it first and then
+//! into the operand, where the tape adds them straight into the operand: a
+//! different order of the same additions, so the last bits can differ when
+//! the operand has other users in between.
+//!
+//! [`record`]: crate::reverse::record
+
+mod op;
+pub(crate) mod record;
+mod replay;
+
+pub use op::{eval, Op, Test};
+pub(crate) use op::{opcode, test_on, Code};
+pub use replay::Workspace;
+
+use std::fmt;
+
+use nalgebra::DMatrix;
+
+use crate::{Dual, DualVec, Scalar};
+use replay::Exec;
+
+/// An operand of an instruction: a slot (an input `0..n`, or the result of
+/// instruction `k` at slot `n + k`) or a constant of the recording.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Arg {
+    /// The value in a slot.
+    Slot(u32),
+    /// A constant.
+    Const(f64),
+}
+
+/// One operation of a program: `slot n + k = op(a, b)` for the `k`-th
+/// instruction (`b` is unused, a `Const(0.0)`, for a unary operation).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Instr {
+    /// The operation.
+    pub op: Op,
+    /// The first operand.
+    pub a: Arg,
+    /// The second operand (binary operations only).
+    pub b: Arg,
+}
+
+/// A recorded test on values and its outcome (see [`Test::outcome`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Guard {
+    /// What was tested.
+    pub test: Test,
+    /// The first operand.
+    pub a: Arg,
+    /// The second operand (`Const(0.0)` for a predicate of one value).
+    pub b: Arg,
+    /// The outcome when recorded.
+    pub outcome: u8,
+}
+
+/// Why a replay returned no result.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// A recorded comparison (or a kinked operation's branch) comes out
+    /// differently at this point: the function's control flow differs from
+    /// the recording. Record the program again at this point.
+    ComparisonChanged {
+        /// The comparison's index in [`Program::guards`] (in recording order).
+        index: usize,
+        /// What was compared.
+        test: Test,
+        /// The first operand's value now.
+        a: f64,
+        /// The second operand's value now.
+        b: f64,
+        /// The outcome when recorded.
+        recorded: u8,
+        /// The outcome now.
+        now: u8,
+    },
+    /// The recording read the value of an active `Var` (see rule 2 in the
+    /// [module docs](self)), so the program may hold a branch or a constant
+    /// that depends on the recording point.
+    ValueEscaped {
+        /// How many times a value was read.
+        reads: usize,
+    },
+}
+
+impl fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ReplayError::ComparisonChanged {
+                index,
+                test,
+                a,
+                b,
+                recorded,
+                now,
+            } => {
+                let what = if test.is_kink() {
+                    "the branch of a kinked operation"
+                } else {
+                    "a comparison"
+                };
+                write!(
+                    f,
+                    "dualtape: replaying a recorded program: {what} changed: test #{index} \
+                     ({}) was {} when recorded but is {} now (a = {a:e}, b = {b:e}). The function \
+                     takes another branch at this point than where it was recorded, so the \
+                     program does not compute it here; record it again at this point \
+                     (reverse::record){}.",
+                    test.symbol(),
+                    test.describe(recorded),
+                    test.describe(now),
+                    if test.is_kink() {
+                        ", or call Program::accept_kink_switches if the kink's rule is what you \
+                         want on both sides"
+                    } else {
+                        ""
+                    }
+                )
+            }
+            ReplayError::ValueEscaped { reads } => write!(
+                f,
+                "dualtape: replaying a recorded program: the recording read the value of an \
+                 active Var {reads} time(s) (Var::value, Scalar::value, to_f64, ...), so a value \
+                 of the recording point may have become a constant or a branch the program \
+                 cannot check. Compute with the Var instead (comparisons on Vars are recorded), \
+                 or, if the value was only looked at, call Program::accept_value_escape."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ReplayError {}
+
+/// The size of a program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Size {
+    /// Operations (instructions).
+    pub ops: usize,
+    /// Recorded comparisons and kink branches.
+    pub guards: usize,
+    /// Distinct constants.
+    pub constants: usize,
+    /// Bytes of the executable form (instructions, constants, guards).
+    pub bytes: usize,
+}
+
+/// The size of a program as recorded and after [`Program::optimize`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// As recorded.
+    pub recorded: Size,
+    /// Now (after optimisation).
+    pub optimized: Size,
+    /// Bytes of workspace a replay on `f64` uses.
+    pub workspace_bytes: usize,
+}
+
+/// A recorded computation, replayable at any point: see the [module
+/// docs](self).
+///
+/// Made by [`reverse::record`](crate::reverse::record) or
+/// [`reverse::record_vector`](crate::reverse::record_vector). Plain data:
+/// `Clone + Send + Sync`; share one between threads by reference, each
+/// thread with its own [`Workspace`].
+///
+/// # Panics
+///
+/// Every replay method panics if `x` (or `v`, `w`, an output buffer) has
+/// the wrong length; the scalar methods ([`gradient`](Self::gradient),
+/// [`hvp`](Self::hvp), ...) panic if the program does not have exactly one
+/// output.
+#[derive(Clone, Debug)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(try_from = "Parts", into = "Parts")
+)]
+pub struct Program {
+    inputs: usize,
+    instrs: Vec<Instr>,
+    outputs: Vec<Arg>,
+    guards: Vec<Guard>,
+    escapes: usize,
+    accept_escapes: bool,
+    accept_kinks: bool,
+    recorded: Size,
+    exec: Exec,
+}
+
+/// The serialised form of a program: everything but the executable form,
+/// which is rebuilt (after validation) on deserialisation.
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Parts {
+    inputs: usize,
+    instrs: Vec<Instr>,
+    outputs: Vec<Arg>,
+    guards: Vec<Guard>,
+    escapes: usize,
+    accept_escapes: bool,
+    accept_kinks: bool,
+    recorded: (usize, usize, usize, usize),
+}
+
+#[cfg(feature = "serde")]
+impl From<Program> for Parts {
+    fn from(p: Program) -> Parts {
+        let r = p.recorded;
+        Parts {
+            inputs: p.inputs,
+            instrs: p.instrs,
+            outputs: p.outputs,
+            guards: p.guards,
+            escapes: p.escapes,
+            accept_escapes: p.accept_escapes,
+            accept_kinks: p.accept_kinks,
+            recorded: (r.ops, r.guards, r.constants, r.bytes),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<Parts> for Program {
+    type Error = String;
+    fn try_from(p: Parts) -> Result<Program, String> {
+        let mut prog = Program::from_parts(p.inputs, p.instrs, p.outputs, p.guards)?;
+        prog.escapes = p.escapes;
+        prog.accept_escapes = p.accept_escapes;
+        prog.accept_kinks = p.accept_kinks;
+        let r = p.recorded;
+        prog.recorded = Size {
+            ops: r.0,
+            guards: r.1,
+            constants: r.2,
+            bytes: r.3,
+        };
+        Ok(prog)
+    }
+}
+
+impl Program {
+    /// A program from its parts, after checking its structure: every operand
+    /// refers to an input or an earlier instruction, `MulAddTail`'s first
+    /// operand is a `Mul`, outputs and guards refer to existing slots.
+    ///
+    /// # Errors
+    ///
+    /// A description of the first malformed part.
+    pub fn from_parts(
+        inputs: usize,
+        instrs: Vec<Instr>,
+        outputs: Vec<Arg>,
+        guards: Vec<Guard>,
+    ) -> Result<Program, String> {
+        let total = inputs
+            .checked_add(instrs.len())
+            .filter(|&t| t <= u32::MAX as usize / 2)
+            .ok_or("too many slots for u32 indices")?;
+        let ok = |a: Arg, below: usize| match a {
+            Arg::Slot(s) => (s as usize) < below,
+            Arg::Const(_) => true,
+        };
+        let mut instrs = instrs;
+        for k in 0..instrs.len() {
+            let ins = &mut instrs[k];
+            if !ins.op.is_binary() {
+                ins.b = Arg::Const(0.0);
+            }
+            let below = inputs + k;
+            if !ok(ins.a, below) || !ok(ins.b, below) {
+                return Err(format!(
+                    "instruction {k} ({:?}) refers to a slot at or after its own ({below})",
+                    ins
+                ));
+            }
+            if let Op::MulAddTail = ins.op {
+                let ins = instrs[k];
+                let good = match ins.a {
+                    Arg::Slot(s) => {
+                        (s as usize) >= inputs && instrs[s as usize - inputs].op == Op::Mul
+                    }
+                    Arg::Const(_) => false,
+                };
+                if !good {
+                    return Err(format!(
+                        "instruction {k}: the first operand of MulAddTail must be a Mul"
+                    ));
+                }
+            }
+        }
+        for (i, &o) in outputs.iter().enumerate() {
+            if !ok(o, total) {
+                return Err(format!(
+                    "output {i} refers to slot {o:?}, beyond the program"
+                ));
+            }
+        }
+        for (i, g) in guards.iter().enumerate() {
+            if !ok(g.a, total) || !ok(g.b, total) {
+                return Err(format!("guard {i} refers to a slot beyond the program"));
+            }
+        }
+        let mut p = Program {
+            inputs,
+            instrs,
+            outputs,
+            guards,
+            escapes: 0,
+            accept_escapes: false,
+            accept_kinks: false,
+            recorded: Size::default(),
+            exec: Exec::default(),
+        };
+        p.exec = Exec::compile(&p);
+        p.recorded = p.size();
+        Ok(p)
+    }
+
+    /// The number of inputs.
+    pub fn inputs(&self) -> usize {
+        self.inputs
+    }
+
+    /// The number of outputs.
+    pub fn outputs(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// The instructions, in order: instruction `k` writes slot `inputs() + k`.
+    pub fn instructions(&self) -> &[Instr] {
+        &self.instrs
+    }
+
+    /// The outputs as operands.
+    pub fn output_args(&self) -> &[Arg] {
+        &self.outputs
+    }
+
+    /// The recorded comparisons and kink branches, in recording order.
+    pub fn guards(&self) -> &[Guard] {
+        &self.guards
+    }
+
+    /// How many times the recording read the value of an active `Var`.
+    pub fn escaped_values(&self) -> usize {
+        self.escapes
+    }
+
+    /// Lets replays through although the recording read values (rule 2 of
+    /// the [module docs](self)): do this only if no value read during the
+    /// recording became a constant or a branch.
+    pub fn accept_value_escape(&mut self) -> &mut Self {
+        self.accept_escapes = true;
+        self
+    }
+
+    /// Lets replays through where a kinked operation (`abs`, `max`, `min`,
+    /// `clamp`, `signum`, `copysign`) takes another branch than when
+    /// recorded. The replay evaluates the kinked operation's rule at the new
+    /// point, so the result is what a fresh recording gives; comparisons in
+    /// your own code (and nalgebra's) are still checked.
+    pub fn accept_kink_switches(&mut self) -> &mut Self {
+        self.accept_kinks = true;
+        self
+    }
+
+    fn size(&self) -> Size {
+        let e = &self.exec;
+        Size {
+            ops: self.instrs.len(),
+            guards: self.guards.len(),
+            constants: e.consts.len(),
+            bytes: e.code.len() * std::mem::size_of::<replay::XInstr>()
+                + e.consts.len() * 8
+                + e.guards.len() * std::mem::size_of::<replay::XGuard>()
+                + e.outputs.len() * 4,
+        }
+    }
+
+    /// The program's size as recorded and now.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            recorded: self.recorded,
+            optimized: self.size(),
+            workspace_bytes: (2 * self.exec.slots() + 2 * self.exec.code.len()) * 8,
+        }
+    }
+
+    /// A workspace for replays on `f64`, sized for this program.
+    pub fn workspace(&self) -> Workspace<f64> {
+        let mut ws = Workspace::default();
+        ws.fit(&self.exec);
+        ws
+    }
+
+    fn check_policy(&self) -> Result<(), ReplayError> {
+        if self.escapes > 0 && !self.accept_escapes {
+            return Err(ReplayError::ValueEscaped {
+                reads: self.escapes,
+            });
+        }
+        Ok(())
+    }
+
+    fn check_len(&self, what: &str, name: &str, got: usize, want: usize) {
+        assert!(
+            got == want,
+            "Program::{what}: {name} has {got} entries but the program has {want} {}; pass one \
+             per {}",
+            if name == "w" || name == "y" {
+                "outputs"
+            } else {
+                "inputs"
+            },
+            if name == "w" || name == "y" {
+                "output"
+            } else {
+                "input"
+            },
+        );
+    }
+
+    fn one_output(&self, what: &str) {
+        assert!(
+            self.outputs.len() == 1,
+            "Program::{what}: the program has {} outputs, not 1; use vjp, jacobian or evaluate \
+             for a program recorded with record_vector",
+            self.outputs.len()
+        );
+    }
+
+    /// Replays the forward pass on any scalar type: the inputs `x`, the
+    /// outputs into `y`. The partials stay in `ws` for a following
+    /// [`pullback`](Self::pullback).
+    ///
+    /// # Errors
+    ///
+    /// As the [module docs](self) say: a changed comparison, or escaped values.
+    ///
+    /// # Panics
+    ///
+    /// If `x` or `y` has the wrong length.
+    pub fn evaluate<T: Scalar<Real = f64>>(
+        &self,
+        ws: &mut Workspace<T>,
+        x: &[T],
+        y: &mut [T],
+    ) -> Result<(), ReplayError> {
+        self.check_len("evaluate", "x", x.len(), self.inputs);
+        self.check_len("evaluate", "y", y.len(), self.outputs.len());
+        self.check_policy()?;
+        ws.fit(&self.exec);
+        ws.vals[..self.inputs].copy_from_slice(x);
+        self.exec.forward(ws, !self.accept_kinks)?;
+        for (i, yi) in y.iter_mut().enumerate() {
+            *yi = self.exec.output(ws, i);
+        }
+        Ok(())
+    }
+
+    /// After [`evaluate`](Self::evaluate) on the same workspace: `wᵀ J` into
+    /// `xbar` (the adjoint sweep on `T`).
+    ///
+    /// # Panics
+    ///
+    /// If `w` or `xbar` has the wrong length.
+    pub fn pullback<T: Scalar<Real = f64>>(&self, ws: &mut Workspace<T>, w: &[T], xbar: &mut [T]) {
+        self.check_len("pullback", "w", w.len(), self.outputs.len());
+        self.check_len("pullback", "xbar", xbar.len(), self.inputs);
+        ws.fit(&self.exec);
+        self.exec.sweep(ws, w.iter().copied().enumerate(), xbar);
+    }
+
+    /// The value at `x` (of the first output).
+    ///
+    /// # Errors
+    ///
+    /// As [`gradient`](Self::gradient).
+    pub fn value(&self, x: &[f64]) -> Result<f64, ReplayError> {
+        Ok(self.values(x)?[0])
+    }
+
+    /// Every output's value at `x`.
+    ///
+    /// # Errors
+    ///
+    /// As [`gradient`](Self::gradient).
+    pub fn values(&self, x: &[f64]) -> Result<Vec<f64>, ReplayError> {
+        let mut ws = Workspace::default();
+        let mut y = vec![0.0; self.outputs.len()];
+        self.evaluate(&mut ws, x, &mut y)?;
+        Ok(y)
+    }
+
+    /// `(f(x), ∇f(x))` by one replay and one sweep.
+    ///
+    /// # Errors
+    ///
+    /// A [`ReplayError`] if a recorded comparison changed at `x` or the
+    /// recording read values (see the [module docs](self)).
+    pub fn gradient(&self, x: &[f64]) -> Result<(f64, Vec<f64>), ReplayError> {
+        let mut g = vec![0.0; self.inputs];
+        let mut ws = Workspace::default();
+        let v = self.gradient_into(&mut ws, x, &mut g)?;
+        Ok((v, g))
+    }
+
+    /// [`gradient`](Self::gradient) into `grad`, with a reused workspace:
+    /// no allocation once `ws` has the program's size. Returns `f(x)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`gradient`](Self::gradient).
+    ///
+    /// # Panics
+    ///
+    /// If `x` or `grad` does not have one entry per input, or the program
+    /// has more than one output.
+    pub fn gradient_into(
+        &self,
+        ws: &mut Workspace<f64>,
+        x: &[f64],
+        grad: &mut [f64],
+    ) -> Result<f64, ReplayError> {
+        self.one_output("gradient_into");
+        self.check_len("gradient_into", "x", x.len(), self.inputs);
+        self.check_len("gradient_into", "grad", grad.len(), self.inputs);
+        self.check_policy()?;
+        ws.fit(&self.exec);
+        ws.vals[..self.inputs].copy_from_slice(x);
+        self.exec.forward(ws, !self.accept_kinks)?;
+        let v = self.exec.output(ws, 0);
+        self.exec.sweep(ws, [(0, 1.0)], grad);
+        Ok(v)
+    }
+
+    /// A vector-Jacobian product: `(f(x), wᵀ J(x))`.
+    ///
+    /// # Errors
+    ///
+    /// As [`gradient`](Self::gradient).
+    pub fn vjp(&self, x: &[f64], w: &[f64]) -> Result<(Vec<f64>, Vec<f64>), ReplayError> {
+        let mut ws = Workspace::default();
+        let mut y = vec![0.0; self.outputs.len()];
+        self.check_len("vjp", "w", w.len(), self.outputs.len());
+        self.evaluate(&mut ws, x, &mut y)?;
+        let mut out = vec![0.0; self.inputs];
+        self.pullback(&mut ws, w, &mut out);
+        Ok((y, out))
+    }
+
+    /// The Jacobian, one sweep per output: `(f(x), J)` with
+    /// `J[(i, j)] = ∂f_i/∂x_j`.
+    ///
+    /// # Errors
+    ///
+    /// As [`gradient`](Self::gradient).
+    pub fn jacobian(&self, x: &[f64]) -> Result<(Vec<f64>, DMatrix<f64>), ReplayError> {
+        let (m, n) = (self.outputs.len(), self.inputs);
+        let mut ws = Workspace::default();
+        let mut y = vec![0.0; m];
+        self.evaluate(&mut ws, x, &mut y)?;
+        let mut jac = DMatrix::zeros(m, n);
+        let mut row = vec![0.0; n];
+        for i in 0..m {
+            self.exec.sweep(&mut ws, [(i, 1.0)], &mut row);
+            for (j, &r) in row.iter().enumerate() {
+                jac[(i, j)] = r;
+            }
+        }
+        Ok((y, jac))
+    }
+
+    /// A Hessian-vector product by replaying on `Dual<f64>` (the direction
+    /// `v` as the inputs' tangents) and sweeping on `Dual<f64>`:
+    /// `(f(x), ∇²f(x) v)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`gradient`](Self::gradient).
+    pub fn hvp(&self, x: &[f64], v: &[f64]) -> Result<(f64, Vec<f64>), ReplayError> {
+        let mut ws = Workspace::default();
+        let mut hv = vec![0.0; self.inputs];
+        let mut g = vec![0.0; self.inputs];
+        let value = self.hvp_into(&mut ws, x, v, &mut g, &mut hv)?;
+        Ok((value, hv))
+    }
+
+    /// [`hvp`](Self::hvp) with a reused workspace, also giving the gradient:
+    /// writes `∇f(x)` into `grad` and `∇²f(x) v` into `hv`, returns `f(x)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`gradient`](Self::gradient).
+    ///
+    /// # Panics
+    ///
+    /// If a buffer does not have one entry per input, or the program has
+    /// more than one output.
+    pub fn hvp_into(
+        &self,
+        ws: &mut Workspace<Dual<f64>>,
+        x: &[f64],
+        v: &[f64],
+        grad: &mut [f64],
+        hv: &mut [f64],
+    ) -> Result<f64, ReplayError> {
+        self.one_output("hvp");
+        for (name, len) in [
+            ("x", x.len()),
+            ("v", v.len()),
+            ("grad", grad.len()),
+            ("hv", hv.len()),
+        ] {
+            self.check_len("hvp", name, len, self.inputs);
+        }
+        self.check_policy()?;
+        ws.fit(&self.exec);
+        for ((s, &xi), &vi) in ws.vals.iter_mut().zip(x).zip(v) {
+            *s = Dual::new(xi, vi);
+        }
+        self.exec.forward(ws, !self.accept_kinks)?;
+        let value = self.exec.output(ws, 0).re;
+        let n = self.inputs;
+        let mut xbar = std::mem::take(&mut ws.out);
+        xbar.resize(n, Dual::new(0.0, 0.0));
+        self.exec.sweep(ws, [(0, Dual::new(1.0, 0.0))], &mut xbar);
+        for i in 0..n {
+            grad[i] = xbar[i].re;
+            hv[i] = xbar[i].eps;
+        }
+        ws.out = xbar;
+        Ok(value)
+    }
+
+    /// The Hessian by replaying on `DualVec<f64, 4>`, four columns per pass:
+    /// `(f(x), ∇f(x), ∇²f(x))`.
+    ///
+    /// # Errors
+    ///
+    /// As [`gradient`](Self::gradient).
+    pub fn hessian(&self, x: &[f64]) -> Result<(f64, Vec<f64>, DMatrix<f64>), ReplayError> {
+        const N: usize = 4;
+        self.one_output("hessian");
+        self.check_len("hessian", "x", x.len(), self.inputs);
+        let n = self.inputs;
+        let mut ws: Workspace<DualVec<f64, N>> = Workspace::default();
+        let mut hess = DMatrix::zeros(n, n);
+        let mut grad = vec![0.0; n];
+        let mut xs = vec![DualVec::new(0.0, [0.0; N]); n];
+        let mut xbar = vec![DualVec::new(0.0, [0.0; N]); n];
+        let mut y = [DualVec::new(0.0, [0.0; N])];
+        let mut value;
+        let mut start = 0;
+        loop {
+            for (i, s) in xs.iter_mut().enumerate() {
+                let mut eps = [0.0; N];
+                if (start..start + N).contains(&i) {
+                    eps[i - start] = 1.0;
+                }
+                *s = DualVec::new(x[i], eps);
+            }
+            self.evaluate(&mut ws, &xs, &mut y)?;
+            value = y[0].re;
+            self.exec
+                .sweep(&mut ws, [(0, DualVec::new(1.0, [0.0; N]))], &mut xbar);
+            for i in 0..n {
+                grad[i] = xbar[i].re;
+                for l in 0..N.min(n.saturating_sub(start)) {
+                    hess[(i, start + l)] = xbar[i].eps[l];
+                }
+            }
+            start += N;
+            if start >= n {
+                break;
+            }
+        }
+        Ok((value, grad, hess))
+    }
+}
+
+/// Builds a program from a finished recording: `n` inputs, the builder's
+/// instructions and guards, the outputs as tape operands.
+pub(crate) fn finish(n: usize, b: record::Builder, outputs: Vec<Arg>) -> Program {
+    let mut p = Program::from_parts(n, b.instrs, outputs, b.guards).unwrap_or_else(|e| {
+        panic!("dualtape: internal error: a recorded program is malformed: {e}")
+    });
+    p.escapes = b.escapes;
+    p.optimize();
+    p
+}
+
+impl Program {
+    /// Simplifies the program without changing what any replay computes:
+    /// removes operations whose results reach no output and no recorded
+    /// comparison (dead code), and multiplications and divisions by a
+    /// constant 1 and `powi(x, 1)` (their values are their operands' to the
+    /// bit, with partial 1, at every point). [`record`](crate::reverse::record)
+    /// calls it; [`stats`](Self::stats) gives the size before and after.
+    pub fn optimize(&mut self) {
+        let n = self.inputs;
+        // 1. aliases: structural identities
+        let mut alias: Vec<Arg> = (0..n as u32).map(Arg::Slot).collect();
+        let resolve = |a: Arg, alias: &[Arg]| match a {
+            Arg::Slot(s) => alias[s as usize],
+            c => c,
+        };
+        // `1 * a` fused into `mul_add` is `a + b` to the bit (the tape, which
+        // skips the product, records it so): make it an addition
+        for k in 0..self.instrs.len() {
+            if let (Op::MulAddTail, Arg::Slot(s)) = (self.instrs[k].op, self.instrs[k].a) {
+                let m = self.instrs[s as usize - n];
+                let other = match (m.a, m.b) {
+                    (Arg::Const(c), other) | (other, Arg::Const(c)) if c == 1.0 => Some(other),
+                    _ => None,
+                };
+                if let Some(other @ Arg::Slot(_)) = other {
+                    self.instrs[k] = Instr {
+                        op: Op::Add,
+                        a: other,
+                        b: self.instrs[k].b,
+                    };
+                }
+            }
+        }
+        let mut fused_mul = vec![false; n + self.instrs.len()];
+        for ins in &self.instrs {
+            if let (Op::MulAddTail, Arg::Slot(s)) = (ins.op, ins.a) {
+                fused_mul[s as usize] = true;
+            }
+        }
+        let mut instrs: Vec<Instr> = Vec::with_capacity(self.instrs.len());
+        for ins in &self.instrs {
+            let fused = fused_mul[alias.len()];
+            let a = resolve(ins.a, &alias);
+            let b = resolve(ins.b, &alias);
+            let (one, zero) = (Arg::Const(1.0), Arg::Const(0.0));
+            // the identities of `Code::is_identity` (`Arg::Const(-0.0) == zero`)
+            let identity = match ins.op {
+                _ if fused => None,
+                Op::Mul if b == one => Some(a),
+                Op::Mul if a == one => Some(b),
+                Op::Div if b == one => Some(a),
+                Op::Add if b == zero => Some(a),
+                Op::Add if a == zero => Some(b),
+                Op::Sub if b == zero => Some(a),
+                Op::Powi(1) => Some(a),
+                _ => None,
+            };
+            match identity {
+                Some(src @ Arg::Slot(_)) => alias.push(src),
+                _ => {
+                    alias.push(Arg::Slot(alias.len() as u32));
+                    instrs.push(Instr { op: ins.op, a, b });
+                }
+            }
+        }
+        let outputs: Vec<Arg> = self.outputs.iter().map(|&o| resolve(o, &alias)).collect();
+        let guards: Vec<Guard> = self
+            .guards
+            .iter()
+            .map(|g| Guard {
+                a: resolve(g.a, &alias),
+                b: resolve(g.b, &alias),
+                ..*g
+            })
+            .collect();
+        // old slot (after aliasing) -> position among kept instructions
+        let mut kept_slot = vec![u32::MAX; alias.len()];
+        for (s, k) in kept_slot.iter_mut().enumerate().take(n) {
+            *k = s as u32;
+        }
+        let mut k = 0;
+        for (old, a) in alias.iter().enumerate().skip(n) {
+            if *a == Arg::Slot(old as u32) {
+                kept_slot[old] = (n + k) as u32;
+                k += 1;
+            }
+        }
+        let renum = |a: Arg| match a {
+            Arg::Slot(s) => Arg::Slot(kept_slot[s as usize]),
+            c => c,
+        };
+        let instrs: Vec<Instr> = instrs
+            .into_iter()
+            .map(|i| Instr {
+                a: renum(i.a),
+                b: renum(i.b),
+                ..i
+            })
+            .collect();
+        let outputs: Vec<Arg> = outputs.into_iter().map(renum).collect();
+        let guards: Vec<Guard> = guards
+            .into_iter()
+            .map(|g| Guard {
+                a: renum(g.a),
+                b: renum(g.b),
+                ..g
+            })
+            .collect();
+        // 2. dead code: keep what reaches an output or a guard
+        let mut live = vec![false; n + instrs.len()];
+        let mark = |a: Arg, live: &mut Vec<bool>| {
+            if let Arg::Slot(s) = a {
+                live[s as usize] = true;
+            }
+        };
+        for &o in &outputs {
+            mark(o, &mut live);
+        }
+        for g in &guards {
+            mark(g.a, &mut live);
+            mark(g.b, &mut live);
+        }
+        for k in (0..instrs.len()).rev() {
+            if live[n + k] {
+                mark(instrs[k].a, &mut live);
+                mark(instrs[k].b, &mut live);
+            }
+        }
+        let mut new_slot = vec![u32::MAX; live.len()];
+        for (s, k) in new_slot.iter_mut().enumerate().take(n) {
+            *k = s as u32;
+        }
+        let mut kept = Vec::with_capacity(instrs.len());
+        for (k, ins) in instrs.iter().enumerate() {
+            if live[n + k] {
+                new_slot[n + k] = (n + kept.len()) as u32;
+                kept.push(*ins);
+            }
+        }
+        let renum = |a: Arg| match a {
+            Arg::Slot(s) => Arg::Slot(new_slot[s as usize]),
+            c => c,
+        };
+        self.instrs = kept
+            .into_iter()
+            .map(|i| Instr {
+                a: renum(i.a),
+                b: renum(i.b),
+                ..i
+            })
+            .collect();
+        self.outputs = outputs.into_iter().map(renum).collect();
+        self.guards = guards
+            .into_iter()
+            .map(|g| Guard {
+                a: renum(g.a),
+                b: renum(g.b),
+                ..g
+            })
+            .collect();
+        self.exec = Exec::compile(self);
+    }
+}

@@ -1,0 +1,325 @@
+//! Recorded programs (`reverse::record`): replays agree with fresh
+//! recordings, every kind of changed comparison is reported, escaped values
+//! are flagged, programs are shared between threads, bad input panics.
+//! (Random programs: `random_programs.rs`; allocation: `allocations.rs`.)
+
+use dualtape::reverse::program::{Op, Test};
+use dualtape::reverse::{self, Program, ReplayError};
+use dualtape::{Scalar, Var};
+use nalgebra::DMatrix;
+
+fn rosenbrock<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let mut s = S::constant(0.0);
+    for i in 0..x.len() / 2 {
+        let (a, b) = (x[2 * i], x[2 * i + 1]);
+        s += (S::constant(1.0) - a).powi(2) + (b - a * a).powi(2) * 100.0;
+    }
+    s
+}
+
+fn mixed<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    (x[0] * x[1]).sin() + x[2].exp() / (x[0] * x[0] + 1.0) + x[1].sigmoid() * x[2].ln_1p()
+}
+
+fn points(n: usize, k: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| ((i * 7 + k * 13) as f64 * 0.37).sin() * 0.9)
+        .collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-13 + 1e-11 * a.abs().max(b.abs())
+}
+
+#[test]
+fn replay_equals_a_fresh_recording_bit_for_bit() {
+    let p = reverse::record(rosenbrock, &points(10, 0));
+    let q = reverse::record(mixed, &[0.3, 0.2, 0.1]);
+    let mut ws = p.workspace();
+    for k in 0..20 {
+        let x = points(10, k);
+        let mut g = vec![0.0; 10];
+        let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
+        let (fv, fg) = reverse::gradient(rosenbrock, &x);
+        assert_eq!(v.to_bits(), fv.to_bits());
+        assert!(g.iter().zip(&fg).all(|(a, b)| a.to_bits() == b.to_bits()));
+        let x3 = [x[0], x[1], x[2].abs()];
+        assert_eq!(q.gradient(&x3).unwrap(), reverse::gradient(mixed, &x3));
+        assert_eq!(q.value(&x3).unwrap(), mixed(&x3));
+    }
+}
+
+#[test]
+fn vjp_and_jacobian_equal_reverse_modes() {
+    let f = |x: &[Var]| vec![x[0] * x[1], x[1].exp() - x[0], x[0].atan2(x[1])];
+    let p = reverse::record_vector(f, &[1.0, 2.0]);
+    assert_eq!((p.inputs(), p.outputs()), (2, 3));
+    for x in [[1.0, 2.0], [-0.5, 0.25]] {
+        assert_eq!(p.jacobian(&x).unwrap(), reverse::jacobian(f, &x));
+        let w = [1.0, -2.0, 0.5];
+        assert_eq!(p.vjp(&x, &w).unwrap(), reverse::vjp(f, &x, &w));
+        assert_eq!(p.values(&x).unwrap(), reverse::jacobian(f, &x).0);
+    }
+}
+
+#[test]
+fn hvp_and_hessian_by_replay_equal_forward_over_reverse() {
+    let x = [0.3, -0.2, 0.5];
+    let p = reverse::record(mixed, &x);
+    let p10 = reverse::record(rosenbrock, &points(10, 1));
+    for k in 0..5 {
+        let y: Vec<f64> = points(3, k).iter().map(|v| v.abs()).collect();
+        let v = [1.0, -0.5, 2.0];
+        let (hv0, hv) = p.hvp(&y, &v).unwrap();
+        let (w0, want) = reverse::hvp(mixed, &y, &v);
+        assert_eq!(hv0, w0);
+        assert!(
+            hv.iter().zip(&want).all(|(a, b)| close(*a, *b)),
+            "{hv:?} vs {want:?}"
+        );
+        let (h0, hg, h) = p.hessian(&y).unwrap();
+        let (r0, rg, rh) = reverse::hessian(mixed, &y);
+        assert_eq!(h0, r0);
+        assert!(hg.iter().zip(&rg).all(|(a, b)| close(*a, *b)));
+        assert!(
+            h.iter().zip(rh.iter()).all(|(a, b)| close(*a, *b)),
+            "{h} vs {rh}"
+        );
+        let y10 = points(10, k);
+        let (_, _, h) = p10.hessian(&y10).unwrap();
+        let (_, _, rh) = reverse::hessian(rosenbrock, &y10);
+        assert!(
+            h.iter().zip(rh.iter()).all(|(a, b)| close(*a, *b)),
+            "{h} vs {rh}"
+        );
+    }
+}
+
+fn changed(r: Result<(f64, Vec<f64>), ReplayError>) -> (usize, Test) {
+    match r {
+        Err(ReplayError::ComparisonChanged { index, test, .. }) => (index, test),
+        other => panic!("expected a changed comparison, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_changed_user_comparison_is_reported() {
+    let f = |x: &[Var]| {
+        let y = x[0] * 2.0;
+        if y > x[1] {
+            y * y
+        } else {
+            y - x[1]
+        }
+    };
+    let p = reverse::record(f, &[1.0, 1.0]);
+    assert_eq!(p.guards().len(), 1);
+    assert_eq!(
+        p.gradient(&[2.0, 1.0]).unwrap(),
+        reverse::gradient(f, &[2.0, 1.0])
+    );
+    let r = p.gradient(&[0.25, 1.0]);
+    let msg = r.clone().unwrap_err().to_string();
+    assert!(msg.contains("record it again"), "{msg}");
+    assert_eq!(changed(r), (0, Test::Gt));
+}
+
+#[test]
+fn max_at_the_other_side_of_a_tie_is_reported() {
+    let f = |x: &[Var]| x[0].max(x[1]) * 3.0;
+    let tie = reverse::record(f, &[1.0, 1.0]);
+    assert_eq!(changed(tie.gradient(&[2.0, 1.0])), (0, Test::Kink(Op::Max)));
+    assert_eq!(tie.gradient(&[2.0, 2.0]).unwrap(), (6.0, vec![1.5, 1.5]));
+    let mut p = reverse::record(f, &[2.0, 1.0]);
+    assert_eq!(changed(p.gradient(&[1.0, 2.0])), (0, Test::Kink(Op::Max)));
+    // opting in: the kink's rule is re-evaluated, as a fresh recording would
+    p.accept_kink_switches();
+    assert_eq!(
+        p.gradient(&[1.0, 2.0]).unwrap(),
+        reverse::gradient(f, &[1.0, 2.0])
+    );
+    assert_eq!(p.gradient(&[1.0, 1.0]).unwrap(), (3.0, vec![1.5, 1.5]));
+    // clamp is a NaN test, then min, then max: all recorded
+    let c = reverse::record(|x| x[0].clamp(Var::from(0.0), Var::from(1.0)), &[0.5]);
+    assert_eq!(c.guards().len(), 3);
+    assert!(c.gradient(&[1.5]).is_err());
+    assert!(c.gradient(&[-0.5]).is_err());
+    assert_eq!(c.gradient(&[0.75]).unwrap(), (0.75, vec![1.0]));
+}
+
+#[test]
+fn abs_crossing_zero_is_reported() {
+    let f = |x: &[Var]| x[0].abs() * x[1];
+    let p = reverse::record(f, &[1.0, 3.0]);
+    assert_eq!(p.gradient(&[2.0, 3.0]).unwrap(), (6.0, vec![3.0, 2.0]));
+    assert_eq!(changed(p.gradient(&[-2.0, 3.0])), (0, Test::Kink(Op::Abs)));
+    assert_eq!(changed(p.gradient(&[0.0, 3.0])), (0, Test::Kink(Op::Abs)));
+    // signum and copysign too
+    let s = reverse::record(|x| x[0].signum() * x[1] + x[1].copysign(x[0]), &[1.0, 2.0]);
+    assert!(s.gradient(&[3.0, 2.0]).is_ok());
+    assert!(s.gradient(&[-3.0, 2.0]).is_err());
+}
+
+#[test]
+fn an_lu_pivot_order_changing_is_reported() {
+    // det [[a, b], [c, d]] by nalgebra's LU with partial pivoting: which row
+    // is the pivot depends on |a| against |c|
+    let det = |x: &[Var]| DMatrix::from_row_slice(2, 2, x).lu().determinant();
+    let p = reverse::record(det, &[3.0, 1.0, 1.0, 2.0]);
+    assert!(!p.guards().is_empty());
+    let x = [4.0, 1.0, 2.0, 2.0]; // same pivot
+    let (v, g) = p.gradient(&x).unwrap();
+    assert!(close(v, 6.0));
+    assert_eq!((v, g.clone()), reverse::gradient(det, &x));
+    assert!(
+        g.iter()
+            .zip([2.0, -2.0, -1.0, 4.0])
+            .all(|(a, b)| close(*a, b)),
+        "{g:?}"
+    );
+    let mut q = p.clone();
+    q.accept_kink_switches(); // nalgebra's comparisons are still checked
+    let swapped = [1.0, 1.0, 3.0, 2.0];
+    assert!(matches!(
+        q.gradient(&swapped),
+        Err(ReplayError::ComparisonChanged { .. })
+    ));
+}
+
+#[test]
+fn an_escaped_value_is_flagged() {
+    let p = reverse::record(|x| x[0] * x[1].value(), &[2.0, 3.0]);
+    assert_eq!(p.escaped_values(), 1);
+    let e = p.gradient(&[2.0, 3.0]).unwrap_err();
+    assert_eq!(e, ReplayError::ValueEscaped { reads: 1 });
+    assert!(e.to_string().contains("accept_value_escape"), "{e}");
+    fn generic<S: Scalar<Real = f64> + num_traits::ToPrimitive>(x: &[S]) -> S {
+        x[0] * x[1].value() + x[0] * num_traits::ToPrimitive::to_f64(&x[1]).unwrap()
+    }
+    let mut g = reverse::record(generic, &[2.0, 3.0]);
+    assert_eq!(g.escaped_values(), 2);
+    // the value was only a constant at the recording point: accepted, the
+    // replay treats it as that constant
+    g.accept_value_escape();
+    assert_eq!(g.gradient(&[1.0, 5.0]).unwrap(), (6.0, vec![6.0, 0.0]));
+    // reading a constant's value is fine
+    let c = reverse::record(|x| x[0] * Var::from(2.0).value(), &[1.0]);
+    assert_eq!(c.gradient(&[3.0]).unwrap(), (6.0, vec![2.0]));
+}
+
+#[test]
+fn predicates_on_active_values_are_recorded() {
+    let f = |x: &[Var]| {
+        if x[0].is_finite() && nalgebra::RealField::is_sign_positive(&x[0]) {
+            x[0].sqrt()
+        } else {
+            x[0] * 0.0
+        }
+    };
+    let p = reverse::record(f, &[4.0]);
+    assert_eq!(p.escaped_values(), 0);
+    assert_eq!(p.gradient(&[9.0]).unwrap(), (3.0, vec![1.0 / 6.0]));
+    assert!(p.gradient(&[-1.0]).is_err());
+    assert!(p.gradient(&[f64::INFINITY]).is_err());
+}
+
+#[test]
+fn one_program_on_four_threads_gives_what_one_thread_gives() {
+    let p = reverse::record(rosenbrock, &points(100, 0));
+    let alone: Vec<(f64, Vec<f64>)> = (0..40)
+        .map(|k| p.gradient(&points(100, k)).unwrap())
+        .collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let (p, alone) = (&p, &alone);
+                s.spawn(move || {
+                    let mut ws = p.workspace();
+                    let mut g = vec![0.0; 100];
+                    for r in 0..40 {
+                        let k = (r * 7 + t * 3) % 40;
+                        let v = p.gradient_into(&mut ws, &points(100, k), &mut g).unwrap();
+                        assert_eq!((v, g.clone()), alone[k]);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn programs_are_plain_data() {
+    fn plain<T: Clone + Send + Sync + 'static>() {}
+    plain::<Program>();
+    plain::<reverse::Workspace>();
+}
+
+#[test]
+#[should_panic(expected = "x has 3 entries but the program has 2 inputs")]
+fn a_wrong_input_length_panics() {
+    let p = reverse::record(|x| x[0] * x[1], &[1.0, 2.0]);
+    let _ = p.gradient(&[1.0, 2.0, 3.0]);
+}
+
+#[test]
+#[should_panic(expected = "the program has 2 outputs, not 1")]
+fn a_scalar_method_on_several_outputs_panics() {
+    let p = reverse::record_vector(|x| vec![x[0], x[0] * 2.0], &[1.0]);
+    let _ = p.gradient(&[1.0]);
+}
+
+#[test]
+fn dead_code_and_identities_are_removed_and_reported() {
+    let p = reverse::record(
+        |x| {
+            let _unused = x[0].sin() * x[1].exp();
+            (x[0] * 1.0 + 0.0) * x[1] / 1.0
+        },
+        &[2.0, 3.0],
+    );
+    let s = p.stats();
+    assert_eq!(s.recorded.ops, 7);
+    assert_eq!(s.optimized.ops, 1);
+    assert!(s.optimized.bytes < s.recorded.bytes);
+    assert_eq!(p.instructions()[0].op, Op::Mul);
+    assert_eq!(p.gradient(&[5.0, 7.0]).unwrap(), (35.0, vec![7.0, 5.0]));
+}
+
+#[test]
+fn constant_and_input_outputs() {
+    let p = reverse::record_vector(|x| vec![Var::from(4.0), x[1], x[0] * x[0]], &[3.0, 1.0]);
+    let (y, j) = p.jacobian(&[2.0, 5.0]).unwrap();
+    assert_eq!(y, vec![4.0, 5.0, 4.0]);
+    assert_eq!(j.as_slice(), &[0.0, 0.0, 4.0, 0.0, 1.0, 0.0]);
+}
+
+#[test]
+fn zero_partials_and_infinite_slopes_follow_rule_3() {
+    // sqrt at 0 has an infinite slope, multiplied by a zero adjoint
+    let f = |x: &[Var]| x[0].sqrt() * 0.0 + x[1];
+    let p = reverse::record(f, &[1.0, 1.0]);
+    assert_eq!(
+        p.gradient(&[0.0, 2.0]).unwrap(),
+        reverse::gradient(f, &[0.0, 2.0])
+    );
+    assert_eq!(p.gradient(&[0.0, 2.0]).unwrap(), (2.0, vec![0.0, 1.0]));
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn a_program_round_trips_through_serde() {
+    let p = reverse::record(mixed, &[0.3, 0.2, 0.1]);
+    let json = serde_json::to_string(&p).unwrap();
+    let q: Program = serde_json::from_str(&json).unwrap();
+    assert_eq!(q.stats(), p.stats());
+    for k in 0..5 {
+        let x: Vec<f64> = points(3, k).iter().map(|v| v.abs()).collect();
+        assert_eq!(q.gradient(&x).unwrap(), p.gradient(&x).unwrap());
+    }
+    // a malformed program is rejected: an operand after its instruction
+    let bad = json.replacen("{\"Slot\":0}", "{\"Slot\":99}", 1);
+    assert!(serde_json::from_str::<Program>(&bad).is_err());
+}
