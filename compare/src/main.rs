@@ -34,13 +34,13 @@ struct Args {
 }
 
 const USAGE: &str =
-    "usage: dualtape-compare [--quick] [--only SUBSTRING] [--out PATH_PREFIX] [--plot PNG]
+    "usage: dualtape-compare [--quick] [--only SUBSTRING] [--out PATH_PREFIX] [--plot SVG]
   --quick        fewer sizes, rounds and shorter samples (about a minute)
   --check        check every gradient, time nothing (all sizes of --quick)
   --wall         time with the wall clock (default: the thread's CPU time)
   --only S       only workloads whose name contains S (case-insensitive)
   --out P        write P.md and P.csv (default: compare/results, or compare/results-quick)
-  --plot PNG     write the gradient-cost plot there (a full run writes docs/gradient_cost.png)
+  --plot SVG     write the gradient-cost plot there (a full run writes docs/gradient_cost.svg)
   --plot-from C  measure nothing: draw the plot from the CSV C of an earlier run";
 
 fn parse_args() -> Result<Args, lexopt::Error> {
@@ -227,7 +227,7 @@ fn run(args: Args) {
     // The plot: where asked, and always on a full run.
     let plot_path = args.plot.clone().or_else(|| {
         (!args.check && !args.quick)
-            .then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/gradient_cost.png"))
+            .then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/gradient_cost.svg"))
     });
     if let Some(path) = plot_path {
         draw_plot(&plot::points_from_rows(&rows), &path);
@@ -274,7 +274,7 @@ fn main() {
         let text =
             std::fs::read_to_string(csv).unwrap_or_else(|e| panic!("{}: {e}", csv.display()));
         let path = args.plot.clone().unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/gradient_cost.png")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/gradient_cost.svg")
         });
         draw_plot(&plot::points_from_csv(&text), &path);
         return;

@@ -13,22 +13,28 @@
 //! once (`nn::Mlp`, nalgebra matrices over any `Scalar`); the analytic
 //! method is the notebook's hand derivation (`nn::notebook`).
 //!
-//! Pictures written, per data set: the data (`*_data.png`), the loss per
-//! epoch for every run (`*_loss.png`), how far each method's loss curve is
-//! from the analytic one (`*_loss_gap.png`), and P(class 1) over the plane
-//! before and after training, with the training points on top
-//! (`*_before.png`, `*_after.png`, `*_after_2-16-1.png`). Also
-//! `decision_map.png`, a small copy of the disk/ring map after training
-//! for the README.
+//! Pictures written (SVG, by plotters: `plots.rs`), per data set: the data
+//! with a class legend (`*_data.svg`), the loss per epoch for every run
+//! (`*_loss.svg`; the four methods' curves coincide, so they are drawn
+//! wide, dashed, dotted and marked, each visible on the others), how far
+//! each method's loss curve is from the analytic one (`*_loss_gap.svg`),
+//! and P(class 1) over the plane before and after training, with the
+//! decision boundary P = 0.5 and the training points on top
+//! (`*_before.svg`, `*_after.svg`, `*_after_2-16-1.svg`). Also
+//! `decision_map.svg`, a small copy of the disk/ring map after training
+//! for the README (docs/decision_map.svg).
 
 use dualtape_nn::data::{disk_ring, xor_blobs, Dataset};
 use dualtape_nn::{
     train, Activation, Adam, GradientDescent, GradientMethod, Method, Mlp, Optimizer, Reverse,
     TrainLog,
 };
-use dualtape_plot::{Colormap, Figure, Heatmap, LegendPos, BLUE, PALETTE, RED};
+use plots::{Curve, Stroke};
+use plotters::chart::SeriesLabelPosition;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 use std::path::{Path, PathBuf};
+
+mod plots;
 use std::time::Instant;
 
 /// Points per data set, as in the notebook (and as many again held out).
@@ -56,6 +62,15 @@ struct Row {
     cost: f64,
     /// max_k |g_k - g_analytic_k| at the initial parameters.
     disagreement: Option<f64>,
+}
+
+/// A per-epoch series as points (epoch number from 1, value).
+fn epochs(values: &[f64]) -> Vec<(f64, f64)> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(e, &v)| ((e + 1) as f64, v))
+        .collect()
 }
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
@@ -102,43 +117,15 @@ fn gradient_cost(net: &Mlp, method: &dyn GradientMethod, params: &[f64], data: &
     ratios[ratios.len() / 2]
 }
 
-/// The data set's two classes as a scatter plot (red class 1, blue class 0),
-/// on axes spanning 1.1 x the data range.
-fn data_figure(title: &str, data: &Dataset) -> Figure {
-    let b = data.bounds().scaled(1.1);
-    Figure::new(title)
-        .size(560, 560)
-        .x_label("x1")
-        .y_label("x2")
-        .x_range(b.x_min, b.x_max)
-        .y_range(b.y_min, b.y_max)
-        .scatter("class 1", data.class_points(1.0), RED)
-        .scatter("class 0", data.class_points(0.0), BLUE)
-        .legend(LegendPos::Hidden)
-}
-
-/// P(class 1) over 1.1 x the data range, with the 0.5 contour, a colour
-/// bar, and the training points on top.
-fn decision_map(title: &str, net: &Mlp, params: &[f64], data: &Dataset, grid: usize) -> Figure {
-    let b = data.bounds().scaled(1.1);
-    let map = Heatmap::from_fn(
-        (b.x_min, b.x_max),
-        (b.y_min, b.y_max),
-        grid,
-        grid,
-        |x, y| net.predict(params, x, y),
-    )
-    .value_range(0.0, 1.0)
-    .colormap(Colormap::BlueRed)
-    .contour(0.5)
-    .label("P(class 1)");
-    data_figure(title, data).size(680, 560).heatmap(map)
-}
-
-fn save(fig: &Figure, dir: &Path, name: &str, written: &mut Vec<PathBuf>) {
+/// Where a picture goes; draws it with `draw` and records the path.
+fn save(
+    dir: &Path,
+    name: &str,
+    written: &mut Vec<PathBuf>,
+    draw: impl FnOnce(&Path) -> Result<(), Box<dyn std::error::Error>>,
+) {
     let path = dir.join(name);
-    fig.save(&path)
-        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    draw(&path).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     written.push(path);
 }
 
@@ -266,23 +253,16 @@ fn main() {
             oracle.iter().fold(0.0f64, |m, g| m.max(g.abs())),
             loss_seconds(&notebook, &init, data) * 1e6,
         );
-        save(
-            &data_figure(&format!("{label} data"), data),
-            &out,
-            &format!("{file}_data.png"),
-            &mut written,
+        save(&out, &format!("{file}_data.svg"), &mut written, |p| {
+            plots::data(p, &format!("{label} data"), data)
+        });
+        let title = format!(
+            "{label}: 2-3-1 before training (loss {:.3})",
+            objective.value(&init)
         );
-        let before = decision_map(
-            &format!(
-                "{label}: 2-3-1 before training (loss {:.3})",
-                objective.value(&init)
-            ),
-            &notebook,
-            &init,
-            data,
-            201,
-        );
-        save(&before, &out, &format!("{file}_before.png"), &mut written);
+        save(&out, &format!("{file}_before.svg"), &mut written, |p| {
+            plots::decision_map(p, &title, &notebook, &init, data, (680, 560))
+        });
 
         println!(
             "  {:<18} {:<7} {:<22} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7} {:>9}",
@@ -350,61 +330,82 @@ fn main() {
         );
         print_row(&wide_row);
 
-        // Loss curves: the four methods coincide; the wide network is its own
-        // curve. Log-log, so the early and the late phase both show; room
-        // below the lowest curve for the legend.
+        // Loss curves: the four methods coincide (wide, dashed, dotted and
+        // marked, so that each shows on the others); the wide network is its
+        // own curve. Log-log over epochs 1..=2000, so the early and the late
+        // phase both show.
         let all = rows.iter().chain([&wide_row]).flat_map(|r| &r.log.losses);
         let lo = all.clone().fold(f64::INFINITY, |m, &l| m.min(l));
         let hi = all.fold(0.0f64, |m, &l| m.max(l));
-        let mut loss_fig = Figure::new(format!("{label}: loss (2-3-1: 4 methods, 1 curve)"))
-            .size(720, 480)
-            .x_label("epoch")
-            .y_label("cross-entropy loss")
-            .x_log()
-            .y_log()
-            .x_range(1.0, EPOCHS as f64)
-            .y_range(lo * (lo / hi).powf(0.7), hi * 1.1)
-            .legend(LegendPos::BottomLeft);
-        for (i, r) in rows.iter().chain([&wide_row]).enumerate() {
-            let name = if i < rows.len() {
-                format!("2-3-1 {}", r.method)
-            } else {
-                format!("{} Adam", r.network)
-            };
-            loss_fig = loss_fig.line_colored(
-                name,
-                r.log.losses.iter().enumerate().map(|(e, &l)| (e as f64, l)),
-                PALETTE[i],
-            );
-        }
-        save(&loss_fig, &out, &format!("{file}_loss.png"), &mut written);
+        let strokes = [Stroke::Wide, Stroke::Dashed, Stroke::Dotted, Stroke::Marked];
+        let mut curves: Vec<Curve> = rows
+            .iter()
+            .zip(strokes)
+            .map(|(r, stroke)| Curve {
+                name: format!("2-3-1 {}", r.method),
+                points: epochs(&r.log.losses),
+                stroke,
+            })
+            .collect();
+        curves.push(Curve {
+            name: format!("{} Adam", wide_row.network),
+            points: epochs(&wide_row.log.losses),
+            stroke: Stroke::Solid,
+        });
+        save(&out, &format!("{file}_loss.svg"), &mut written, |p| {
+            plots::lines(
+                p,
+                &format!("{label}: loss (2-3-1: 4 methods on one curve)"),
+                ("epoch", "cross-entropy loss"),
+                (1.0, EPOCHS as f64),
+                (lo * 0.8, hi * 1.2),
+                (true, true),
+                &curves,
+                SeriesLabelPosition::LowerLeft,
+            )
+        });
 
         // How far each method's loss curve is from the analytic one's.
-        let mut gap_fig = Figure::new(format!("{label}: |loss - analytic loss|, 2-3-1"))
-            .size(720, 480)
-            .x_label("epoch")
-            .y_label("difference (0 not shown)")
-            .y_log()
-            .x_range(0.0, EPOCHS as f64)
-            .legend(LegendPos::TopLeft);
-        for (i, r) in rows.iter().enumerate().skip(1) {
-            gap_fig = gap_fig.line_colored(
-                r.method.clone(),
-                r.log
-                    .losses
-                    .iter()
-                    .zip(&rows[0].log.losses)
-                    .enumerate()
-                    .map(|(e, (a, b))| (e as f64, (a - b).abs())),
-                PALETTE[i],
-            );
+        // Dots for the exact methods (their differences are rounding,
+        // between 0 and a few 1e-16), crosses for finite differences.
+        let gap_strokes = [Stroke::Dots, Stroke::Dots, Stroke::Dots, Stroke::Marked];
+        let gaps: Vec<Curve> = rows
+            .iter()
+            .zip(gap_strokes)
+            .skip(1)
+            .map(|(r, stroke)| Curve {
+                name: r.method.clone(),
+                points: epochs(
+                    &r.log
+                        .losses
+                        .iter()
+                        .zip(&rows[0].log.losses)
+                        .map(|(a, b)| (a - b).abs())
+                        .collect::<Vec<_>>(),
+                ),
+                stroke,
+            })
+            .collect();
+        let positive = gaps.iter().flat_map(|c| &c.points).map(|p| p.1);
+        let gap_lo = positive
+            .clone()
+            .filter(|&g| g > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let gap_hi = positive.fold(0.0f64, f64::max);
+        if gap_hi > 0.0 {
+            save(&out, &format!("{file}_loss_gap.svg"), &mut written, |p| {
+                plots::lines(
+                    p,
+                    &format!("{label}: |loss - analytic loss|, 2-3-1"),
+                    ("epoch", "difference (0 not shown)"),
+                    (1.0, EPOCHS as f64),
+                    (gap_lo / 2.0, gap_hi * 20.0),
+                    (false, true),
+                    &gaps,
+                    SeriesLabelPosition::UpperLeft,
+                )
+            });
         }
-        save(
-            &gap_fig,
-            &out,
-            &format!("{file}_loss_gap.png"),
-            &mut written,
-        );
 
         // Decision maps after training: the reverse-mode runs.
         let trained = &rows[1];
@@ -414,38 +415,43 @@ fn main() {
                 100.0 * r.held_out_accuracy
             )
         };
-        let after = decision_map(
-            &title("2-3-1", trained),
-            &notebook,
-            &trained.log.params,
-            data,
-            201,
-        );
-        save(&after, &out, &format!("{file}_after.png"), &mut written);
-        let after_wide = decision_map(
-            &title("2-16-1", &wide_row),
-            &wide,
-            &wide_row.log.params,
-            data,
-            201,
-        );
-        save(
-            &after_wide,
-            &out,
-            &format!("{file}_after_2-16-1.png"),
-            &mut written,
-        );
-        if *file == "disk_ring" {
-            // A small copy for the README.
-            let small = decision_map(
-                "disk/ring, 2-3-1 network, trained",
+        save(&out, &format!("{file}_after.svg"), &mut written, |p| {
+            plots::decision_map(
+                p,
+                &title("2-3-1", trained),
                 &notebook,
                 &trained.log.params,
                 data,
-                151,
+                (680, 560),
             )
-            .size(560, 460);
-            save(&small, &out, "decision_map.png", &mut written);
+        });
+        save(
+            &out,
+            &format!("{file}_after_2-16-1.svg"),
+            &mut written,
+            |p| {
+                plots::decision_map(
+                    p,
+                    &title("2-16-1", &wide_row),
+                    &wide,
+                    &wide_row.log.params,
+                    data,
+                    (680, 560),
+                )
+            },
+        );
+        if *file == "disk_ring" {
+            // A small copy for the README.
+            save(&out, "decision_map.svg", &mut written, |p| {
+                plots::decision_map(
+                    p,
+                    "disk/ring, 2-3-1 network, trained",
+                    &notebook,
+                    &trained.log.params,
+                    data,
+                    (560, 460),
+                )
+            });
         }
     }
 
