@@ -295,11 +295,9 @@ impl Tape {
         // One branch for all four checks. The index checks cannot fail once
         // the ids matched (a recording's Vars index its own nodes); they make
         // the sweep's unchecked indexing safe by construction.
-        if (recs[0] != self.rec)
-            | (recs[1] != self.rec)
-            | (node.parent[0] as usize >= i)
-            | (node.parent[1] as usize >= i)
-        {
+        let other_rec = (recs[0] ^ self.rec) | (recs[1] ^ self.rec);
+        let top_parent = node.parent[0].max(node.parent[1]) as usize;
+        if (other_rec != 0) | (top_parent >= i) {
             return Err(self.bad_operands(recs));
         }
         if i >= self.nodes_end {
@@ -368,7 +366,7 @@ impl Tape {
             });
         }
         let first = self.nodes_len;
-        if n > self.nodes_end - first {
+        if n > self.nodes_end.saturating_sub(first) {
             return Err(Fault::Room);
         }
         for i in first..first + n {
@@ -525,14 +523,19 @@ fn make_room(extra: usize) -> Result<(), Fault> {
     let Some((need, limit, mut nodes)) = grow else {
         return Ok(());
     };
-    let target = need
-        .max(nodes.capacity().saturating_mul(2))
-        .max(MIN_NODES)
-        .min(limit);
-    let grown = nodes
-        .try_reserve_exact(target - nodes.len())
-        .or_else(|_| nodes.try_reserve_exact(need - nodes.len()))
-        .map_err(|_| Fault::NoMemory { nodes: need });
+    // Double; if that much memory is not there, grow by a half, a quarter,
+    // an eighth, a sixteenth (still amortised O(1) per node), then give up.
+    let cap = nodes.capacity();
+    let len = nodes.len();
+    let grown = [cap, cap / 2, cap / 4, cap / 8, cap / 16]
+        .into_iter()
+        .map(|more| need.max(cap + more).max(MIN_NODES).min(limit))
+        .any(|target| nodes.try_reserve_exact(target - len).is_ok());
+    let grown = if grown {
+        Ok(())
+    } else {
+        Err(Fault::NoMemory { nodes: need })
+    };
     let stray = with_tape(|t| t.put_buffer(nodes));
     drop(stray);
     grown

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The reverse-mode tape's tests under Miri, with Stacked Borrows and then
+# Tree Borrows: the tape's `unsafe` code, its thread-locals, panics and
+# panic hooks that re-enter it, the capacity/limit path, thread-local
+# destruction, and allocation through a counting global allocator.
+#
+#   scripts/miri.sh                 # everything below, both borrow models
+#   scripts/miri.sh stacked         # one model: stacked or tree
+#
+# Needs nightly with Miri: rustup component add miri rust-src --toolchain nightly
+# Miri is slow, so each line below picks a test binary and test-name filters
+# (the integration tests are one binary, `suite`, with one module per area;
+# `reverse_oom` is its own binary since it needs its own global allocator).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# TARGET FILTER...   (TARGET: --lib, or a test binary's name; no filter: all of
+# it). Filters are libtest's: a test runs if its path contains any of them.
+SELECTION=$(cat <<'LIST'
+--lib reverse::tape::
+suite reverse_soundness:: reverse_tape:: reverse_misuse::
+suite allocations::warm_gradient_into_allocates_nothing_rosenbrock allocations::a_smaller_recording allocations::a_warm_tape_serves
+reverse_oom
+LIST
+)
+
+models=("${@:-stacked tree}")
+# shellcheck disable=SC2206
+models=(${models[*]})
+
+base="-Zmiri-deterministic-floats"
+status=0
+for model in "${models[@]}"; do
+    case "$model" in
+        stacked) flags="$base" ;;
+        tree) flags="$base -Zmiri-tree-borrows" ;;
+        *) echo "unknown borrow model $model: stacked or tree" >&2; exit 2 ;;
+    esac
+    while read -r target filters; do
+        [ -z "$target" ] && continue
+        if [ "$target" = "--lib" ]; then sel=(-p dualtape --lib); else sel=(-p dualtape --test "$target"); fi
+        # shellcheck disable=SC2206
+        f=($filters)
+        echo "== miri ($model borrows): ${sel[*]} ${f[*]}"
+        start=$SECONDS
+        if ! MIRIFLAGS="$flags" cargo +nightly miri test -q "${sel[@]}" -- "${f[@]}"; then
+            echo "!! miri ($model borrows) FAILED: ${sel[*]} ${f[*]}"
+            status=1
+        fi
+        echo "   ($((SECONDS - start)) s)"
+    done <<< "$SELECTION"
+done
+exit $status
