@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::fmt;
 
+use crate::reverse::program::{Code, Op, Test};
 use crate::rules::{self, Binary, Unary};
 
 /// A plain `f64` that notices the first operation turning finite operands
@@ -183,7 +184,19 @@ impl Watch {
         self.value == 0.0
     }
 
-    pub(crate) fn chain1(self, (v, d): Unary<f64>) -> Self {
+    /// A comparison or predicate on the values.
+    #[inline(always)]
+    pub(crate) fn test(&self, other: &Self, test: Test) -> u8 {
+        test.outcome(self.value, other.value)
+    }
+
+    /// `self.mul_add(a, b)`: `(self·a) + b` with the value rounded once.
+    pub(crate) fn fused_mul_add(self, a: Self, b: Self) -> Self {
+        let (v, _, _, dc) = rules::mul_add(self.value, a.value, b.value);
+        (self * a).chain2(b, Op::MulAddTail, (v, dc, dc))
+    }
+
+    pub(crate) fn chain1(self, _: Code, (v, d): Unary<f64>) -> Self {
         let x = self.value;
         record(&[x], v, || {
             UNARY
@@ -198,7 +211,7 @@ impl Watch {
         Watch { value: v }
     }
 
-    pub(crate) fn chain2(self, o: Self, (v, dx, dy): Binary<f64>) -> Self {
+    pub(crate) fn chain2(self, o: Self, _: Op, (v, dx, dy): Binary<f64>) -> Self {
         let (x, y) = (self.value, o.value);
         record(&[x, y], v, || {
             BINARY
