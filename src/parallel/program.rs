@@ -177,7 +177,7 @@ impl<'m, M: ChunkData> Replayer<'m, M> {
             w,
             self.chunk_size,
         );
-        check_grad(w, grad);
+        check_grad("parallel::program::Replayer::gradient", w, grad);
         gradient_tree(self.model, self.chunk_size, grad, |range| {
             self.chunk_gradient(range, w)
         })

@@ -451,7 +451,10 @@ mod replay {
         let runs: Vec<(f64, Vec<f64>, usize)> = [1, 2, 3, 8]
             .into_iter()
             .map(|t| {
-                let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(t)
+                    .build()
+                    .unwrap();
                 let r = Replayer::new(&m, 10);
                 let (v, g) = pool.install(|| r.gradient(&W));
                 (v, g, r.recordings())
