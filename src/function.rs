@@ -148,7 +148,9 @@ pub mod reverse {
 )]
 pub mod finite_diff {
     use super::*;
-    use crate::finite_diff::{Config, Scheme};
+    /// The scheme and step settings these take, so that this module is
+    /// usable without importing `dualtape::finite_diff` too.
+    pub use crate::finite_diff::{Config, Scheme, Step};
 
     /// `finite_diff::gradient(|x| model.eval(x), x, scheme)`.
     pub fn gradient<M: Differentiable + ?Sized>(

@@ -105,6 +105,7 @@ pub fn gradient<const N: usize>(
     x: &[f64],
 ) -> (f64, Vec<f64>) {
     let mut grad = vec![0.0; x.len()];
+    check_gradient_args::<N>(x, &grad, "gradient");
     let value = gradient_into(f, x, &mut grad);
     (value, grad)
 }

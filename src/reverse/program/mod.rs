@@ -51,11 +51,9 @@
 //!
 //!    ```
 //!    use dualtape::reverse::{self, ReplayError};
-//!    use dualtape::Var;
 //!
 //!    // f(x) = x² for x > 1, else 2x
-//!    let f = |x: &[Var]| if x[0] > Var::from(1.0) { x[0] * x[0] } else { x[0] * 2.0 };
-//!    let p = reverse::record(f, &[3.0]);
+//!    let p = reverse::record(|x| if x[0] > 1.0 { x[0] * x[0] } else { x[0] * 2.0 }, &[3.0]);
 //!    assert_eq!(p.gradient(&[2.0]).unwrap(), (4.0, vec![4.0]));
 //!    let err = p.gradient(&[0.5]).unwrap_err();
 //!    assert!(matches!(err, ReplayError::ComparisonChanged { index: 0, .. }));
