@@ -102,6 +102,43 @@
 //! check::gradient(&model, &[0.3, -0.1]).assert_ok(); // forward, reverse, finite differences
 //! ```
 //!
+//! ## Sparse Jacobians and Hessians
+//!
+//! When each output touches a few inputs, the `sparse` module (feature
+//! `sparse`, on by default) detects the pattern from one recording, colours
+//! it, and computes the whole Jacobian or Hessian in as many passes as
+//! colours, independent of `n`: 3 for a tridiagonal Jacobian of any size. A
+//! plan is made once and evaluated at every Newton step; results are
+//! `nalgebra_sparse` matrices.
+//!
+//! ```
+//! # #[cfg(feature = "sparse")] {
+//! use dualtape::sparse::{JacobianPlan, Side};
+//! use dualtape::{Scalar, VectorFunction};
+//!
+//! /// r_i = x_{i-1} - 2 x_i + x_{i+1} + sin(x_i), x = 0 outside.
+//! struct Stencil(usize);
+//! impl VectorFunction for Stencil {
+//!     fn dim(&self) -> usize { self.0 }
+//!     fn outputs(&self) -> usize { self.0 }
+//!     fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> Vec<S> {
+//!         let at = |i: usize| x.get(i).copied().unwrap_or(S::constant(0.0));
+//!         (0..self.0)
+//!             .map(|i| at(i.wrapping_sub(1)) - x[i] * 2.0 + at(i + 1) + x[i].sin())
+//!             .collect()
+//!     }
+//! }
+//!
+//! let f = Stencil(10_000);
+//! let plan = JacobianPlan::detect(&f, &vec![0.0; 10_000], Side::Auto);
+//! assert_eq!((plan.colouring().count(), plan.passes()), (3, 1)); // one DualVec<f64, 4> pass
+//! let (_, j) = plan.eval(&f, &vec![0.0; 10_000]);
+//! assert_eq!(j.nnz(), 3 * 10_000 - 2);
+//! assert_eq!(j.get_entry(5, 5).unwrap().into_value(), -2.0 + 1.0); // -2 + cos(0)
+//! assert_eq!(j.get_entry(5, 6).unwrap().into_value(), 1.0);
+//! # }
+//! ```
+//!
 //! ## Where things are
 //!
 //! In `src/`, one job per file:
@@ -135,6 +172,9 @@
 //!   properties for your own `#[test]`s.
 //! - [`parallel`]: the gradient of a sum of losses over a data set, in
 //!   chunks on every core, bit-identical for any number of threads.
+//! - `sparse` (`src/sparse/`; feature `sparse`, on by default): sparsity
+//!   detection, colouring, sparse Jacobians and Hessians as `nalgebra_sparse`
+//!   matrices.
 //! - [`rng`]: SplitMix64, the one small seeded generator for test inputs.
 //!
 //! Around the core crate, in the same workspace:
@@ -174,6 +214,8 @@ pub mod reverse;
 pub mod rng;
 pub mod rules;
 pub mod scalar;
+#[cfg(feature = "sparse")]
+pub mod sparse;
 #[cfg(feature = "quickcheck")]
 pub mod testing;
 

@@ -55,19 +55,19 @@ use nalgebra::DMatrix;
 
 use crate::Dual;
 /// An active recording; ends it when dropped (also on unwinding).
-struct Recording {
+pub(crate) struct Recording {
     id: u64,
 }
 
 impl Recording {
-    fn start(who: &str) -> Self {
+    pub(crate) fn start(who: &str) -> Self {
         Recording {
             id: tape::start(who),
         }
     }
 
     /// Checks that an output belongs to this recording (or is a constant).
-    fn check_output(&self, y: Var) {
+    pub(crate) fn check_output(&self, y: Var) {
         if !y.is_constant() && var::rec_of(y) != self.id {
             tape::misuse(var::rec_of(y), self.id);
         }
@@ -87,7 +87,7 @@ thread_local! {
 
 /// Records `f` at `x`: returns what `f` returned, with the inputs' storage
 /// returned to the pool.
-fn run<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) -> R {
+pub(crate) fn run<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) -> R {
     // `try_with`: during thread-local destruction the pool may be gone (the
     // recording has started, so the tape itself is still there); then a
     // fresh vector is used and freed.
@@ -102,7 +102,11 @@ fn run<R>(rec: &Recording, x: &[f64], f: impl FnOnce(&[Var]) -> R) -> R {
 /// Seeds the adjoints with `(index, weight)` pairs, sweeps from node
 /// `from`, and moves the inputs' adjoints (nodes `1..=n`) into `out`,
 /// leaving the adjoint buffer all zeros.
-fn sweep_into(from: usize, seeds: impl IntoIterator<Item = (usize, f64)>, out: &mut [f64]) {
+pub(crate) fn sweep_into(
+    from: usize,
+    seeds: impl IntoIterator<Item = (usize, f64)>,
+    out: &mut [f64],
+) {
     tape::sweep(from, seeds, out);
 }
 

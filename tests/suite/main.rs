@@ -42,3 +42,5 @@ mod reverse_rules;
 mod reverse_soundness;
 mod reverse_tape;
 mod sigmoid;
+#[cfg(feature = "sparse")]
+mod sparse;

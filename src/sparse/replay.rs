@@ -1,0 +1,311 @@
+//! Sparse Jacobians and Hessians by replaying a recorded [`Program`].
+
+use super::{lanes, second, HessianPlan, JacobianPlan, Side, Sparsity};
+use crate::reverse::{Program, ReplayError, Workspace};
+use nalgebra_sparse::CsrMatrix;
+
+/// The Jacobian pattern of a recorded program (one row per output).
+///
+/// ```
+/// use dualtape::{reverse, sparse};
+///
+/// let p = reverse::record_vector(|x| vec![x[0] * x[2], x[1].exp()], &[1.0, 2.0, 3.0]);
+/// assert_eq!(sparse::jacobian_sparsity_of(&p).to_string(), "*.*\n.*.\n");
+/// ```
+pub fn jacobian_sparsity_of(p: &Program) -> Sparsity {
+    super::detect::jacobian(&super::record::graph(p))
+}
+
+/// The Hessian pattern of a recorded program with one output.
+///
+/// # Panics
+///
+/// If the program does not have exactly one output.
+pub fn hessian_sparsity_of(p: &Program) -> Sparsity {
+    assert!(
+        p.outputs() == 1,
+        "sparse::hessian_sparsity_of: the program has {} outputs; a Hessian needs a program \
+         recorded with reverse::record (one output)",
+        p.outputs()
+    );
+    super::detect::hessian(&super::record::graph(p))
+}
+
+impl JacobianPlan {
+    /// `(f(x), J)` by replaying a program recorded from `f`
+    /// ([`reverse::record_vector`](crate::reverse::record_vector)): one plain
+    /// replay checks the recorded comparisons at `x`; then forward,
+    /// `ceil(colours / lanes)` sweeps carrying one tangent lane per colour,
+    /// or in reverse, one adjoint sweep per colour.
+    ///
+    /// ```
+    /// use dualtape::{reverse, sparse};
+    /// use dualtape::sparse::{JacobianPlan, Side};
+    ///
+    /// let f = |x: &[dualtape::Var]| (0..x.len()).map(|i| x[i] * x[(i + 1) % x.len()]).collect();
+    /// let program = reverse::record_vector(f, &[1.0; 6]);
+    /// let plan = JacobianPlan::new(sparse::jacobian_sparsity_of(&program), Side::Auto);
+    /// let (y, j) = plan.eval_program(&program, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    /// assert_eq!(y[5], 6.0);
+    /// assert_eq!(j.get_entry(5, 0).unwrap().into_value(), 6.0);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`ReplayError`] where the program's recorded comparisons come out
+    /// differently at `x` (the control flow, and so possibly the pattern,
+    /// changed), or where the recording read values.
+    ///
+    /// # Panics
+    ///
+    /// If the plan's pattern does not have the program's shape, or `x` the
+    /// program's number of inputs.
+    pub fn eval_program(
+        &self,
+        p: &Program,
+        x: &[f64],
+    ) -> Result<(Vec<f64>, CsrMatrix<f64>), ReplayError> {
+        let mut v = vec![0.0; self.sparsity.nnz()];
+        let y = self.values_program_into(p, x, &mut v)?;
+        Ok((y, self.sparsity.csr(v)))
+    }
+
+    /// [`eval_program`](Self::eval_program) into a values buffer (pattern
+    /// order); returns `f(x)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`eval_program`](Self::eval_program).
+    ///
+    /// # Panics
+    ///
+    /// As [`eval_program`](Self::eval_program), and if `values.len()` is not
+    /// the pattern's `nnz()`.
+    pub fn values_program_into(
+        &self,
+        p: &Program,
+        x: &[f64],
+        values: &mut [f64],
+    ) -> Result<Vec<f64>, ReplayError> {
+        self.check_program(p, x, values);
+        match self.side {
+            Side::Reverse => self.reverse_replay(p, x, values),
+            _ => match lanes(self.colouring.count()) {
+                1 => self.forward_replay::<1>(p, x, values),
+                2 => self.forward_replay::<2>(p, x, values),
+                4 => self.forward_replay::<4>(p, x, values),
+                _ => self.forward_replay::<8>(p, x, values),
+            },
+        }
+    }
+
+    fn check_program(&self, p: &Program, x: &[f64], values: &[f64]) {
+        const WHO: &str = "sparse::JacobianPlan::eval_program";
+        assert!(
+            self.sparsity.nrows() == p.outputs() && self.sparsity.ncols() == p.inputs(),
+            "{WHO}: the plan's pattern is {} × {} but the program has {} outputs and {} \
+             inputs; make the plan from this program",
+            self.sparsity.nrows(),
+            self.sparsity.ncols(),
+            p.outputs(),
+            p.inputs()
+        );
+        assert_eq!(
+            x.len(),
+            p.inputs(),
+            "{WHO}: x has {} entries but the program {} inputs",
+            x.len(),
+            p.inputs()
+        );
+        assert_eq!(
+            values.len(),
+            self.sparsity.nnz(),
+            "{WHO}: the values buffer has {} entries but the pattern {}",
+            values.len(),
+            self.sparsity.nnz()
+        );
+    }
+
+    fn forward_replay<const N: usize>(
+        &self,
+        p: &Program,
+        x: &[f64],
+        values: &mut [f64],
+    ) -> Result<Vec<f64>, ReplayError> {
+        // One plain replay checks the recorded comparisons at x.
+        let mut y = vec![0.0; p.outputs()];
+        p.evaluate(&mut Workspace::default(), x, &mut y)?;
+        let colours = self.colouring.colours();
+        let count = self.colouring.count();
+        let mut ty = vec![[0.0; N]; p.outputs()];
+        let mut yv = vec![0.0; p.outputs()];
+        let offsets = self.sparsity.row_offsets();
+        for pass in 0..count.div_ceil(N).max(1) {
+            let base = pass * N;
+            let seed = |j: usize| {
+                let mut e = [0.0; N];
+                if (base..base + N).contains(&colours[j]) {
+                    e[colours[j] - base] = 1.0;
+                }
+                e
+            };
+            second::with_scratch(|s| second::jvps(p, x, seed, s, &mut yv, &mut ty));
+            for (i, t) in ty.iter().enumerate() {
+                for k in offsets[i]..offsets[i + 1] {
+                    let c = self.entry_colour[k];
+                    if (base..base + N).contains(&c) {
+                        values[k] = t[c - base];
+                    }
+                }
+            }
+        }
+        Ok(y)
+    }
+
+    fn reverse_replay(
+        &self,
+        p: &Program,
+        x: &[f64],
+        values: &mut [f64],
+    ) -> Result<Vec<f64>, ReplayError> {
+        let mut ws: Workspace<f64> = Workspace::default();
+        let mut y = vec![0.0; p.outputs()];
+        p.evaluate(&mut ws, x, &mut y)?;
+        let mut w = vec![0.0; p.outputs()];
+        let mut xbar = vec![0.0; x.len()];
+        let offsets = self.sparsity.row_offsets();
+        let cols = self.sparsity.col_indices();
+        for group in self.colouring.groups() {
+            for &i in &group {
+                w[i] = 1.0;
+            }
+            p.pullback(&mut ws, &w, &mut xbar);
+            for &i in &group {
+                w[i] = 0.0;
+                for k in offsets[i]..offsets[i + 1] {
+                    values[k] = xbar[cols[k]];
+                }
+            }
+        }
+        Ok(y)
+    }
+}
+
+impl HessianPlan {
+    /// `(f(x), ∇f(x), ∇²f(x))` by replaying a program recorded from `f`
+    /// ([`reverse::record`](crate::reverse::record)): one plain replay checks
+    /// the recorded comparisons at `x`, then forward over reverse carries up
+    /// to 8 colours at once (`ceil(colours / 8)` passes, each a forward sweep
+    /// with one tangent lane per colour and a reverse sweep with one
+    /// first-order adjoint and one second-order adjoint per colour).
+    ///
+    /// ```
+    /// use dualtape::{reverse, sparse, Scalar};
+    /// use dualtape::sparse::HessianPlan;
+    ///
+    /// fn f<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    ///     (1..x.len()).fold(S::constant(0.0), |e, i| e + (x[i] - x[i - 1]).powi(2) + x[i].sin())
+    /// }
+    /// let program = reverse::record(f, &[0.5; 100]);
+    /// let plan = HessianPlan::new(sparse::hessian_sparsity_of(&program));
+    /// assert_eq!(plan.colouring().count(), 3);
+    /// let (_, _, h) = plan.eval_program(&program, &[0.0; 100]).unwrap();
+    /// assert_eq!(h.get_entry(7, 7).unwrap().into_value(), 4.0);
+    /// assert_eq!(h.get_entry(7, 8).unwrap().into_value(), -2.0);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`JacobianPlan::eval_program`].
+    ///
+    /// # Panics
+    ///
+    /// If the program does not have one output, or the plan's pattern and
+    /// `x` do not have its number of inputs.
+    pub fn eval_program(
+        &self,
+        p: &Program,
+        x: &[f64],
+    ) -> Result<(f64, Vec<f64>, CsrMatrix<f64>), ReplayError> {
+        let mut v = vec![0.0; self.sparsity.nnz()];
+        let (value, grad) = self.values_program_into(p, x, &mut v)?;
+        Ok((value, grad, self.sparsity.csr(v)))
+    }
+
+    /// [`eval_program`](Self::eval_program) into a values buffer (pattern
+    /// order); returns `(f(x), ∇f(x))`.
+    ///
+    /// # Errors
+    ///
+    /// As [`eval_program`](Self::eval_program).
+    ///
+    /// # Panics
+    ///
+    /// As [`eval_program`](Self::eval_program), and if `values.len()` is not
+    /// the pattern's `nnz()`.
+    pub fn values_program_into(
+        &self,
+        p: &Program,
+        x: &[f64],
+        values: &mut [f64],
+    ) -> Result<(f64, Vec<f64>), ReplayError> {
+        const WHO: &str = "sparse::HessianPlan::eval_program";
+        assert_eq!(
+            p.outputs(),
+            1,
+            "{WHO}: the program has {} outputs; a Hessian needs one",
+            p.outputs()
+        );
+        assert!(
+            self.sparsity.nrows() == p.inputs() && x.len() == p.inputs(),
+            "{WHO}: the plan is for {} inputs and x has {}, but the program has {}; make the plan \
+             from this program",
+            self.sparsity.nrows(),
+            x.len(),
+            p.inputs()
+        );
+        assert_eq!(
+            values.len(),
+            self.sparsity.nnz(),
+            "{WHO}: the values buffer has {} entries but the pattern {}",
+            values.len(),
+            self.sparsity.nnz()
+        );
+        // One plain replay checks the recorded comparisons and the policy
+        // at x and gives the value.
+        let mut y = [0.0];
+        p.evaluate(&mut Workspace::default(), x, &mut y)?;
+        let grad = match lanes(self.colouring.count()) {
+            1 => self.second::<1>(p, x, values),
+            2 => self.second::<2>(p, x, values),
+            4 => self.second::<4>(p, x, values),
+            _ => self.second::<8>(p, x, values),
+        };
+        Ok((y[0], grad))
+    }
+
+    /// `ceil(colours / N)` passes of [`second::hvps`] with `N` lanes.
+    fn second<const N: usize>(&self, p: &Program, x: &[f64], values: &mut [f64]) -> Vec<f64> {
+        let n = x.len();
+        let colours = self.colouring.colours();
+        let mut grad = vec![0.0; n];
+        let mut hs = vec![[0.0; N]; n];
+        for pass in 0..self.colouring.count().div_ceil(N).max(1) {
+            let base = pass * N;
+            let seed = |j: usize| {
+                let mut e = [0.0; N];
+                if (base..base + N).contains(&colours[j]) {
+                    e[colours[j] - base] = 1.0;
+                }
+                e
+            };
+            second::with_scratch(|s| second::hvps(p, x, seed, s, &mut grad, &mut hs));
+            for (k, &(c, row)) in self.from.iter().enumerate() {
+                if (base..base + N).contains(&c) {
+                    values[k] = hs[row][c - base];
+                }
+            }
+        }
+        grad
+    }
+}
