@@ -12,6 +12,7 @@
 //! | [`reverse::gradient`] | one recording on the worker's own thread-local tape, one sweep | 1 pass |
 //! | [`forward::gradient`] | [`DualVec<f64, N>`](crate::DualVec) passes | `ceil(n / N)` passes |
 //! | [`finite_diff::gradient`] | differences of the chunk's `f64` loss | `2n + 1` (central) evaluations |
+//! | [`program::Replayer`] | a replay of the recorded [`Program`](crate::reverse::Program) of its length, one sweep | 1 replay |
 //! | [`value`] | one `f64` evaluation | 1 pass |
 //!
 //! # Why the answer never depends on the thread count
@@ -106,6 +107,7 @@
 
 pub mod finite_diff;
 pub mod forward;
+pub mod program;
 pub mod reverse;
 
 use std::ops::Range;

@@ -356,3 +356,158 @@ mod threads {
         assert!((og[0] - l).abs() < 1e-11 * l);
     }
 }
+
+/// `parallel::program`: one recorded program per chunk length, replayed.
+mod replay {
+    use super::*;
+    use dualtape::parallel::program::{ChunkData, Replayer};
+
+    impl ChunkData for Logistic {
+        fn width(&self) -> usize {
+            3
+        }
+        fn example(&self, i: usize, out: &mut [f64]) {
+            out.copy_from_slice(&[self.a[i], self.b[i], self.y[i]]);
+        }
+        fn eval_examples<S: Scalar<Real = f64>>(&self, data: &[S], w: &[S]) -> S {
+            let mut sum = S::constant(0.0);
+            for e in data.chunks(3) {
+                let z = w[0] + w[1] * e[0] + w[2] * e[1];
+                sum += z.softplus() - z * e[2];
+            }
+            sum
+        }
+    }
+
+    #[test]
+    fn replay_gives_the_tape_drivers_bits_with_two_recordings() {
+        let m = Logistic::new(N);
+        let r = Replayer::new(&m, CHUNK);
+        for w in [W, [0.0, 0.0, 0.0], [-1.5, 0.25, 3.0]] {
+            let (v, g) = r.gradient(&w);
+            let (rv, rg) = reference(&m, &w, CHUNK);
+            assert_eq!(bits(v, &g), bits(rv, &rg), "at {w:?}");
+        }
+        // 10007 = 156 × 64 + 23: two chunk lengths, recorded once each.
+        assert_eq!(r.recordings(), 2);
+        assert_eq!(r.tape_chunks(), 0);
+    }
+
+    /// A leaky hinge on the margin: `max(m, m / 10)` written as a branch on
+    /// a comparison, so chunks whose signs differ take other branches.
+    struct Leaky(Logistic);
+
+    impl SumOfLosses for Leaky {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn dim(&self) -> usize {
+            3
+        }
+        fn eval_chunk<S: Scalar<Real = f64>>(&self, r: Range<usize>, w: &[S]) -> S {
+            let data: Vec<S> = r
+                .flat_map(|i| [self.0.a[i], self.0.b[i], self.0.y[i]])
+                .map(S::constant)
+                .collect();
+            self.eval_examples(&data, w)
+        }
+    }
+
+    impl ChunkData for Leaky {
+        fn width(&self) -> usize {
+            3
+        }
+        fn example(&self, i: usize, out: &mut [f64]) {
+            self.0.example(i, out)
+        }
+        fn eval_examples<S: Scalar<Real = f64>>(&self, data: &[S], w: &[S]) -> S {
+            let mut sum = S::constant(0.0);
+            for e in data.chunks(3) {
+                let m = (w[0] + w[1] * e[0] + w[2] * e[1]) * (e[2] * 2.0 - 1.0);
+                sum += if m > S::constant(0.0) { m * 0.1 } else { m };
+            }
+            sum
+        }
+    }
+
+    #[test]
+    fn a_changed_comparison_is_recorded_again_and_the_bits_stay_put() {
+        let m = Leaky(Logistic::new(2000));
+        let expected = parallel::reverse::gradient(&m, &W, 10);
+        // The closed form: Σ over the examples of (0.1 or 1) · s · (1, a, b).
+        let mut g = [0.0; 3];
+        for i in 0..2000 {
+            let s = m.0.y[i] * 2.0 - 1.0;
+            let marg = (W[0] + W[1] * m.0.a[i] + W[2] * m.0.b[i]) * s;
+            let k = if marg > 0.0 { 0.1 } else { 1.0 } * s;
+            g[0] += k;
+            g[1] += k * m.0.a[i];
+            g[2] += k * m.0.b[i];
+        }
+        for k in 0..3 {
+            assert!((expected.1[k] - g[k]).abs() < 1e-10 * g[k].abs().max(1.0));
+        }
+        #[cfg(feature = "parallel")]
+        let runs: Vec<(f64, Vec<f64>, usize)> = [1, 2, 3, 8]
+            .into_iter()
+            .map(|t| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(t)
+                    .build()
+                    .unwrap();
+                let r = Replayer::new(&m, 10);
+                let (v, g) = pool.install(|| r.gradient(&W));
+                (v, g, r.recordings())
+            })
+            .collect();
+        #[cfg(not(feature = "parallel"))]
+        let runs: Vec<(f64, Vec<f64>, usize)> = {
+            let r = Replayer::new(&m, 10);
+            let (v, g) = r.gradient(&W);
+            vec![(v, g, r.recordings())]
+        };
+        for (v, g, recordings) in runs {
+            assert_eq!(bits(v, &g), bits(expected.0, &expected.1));
+            // 200 chunks of 10, with all sorts of sign patterns: recorded again.
+            assert!(recordings > 2, "{recordings}");
+        }
+    }
+
+    /// Reads a value while recording: such a program cannot be replayed
+    /// elsewhere, so those chunks go on the tape.
+    struct Peeking(Logistic);
+
+    impl SumOfLosses for Peeking {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn dim(&self) -> usize {
+            3
+        }
+        fn eval_chunk<S: Scalar<Real = f64>>(&self, r: Range<usize>, w: &[S]) -> S {
+            self.0.eval_chunk(r, w) * w[0].value()
+        }
+    }
+
+    impl ChunkData for Peeking {
+        fn width(&self) -> usize {
+            3
+        }
+        fn example(&self, i: usize, out: &mut [f64]) {
+            self.0.example(i, out)
+        }
+        fn eval_examples<S: Scalar<Real = f64>>(&self, data: &[S], w: &[S]) -> S {
+            self.0.eval_examples(data, w) * w[0].value()
+        }
+    }
+
+    #[test]
+    fn a_recording_that_read_a_value_falls_back_to_the_tape() {
+        let m = Peeking(Logistic::new(500));
+        let r = Replayer::new(&m, 100);
+        let (v, g) = r.gradient(&W);
+        let (rv, rg) = parallel::reverse::gradient(&m, &W, 100);
+        assert_eq!(bits(v, &g), bits(rv, &rg));
+        assert_eq!(r.tape_chunks(), 5);
+    }
+}
