@@ -39,7 +39,9 @@ const EPS: f64 = f64::EPSILON;
 
 // ------------------------------------------------------------------ comparing
 
-fn same(a: f64, b: f64) -> bool {
+/// Both NaN, or equal, or (finite) within 8 ulps of the larger (or 1e-300
+/// apart).
+fn within_8_ulps(a: f64, b: f64) -> bool {
     if a.is_nan() || b.is_nan() {
         return a.is_nan() && b.is_nan();
     }
@@ -118,14 +120,14 @@ fn unary_modes(f: U, x: f64) -> Vec<Got> {
 
 fn check_modes(what: &str, got: &[Got], value: f64, d1: f64, failures: &mut Vec<String>) {
     for g in got {
-        if !same(g.value, value) {
+        if !within_8_ulps(g.value, value) {
             failures.push(format!(
                 "{what}: value in {} is {:e}, the reference is {:e}",
                 g.mode, g.value, value
             ));
         }
         if let Some(d) = g.d1 {
-            if !same(d, d1) {
+            if !within_8_ulps(d, d1) {
                 failures.push(format!(
                     "{what}: derivative in {} is {:e}, the convention gives {:e}",
                     g.mode, d, d1
@@ -144,8 +146,9 @@ fn regular(x: f64) -> bool {
     x == 0.0 || (1e-3..=1e3).contains(&x.abs())
 }
 
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    same(a, b) || (a - b).abs() <= rel * (1.0 + a.abs().max(b.abs()))
+/// [`within_8_ulps`], or within `rel` relative to `1 + max(|a|, |b|)`.
+fn near(a: f64, b: f64, rel: f64) -> bool {
+    within_8_ulps(a, b) || (a - b).abs() <= rel * (1.0 + a.abs().max(b.abs()))
 }
 
 fn report(failures: Vec<String>) {
@@ -169,7 +172,7 @@ fn unary_functions_agree_in_every_mode_at_awkward_points() {
                 let want = f.d2(x);
                 for g in got.iter().filter(|g| g.d2.is_some()) {
                     let d2 = g.d2.unwrap();
-                    if !close(d2, want, 1e-12) {
+                    if !near(d2, want, 1e-12) {
                         failures.push(format!(
                             "{what}: second derivative in {} is {d2:e}, the closed form {want:e}",
                             g.mode
@@ -198,7 +201,7 @@ fn a_constant_has_zero_derivative_even_where_the_slope_is_infinite_or_nan() {
                 ("Var", g[0], 0.0),
                 ("Dual, f(c)·x", h, fc),
             ] {
-                if !same(got, want) {
+                if !within_8_ulps(got, want) {
                     failures.push(format!(
                         "{f:?}(constant {c:e}) in {mode}: {got:e}, want {want:e}"
                     ));
@@ -266,14 +269,17 @@ fn binary_functions_agree_in_every_mode_at_awkward_points() {
                 let (pa, pb) = f.partials(a, b);
                 let (got, hf, hr) = binary_modes(f, a, b);
                 for (mode, v, da, db) in got {
-                    if !same(v, value) {
+                    if !within_8_ulps(v, value) {
                         failures.push(format!("{what}: value in {mode} is {v:e}, want {value:e}"));
                     }
                     // NaN marks a partial the mode does not compute.
-                    if !mode.contains("a constant") && !same(da, pa) {
+                    if !mode.contains("a constant") && !within_8_ulps(da, pa) {
                         failures.push(format!("{what}: ∂/∂a in {mode} is {da:e}, want {pa:e}"));
                     }
-                    if !mode.contains("b constant") && !mode.contains("op f64") && !same(db, pb) {
+                    if !mode.contains("b constant")
+                        && !mode.contains("op f64")
+                        && !within_8_ulps(db, pb)
+                    {
                         failures.push(format!("{what}: ∂/∂b in {mode} is {db:e}, want {pb:e}"));
                     }
                 }
@@ -282,7 +288,7 @@ fn binary_functions_agree_in_every_mode_at_awkward_points() {
                 }
                 for i in 0..2 {
                     for j in 0..2 {
-                        if !close(hf[i][j], hr[i][j], 1e-12) {
+                        if !near(hf[i][j], hr[i][j], 1e-12) {
                             failures.push(format!(
                                 "{what}: H[{i}][{j}] is {:e} forward over forward but {:e} \
                                  forward over reverse",
@@ -321,16 +327,16 @@ fn binary_functions_of_one_variable_twice_sum_their_partials() {
                 ("Dual<Var>", v4, g4[0]),
                 ("DualVec", y.re, y.eps[0]),
             ] {
-                if !same(v, value) {
+                if !within_8_ulps(v, value) {
                     failures.push(format!("{what}: value in {mode} is {v:e}, want {value:e}"));
                 }
-                if !same(d, want) {
+                if !within_8_ulps(d, want) {
                     failures.push(format!(
                         "{what}: derivative in {mode} is {d:e}, want {want:e}"
                     ));
                 }
             }
-            if regular(x) && f.smooth_at(x, x) && !close(h3[(0, 0)], h4[(0, 0)], 1e-12) {
+            if regular(x) && f.smooth_at(x, x) && !near(h3[(0, 0)], h4[(0, 0)], 1e-12) {
                 failures.push(format!(
                     "{what}: second derivative {:e} forward over forward, {:e} forward over reverse",
                     h3[(0, 0)],
@@ -383,12 +389,12 @@ fn powi_with_a_negative_exponent_has_the_value_of_f64_powi() {
             let (v, d) = forward::derivative(|x| x.powi(n), x);
             let (w, g) = reverse::gradient(|x| x[0].powi(n), &[x]);
             assert!(
-                same(v, want) && same(w, want),
+                within_8_ulps(v, want) && within_8_ulps(w, want),
                 "{x:e}^{n}: {v:e}, {w:e}, want {want:e}"
             );
             let slope = n as f64 * x.powi(n - 1);
             assert!(
-                same(d, slope) && same(g[0], slope),
+                within_8_ulps(d, slope) && within_8_ulps(g[0], slope),
                 "d/dx {x:e}^{n}: {d:e}, {:e}",
                 g[0]
             );
@@ -435,14 +441,14 @@ fn mul_add_agrees_in_every_mode_up_to_the_rounding_of_the_fused_f64_version() {
                 let slack = 2.0 * EPS * ((a * b).abs() + c.abs());
                 for v in [vf, vr] {
                     assert!(
-                        same(v, fused) || (v - fused).abs() <= slack,
+                        within_8_ulps(v, fused) || (v - fused).abs() <= slack,
                         "mul_add({a:e}, {b:e}, {c:e}) = {v:e}, fused {fused:e}"
                     );
                 }
                 let want = [b, a, 1.0];
                 for i in 0..3 {
                     assert!(
-                        same(g[i], want[i]),
+                        within_8_ulps(g[i], want[i]),
                         "∂/∂x{i} of mul_add({a:e}, {b:e}, {c:e})"
                     );
                 }
@@ -451,7 +457,7 @@ fn mul_add_agrees_in_every_mode_up_to_the_rounding_of_the_fused_f64_version() {
                 let terms = (0..3).map(|i| if want[i] == 0.0 { 0.0 } else { t[i] * want[i] });
                 let want_d = terms.fold(0.0, |s, v| s + v);
                 assert!(
-                    same(df, want_d),
+                    within_8_ulps(df, want_d),
                     "jvp of mul_add({a:e}, {b:e}, {c:e}): {df:e}"
                 );
             }

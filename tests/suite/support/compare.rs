@@ -3,7 +3,7 @@
 //! - [`identical`]: the same bits (`0.0` and `-0.0` differ), or both NaN;
 //!   [`exact`] and [`assert_identical`] say what differed.
 //! - [`equal`]: equal as `f64`s compare (`0.0 == -0.0`), or both NaN.
-//! - [`check_rel`], [`rel`], [`assert_rel`]: relative to the wanted value,
+//! - [`check_rel`], [`rel`], [`assert_rel`], [`assert_all_rel`]: relative to the wanted value,
 //!   `|got - want| <= rel · max(|want|, floor)`, with an absolute floor for
 //!   results that are a difference of terms of size `floor`.
 //! - [`close`], [`check_close`], [`assert_close`], [`assert_all_close`]:
@@ -71,6 +71,18 @@ pub fn rel(what: &str, got: f64, want: f64) -> Result<(), String> {
 pub fn assert_rel(got: f64, want: f64, rel: f64, what: &str) {
     if let Err(e) = check_rel(what, got, want, rel, 0.0) {
         panic!("{e}");
+    }
+}
+
+/// [`check_rel`] for every entry of two equally long slices, as an
+/// assertion.
+#[track_caller]
+pub fn assert_all_rel(what: &str, got: &[f64], want: &[f64], rel: f64, floor: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        if let Err(e) = check_rel(&format!("{what}[{i}]"), g, w, rel, floor) {
+            panic!("{e}");
+        }
     }
 }
 

@@ -5,7 +5,11 @@
 //! finite differences evaluate plain `f64` functions, and the comparisons are
 //! plain arithmetic.
 
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use dualtape::rng::mix;
+use dualtape::{reverse, Var};
 use quickcheck::{Arbitrary, Gen};
 
 /// A uniform draw from `[lo, hi]`.
@@ -74,4 +78,25 @@ pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     } else {
         String::from("<non-string panic payload>")
     }
+}
+
+/// The panic message of `f`, which must panic.
+pub fn message_of(f: impl FnOnce()) -> String {
+    let p = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
+    panic_message(&*p)
+}
+
+/// Runs a gradient at `x0` whose closure smuggles its input out; returns
+/// that now stale `Var`.
+pub fn leak_a_var(x0: f64) -> Var {
+    let leaked = Cell::new(None);
+    let (_, g) = reverse::gradient(
+        |x| {
+            leaked.set(Some(x[0]));
+            x[0] * 2.0
+        },
+        &[x0],
+    );
+    assert_eq!(g, vec![2.0]);
+    leaked.get().unwrap()
 }
