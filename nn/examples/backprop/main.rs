@@ -485,10 +485,10 @@ fn main() {
          at the initial parameters (n/a: no hand derivation for 2-16-1). GD = gradient \
          descent.\nthreads = threads of the full-batch gradient (dualtape::parallel: chunks of \
          256 points summed in a\nfixed order, so reverse mode on 1 thread follows the same \
-         trajectory bit for bit; checked).\nreverse = one program per chunk length recorded at the first epoch and replayed after; \
-         reverse, re-record = every chunk\nrecorded on the tape at every epoch (the same trajectory, \
-         bit for bit; checked). Forward mode carries 16 tangents per pass; finite differences are central \
-         (27 loss evaluations\nper gradient)."
+         trajectory bit for bit; checked).\nreverse = one program per chunk length recorded at the \
+         first epoch and replayed after;\nreverse, re-record = every chunk recorded on the tape \
+         at every epoch (the same trajectory, bit for bit; checked).\nForward mode carries 16 \
+         tangents per pass; finite differences are central (27 loss evaluations\nper gradient)."
     );
     println!("\nwrote:");
     for p in &written {
