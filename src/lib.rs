@@ -190,8 +190,10 @@
 //!   Formerly `dualtape::nn`, with the same names: `dualtape_nn::Mlp`,
 //!   `dualtape_nn::data`, `dualtape_nn::train`, ….
 //! - `tests/suite/`: the integration tests, one binary with a module per
-//!   area; `tests/suite/support/` holds what they share, among it the one
-//!   table of elementary functions with their closed-form derivatives.
+//!   area; `tests/suite/support/` holds what they share: the one table of
+//!   elementary functions of one variable (`elementary.rs`) and of two
+//!   (`binary.rs`) with closed-form derivatives, domains and awkward points,
+//!   and one set of float comparisons (`compare.rs`).
 //! - `benches/` (criterion) and `compare/` (peers side by side).
 //!
 //! ## Errors
