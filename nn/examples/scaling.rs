@@ -9,7 +9,7 @@
 //! ```text
 //! cargo run --release --example scaling -- --threads 1,2,4,8,16
 //!     [--rounds 7] [--chunk N] [--csv PATH] [--sizes 1000,10000,100000] [--wide-points 10000]
-//!     [--modes tape,replay,forward] [--pin]
+//!     [--modes tape,replay,forward] [--pin] [--install-per-call]
 //! ```
 //!
 //! Chunks: 256 points for the notebook's network, 32 for the 2-64-64-1 one
@@ -22,7 +22,10 @@
 //! (the mode's serial loop), and for the tape one recording of the whole
 //! data set (`reverse::gradient` of the full loss). The pool's gradients
 //! are called one after another inside one `install`, as a training loop
-//! run inside the pool calls them. It also reports the CPU time the pool's
+//! run inside the pool calls them (`--install-per-call`: each gradient
+//! called from this thread through its own `install`, as a loop outside
+//! the pool calls them, paying the hand-over to the pool and back every
+//! time). It also reports the CPU time the pool's
 //! threads spent, a "CPU speedup" (one thread's CPU time over the busiest
 //! thread's: what the work and its balance allow if every thread has a
 //! core) and how long the threads waited for a core (from
@@ -65,6 +68,7 @@ struct Args {
     wide_points: usize,
     modes: Vec<Mode>,
     pin: bool,
+    install_per_call: bool,
 }
 
 fn parse_list(s: &str, what: &str) -> Result<Vec<usize>, String> {
@@ -90,6 +94,7 @@ fn parse_args() -> Result<Args, String> {
         wide_points: 10_000,
         modes: vec![Mode::Tape, Mode::Replay, Mode::Forward],
         pin: false,
+        install_per_call: false,
     };
     let mut p = lexopt::Parser::from_env();
     let err = |e: lexopt::Error| e.to_string();
@@ -119,12 +124,13 @@ fn parse_args() -> Result<Args, String> {
                     .collect::<Result<_, _>>()?
             }
             Long("pin") => args.pin = true,
+            Long("install-per-call") => args.install_per_call = true,
             Long("help") | Short('h') => {
                 println!(
                     "cargo run --release --example scaling -- [--threads 1,2,4,8,16] \
                      [--rounds 7] [--chunk N] [--csv target/scaling.csv] \
                      [--sizes 1000,10000,100000] [--wide-points 10000] \
-                     [--modes tape,replay,forward] [--pin]"
+                     [--modes tape,replay,forward] [--pin] [--install-per-call]"
                 );
                 std::process::exit(0);
             }
@@ -480,6 +486,7 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
                 match c {
                     Config::SerialChunks => repeat(&serial_chunks),
                     Config::Whole => repeat(&whole),
+                    Config::Pool(p) if args.install_per_call => repeat(&|| p.install(&on_pool)),
                     Config::Pool(p) => p.install(|| repeat(&on_pool)),
                 }
                 s.seconds.push(start.elapsed().as_secs_f64() / reps as f64);
@@ -639,7 +646,7 @@ fn main() {
         }
     }
     println!(
-        "dualtape::parallel scaling: the gradient by {}, {} rounds (median), {cores} cores{}, \
+        "dualtape::parallel scaling: the gradient by {}, {} rounds (median), {cores} cores{}{}, \
          load average {} at the start",
         args.modes
             .iter()
@@ -651,6 +658,11 @@ fn main() {
             ", pool threads pinned"
         } else {
             ""
+        },
+        if args.install_per_call {
+            ", one install per gradient"
+        } else {
+            ", gradients inside one install"
         },
         load_average()
     );
