@@ -66,8 +66,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let w = w.clone();
         ("f64 evaluation".into(), Box::new(move |x, _| w.eval(x)))
     } else {
+        // Only the crate the pattern names, where it names one: the others'
+        // methods are not built (echidna's replay records a tape, etc.).
+        let all_peers = peers::all();
+        let crate_of = |p: &Box<dyn harness::Peer>| {
+            let name = p.name().to_lowercase();
+            name.split(' ').next().unwrap_or("").to_string()
+        };
+        let named: Vec<_> = all_peers
+            .iter()
+            .filter(|p| pattern.starts_with(&format!("{} ", crate_of(p))))
+            .collect();
+        let searched = if named.is_empty() {
+            all_peers.iter().collect()
+        } else {
+            named
+        };
         let mut found = Vec::new();
-        for peer in peers::all() {
+        for peer in searched {
             for m in peer.methods(&w) {
                 if m.name.to_lowercase().contains(&pattern) {
                     found.push(m);
