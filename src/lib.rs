@@ -104,12 +104,17 @@
 //!
 //! ## Sparse Jacobians and Hessians
 //!
-//! When each output touches a few inputs, the `sparse` module (feature
-//! `sparse`, on by default) detects the pattern from one recording, colours
-//! it, and computes the whole Jacobian or Hessian in as many passes as
-//! colours, independent of `n`: 3 for a tridiagonal Jacobian of any size. A
-//! plan is made once and evaluated at every Newton step; results are
-//! `nalgebra_sparse` matrices.
+//! When each output touches a few inputs, the `sparse` module detects the
+//! pattern from one recording, colours it, and computes the whole Jacobian
+//! or Hessian in as many passes as colours, independent of `n`: 3 for a
+//! tridiagonal Jacobian of any size. A plan is made once and evaluated at
+//! every Newton step; results are `nalgebra_sparse` matrices.
+//!
+//! It is behind the feature `sparse`, off by default (nalgebra-sparse turns
+//! on nalgebra's default features, whose macros bring in five proc-macro
+//! crates): `dualtape = { version = "0.1", features = ["sparse"] }`, or
+//! `cargo add dualtape --features sparse`. The crate's own tests and doctests
+//! always build with it.
 //!
 //! ```
 //! # #[cfg(feature = "sparse")] {
@@ -172,7 +177,7 @@
 //!   properties for your own `#[test]`s.
 //! - [`parallel`]: the gradient of a sum of losses over a data set, in
 //!   chunks on every core, bit-identical for any number of threads.
-//! - `sparse` (`src/sparse/`; feature `sparse`, on by default): sparsity
+//! - `sparse` (`src/sparse/`; feature `sparse`, opt-in): sparsity
 //!   detection, colouring, sparse Jacobians and Hessians as `nalgebra_sparse`
 //!   matrices.
 //! - [`rng`]: SplitMix64, the one small seeded generator for test inputs.

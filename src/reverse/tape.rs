@@ -31,8 +31,8 @@
 //!   construction, and the unchecked indexing of the sweep stays in bounds
 //!   even if an id check were somehow passed.
 //! * No panic is ever raised while a `&mut Tape` or `&mut Cold` is live:
-//!   the closures given to [`with_tape`] and [`with_cold`] decide and return
-//!   a [`Fault`]; the caller raises it after the closure returned. So a
+//!   the closures given to `with_tape` and `with_cold` decide and return
+//!   a `Fault`; the caller raises it after the closure returned. So a
 //!   panic hook that calls back into dualtape never sees a live `&mut`.
 //!   Nor is memory allocated or freed inside those closures (a global
 //!   allocator is user code too): buffers are taken out, grown or dropped

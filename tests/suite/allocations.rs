@@ -5,6 +5,7 @@
 //!
 //! Counted by `support::alloc`, on the thread that asked only.
 
+use crate::support::compare::assert_all_rel;
 use crate::workloads as common;
 use common::*;
 use dualtape::{reverse, Scalar, Var};
@@ -31,9 +32,7 @@ fn warm_gradient_into_allocates_nothing_rosenbrock() {
     }
     let mut exact = vec![0.0; x.len()];
     rosenbrock_gradient(&x, &mut exact);
-    for (a, b) in g.iter().zip(&exact) {
-        assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} vs {b}");
-    }
+    assert_all_rel("gradient", &g, &exact, 1e-12, 1.0);
 }
 
 #[test]
@@ -110,9 +109,7 @@ fn forward_gradient_into_allocates_nothing_for_up_to_16_inputs() {
     // and the gradient is Rosenbrock's (pairs variant), from the hand-written one
     let mut want = [0.0; 10];
     let _ = common::rosenbrock_gradient(&x, &mut want);
-    for (a, b) in g.iter().zip(&want) {
-        assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} vs {b}");
-    }
+    assert_all_rel("gradient", &g, &want, 1e-12, 1.0);
 }
 
 #[test]
@@ -131,9 +128,7 @@ fn forward_gradient_into_with_a_warm_workspace_allocates_nothing_for_many_inputs
     }
     let mut want = vec![0.0; x.len()];
     rosenbrock_gradient(&x, &mut want);
-    for (a, b) in g.iter().zip(&want) {
-        assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{a} vs {b}");
-    }
+    assert_all_rel("gradient", &g, &want, 1e-12, 1.0);
 }
 
 #[test]
@@ -158,9 +153,7 @@ fn forward_gradient_of_the_notebook_loops_allocates_nothing() {
         n4, 0,
         "DualVec<f64, 4>: forward::gradient_into allocated {n4} times"
     );
-    for (a, b) in g.iter().zip(&want) {
-        assert!((a - b).abs() <= 1e-12 * b.abs().max(1e-3), "{a} vs {b}");
-    }
+    assert_all_rel("gradient", &g, &want, 1e-12, 1e-3);
 }
 
 /// Where the function allocates its own matrices, one forward pass costs no

@@ -33,30 +33,15 @@
 //! wherever the function is twice differentiable and the point is finite
 //! and of moderate size.
 
-use dualtape::{forward, reverse, Dual, DualVec, Scalar, Var};
+use dualtape::{forward, reverse, Dual, DualVec, Var};
 
 const EPS: f64 = f64::EPSILON;
 
-/// The awkward points of binary functions: both arguments from this list.
-const PAIR_POINTS: &[f64] = &[
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    0.5,
-    2.0,
-    -3.0,
-    1e-300,
-    1e300,
-    f64::MAX,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    f64::NAN,
-];
-
 // ------------------------------------------------------------------ comparing
 
-fn same(a: f64, b: f64) -> bool {
+/// Both NaN, or equal, or (finite) within 8 ulps of the larger (or 1e-300
+/// apart).
+fn within_8_ulps(a: f64, b: f64) -> bool {
     if a.is_nan() || b.is_nan() {
         return a.is_nan() && b.is_nan();
     }
@@ -135,14 +120,14 @@ fn unary_modes(f: U, x: f64) -> Vec<Got> {
 
 fn check_modes(what: &str, got: &[Got], value: f64, d1: f64, failures: &mut Vec<String>) {
     for g in got {
-        if !same(g.value, value) {
+        if !within_8_ulps(g.value, value) {
             failures.push(format!(
                 "{what}: value in {} is {:e}, the reference is {:e}",
                 g.mode, g.value, value
             ));
         }
         if let Some(d) = g.d1 {
-            if !same(d, d1) {
+            if !within_8_ulps(d, d1) {
                 failures.push(format!(
                     "{what}: derivative in {} is {:e}, the convention gives {:e}",
                     g.mode, d, d1
@@ -161,8 +146,9 @@ fn regular(x: f64) -> bool {
     x == 0.0 || (1e-3..=1e3).contains(&x.abs())
 }
 
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    same(a, b) || (a - b).abs() <= rel * (1.0 + a.abs().max(b.abs()))
+/// [`within_8_ulps`], or within `rel` relative to `1 + max(|a|, |b|)`.
+fn near(a: f64, b: f64, rel: f64) -> bool {
+    within_8_ulps(a, b) || (a - b).abs() <= rel * (1.0 + a.abs().max(b.abs()))
 }
 
 fn report(failures: Vec<String>) {
@@ -186,7 +172,7 @@ fn unary_functions_agree_in_every_mode_at_awkward_points() {
                 let want = f.d2(x);
                 for g in got.iter().filter(|g| g.d2.is_some()) {
                     let d2 = g.d2.unwrap();
-                    if !close(d2, want, 1e-12) {
+                    if !near(d2, want, 1e-12) {
                         failures.push(format!(
                             "{what}: second derivative in {} is {d2:e}, the closed form {want:e}",
                             g.mode
@@ -215,7 +201,7 @@ fn a_constant_has_zero_derivative_even_where_the_slope_is_infinite_or_nan() {
                 ("Var", g[0], 0.0),
                 ("Dual, f(c)·x", h, fc),
             ] {
-                if !same(got, want) {
+                if !within_8_ulps(got, want) {
                     failures.push(format!(
                         "{f:?}(constant {c:e}) in {mode}: {got:e}, want {want:e}"
                     ));
@@ -228,175 +214,7 @@ fn a_constant_has_zero_derivative_even_where_the_slope_is_infinite_or_nan() {
 
 // ------------------------------------------------------------------ binary functions
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum B {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    Powf,
-    Atan2,
-    Hypot,
-    Log,
-    Max,
-    Min,
-    Copysign,
-}
-
-const BINARY: &[B] = &[
-    B::Add,
-    B::Sub,
-    B::Mul,
-    B::Div,
-    B::Rem,
-    B::Powf,
-    B::Atan2,
-    B::Hypot,
-    B::Log,
-    B::Max,
-    B::Min,
-    B::Copysign,
-];
-
-impl B {
-    /// Twice differentiable at `(a, b)`, in the open domain.
-    fn smooth_at(self, a: f64, b: f64) -> bool {
-        match self {
-            B::Div => b != 0.0,
-            B::Rem => b != 0.0 && (a / b).fract() != 0.0,
-            B::Powf => a > 0.0,
-            B::Log => a > 0.0 && b > 0.0 && b != 1.0,
-            B::Atan2 | B::Hypot => a != 0.0 || b != 0.0,
-            B::Max | B::Min => a != b,
-            B::Copysign => a != 0.0 && b != 0.0,
-            B::Add | B::Sub | B::Mul => true,
-        }
-    }
-}
-
-fn sign_slope(x: f64) -> f64 {
-    U::Abs.d1(x)
-}
-
-impl B {
-    fn apply<S: Scalar<Real = f64>>(self, a: S, b: S) -> S {
-        match self {
-            B::Add => a + b,
-            B::Sub => a - b,
-            B::Mul => a * b,
-            B::Div => a / b,
-            B::Rem => a % b,
-            B::Powf => a.powf(b),
-            B::Atan2 => a.atan2(b),
-            B::Hypot => a.hypot(b),
-            B::Log => a.log(b),
-            B::Max => a.max(b),
-            B::Min => a.min(b),
-            B::Copysign => a.copysign(b),
-        }
-    }
-
-    /// `a op c` with `c: f64` on the right, where the operator takes one.
-    fn apply_real<S: Scalar<Real = f64>>(self, a: S, c: f64) -> Option<S> {
-        Some(match self {
-            B::Add => a + c,
-            B::Sub => a - c,
-            B::Mul => a * c,
-            B::Div => a / c,
-            // `Scalar` has no `Rem<Self::Real>` bound: `x % c` needs a concrete type.
-            _ => return None,
-        })
-    }
-
-    fn value(self, a: f64, b: f64) -> f64 {
-        match self {
-            B::Add => a + b,
-            B::Sub => a - b,
-            B::Mul => a * b,
-            B::Div => a / b,
-            B::Rem => a % b,
-            B::Powf => a.powf(b),
-            B::Atan2 => a.atan2(b),
-            B::Hypot => a.hypot(b),
-            B::Log => a.log(b),
-            B::Max => a.max(b),
-            B::Min => a.min(b),
-            B::Copysign => a.copysign(b),
-        }
-    }
-
-    /// `(∂/∂a, ∂/∂b)` by the conventions.
-    fn partials(self, a: f64, b: f64) -> (f64, f64) {
-        match self {
-            B::Add => (1.0, 1.0),
-            B::Sub => (1.0, -1.0),
-            B::Mul => (b, a),
-            // −a/b², as −(a/b)/b so that it does not overflow early
-            B::Div => (1.0 / b, -(a / b) / b),
-            B::Rem => (1.0, -(a / b).trunc()),
-            B::Powf => {
-                let v = a.powf(b);
-                let da = if b == 0.0 { 0.0 } else { b * a.powf(b - 1.0) };
-                let db = if v == 0.0 {
-                    0.0
-                } else if a < 0.0 {
-                    f64::NAN
-                } else {
-                    v * a.ln()
-                };
-                (da, db)
-            }
-            // atan2(a, b) is the angle of (b, a): ∂/∂a = b/r², ∂/∂b = −a/r²
-            // r² = h² with h = hypot(a, b), divided out one h at a time so that
-            // r² neither underflows (atan2(0, 1e-300): ∂/∂a = 1e300) nor
-            // overflows; partials beyond f64's range are ±∞.
-            B::Atan2 => {
-                let h = a.hypot(b);
-                if h == 0.0 {
-                    (0.0, 0.0)
-                } else {
-                    (b / h / h, -a / h / h)
-                }
-            }
-            B::Hypot => {
-                let h = a.hypot(b);
-                if h == 0.0 {
-                    (0.0, 0.0)
-                } else {
-                    (a / h, b / h)
-                }
-            }
-            // log_b a = ln a / ln b
-            B::Log => {
-                let lb = b.ln();
-                (1.0 / ((a + 0.0) * lb), -(a.ln() / lb) / (b * lb))
-            }
-            B::Max => {
-                if a > b || b.is_nan() {
-                    (1.0, 0.0)
-                } else if b > a || a.is_nan() {
-                    (0.0, 1.0)
-                } else {
-                    (0.5, 0.5)
-                }
-            }
-            B::Min => {
-                if a < b || b.is_nan() {
-                    (1.0, 0.0)
-                } else if b < a || a.is_nan() {
-                    (0.0, 1.0)
-                } else {
-                    (0.5, 0.5)
-                }
-            }
-            B::Copysign => {
-                let s = if b.is_sign_negative() { -1.0 } else { 1.0 };
-                (sign_slope(a) * s, 0.0)
-            }
-        }
-    }
-}
+use crate::support::binary::{Binary as B, AWKWARD_PAIRS as PAIR_POINTS, BINARY};
 
 /// `(mode, value, ∂/∂a, ∂/∂b)` in every mode, and the two nested Hessians.
 type BinaryGot = (
@@ -451,14 +269,17 @@ fn binary_functions_agree_in_every_mode_at_awkward_points() {
                 let (pa, pb) = f.partials(a, b);
                 let (got, hf, hr) = binary_modes(f, a, b);
                 for (mode, v, da, db) in got {
-                    if !same(v, value) {
+                    if !within_8_ulps(v, value) {
                         failures.push(format!("{what}: value in {mode} is {v:e}, want {value:e}"));
                     }
                     // NaN marks a partial the mode does not compute.
-                    if !mode.contains("a constant") && !same(da, pa) {
+                    if !mode.contains("a constant") && !within_8_ulps(da, pa) {
                         failures.push(format!("{what}: ∂/∂a in {mode} is {da:e}, want {pa:e}"));
                     }
-                    if !mode.contains("b constant") && !mode.contains("op f64") && !same(db, pb) {
+                    if !mode.contains("b constant")
+                        && !mode.contains("op f64")
+                        && !within_8_ulps(db, pb)
+                    {
                         failures.push(format!("{what}: ∂/∂b in {mode} is {db:e}, want {pb:e}"));
                     }
                 }
@@ -467,7 +288,7 @@ fn binary_functions_agree_in_every_mode_at_awkward_points() {
                 }
                 for i in 0..2 {
                     for j in 0..2 {
-                        if !close(hf[i][j], hr[i][j], 1e-12) {
+                        if !near(hf[i][j], hr[i][j], 1e-12) {
                             failures.push(format!(
                                 "{what}: H[{i}][{j}] is {:e} forward over forward but {:e} \
                                  forward over reverse",
@@ -506,16 +327,16 @@ fn binary_functions_of_one_variable_twice_sum_their_partials() {
                 ("Dual<Var>", v4, g4[0]),
                 ("DualVec", y.re, y.eps[0]),
             ] {
-                if !same(v, value) {
+                if !within_8_ulps(v, value) {
                     failures.push(format!("{what}: value in {mode} is {v:e}, want {value:e}"));
                 }
-                if !same(d, want) {
+                if !within_8_ulps(d, want) {
                     failures.push(format!(
                         "{what}: derivative in {mode} is {d:e}, want {want:e}"
                     ));
                 }
             }
-            if regular(x) && f.smooth_at(x, x) && !close(h3[(0, 0)], h4[(0, 0)], 1e-12) {
+            if regular(x) && f.smooth_at(x, x) && !near(h3[(0, 0)], h4[(0, 0)], 1e-12) {
                 failures.push(format!(
                     "{what}: second derivative {:e} forward over forward, {:e} forward over reverse",
                     h3[(0, 0)],
@@ -568,12 +389,12 @@ fn powi_with_a_negative_exponent_has_the_value_of_f64_powi() {
             let (v, d) = forward::derivative(|x| x.powi(n), x);
             let (w, g) = reverse::gradient(|x| x[0].powi(n), &[x]);
             assert!(
-                same(v, want) && same(w, want),
+                within_8_ulps(v, want) && within_8_ulps(w, want),
                 "{x:e}^{n}: {v:e}, {w:e}, want {want:e}"
             );
             let slope = n as f64 * x.powi(n - 1);
             assert!(
-                same(d, slope) && same(g[0], slope),
+                within_8_ulps(d, slope) && within_8_ulps(g[0], slope),
                 "d/dx {x:e}^{n}: {d:e}, {:e}",
                 g[0]
             );
@@ -620,14 +441,14 @@ fn mul_add_agrees_in_every_mode_up_to_the_rounding_of_the_fused_f64_version() {
                 let slack = 2.0 * EPS * ((a * b).abs() + c.abs());
                 for v in [vf, vr] {
                     assert!(
-                        same(v, fused) || (v - fused).abs() <= slack,
+                        within_8_ulps(v, fused) || (v - fused).abs() <= slack,
                         "mul_add({a:e}, {b:e}, {c:e}) = {v:e}, fused {fused:e}"
                     );
                 }
                 let want = [b, a, 1.0];
                 for i in 0..3 {
                     assert!(
-                        same(g[i], want[i]),
+                        within_8_ulps(g[i], want[i]),
                         "∂/∂x{i} of mul_add({a:e}, {b:e}, {c:e})"
                     );
                 }
@@ -636,7 +457,7 @@ fn mul_add_agrees_in_every_mode_up_to_the_rounding_of_the_fused_f64_version() {
                 let terms = (0..3).map(|i| if want[i] == 0.0 { 0.0 } else { t[i] * want[i] });
                 let want_d = terms.fold(0.0, |s, v| s + v);
                 assert!(
-                    same(df, want_d),
+                    within_8_ulps(df, want_d),
                     "jvp of mul_add({a:e}, {b:e}, {c:e}): {df:e}"
                 );
             }

@@ -14,12 +14,12 @@ const INF: f64 = f64::INFINITY;
 const NEG_INF: f64 = f64::NEG_INFINITY;
 const NAN: f64 = f64::NAN;
 
+use crate::support::compare::*;
 use common::*;
 use dualtape::{forward, Dual, DualVec};
 
+use crate::support::binary::{Binary as B, BINARY};
 use crate::support::elementary::{Unary as U, ELEMENTARY, WITH_CONSTANT};
-
-type D2 = Dual<Dual<f64>>;
 
 /// Points where functions misbehave.
 const SPECIALS: [f64; 23] = [
@@ -66,10 +66,10 @@ fn unary_values_propagate_as_in_f64() {
         for x in SPECIALS {
             let want = op.apply(x);
             let what = format!("{op:?}({x:e})");
-            assert_same(op.apply(var(x)).re, want, &what);
-            assert_same(op.apply(k(x)).re, want, &what);
-            assert_same(op.apply(common::d2(x, 1.0, 1.0)).re.re, want, &what);
-            assert_same(
+            assert_identical(op.apply(var(x)).re, want, &what);
+            assert_identical(op.apply(k(x)).re, want, &what);
+            assert_identical(op.apply(common::d2(x, 1.0, 1.0)).re.re, want, &what);
+            assert_identical(
                 op.apply(DualVec::<f64, 2>::new(x, [1.0, 0.0])).re,
                 want,
                 &what,
@@ -78,54 +78,25 @@ fn unary_values_propagate_as_in_f64() {
     }
 }
 
-type Binary = (
-    &'static str,
-    fn(f64, f64) -> f64,
-    fn(Dual<f64>, Dual<f64>) -> Dual<f64>,
-    fn(D2, D2) -> D2,
-);
-
-macro_rules! binary_table {
-    ($($name:literal: |$x:ident, $y:ident| $body:expr),* $(,)?) => {
-        [$(
-            (
-                $name,
-                (|$x: f64, $y: f64| $body) as fn(f64, f64) -> f64,
-                (|$x: Dual<f64>, $y: Dual<f64>| $body) as fn(Dual<f64>, Dual<f64>) -> Dual<f64>,
-                (|$x: D2, $y: D2| $body) as fn(D2, D2) -> D2,
-            ),
-        )*]
-    };
-}
-
-fn binary_functions() -> Vec<Binary> {
-    binary_table![
-        "+": |x, y| x + y, "-": |x, y| x - y, "*": |x, y| x * y, "/": |x, y| x / y,
-        "%": |x, y| x % y, "atan2": |x, y| x.atan2(y), "powf": |x, y| x.powf(y),
-        "hypot": |x, y| x.hypot(y), "log": |x, y| x.log(y), "max": |x, y| x.max(y),
-        "min": |x, y| x.min(y), "copysign": |x, y| x.copysign(y),
-    ]
-    .to_vec()
-}
-
 #[test]
 fn binary_values_propagate_as_in_f64() {
-    for (name, plain, dual, dual2) in binary_functions() {
+    for &op in BINARY {
         for x in SPECIALS {
             for y in SPECIALS {
-                let want = plain(x, y);
-                let what = format!("{name}({x:e}, {y:e})");
-                let got = dual(var(x), k(y)).re;
-                let got2 = dual2(common::d2(x, 1.0, 0.0), common::d2(y, 0.0, 1.0))
+                let want = op.value(x, y);
+                let what = format!("{op:?}({x:e}, {y:e})");
+                let got = op.apply(var(x), k(y)).re;
+                let got2 = op
+                    .apply(common::d2(x, 1.0, 0.0), common::d2(y, 0.0, 1.0))
                     .re
                     .re;
-                if (name == "max" || name == "min") && x == 0.0 && y == 0.0 {
+                if matches!(op, B::Max | B::Min) && x == 0.0 && y == 0.0 {
                     // f64::max/min may return either signed zero
                     assert_eq!(got, 0.0, "{what}");
                     assert_eq!(got2, 0.0, "{what}");
                 } else {
-                    assert_same(got, want, &what);
-                    assert_same(got2, want, &what);
+                    assert_identical(got, want, &what);
+                    assert_identical(got2, want, &what);
                 }
             }
         }
@@ -146,8 +117,8 @@ fn mul_add_value_is_fused_as_in_f64() {
     for (a, b, c) in cases {
         let want = a.mul_add(b, c);
         let what = format!("mul_add({a:e}, {b:e}, {c:e})");
-        assert_same(var(a).mul_add(k(b), k(c)).re, want, &what);
-        assert_same(
+        assert_identical(var(a).mul_add(k(b), k(c)).re, want, &what);
+        assert_identical(
             DualVec::<f64, 2>::variable(a, 0)
                 .mul_add(DualVec::from(b), DualVec::from(c))
                 .re,
@@ -197,19 +168,19 @@ fn nan_argument_gives_nan_derivative() {
     // binary: with both arguments seeded, a NaN in either gives NaN, except
     // + and - (constant partials), copysign's sign (its partial is 0) and
     // max/min (rule 5's exception, below)
-    for (name, _, dual, _) in binary_functions() {
-        if ["+", "-", "max", "min"].contains(&name) {
+    for &op in BINARY {
+        if matches!(op, B::Add | B::Sub | B::Max | B::Min) {
             continue;
         }
         for other in [-2.0, 0.5, 3.0] {
             assert!(
-                dual(var(NAN), var(other)).eps.is_nan(),
-                "{name}(NaN, {other}): derivative not NaN"
+                op.apply(var(NAN), var(other)).eps.is_nan(),
+                "{op:?}(NaN, {other}): derivative not NaN"
             );
-            if name != "copysign" {
+            if op != B::Copysign {
                 assert!(
-                    dual(var(other), var(NAN)).eps.is_nan(),
-                    "{name}({other}, NaN): derivative not NaN"
+                    op.apply(var(other), var(NAN)).eps.is_nan(),
+                    "{op:?}({other}, NaN): derivative not NaN"
                 );
             }
         }
@@ -278,7 +249,7 @@ fn kinks_take_the_symmetric_average() {
         let h = var(a).hypot(var(b));
         assert_eq!((h.re, h.eps), (0.0, 0.0));
         for g in [var(a).atan2(k(b)), k(a).atan2(var(b)), var(a).atan2(var(b))] {
-            assert_same(g.re, a.atan2(b), "atan2 at the origin");
+            assert_identical(g.re, a.atan2(b), "atan2 at the origin");
             assert_eq!(g.eps, 0.0, "atan2({a}, {b})");
         }
     }
@@ -450,7 +421,7 @@ fn powf_conventions() {
     let both = |x: f64, y: f64| {
         let gx = var(x).powf(k(y));
         let gy = k(x).powf(var(y));
-        assert_same(gx.re, x.powf(y), "powf value");
+        assert_identical(gx.re, x.powf(y), "powf value");
         (gx.re, gx.eps, gy.eps)
     };
     // ∂/∂x = y x^(y-1), 0 when y = 0 (also at x = 0, where 0^0 = 1)
@@ -467,7 +438,7 @@ fn powf_conventions() {
     assert_eq!(both(1.0, 7.5).2, 0.0);
     let (v, dx, dy) = both(2.0, 3.0);
     assert_eq!((v, dx), (8.0, 12.0));
-    assert_close(dy, 8.0 * 2f64.ln(), 1e-15, "d/dy 2^y at 3");
+    assert_rel(dy, 8.0 * 2f64.ln(), 1e-15, "d/dy 2^y at 3");
     // a negative base: the value is IEEE's, NaN for a non-integer exponent
     let (v, dx, dy) = both(-2.0, 3.0);
     assert_eq!((v, dx), (-8.0, 12.0));
@@ -497,14 +468,14 @@ fn scaled_atan2_prop(u: u64, w: u64, s: u64) -> Result<(), String> {
     let gy = var(y).atan2(k(x));
     let gx = k(y).atan2(var(x));
     exact("atan2 value", gy.re, y.atan2(x))?;
-    close(
+    check_rel(
         &format!("∂/∂y atan2({y:e}, {x:e})"),
         gy.eps,
         b / r2 / t,
         1e-14,
         0.0,
     )?;
-    close(
+    check_rel(
         &format!("∂/∂x atan2({y:e}, {x:e})"),
         gx.eps,
         -a / r2 / t,
@@ -512,7 +483,7 @@ fn scaled_atan2_prop(u: u64, w: u64, s: u64) -> Result<(), String> {
         0.0,
     )?;
     let hy = var(y).hypot(k(x));
-    close(
+    check_rel(
         &format!("∂/∂y hypot({y:e}, {x:e})"),
         hy.eps,
         a / r2.sqrt(),
@@ -534,10 +505,10 @@ fn powi_extreme_exponents() {
     for x in [0.5, 1.0, 2.0, -1.0] {
         for n in [i32::MIN, i32::MIN + 1, i32::MAX] {
             let y = var(x).powi(n);
-            assert_same(y.re, x.powi(n), &format!("{x}^{n}"));
+            assert_identical(y.re, x.powi(n), &format!("{x}^{n}"));
             // n x^(n-1) = n x^n / x
             let want = n as f64 * x.powi(n) / x;
-            assert_same(y.eps, want, &format!("d/dx {x}^{n}"));
+            assert_identical(y.eps, want, &format!("d/dx {x}^{n}"));
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use crate::support::forward as common;
 
+use crate::support::compare::*;
 use common::*;
 use dualtape::{forward, Dual, DualVec, Scalar};
 use nalgebra::{DMatrix, DVector, SMatrix, SVector};
@@ -41,7 +42,7 @@ fn matrices_close(
     assert_eq!(got.shape(), want.shape());
     for i in 0..got.nrows() {
         for j in 0..got.ncols() {
-            close(
+            check_rel(
                 &format!("{what}[{i},{j}]"),
                 got[(i, j)],
                 want[(i, j)],
@@ -117,11 +118,11 @@ fn smatrix_prop(u: u64, w: u64) -> Result<(), String> {
         |x: &[DualVec<f64, 3>]| f(&m, SVector::from_column_slice(x)),
         x0.as_slice(),
     );
-    close("value", v, f(&m, x0), REL, 0.0)?;
+    check_rel("value", v, f(&m, x0), REL, 0.0)?;
     let scale = (m.transpose().abs() * m.abs() * x0.abs()) * 2.0
         + m.transpose().abs() * y0.abs() / y0.norm();
     for i in 0..3 {
-        close(&format!("∂f/∂x{i}"), g[i], want[i], REL, scale[i])?;
+        check_rel(&format!("∂f/∂x{i}"), g[i], want[i], REL, scale[i])?;
         let fi = |t: f64| {
             let mut x = x0;
             x[i] = t;
@@ -141,7 +142,7 @@ fn smatrix_prop(u: u64, w: u64) -> Result<(), String> {
         Dual::from(x0[1]),
         Dual::new(x0[2], 1.0),
     );
-    close(
+    check_rel(
         "directional",
         f(&m, xd).eps,
         want[0] + want[2],
@@ -196,7 +197,7 @@ fn lu_prop(u: u64, w: u64) -> Result<(), String> {
     let cond = at.norm() * ainv.norm();
     let rel_tol = 1e-14 * cond;
     for i in 0..n {
-        close(
+        check_rel(
             &format!("x'[{i}]"),
             xe[(i, 0)],
             want[(i, 0)],
@@ -209,8 +210,8 @@ fn lu_prop(u: u64, w: u64) -> Result<(), String> {
     // Jacobi: det' = det tr(A⁻¹ A1)
     let d = at.determinant();
     let dd = d * (&ainv * &a[1]).trace();
-    close("det", det.re, d, rel_tol, 0.0)?;
-    close(
+    check_rel("det", det.re, d, rel_tol, 0.0)?;
+    check_rel(
         "det'",
         det.eps,
         dd,
@@ -293,8 +294,8 @@ fn cholesky_prop(u: u64, w: u64) -> Result<(), String> {
     let d1 = (&ainv * &a1).trace();
     let d2 = (&ainv * &a2).trace() - (&ainv * &a1 * &ainv * &a1).trace();
     let y = logdet(Dual::variable(t), &m);
-    close("log det", y.re, a.determinant().ln(), 1e-13, 1.0)?;
-    close(
+    check_rel("log det", y.re, a.determinant().ln(), 1e-13, 1.0)?;
+    check_rel(
         "d/dt log det",
         y.eps,
         d1,
@@ -305,8 +306,8 @@ fn cholesky_prop(u: u64, w: u64) -> Result<(), String> {
     let h = logdet(common::d2(t, 1.0, 1.0), &m);
     let scale2 =
         (ainv.abs() * a2.abs()).trace() + (ainv.abs() * a1.abs() * ainv.abs() * a1.abs()).trace();
-    close("d²/dt² log det", h.eps.eps, d2, 1e-13, scale2)?;
-    close(
+    check_rel("d²/dt² log det", h.eps.eps, d2, 1e-13, scale2)?;
+    check_rel(
         "nested d/dt log det",
         h.eps.re,
         d1,

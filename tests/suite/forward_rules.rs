@@ -18,9 +18,11 @@ use crate::support::forward as common;
 
 use std::f64::consts::{FRAC_PI_2, PI};
 
+use crate::support::compare::*;
 use common::*;
 use dualtape::{Dual, DualVec};
 
+use crate::support::binary::Binary as B;
 use crate::support::elementary::Unary as U;
 
 type D2 = Dual<Dual<f64>>;
@@ -67,26 +69,26 @@ fn unary_check(
 ) -> Result<(), String> {
     let y = dual(Dual::variable(x));
     exact(&format!("value at {x:e}"), y.re, plain(x))?;
-    close(&format!("f' at {x:e}"), y.eps, d1, REL, floor1)?;
+    check_rel(&format!("f' at {x:e}"), y.eps, d1, REL, floor1)?;
     check_fd("f'", &plain, x, len, y.eps)?;
 
     let z = dual2(common::d2(x, 1.0, 1.0));
     exact(&format!("nested value at {x:e}"), z.re.re, plain(x))?;
-    close(
+    check_rel(
         &format!("nested f' (inner) at {x:e}"),
         z.re.eps,
         d1,
         REL,
         floor1,
     )?;
-    close(
+    check_rel(
         &format!("nested f' (outer) at {x:e}"),
         z.eps.re,
         d1,
         REL,
         floor1,
     )?;
-    close(&format!("f'' at {x:e}"), z.eps.eps, d2, REL, floor2)?;
+    check_rel(&format!("f'' at {x:e}"), z.eps.eps, d2, REL, floor2)?;
 
     let v = dvec(DualVec::new(x, [1.0, -2.0, 0.5]));
     exact(&format!("DualVec value at {x:e}"), v.re, plain(x))?;
@@ -182,7 +184,7 @@ fn powi_prop(u: u64, m: u64) -> Result<(), String> {
     let nf = n as f64;
     let y = Dual::variable(x).powi(n);
     exact(&format!("{x:e}^{n}"), y.re, x.powi(n))?;
-    close(
+    check_rel(
         &format!("d/dx {x:e}^{n}"),
         y.eps,
         nf * x.powf(nf - 1.0),
@@ -193,7 +195,7 @@ fn powi_prop(u: u64, m: u64) -> Result<(), String> {
     let len = x.abs() / (2.0 * (n.abs() as f64 + 1.0));
     check_fd("powi", &|t| t.powi(n), x, len, y.eps)?;
     let z = common::d2(x, 1.0, 1.0).powi(n);
-    close(
+    check_rel(
         &format!("d²/dx² {x:e}^{n}"),
         z.eps.eps,
         nf * (nf - 1.0) * x.powf(nf - 2.0),
@@ -231,9 +233,9 @@ fn binary_check(
     let gxy = dual(Dual::variable(x), Dual::variable(y));
     exact(&format!("value at {at}"), gx.re, plain(x, y))?;
     exact(&format!("value at {at}"), gy.re, plain(x, y))?;
-    close(&format!("∂f/∂x at {at}"), gx.eps, dx, REL, floor1)?;
-    close(&format!("∂f/∂y at {at}"), gy.eps, dy, REL, floor1)?;
-    close(
+    check_rel(&format!("∂f/∂x at {at}"), gx.eps, dx, REL, floor1)?;
+    check_rel(&format!("∂f/∂y at {at}"), gy.eps, dy, REL, floor1)?;
+    check_rel(
         &format!("∂f/∂x + ∂f/∂y at {at}"),
         gxy.eps,
         dx + dy,
@@ -251,24 +253,24 @@ fn binary_check(
     let hyx = seeded(0.0, 1.0, 1.0, 0.0);
     let hyy = seeded(0.0, 0.0, 1.0, 1.0);
     exact(&format!("nested value at {at}"), hxy.re.re, plain(x, y))?;
-    close(
+    check_rel(
         &format!("nested ∂f/∂x at {at}"),
         hxx.re.eps,
         dx,
         REL,
         floor1,
     )?;
-    close(
+    check_rel(
         &format!("nested ∂f/∂y at {at}"),
         hyy.eps.re,
         dy,
         REL,
         floor1,
     )?;
-    close(&format!("∂²f/∂x² at {at}"), hxx.eps.eps, dxx, REL, floor2)?;
-    close(&format!("∂²f/∂x∂y at {at}"), hxy.eps.eps, dxy, REL, floor2)?;
-    close(&format!("∂²f/∂y∂x at {at}"), hyx.eps.eps, dxy, REL, floor2)?;
-    close(&format!("∂²f/∂y² at {at}"), hyy.eps.eps, dyy, REL, floor2)?;
+    check_rel(&format!("∂²f/∂x² at {at}"), hxx.eps.eps, dxx, REL, floor2)?;
+    check_rel(&format!("∂²f/∂x∂y at {at}"), hxy.eps.eps, dxy, REL, floor2)?;
+    check_rel(&format!("∂²f/∂y∂x at {at}"), hyx.eps.eps, dxy, REL, floor2)?;
+    check_rel(&format!("∂²f/∂y² at {at}"), hyy.eps.eps, dyy, REL, floor2)?;
 
     let v = dvec(DualVec::variable(x, 0), DualVec::variable(y, 1));
     exact(&format!("DualVec value at {at}"), v.re, plain(x, y))?;
@@ -277,19 +279,23 @@ fn binary_check(
     Ok(())
 }
 
+/// One quickcheck property per function of two variables of the table
+/// (`support::binary`): where to sample `(x, y)`, the lengths over which the
+/// function is smooth there in `x` and in `y` (for finite differences), and
+/// absolute floors where a rule's formula is a difference of terms of that
+/// size.
 macro_rules! binary {
     ($(
-        $name:ident: (x, y) = |$u:ident, $w:ident| $dom:expr;
-            f = |$x:ident, $y:ident| $body:expr;
-            d = ($dx:expr, $dy:expr); dd = ($dxx:expr, $dxy:expr, $dyy:expr);
+        $name:ident: $op:ident, ($x:ident, $y:ident) = |$u:ident, $w:ident| $dom:expr;
             len = ($lx:expr, $ly:expr) $(, floors = ($f1:expr, $f2:expr))?;
     )*) => {$(
         #[test]
         fn $name() {
-            fn plain($x: f64, $y: f64) -> f64 { #[allow(dead_code)] type S = f64; $body }
-            fn dual($x: Dual<f64>, $y: Dual<f64>) -> Dual<f64> { #[allow(dead_code)] type S = Dual<f64>; $body }
-            fn dual2($x: D2, $y: D2) -> D2 { #[allow(dead_code)] type S = D2; $body }
-            fn dvec($x: V2, $y: V2) -> V2 { #[allow(dead_code)] type S = V2; $body }
+            const OP: B = B::$op;
+            fn plain(x: f64, y: f64) -> f64 { OP.value(x, y) }
+            fn dual(x: Dual<f64>, y: Dual<f64>) -> Dual<f64> { OP.apply(x, y) }
+            fn dual2(x: D2, y: D2) -> D2 { OP.apply(x, y) }
+            fn dvec(x: V2, y: V2) -> V2 { OP.apply(x, y) }
             #[allow(unused_variables)]
             fn prop($u: u64, $w: u64) -> Result<(), String> {
                 let ($x, $y): (f64, f64) = $dom;
@@ -298,23 +304,12 @@ macro_rules! binary {
                 $( f1 = $f1; f2 = $f2; )?
                 binary_check(
                     ($x, $y), plain, dual, dual2, dvec,
-                    ($dx, $dy), ($dxx, $dxy, $dyy), ($lx, $ly), (f1, f2),
+                    OP.partials($x, $y), OP.second_partials($x, $y), ($lx, $ly), (f1, f2),
                 )
             }
             qc2(prop);
         }
     )*};
-}
-
-/// 1 if `a` is the larger, 0 if `b` is, ½ at a tie.
-fn larger(a: f64, b: f64) -> f64 {
-    if a > b {
-        1.0
-    } else if a < b {
-        0.0
-    } else {
-        0.5
-    }
 }
 
 /// The distance to the kink of max/min (a tie), or 1 at a tie itself, where
@@ -346,79 +341,40 @@ fn log_base(w: u64) -> f64 {
 }
 
 binary! {
-    add: (x, y) = |u, w| (uniform(u, -100.0, 100.0), uniform(w, -100.0, 100.0));
-        f = |x, y| x + y; d = (1.0, 1.0); dd = (0.0, 0.0, 0.0); len = (1.0, 1.0);
-    sub: (x, y) = |u, w| (uniform(u, -100.0, 100.0), uniform(w, -100.0, 100.0));
-        f = |x, y| x - y; d = (1.0, -1.0); dd = (0.0, 0.0, 0.0); len = (1.0, 1.0);
-    mul: (x, y) = |u, w| (uniform(u, -100.0, 100.0), uniform(w, -100.0, 100.0));
-        f = |x, y| x * y; d = (y, x); dd = (0.0, 1.0, 0.0); len = (1.0, 1.0);
-    div: (x, y) = |u, w| (uniform(u, -100.0, 100.0), signed_log_uniform(w, -2.0, 2.0));
-        f = |x, y| x / y; d = (1.0 / y, -x / (y * y));
-        dd = (0.0, -1.0 / (y * y), 2.0 * x / (y * y * y)); len = (1.0, y.abs() / 2.0);
-    rem: (x, y) = |u, w| {
+    add: Add, (x, y) = |u, w| (uniform(u, -100.0, 100.0), uniform(w, -100.0, 100.0));
+        len = (1.0, 1.0);
+    sub: Sub, (x, y) = |u, w| (uniform(u, -100.0, 100.0), uniform(w, -100.0, 100.0));
+        len = (1.0, 1.0);
+    mul: Mul, (x, y) = |u, w| (uniform(u, -100.0, 100.0), uniform(w, -100.0, 100.0));
+        len = (1.0, 1.0);
+    div: Div, (x, y) = |u, w| (uniform(u, -100.0, 100.0), signed_log_uniform(w, -2.0, 2.0));
+        len = (1.0, y.abs() / 2.0);
+    rem: Rem, (x, y) = |u, w| {
             let y = signed_log_uniform(w, -0.3, 0.7);
             (y * off_integer(u), y)
         };
-        f = |x, y| x % y; d = (1.0, -(x / y).trunc()); dd = (0.0, 0.0, 0.0);
         len = (y.abs() * dist_int(x / y), rem_len_divisor(x, y));
-    atan2: (x, y) = |u, w| polar(u, w);
-        // x.atan2(y) is the angle of the point (y, x): ∂/∂x = y/r², ∂/∂y = -x/r²
-        f = |x, y| x.atan2(y);
-        d = (y / (x * x + y * y), -x / (x * x + y * y));
-        dd = (
-            -2.0 * x * y / (x * x + y * y).powi(2),
-            (x * x - y * y) / (x * x + y * y).powi(2),
-            2.0 * x * y / (x * x + y * y).powi(2)
-        );
+    atan2: Atan2, (x, y) = |u, w| polar(u, w);
         // the branch cut: x crossing 0 where y < 0
         len = (
             if y < 0.0 { x.abs() / 2.0 } else { 1.0 }.min(x.hypot(y) / 2.0).min(1.0),
             (x.hypot(y) / 2.0).min(1.0)
         ),
         floors = (0.0, 1.0 / (x * x + y * y));
-    powf: (x, y) = |u, w| (log_uniform(u, -1.0, 1.0), uniform(w, -3.0, 3.0));
-        f = |x, y| x.powf(y);
-        d = (y * x.powf(y - 1.0), x.powf(y) * x.ln());
-        dd = (
-            y * (y - 1.0) * x.powf(y - 2.0),
-            x.powf(y - 1.0) * (1.0 + y * x.ln()),
-            x.powf(y) * x.ln() * x.ln()
-        );
+    powf: Powf, (x, y) = |u, w| (log_uniform(u, -1.0, 1.0), uniform(w, -3.0, 3.0));
         len = ((x / 2.0).min(1.0), 1.0),
         floors = (0.0, x.powf(y - 1.0) * (1.0 + (y * x.ln()).abs()));
-    hypot: (x, y) = |u, w| polar(u, w);
-        f = |x, y| x.hypot(y);
-        d = (x / (x * x + y * y).sqrt(), y / (x * x + y * y).sqrt());
-        dd = (
-            y * y / (x * x + y * y).powf(1.5),
-            -x * y / (x * x + y * y).powf(1.5),
-            x * x / (x * x + y * y).powf(1.5)
-        );
+    hypot: Hypot, (x, y) = |u, w| polar(u, w);
         len = ((x.hypot(y) / 2.0).min(1.0), (x.hypot(y) / 2.0).min(1.0)),
         floors = (0.0, 1.0 / x.hypot(y));
-    log: (x, y) = |u, w| (log_uniform(u, -2.0, 2.0), log_base(w));
-        f = |x, y| x.log(y);
-        d = (1.0 / (x * y.ln()), -x.ln() / (y * y.ln() * y.ln()));
-        dd = (
-            -1.0 / (x * x * y.ln()),
-            -1.0 / (x * y * y.ln() * y.ln()),
-            x.ln() * (y.ln() + 2.0) / (y * y * y.ln().powi(3))
-        );
+    log: Log, (x, y) = |u, w| (log_uniform(u, -2.0, 2.0), log_base(w));
         len = ((x / 2.0).min(1.0), (y / 2.0).min((y - 1.0).abs() / 2.0).min(1.0)),
         floors = (0.0, x.ln().abs() * (y.ln().abs() + 2.0) / (y * y * y.ln().abs().powi(3)));
-    max: (x, y) = |u, w| (uniform(u, -10.0, 10.0), uniform(w, -10.0, 10.0));
-        f = |x, y| x.max(y);
-        d = (larger(x, y), larger(y, x));
-        dd = (0.0, 0.0, 0.0);
+    max: Max, (x, y) = |u, w| (uniform(u, -10.0, 10.0), uniform(w, -10.0, 10.0));
         len = (kink_len(x, y), kink_len(x, y));
-    min: (x, y) = |u, w| (uniform(u, -10.0, 10.0), uniform(w, -10.0, 10.0));
-        f = |x, y| x.min(y);
-        d = (larger(y, x), larger(x, y));
-        dd = (0.0, 0.0, 0.0);
+    min: Min, (x, y) = |u, w| (uniform(u, -10.0, 10.0), uniform(w, -10.0, 10.0));
         len = (kink_len(x, y), kink_len(x, y));
-    copysign: (x, y) = |u, w| (signed_log_uniform(u, -3.0, 3.0), signed_log_uniform(w, -3.0, 3.0));
-        f = |x, y| x.copysign(y);
-        d = (x.signum() * y.signum(), 0.0); dd = (0.0, 0.0, 0.0);
+    copysign: Copysign, (x, y) = |u, w| (signed_log_uniform(u, -3.0, 3.0), signed_log_uniform(w, -3.0, 3.0));
         len = (x.abs() / 2.0, y.abs() / 2.0);
 }
 

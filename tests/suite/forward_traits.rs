@@ -12,8 +12,8 @@ use std::fmt::{Debug, Display};
 use std::iter::{Product, Sum};
 use std::ops::{AddAssign, DivAssign, MulAssign, RemAssign, SubAssign};
 
+use crate::support::compare::identical;
 use approx::{abs_diff_eq, relative_eq, ulps_eq};
-use common::same;
 use dualtape::{Dual, DualVec, Scalar};
 use nalgebra::{ComplexField, RealField};
 use num_traits::{Float, FromPrimitive, Num, NumCast, One, Signed, ToPrimitive, Zero};
@@ -95,7 +95,7 @@ fn k<S: Probe>(c: f64) -> S {
 fn check<S: Probe>(what: &str, got: S, value: f64, slope: f64) {
     let v = got.value();
     assert!(
-        same(v, value) || (v - value).abs() <= 1e-15 * value.abs(),
+        identical(v, value) || (v - value).abs() <= 1e-15 * value.abs(),
         "{what}: value {v:e}, want {value:e}"
     );
     let d = got.slope();
@@ -389,7 +389,7 @@ fn real_field<S: Probe>() {
         ("ln_2", S::ln_2(), LN_2),
         ("ln_10", S::ln_10(), LN_10),
     ] {
-        assert!(same(got.value(), want), "{name}: {got:?}");
+        assert!(identical(got.value(), want), "{name}: {got:?}");
         assert_eq!(got.slope(), 0.0, "{name} is a constant");
     }
 }

@@ -13,6 +13,8 @@ use dualtape::finite_diff::Scheme;
 use dualtape::parallel::{self, SumOfLosses};
 use dualtape::{reverse, Scalar};
 
+use crate::support::reverse::panic_message;
+
 /// Logistic regression: Σᵢ softplus(zᵢ) − yᵢ zᵢ with zᵢ = w₀ + w₁ aᵢ + w₂ bᵢ.
 struct Logistic {
     a: Vec<f64>,
@@ -220,21 +222,16 @@ impl SumOfLosses for Poisoned {
     }
 }
 
-fn message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .expect("a panic message")
-}
-
 #[test]
 fn a_panic_in_a_chunk_reaches_the_caller_and_the_tapes_work_afterwards() {
     // On the global pool with the `parallel` feature, on this thread without.
     let bad = Poisoned(Logistic::new(1000), 300);
     let err = std::panic::catch_unwind(|| parallel::reverse::gradient(&bad, &W, 100))
         .expect_err("the chunk's panic reaches the caller");
-    assert_eq!(message(err), "poisoned chunk starting at example 300");
+    assert_eq!(
+        panic_message(&*err),
+        "poisoned chunk starting at example 300"
+    );
     let good = Logistic::new(1000);
     let (l, g) = parallel::reverse::gradient(&good, &W, 100);
     let (rl, rg) = good.closed_form(&W);
@@ -308,7 +305,7 @@ mod threads {
                 }))
                 .expect_err("the chunk's panic reaches the caller");
                 assert_eq!(
-                    message(err),
+                    panic_message(&*err),
                     format!("poisoned chunk starting at example {from}")
                 );
                 let err = catch_unwind(AssertUnwindSafe(|| {
@@ -316,7 +313,7 @@ mod threads {
                 }))
                 .expect_err("also in forward mode");
                 assert_eq!(
-                    message(err),
+                    panic_message(&*err),
                     format!("poisoned chunk starting at example {from}")
                 );
             }

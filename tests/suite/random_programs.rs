@@ -35,6 +35,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
 
 use dualtape::check::{self, Kind};
 use dualtape::finite_diff;
@@ -43,91 +44,19 @@ use dualtape::testing::Points;
 use dualtape::{reverse, Differentiable, Scalar, VectorFunction};
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 
-use crate::support::elementary::Unary as U;
+use crate::support::binary::{Binary as B, BINARY};
+use crate::support::compare::equal;
+use crate::support::elementary::{Unary as U, ELEMENTARY};
 use dualtape::rng::SplitMix64;
 
 // ------------------------------------------------------------------ programs
 
-/// The unary functions of the table the programs use.
-const UNARY: &[U] = &[
-    U::Sin,
-    U::Cos,
-    U::Tan,
-    U::Asin,
-    U::Acos,
-    U::Atan,
-    U::Sinh,
-    U::Cosh,
-    U::Tanh,
-    U::Asinh,
-    U::Acosh,
-    U::Atanh,
-    U::Exp,
-    U::Exp2,
-    U::ExpM1,
-    U::Ln,
-    U::Ln1p,
-    U::Log2,
-    U::Log10,
-    U::Sqrt,
-    U::Cbrt,
-    U::Recip,
-    U::Abs,
-    U::Signum,
-    U::Floor,
-    U::Ceil,
-    U::Round,
-    U::Trunc,
-    U::Fract,
-    U::Neg,
-    U::Powi(-2),
-    U::Powi(-1),
-    U::Powi(0),
-    U::Powi(2),
-    U::Powi(3),
-    U::Sigmoid,
-    U::Softplus,
-];
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum B {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    Powf,
-    Atan2,
-    Hypot,
-    Log,
-    Max,
-    Min,
-    Copysign,
-}
-
-const BINARY: &[B] = &[
-    B::Add,
-    B::Sub,
-    B::Mul,
-    B::Div,
-    B::Rem,
-    B::Powf,
-    B::Atan2,
-    B::Hypot,
-    B::Log,
-    B::Max,
-    B::Min,
-    B::Copysign,
-];
-
-/// `x op c` with an `f64` on the right.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum R {
-    Add,
-    Sub,
-    Mul,
-    Div,
-}
+/// The unary functions of the table the programs use: the elementary ones
+/// without the integer powers 1 (the identity) and 4 (which overflows soonest).
+static UNARY: LazyLock<Vec<U>> = LazyLock::new(|| {
+    let skip = |u: &U| matches!(u, U::Powi(1 | 4));
+    ELEMENTARY.iter().copied().filter(|u| !skip(u)).collect()
+});
 
 /// One operation; operands are indices of earlier slots (inputs first).
 #[derive(Clone, Debug, PartialEq)]
@@ -136,8 +65,8 @@ enum Op {
     Binary(B, usize, usize),
     /// `a.mul_add(b, c)`.
     MulAdd(usize, usize, usize),
-    /// `a op c`, `c: f64` on the right.
-    Real(R, usize, f64),
+    /// `a op c`, `c: f64` on the right (`+`, `-`, `*`, `/`).
+    Real(B, usize, f64),
     /// `S::constant(c) op a`: a constant on the left of a binary function.
     ConstLeft(B, f64, usize),
     /// `a.powf(S::constant(k))` for an integer `k`: any sign of base.
@@ -292,18 +221,17 @@ impl Program {
                 Op::Binary(f, a, b) => {
                     let (a, b) = (v[a], v[b]);
                     let (av, bv) = (a.value(), b.value());
-                    match f {
-                        B::Add => a + b,
-                        B::Sub => a - b,
-                        B::Mul => a * b,
-                        B::Div => a / positive(b, 0.5),
+                    // Into the function's domain, smoothly; piecewise
+                    // functions mark the piece they are on.
+                    let (a, b) = match f {
+                        B::Div => (a, positive(b, 0.5)),
                         B::Rem => {
                             let d = positive(b, 0.5);
                             mark((av / d.value()).trunc() as i64);
                             mark(sign(av));
-                            a % d
+                            (a, d)
                         }
-                        B::Powf => positive(a, 0.3).powf(squash(b)),
+                        B::Powf => (positive(a, 0.3), squash(b)),
                         B::Atan2 => {
                             if av == 0.0 && bv == 0.0 {
                                 mark(ZERO_SIGNS_DECIDE);
@@ -312,67 +240,54 @@ impl Program {
                                 mark(sign(av));
                             }
                             mark(sign(bv));
-                            a.atan2(b)
+                            (a, b)
                         }
-                        B::Hypot => a.hypot(b),
-                        B::Log => positive(a, 0.2).log(positive(b, 1.5)),
-                        B::Max => {
+                        B::Log => (positive(a, 0.2), positive(b, 1.5)),
+                        B::Max | B::Min => {
                             mark(sign(av - bv));
-                            a.max(b)
-                        }
-                        B::Min => {
-                            mark(sign(av - bv));
-                            a.min(b)
+                            (a, b)
                         }
                         B::Copysign => {
                             mark(sign(av));
                             mark(sign(bv));
-                            a.copysign(b)
+                            (a, b)
                         }
-                    }
+                        B::Add | B::Sub | B::Mul | B::Hypot => (a, b),
+                    };
+                    f.apply(a, b)
                 }
                 Op::MulAdd(a, b, c) => v[a].mul_add(v[b], v[c]),
-                Op::Real(r, a, c) => match r {
-                    R::Add => v[a] + c,
-                    R::Sub => v[a] - c,
-                    R::Mul => v[a] * c,
-                    R::Div => v[a] / c,
-                },
+                Op::Real(f, a, c) => f.apply_real(v[a], c).expect("an operator with an f64"),
                 Op::ConstLeft(f, c, a) => {
                     let (k, a) = (S::constant(c), v[a]);
-                    match f {
-                        B::Add => k + a,
-                        B::Sub => k - a,
-                        B::Mul => k * a,
-                        B::Div => k / positive(a, 0.5),
-                        B::Powf => S::constant(c.abs() + 0.5).powf(squash(a)),
+                    let av = a.value();
+                    let (k, a) = match f {
+                        B::Div => (k, positive(a, 0.5)),
+                        B::Powf => (S::constant(c.abs() + 0.5), squash(a)),
                         B::Atan2 => {
-                            if c == 0.0 && a.value() == 0.0 {
+                            if c == 0.0 && av == 0.0 {
                                 mark(ZERO_SIGNS_DECIDE);
                             }
-                            mark(sign(a.value()));
-                            k.atan2(a)
+                            mark(sign(av));
+                            (k, a)
                         }
-                        B::Hypot => k.hypot(a),
-                        B::Log => S::constant(c.abs() + 0.2).log(positive(a, 1.5)),
-                        B::Max => {
-                            mark(sign(c - a.value()));
-                            k.max(a)
-                        }
-                        B::Min => {
-                            mark(sign(c - a.value()));
-                            k.min(a)
+                        B::Log => (S::constant(c.abs() + 0.2), positive(a, 1.5)),
+                        B::Max | B::Min => {
+                            mark(sign(c - av));
+                            (k, a)
                         }
                         B::Copysign => {
-                            mark(sign(a.value()));
-                            k.copysign(a)
+                            mark(sign(av));
+                            (k, a)
                         }
                         B::Rem => {
                             let d = positive(a, 0.5);
                             mark((c / d.value()).trunc() as i64);
-                            k % d
+                            (k, d)
                         }
-                    }
+                        B::Add | B::Sub | B::Mul | B::Hypot => (k, a),
+                    };
+                    f.apply(k, a)
                 }
                 // a negative base with an integer exponent: rule 3 keeps the
                 // NaN of ∂/∂y out; a negative exponent needs a base away from 0
@@ -487,13 +402,13 @@ fn random_program(rng: &mut Rng, outputs: usize) -> Program {
     for _ in 0..len {
         let slots = n + ops.len();
         let op = match rng.below(20) {
-            0..=8 => Op::Unary(rng.pick(UNARY), rng.slot(slots)),
+            0..=8 => Op::Unary(rng.pick(&UNARY), rng.slot(slots)),
             9..=14 => Op::Binary(rng.pick(BINARY), rng.slot(slots), rng.slot(slots)),
             15 => Op::MulAdd(rng.slot(slots), rng.slot(slots), rng.slot(slots)),
             16 => {
-                let r = rng.pick(&[R::Add, R::Sub, R::Mul, R::Div]);
+                let r = rng.pick(&[B::Add, B::Sub, B::Mul, B::Div]);
                 let mut c = rng.pick(CONSTANTS);
-                if r == R::Div && c == 0.0 {
+                if r == B::Div && c == 0.0 {
                     c = 2.0;
                 }
                 Op::Real(r, rng.slot(slots), c)
@@ -786,11 +701,6 @@ fn random_programs_directional_derivatives_agree() {
     summary(3, "directional derivatives");
 }
 
-/// Equal as `f64`s compare (so up to the sign of a zero), or both NaN.
-fn same(a: f64, b: f64) -> bool {
-    a == b || (a.is_nan() && b.is_nan())
-}
-
 /// Replaying a program recorded at `x` at other points: where it returns a
 /// result, that result equals a fresh recording's at that point bit for bit
 /// (up to the sign of a zero); at `x` itself it always returns one; its
@@ -820,12 +730,12 @@ fn replay_agrees_inner(c: Multi) -> Option<TestResult> {
         match recorded.jacobian(y) {
             Ok(replay) => {
                 replayed += 1;
-                let ok = replay.0.iter().zip(&fresh.0).all(|(&a, &b)| same(a, b))
+                let ok = replay.0.iter().zip(&fresh.0).all(|(&a, &b)| equal(a, b))
                     && replay
                         .1
                         .iter()
                         .zip(fresh.1.iter())
-                        .all(|(&a, &b)| same(a, b));
+                        .all(|(&a, &b)| equal(a, b));
                 if !ok {
                     return Some(TestResult::error(format!(
                         "at point {k} {y:?}: replay {replay:?} but a fresh recording {fresh:?}"

@@ -6,7 +6,8 @@
 
 use crate::support::reverse as common_rev;
 
-use common_rev::{assert_all_close, assert_close, central_partial, step, uniform};
+use crate::support::compare::{assert_all_close, assert_close};
+use common_rev::{central_partial, step, uniform};
 use dualtape::{forward, reverse, Dual, Scalar, Var};
 use nalgebra::{DMatrix, DVector};
 use quickcheck::{Arbitrary, Gen};

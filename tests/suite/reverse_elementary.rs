@@ -4,10 +4,12 @@
 
 use crate::support::reverse as common_rev;
 
-use common_rev::{central_diff, check_close, close, same, step, uniform, uniform_in};
+use crate::support::compare::{check_close, close, equal};
+use common_rev::{central_diff, step, uniform, uniform_in};
 use dualtape::{forward, reverse, DualVec};
 use quickcheck::{Arbitrary, Gen, TestResult};
 
+use crate::support::binary::{Binary as B, BINARY};
 use crate::support::elementary::{Num, Unary as U, ELEMENTARY, WITH_CONSTANT};
 use crate::support::seeded;
 
@@ -24,142 +26,13 @@ fn unary() -> Vec<U> {
 
 // ------------------------------------------------------------------ binary table
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum B {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    /// `x.atan2(y)`: the angle of the point `(y, x)`.
-    Atan2,
-    Powf,
-    Hypot,
-    /// `x.log(y)`: the logarithm of `x` in base `y`.
-    Log,
-    Min,
-    Max,
-    Copysign,
-}
-
-const BINARY: &[B] = &[
-    B::Add,
-    B::Sub,
-    B::Mul,
-    B::Div,
-    B::Rem,
-    B::Atan2,
-    B::Powf,
-    B::Hypot,
-    B::Log,
-    B::Min,
-    B::Max,
-    B::Copysign,
-];
-
-const PM: &[(f64, f64)] = &[(-3.0, -0.1), (0.1, 3.0)];
-
-impl B {
-    fn apply<S: Num>(self, x: S, y: S) -> S {
-        match self {
-            B::Add => x + y,
-            B::Sub => x - y,
-            B::Mul => x * y,
-            B::Div => x / y,
-            B::Rem => x % y,
-            B::Atan2 => x.atan2(y),
-            B::Powf => x.powf(y),
-            B::Hypot => x.hypot(y),
-            B::Log => x.log(y),
-            B::Min => x.min(y),
-            B::Max => x.max(y),
-            B::Copysign => x.copysign(y),
-        }
-    }
-
-    /// `(∂/∂x, ∂/∂y)`, derived by hand.
-    fn exact(self, x: f64, y: f64) -> (f64, f64) {
-        match self {
-            B::Add => (1.0, 1.0),
-            B::Sub => (1.0, -1.0),
-            B::Mul => (y, x),
-            B::Div => (1.0 / y, -x / (y * y)),
-            // x % y = x - y·trunc(x/y), trunc(x/y) locally constant.
-            B::Rem => (1.0, -(x / y).trunc()),
-            // θ = atan2(x, y): dθ = (y dx - x dy) / (x² + y²).
-            B::Atan2 => (y / (x * x + y * y), -x / (x * x + y * y)),
-            B::Powf => (y * x.powf(y - 1.0), x.powf(y) * x.ln()),
-            B::Hypot => {
-                let r = (x * x + y * y).sqrt();
-                (x / r, y / r)
-            }
-            // ln x / ln y
-            B::Log => (1.0 / (x * y.ln()), -x.ln() / (y * y.ln() * y.ln())),
-            // a tie splits evenly (rule 1); the tables never test at a tie,
-            // random programs can
-            B::Min if x == y => (0.5, 0.5),
-            B::Max if x == y => (0.5, 0.5),
-            B::Min => {
-                if x < y {
-                    (1.0, 0.0)
-                } else {
-                    (0.0, 1.0)
-                }
-            }
-            B::Max => {
-                if x > y {
-                    (1.0, 0.0)
-                } else {
-                    (0.0, 1.0)
-                }
-            }
-            B::Copysign => (x.signum() * y.signum(), 0.0),
-        }
-    }
-
-    /// Whether `(x, y)` is at least a little away from every kink, jump and
-    /// singularity of `self` (and inside its domain).
-    fn smooth_at(self, x: f64, y: f64) -> bool {
-        match self {
-            B::Add | B::Sub | B::Mul => true,
-            B::Div => y.abs() >= 0.2,
-            B::Rem => {
-                let q = (x / y).abs().fract();
-                y.abs() >= 0.5 && q > 0.03 && q < 0.97
-            }
-            // away from the origin and from the jump on the negative y axis
-            B::Atan2 => x.hypot(y) >= 0.3 && !(y < 0.0 && x.abs() < 0.1),
-            B::Powf => x >= 0.2,
-            B::Hypot => x.hypot(y) >= 0.3,
-            B::Log => x >= 0.1 && (y - 1.0).abs() >= 0.3 && y >= 0.1,
-            B::Min | B::Max => (x - y).abs() >= 0.05,
-            B::Copysign => x.abs() >= 0.1 && y.abs() >= 0.1,
-        }
-    }
-
-    /// A random point where `self` is smooth.
-    fn sample(self, g: &mut Gen) -> (f64, f64) {
-        loop {
-            let (x, y) = match self {
-                B::Add | B::Sub | B::Mul | B::Min | B::Max => {
-                    (uniform(g, -3.0, 3.0), uniform(g, -3.0, 3.0))
-                }
-                B::Div => (uniform(g, -3.0, 3.0), uniform_in(g, PM)),
-                B::Rem => (
-                    uniform(g, -6.0, 6.0),
-                    uniform_in(g, &[(-3.0, -0.5), (0.5, 3.0)]),
-                ),
-                B::Atan2 | B::Hypot => (uniform(g, -2.0, 2.0), uniform(g, -2.0, 2.0)),
-                B::Powf => (uniform(g, 0.2, 3.0), uniform(g, -2.0, 2.0)),
-                B::Log => (
-                    uniform(g, 0.1, 5.0),
-                    uniform_in(g, &[(0.1, 0.7), (1.3, 10.0)]),
-                ),
-                B::Copysign => (uniform_in(g, PM), uniform_in(g, PM)),
-            };
-            if self.smooth_at(x, y) {
-                return (x, y);
-            }
+/// A random point of `op`'s domain, clear of its kinks.
+fn sample(op: B, g: &mut Gen) -> (f64, f64) {
+    let [da, db] = op.domain();
+    loop {
+        let (x, y) = (uniform_in(g, da), uniform_in(g, db));
+        if op.clear_of_kinks(x, y) {
+            return (x, y);
         }
     }
 }
@@ -185,7 +58,7 @@ fn fd_noise(fx: f64, h: f64) -> f64 {
 /// function computes it with the `f64` function itself, so bit for bit
 /// (`mul_add` is the exception, checked on its own).
 fn check_value(what: &str, got: f64, want: f64) -> Result<(), String> {
-    if same(got, want) {
+    if equal(got, want) {
         Ok(())
     } else {
         Err(format!("{what}: value {got:e}, plain f64 gives {want:e}"))
@@ -195,7 +68,7 @@ fn check_value(what: &str, got: f64, want: f64) -> Result<(), String> {
 /// Reverse and forward mode compute the value with the same code: exactly
 /// equal.
 fn check_same_value(rv: f64, fv: f64) -> Result<(), String> {
-    if same(rv, fv) {
+    if equal(rv, fv) {
         Ok(())
     } else {
         Err(format!(
@@ -211,33 +84,46 @@ fn check_unary(op: U, x: f64) -> Result<(), String> {
     let (fv, fd) = forward::derivative(|v| op.apply(v), x);
     check_value(&format!("{ctx}, reverse"), rv, fx)?;
     check_same_value(rv, fv)?;
+    let h = step(x);
+    let cd = central_diff(|t| op.apply(t), x, h);
+    check_partial(&format!("{ctx}:"), rg[0], fd, op.d1(x), cd, fd_noise(fx, h))
+}
+
+/// One partial derivative in reverse and in forward mode, against each
+/// other, the hand-derived value `exact` and the central difference `cd`
+/// (whose rounding is `noise`).
+fn check_partial(
+    what: &str,
+    rev: f64,
+    fwd: f64,
+    exact: f64,
+    cd: f64,
+    noise: f64,
+) -> Result<(), String> {
     check_close(
-        &format!("{ctx}: reverse vs forward"),
-        rg[0],
-        fd,
+        &format!("{what} reverse vs forward"),
+        rev,
+        fwd,
         REV_FWD,
         0.0,
     )?;
     check_close(
-        &format!("{ctx}: reverse vs hand-derived"),
-        rg[0],
-        op.d1(x),
+        &format!("{what} reverse vs hand-derived"),
+        rev,
+        exact,
         EXACT,
         0.0,
     )?;
-    let h = step(x);
-    let cd = central_diff(|t| op.apply(t), x, h);
-    let noise = fd_noise(fx, h);
     check_close(
-        &format!("{ctx}: reverse vs central difference"),
-        rg[0],
+        &format!("{what} reverse vs central difference"),
+        rev,
         cd,
         FD_REL,
         noise,
     )?;
     check_close(
-        &format!("{ctx}: forward vs central difference"),
-        fd,
+        &format!("{what} forward vs central difference"),
+        fwd,
         cd,
         FD_REL,
         noise,
@@ -251,40 +137,13 @@ fn check_binary(op: B, x: f64, y: f64) -> Result<(), String> {
     let (fv, fg) = forward::gradient(|v: &[DualVec<f64, 2>]| op.apply(v[0], v[1]), &[x, y]);
     check_value(&format!("{ctx}, reverse"), rv, fxy)?;
     check_same_value(rv, fv)?;
-    let (ex, ey) = op.exact(x, y);
+    let (ex, ey) = op.partials(x, y);
     let noise = fd_noise(fxy, step(x).min(step(y)));
     let cdx = central_diff(|t| op.apply(t, y), x, step(x));
     let cdy = central_diff(|t| op.apply(x, t), y, step(y));
     for (i, (e, cd)) in [(ex, cdx), (ey, cdy)].into_iter().enumerate() {
         let d = ["∂/∂x", "∂/∂y"][i];
-        check_close(
-            &format!("{ctx}: {d} reverse vs forward"),
-            rg[i],
-            fg[i],
-            REV_FWD,
-            0.0,
-        )?;
-        check_close(
-            &format!("{ctx}: {d} reverse vs hand-derived"),
-            rg[i],
-            e,
-            EXACT,
-            0.0,
-        )?;
-        check_close(
-            &format!("{ctx}: {d} reverse vs central difference"),
-            rg[i],
-            cd,
-            FD_REL,
-            noise,
-        )?;
-        check_close(
-            &format!("{ctx}: {d} forward vs central difference"),
-            fg[i],
-            cd,
-            FD_REL,
-            noise,
-        )?;
+        check_partial(&format!("{ctx}: {d}"), rg[i], fg[i], e, cd, noise)?;
     }
     Ok(())
 }
@@ -301,27 +160,8 @@ fn check_mul_add(a: f64, b: f64, c: f64) -> Result<(), String> {
     let exact = [b, a, 1.0];
     for i in 0..3 {
         let cd = common_rev::central_partial(&f, &x, i, step(x[i]));
-        check_close(
-            &format!("{ctx}: ∂{i} reverse vs forward"),
-            rg[i],
-            fg[i],
-            REV_FWD,
-            0.0,
-        )?;
-        check_close(
-            &format!("{ctx}: ∂{i} reverse vs hand-derived"),
-            rg[i],
-            exact[i],
-            EXACT,
-            0.0,
-        )?;
-        check_close(
-            &format!("{ctx}: ∂{i} reverse vs central difference"),
-            rg[i],
-            cd,
-            FD_REL,
-            fd_noise(f(&x), step(x[i])),
-        )?;
+        let noise = fd_noise(f(&x), step(x[i]));
+        check_partial(&format!("{ctx}: ∂{i}"), rg[i], fg[i], exact[i], cd, noise)?;
     }
     Ok(())
 }
@@ -353,7 +193,7 @@ fn every_binary_function_at_forty_points() {
     let mut g = Gen::new(10);
     for &op in BINARY {
         for _ in 0..40 {
-            let (x, y) = op.sample(&mut g);
+            let (x, y) = sample(op, &mut g);
             ok(check_binary(op, x, y));
         }
     }
@@ -376,7 +216,7 @@ struct BinaryCase(B, f64, f64);
 impl Arbitrary for BinaryCase {
     fn arbitrary(g: &mut Gen) -> Self {
         let op = *g.choose(BINARY).unwrap();
-        let (x, y) = op.sample(g);
+        let (x, y) = sample(op, g);
         BinaryCase(op, x, y)
     }
 }
@@ -516,12 +356,12 @@ impl Expr {
             }
             Expr::Binary(op, a, b) => {
                 let ((va, sa), (vb, sb)) = (a.path_sum(x), b.path_sum(x));
-                let (pa, pb) = op.exact(va, vb);
+                let (pa, pb) = op.partials(va, vb);
                 (op.apply(va, vb), comb(pa, sa, pb, sb))
             }
             Expr::Shared(op, a) => {
                 let (v, s) = a.path_sum(x);
-                let (pa, pb) = op.exact(v, v);
+                let (pa, pb) = op.partials(v, v);
                 (op.apply(v, v), comb(pa, s, pb, s))
             }
             Expr::MulAdd(a, b, c) => {
@@ -700,9 +540,9 @@ fn check_program(p: &Program) -> TestResult {
         let noise = 10.0 * fd_noise(big, h / 7.0);
         let fwd = (f(&shifted(x, i, h)) - fx) / h;
         let bwd = (fx - f(&shifted(x, i, -h))) / h;
-        if !common_rev::close(d[0], d[1], 1e-6, noise)
-            || !common_rev::close(d[0], d[2], 1e-6, noise)
-            || !common_rev::close(fwd, bwd, 1e-2, 1e-2)
+        if !close(d[0], d[1], 1e-6, noise)
+            || !close(d[0], d[2], 1e-6, noise)
+            || !close(fwd, bwd, 1e-2, 1e-2)
         {
             return TestResult::discard();
         }

@@ -5,7 +5,8 @@
 
 use crate::support::reverse as common_rev;
 
-use common_rev::{assert_all_close, central_gradient};
+use crate::support::compare::assert_all_close;
+use common_rev::central_gradient;
 use dualtape::{forward, reverse, Dual, Scalar, Var};
 use nalgebra::{DMatrix, DVector};
 
@@ -286,7 +287,7 @@ fn hessian_through_lu_and_cholesky_equals_forward_over_forward() {
         let scale = fh.amax();
         for i in 0..3 {
             for j in 0..3 {
-                common_rev::assert_close(
+                crate::support::compare::assert_close(
                     &format!("H[{i},{j}] at {x:?}"),
                     rh[(i, j)],
                     fh[(i, j)],

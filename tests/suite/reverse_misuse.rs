@@ -9,29 +9,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Barrier};
 use std::thread;
 
-use common_rev::panic_message;
+use common_rev::{leak_a_var, message_of, panic_message};
 use dualtape::{reverse, Dual, Scalar, Var};
-
-/// Runs a gradient whose closure smuggles its first input out; returns the
-/// now stale `Var`.
-fn leak_a_var(x0: f64) -> Var {
-    let leaked = Cell::new(None);
-    let (_, g) = reverse::gradient(
-        |x| {
-            leaked.set(Some(x[0]));
-            x[0] * 2.0
-        },
-        &[x0],
-    );
-    assert_eq!(g, vec![2.0]);
-    leaked.get().unwrap()
-}
-
-/// The panic message of `f`, which must panic.
-fn message_of(f: impl FnOnce()) -> String {
-    let p = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
-    panic_message(&*p)
-}
 
 // ------------------------------------------------------------------ a Var from an ended recording
 

@@ -13,11 +13,9 @@
 //! (∞ - ∞ tangents); `(2x - x - x).sqrt() + x` is 1 in forward (the tangent
 //! of `2x - x - x` is exactly 0) but NaN in reverse at every x.
 
-use crate::support::reverse as common_rev;
-
 use std::hint::black_box;
 
-use common_rev::same;
+use crate::support::compare::equal;
 use dualtape::{forward, reverse, DualVec, Scalar};
 
 /// Reverse gradient, forward gradient (`DualVec`) and the expected gradient
@@ -30,7 +28,7 @@ where
     let (_, rg) = reverse::gradient(f, x);
     assert_eq!(rg.len(), want.len());
     for (i, (&g, &w)) in rg.iter().zip(want).enumerate() {
-        assert!(same(g, w), "{name}: reverse ∂{i} = {g:e}, want {w:e}");
+        assert!(equal(g, w), "{name}: reverse ∂{i} = {g:e}, want {w:e}");
     }
 }
 
@@ -41,7 +39,7 @@ where
 {
     let (_, fg) = forward::gradient(f, x);
     for (i, (&g, &w)) in fg.iter().zip(want).enumerate() {
-        assert!(same(g, w), "{name}: forward ∂{i} = {g:e}, want {w:e}");
+        assert!(equal(g, w), "{name}: forward ∂{i} = {g:e}, want {w:e}");
     }
 }
 
@@ -261,21 +259,21 @@ fn powi_of_zero_with_a_negative_exponent_is_infinite_not_nan() {
         let want_d = n as f64 * f64::powi(x, n - 1);
         let (v, g) = reverse::gradient(|v| powi_n(v[0], n), &[x]);
         assert!(
-            same(v, want_v),
+            equal(v, want_v),
             "reverse value of ({x:?}).powi({n}) = {v}, want {want_v}"
         );
         assert!(
-            same(g[0], want_d),
+            equal(g[0], want_d),
             "reverse derivative of ({x:?}).powi({n}) = {}, want {want_d}",
             g[0]
         );
         let (fv, fd) = forward::derivative(|v| powi_n(v, n), x);
         assert!(
-            same(fv, want_v),
+            equal(fv, want_v),
             "forward value of ({x:?}).powi({n}) = {fv}, want {want_v}"
         );
         assert!(
-            same(fd, want_d),
+            equal(fd, want_d),
             "forward derivative of ({x:?}).powi({n}) = {fd}, want {want_d}"
         );
     }

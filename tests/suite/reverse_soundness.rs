@@ -13,18 +13,7 @@ use std::thread;
 use dualtape::reverse::{self, tape::set_node_limit};
 use dualtape::Var;
 
-/// The panic message of a caught panic.
-fn message(p: Box<dyn std::any::Any + Send>) -> String {
-    match p.downcast::<String>() {
-        Ok(s) => *s,
-        Err(p) => p.downcast::<&str>().map(|s| s.to_string()).unwrap(),
-    }
-}
-
-/// The panic message of `f`, which must panic.
-fn message_of(f: impl FnOnce()) -> String {
-    message(catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic"))
-}
+use crate::support::reverse::{leak_a_var, message_of, panic_message};
 
 /// `x0 * 1.5^k` recorded as `k` nodes (one per multiplication).
 fn chain(x: &[Var], k: usize) -> Var {
@@ -74,7 +63,7 @@ fn panics_with_hook(action: impl Fn() + 'static, f: impl FnOnce()) -> String {
     let p = catch_unwind(AssertUnwindSafe(f));
     ON_PANIC.with(|h| *h.borrow_mut() = None);
     assert_eq!(HOOK_RAN.with(|c| c.get()), 1, "the hook should run once");
-    message(p.expect_err("expected a panic"))
+    panic_message(&*p.expect_err("expected a panic"))
 }
 
 /// A gradient with a known answer, for hooks to compute: d/dx (x² sin x).
@@ -86,24 +75,11 @@ fn check_a_gradient() {
     assert!((g[0] - exact).abs() <= 1e-15, "{} vs {exact}", g[0]);
 }
 
-/// Leaks a `Var` out of its recording.
-fn leak_a_var() -> Var {
-    let leaked = Cell::new(None);
-    reverse::gradient(
-        |x| {
-            leaked.set(Some(x[0]));
-            x[0] * 2.0
-        },
-        &[1.0],
-    );
-    leaked.get().unwrap()
-}
-
 #[test]
 fn a_hook_may_record_a_gradient_during_a_misuse_panic() {
     // No recording is active when the stale Var is used: the hook can run a
     // whole gradient while dualtape's panic is in flight.
-    let stale = leak_a_var();
+    let stale = leak_a_var(1.0);
     let msg = panics_with_hook(
         || {
             let _ = reverse::tape_stats();
@@ -122,7 +98,7 @@ fn a_hook_may_record_a_gradient_during_a_misuse_panic() {
 
 #[test]
 fn a_hook_may_read_the_tape_during_a_misuse_panic_inside_a_recording() {
-    let stale = leak_a_var();
+    let stale = leak_a_var(1.0);
     let nodes = Cell::new(0);
     let seen = std::rc::Rc::new(Cell::new(0));
     let seen_in_hook = seen.clone();
@@ -326,7 +302,8 @@ struct GradientOnDrop(mpsc::Sender<Result<Vec<f64>, String>>);
 
 impl Drop for GradientOnDrop {
     fn drop(&mut self) {
-        let r = catch_unwind(|| reverse::gradient(|x| x[0] * x[0], &[3.0]).1).map_err(message);
+        let r = catch_unwind(|| reverse::gradient(|x| x[0] * x[0], &[3.0]).1)
+            .map_err(|p| panic_message(&*p));
         let _ = self.0.send(r);
     }
 }

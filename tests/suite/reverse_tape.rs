@@ -1,8 +1,6 @@
 //! The tape: 24 bytes per node, constants never recorded (node counts of
 //! small programs), storage reused, `x * x` and `x + x` as one-parent nodes.
 
-use crate::support::reverse as common_rev;
-
 use dualtape::reverse::{self, tape_stats};
 use dualtape::{Dual, Scalar, Var};
 
@@ -193,7 +191,7 @@ fn gradient_into_matches_gradient() {
         want[i] += -2.0 * (1.0 - a) - 400.0 * a * (b - a * a) + a.cos() * b;
         want[i + 1] += 200.0 * (b - a * a) + a.sin();
     }
-    common_rev::assert_all_close("chain gradient", &buf, &want, 1e-13, 1e-13);
+    crate::support::compare::assert_all_close("chain gradient", &buf, &want, 1e-13, 1e-13);
 }
 
 #[test]

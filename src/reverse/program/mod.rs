@@ -64,7 +64,7 @@
 //!    lets such replays through (comparisons in your code are still checked).
 //! 2. **A value that escapes marks the program.** Reading the value of an
 //!    active `Var` while recording ([`Var::value`](crate::Var::value),
-//!    [`Scalar::value`](crate::Scalar::value), `to_f64`, ...) can turn it into
+//!    [`Scalar::value`], `to_f64`, ...) can turn it into
 //!    a constant or a branch the program cannot see. Such a program is marked,
 //!    and replaying it returns [`ReplayError::ValueEscaped`] unless you
 //!    call [`Program::accept_value_escape`] (you know the value was only

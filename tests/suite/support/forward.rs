@@ -1,7 +1,7 @@
 //! Helpers of the forward-mode tests (`forward_*`): mapping quickcheck's
 //! integers into a function's domain, a small finite-difference helper written
-//! independently of the crate, seeding nested duals, and tolerance checks that
-//! say what failed.
+//! independently of the crate, and seeding nested duals (the comparisons are
+//! in [`super::compare`]).
 //!
 //! Every expected value in these tests comes from a closed form written in the
 //! test, from `f64`'s own functions, or from finite differences of plain `f64`
@@ -99,65 +99,6 @@ pub fn check_fd(
              (difference {:e}, tolerance {tol:e})",
             (got - fd).abs()
         ))
-    }
-}
-
-// ------------------------------------------------------------------ comparisons
-
-/// `|got - want| <= rel * max(|want|, floor)`: relative, with an absolute
-/// floor for results that are a difference of terms of size `floor`.
-pub fn close(what: &str, got: f64, want: f64, rel: f64, floor: f64) -> Result<(), String> {
-    let tol = rel * want.abs().max(floor);
-    if got == want || (got - want).abs() <= tol {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what}: got {got:e}, want {want:e} (difference {:e}, tolerance {tol:e})",
-            (got - want).abs()
-        ))
-    }
-}
-
-/// The closed-form tolerance used throughout: 1e-13 relative.
-pub const REL: f64 = 1e-13;
-
-/// `close` with [`REL`] and no floor.
-pub fn rel(what: &str, got: f64, want: f64) -> Result<(), String> {
-    close(what, got, want, REL, 0.0)
-}
-
-/// The same number, with NaN equal to NaN, and `0.0` distinct from `-0.0`.
-pub fn same(a: f64, b: f64) -> bool {
-    (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
-}
-
-pub fn same32(a: f32, b: f32) -> bool {
-    (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
-}
-
-/// `Ok` when `got` and `want` are [`same`].
-pub fn exact(what: &str, got: f64, want: f64) -> Result<(), String> {
-    if same(got, want) {
-        Ok(())
-    } else {
-        Err(format!("{what}: got {got:e}, want {want:e} (bit for bit)"))
-    }
-}
-
-/// `exact` that panics: for plain (non-quickcheck) tests.
-#[track_caller]
-pub fn assert_same(got: f64, want: f64, what: &str) {
-    assert!(
-        same(got, want),
-        "{what}: got {got:?}, want {want:?} (bit for bit)"
-    );
-}
-
-/// `close` that panics.
-#[track_caller]
-pub fn assert_close(got: f64, want: f64, rel: f64, what: &str) {
-    if let Err(e) = close(what, got, want, rel, 0.0) {
-        panic!("{e}");
     }
 }
 

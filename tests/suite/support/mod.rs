@@ -6,6 +6,8 @@
 //! `f64` code, never from the code under test.
 
 pub mod alloc;
+pub mod binary;
+pub mod compare;
 pub mod elementary;
 pub mod forward;
 pub mod reverse;

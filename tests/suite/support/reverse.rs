@@ -1,10 +1,15 @@
-//! Helpers of the reverse-mode tests (`reverse_*`).
+//! Helpers of the reverse-mode tests (`reverse_*`); the comparisons are in
+//! [`super::compare`].
 //!
 //! Everything here is independent of dualtape's differentiation code: the
 //! finite differences evaluate plain `f64` functions, and the comparisons are
 //! plain arithmetic.
 
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use dualtape::rng::mix;
+use dualtape::{reverse, Var};
 use quickcheck::{Arbitrary, Gen};
 
 /// A uniform draw from `[lo, hi]`.
@@ -64,50 +69,6 @@ pub fn central_gradient(f: impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Whether two floats are the same number: equal, or both NaN.
-pub fn same(a: f64, b: f64) -> bool {
-    a == b || (a.is_nan() && b.is_nan())
-}
-
-/// `|got - want| <= abs + rel * max(|got|, |want|)`; non-finite values must
-/// be the same number.
-pub fn close(got: f64, want: f64, rel: f64, abs: f64) -> bool {
-    if !got.is_finite() || !want.is_finite() {
-        return same(got, want);
-    }
-    (got - want).abs() <= abs + rel * got.abs().max(want.abs())
-}
-
-/// [`close`] as a `Result` naming what was compared.
-pub fn check_close(what: &str, got: f64, want: f64, rel: f64, abs: f64) -> Result<(), String> {
-    if close(got, want, rel, abs) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what}: got {got:e}, want {want:e} (difference {:e}, allowed {rel:e} relative + {abs:e} \
-             absolute)",
-            (got - want).abs()
-        ))
-    }
-}
-
-/// [`close`] as an assertion naming what was compared.
-#[track_caller]
-pub fn assert_close(what: &str, got: f64, want: f64, rel: f64, abs: f64) {
-    if let Err(e) = check_close(what, got, want, rel, abs) {
-        panic!("{e}");
-    }
-}
-
-/// [`assert_close`] for every entry of two equally long slices.
-#[track_caller]
-pub fn assert_all_close(what: &str, got: &[f64], want: &[f64], rel: f64, abs: f64) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        assert_close(&format!("{what}[{i}]"), g, w, rel, abs);
-    }
-}
-
 /// The message of a caught panic.
 pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
@@ -117,4 +78,25 @@ pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     } else {
         String::from("<non-string panic payload>")
     }
+}
+
+/// The panic message of `f`, which must panic.
+pub fn message_of(f: impl FnOnce()) -> String {
+    let p = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
+    panic_message(&*p)
+}
+
+/// Runs a gradient at `x0` whose closure smuggles its input out; returns
+/// that now stale `Var`.
+pub fn leak_a_var(x0: f64) -> Var {
+    let leaked = Cell::new(None);
+    let (_, g) = reverse::gradient(
+        |x| {
+            leaked.set(Some(x[0]));
+            x[0] * 2.0
+        },
+        &[x0],
+    );
+    assert_eq!(g, vec![2.0]);
+    leaked.get().unwrap()
 }
