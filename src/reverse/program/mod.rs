@@ -257,6 +257,9 @@ pub struct Stats {
     pub optimized: Size,
     /// Bytes of workspace a replay on `f64` uses.
     pub workspace_bytes: usize,
+    /// Batches of the executable form: runs of operations of one kind that
+    /// the replay executes as one loop (see the [module docs](self)).
+    pub batches: usize,
 }
 
 /// A recorded computation, replayable at any point: see the [module
@@ -356,6 +359,19 @@ impl Program {
         outputs: Vec<Arg>,
         guards: Vec<Guard>,
     ) -> Result<Program, String> {
+        let mut p = Program::checked(inputs, instrs, outputs, guards)?;
+        p.exec = Exec::compile(&p);
+        Ok(p)
+    }
+
+    /// [`from_parts`](Self::from_parts) without the executable form (left
+    /// empty: compile it before any replay).
+    fn checked(
+        inputs: usize,
+        instrs: Vec<Instr>,
+        outputs: Vec<Arg>,
+        guards: Vec<Guard>,
+    ) -> Result<Program, String> {
         let total = inputs
             .checked_add(instrs.len())
             .filter(|&t| t <= u32::MAX as usize / 2)
@@ -415,7 +431,6 @@ impl Program {
             recorded: Size::default(),
             exec: Exec::default(),
         };
-        p.exec = Exec::compile(&p);
         p.recorded = p.size();
         Ok(p)
     }
@@ -469,15 +484,28 @@ impl Program {
     }
 
     fn size(&self) -> Size {
-        let e = &self.exec;
+        let mut constants = std::collections::HashSet::new();
+        let args = self.instrs.iter().flat_map(|i| {
+            let b = if i.op.is_binary() { Some(i.b) } else { None };
+            std::iter::once(i.a).chain(b)
+        });
+        let more = self.outputs.iter().copied();
+        let guards = self.guards.iter().flat_map(|g| [g.a, g.b]);
+        for a in args.chain(more).chain(guards) {
+            if let Arg::Const(c) = a {
+                constants.insert(c.to_bits());
+            }
+        }
         Size {
             ops: self.instrs.len(),
             guards: self.guards.len(),
-            constants: e.consts.len(),
-            bytes: e.code.len() * std::mem::size_of::<replay::XInstr>()
-                + e.consts.len() * 8
-                + e.guards.len() * std::mem::size_of::<replay::XGuard>()
-                + e.outputs.len() * 4,
+            constants: constants.len(),
+            // two operand slots per operation (the batch table is a few
+            // bytes per hundreds of operations)
+            bytes: self.instrs.len() * 8
+                + constants.len() * 8
+                + self.guards.len() * std::mem::size_of::<replay::XGuard>()
+                + self.outputs.len() * 4,
         }
     }
 
@@ -486,7 +514,8 @@ impl Program {
         Stats {
             recorded: self.recorded,
             optimized: self.size(),
-            workspace_bytes: (2 * self.exec.slots() + 2 * self.exec.code.len()) * 8,
+            workspace_bytes: (2 * self.exec.slots() + 2 * self.exec.len()) * 8,
+            batches: self.exec.batches.len(),
         }
     }
 
@@ -786,7 +815,8 @@ impl Program {
 /// Builds a program from a finished recording: `n` inputs, the builder's
 /// instructions and guards, the outputs as tape operands.
 pub(crate) fn finish(n: usize, b: record::Builder, outputs: Vec<Arg>) -> Program {
-    let mut p = Program::from_parts(n, b.instrs, outputs, b.guards).unwrap_or_else(|e| {
+    // `optimize` compiles the executable form
+    let mut p = Program::checked(n, b.instrs, outputs, b.guards).unwrap_or_else(|e| {
         panic!("dualtape: internal error: a recorded program is malformed: {e}")
     });
     p.escapes = b.escapes;

@@ -1,26 +1,128 @@
-//! The executable form of a program and its interpreter: a forward pass that
-//! evaluates every operation through [`rules`](crate::rules) on any
-//! [`Scalar`], then the adjoint sweep, the same loop as the tape's.
+//! The executable form of a program and its interpreter.
+//!
+//! # Batches
+//!
+//! A program's [`Instr`](super::Instr) list stays the source of truth; from
+//! it, once per program ([`Exec::compile`], when the program is built or
+//! deserialised), comes an executable form in which the instructions are
+//! *reordered into batches*: runs of instructions with the same operation
+//! and the same operand shape (a slot, two slots, the same slot twice, a
+//! slot and a constant, ...). The forward pass runs each batch as one tight
+//! loop over its instructions, with the operation and the shape chosen once
+//! per batch instead of once per instruction; the adjoint sweep runs the
+//! batches backwards, each as a loop that only knows which operands receive
+//! an adjoint. A program that repeats a computation (a sum over data
+//! points, the pairs of Rosenbrock, a matrix product) thus pays the
+//! interpreter's dispatch once per batch of up to [`BATCH`] instructions
+//! instead of once per instruction.
+//!
+//! Each instruction is still evaluated by its own rule of
+//! [`rules`](crate::rules) ([`eval`], or the rule itself for `+`, `-`, `*`,
+//! `/`), with the same operands, so every value and partial is the one a
+//! fresh recording computes. The chain rule is applied in [`Exec::sweep`]
+//! only, per instruction, as the tape does: a zero adjoint or a zero partial
+//! adds nothing (rule 3 of [`rules`](crate::rules)), and an operation whose
+//! two operands are one slot (`x * x`) adds the sum of its two partials
+//! once, that sum being formed in the forward pass instead of the sweep (the
+//! same addition of the same values).
+//!
+//! # Why the reordering changes no bit
+//!
+//! The order is a topological order of the instructions (each after the
+//! instructions whose results it reads), so the forward pass computes the
+//! same values. In the sweep, each slot's adjoint is final when its
+//! instruction is swept (its users are all later in the order), and each
+//! slot receives its adjoint contributions in the same order as in the
+//! program, because the order also keeps, for every slot, the instructions
+//! that add into its adjoint in their program order (an edge from each such
+//! instruction to the next). Floating-point addition is not associative, so
+//! this second condition is what keeps the sums identical to the tape's.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use super::op::{eval, Op, Test};
 use super::{Arg, Program, ReplayError};
-use crate::Scalar;
+use crate::{rules, Scalar};
 
-/// One executable instruction: operation, operand slots (constants live in
-/// slots of their own), and the slots the sweep adds into (`sa`, `sb`; a
-/// constant operand's or a unary operation's second slot is the
-/// instruction's own slot, whose adjoint is cleared right after, as the
-/// tape does with a zero partial).
+/// The most instructions in one batch: enough to amortise the dispatch,
+/// few enough that a batch's operands (written by the batches just before)
+/// are still in cache.
+pub(crate) const BATCH: usize = 256;
+
+/// An operand in the compiler: `Ok(program slot)` or `Err(constant index)`.
+type Operand = Result<u32, u32>;
+
+/// How an instruction reads its operands and where its adjoint goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Shape {
+    /// A unary operation of a slot: one partial, into `a`.
+    Unary,
+    /// A binary operation whose operands are one slot: the summed partials,
+    /// into `a`.
+    Same,
+    /// `a op c`: the partial for `a`.
+    SlotConst,
+    /// `c op b`: the partial for `b` (kept in `da`).
+    ConstSlot,
+    /// `a op b`, two distinct slots: both partials.
+    Both,
+    /// Only constant operands: no adjoint.
+    Consts,
+}
+
+impl Shape {
+    fn of(op: Op, a: Result<u32, u32>, b: Result<u32, u32>) -> Shape {
+        match (a, b) {
+            (Ok(_), _) if !op.is_binary() => Shape::Unary,
+            (Ok(x), Ok(y)) if x == y => Shape::Same,
+            (Ok(_), Ok(_)) => Shape::Both,
+            (Ok(_), Err(_)) => Shape::SlotConst,
+            (Err(_), Ok(_)) if op.is_binary() => Shape::ConstSlot,
+            _ => Shape::Consts,
+        }
+    }
+
+    /// The sweep's kind of loop for this shape.
+    fn sweep(self) -> Sweep {
+        match self {
+            Shape::Unary | Shape::Same | Shape::SlotConst => Sweep::A,
+            Shape::ConstSlot => Sweep::B,
+            Shape::Both => Sweep::Both,
+            Shape::Consts => Sweep::Nothing,
+        }
+    }
+}
+
+/// What the sweep does for a run of instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sweep {
+    /// Adds `da · g` into slot `a`.
+    A,
+    /// Adds `da · g` into slot `b`.
+    B,
+    /// Adds `da · g` into `a`, then `db · g` into `b`.
+    Both,
+    /// Clears the adjoint only.
+    Nothing,
+}
+
+/// Instructions `start..end` (executable positions), all of one operation
+/// and one shape.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct XInstr {
+pub(crate) struct Batch {
     pub(crate) op: Op,
-    pub(crate) a: u32,
-    pub(crate) b: u32,
-    pub(crate) sa: u32,
-    pub(crate) sb: u32,
-    /// Both operands are the same slot: the sweep adds the sum of the
-    /// partials once (as the tape records `x * x`).
-    pub(crate) same: bool,
+    pub(crate) shape: Shape,
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+/// Instructions `start..end` swept by one loop.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Run {
+    pub(crate) kind: Sweep,
+    pub(crate) start: u32,
+    pub(crate) end: u32,
 }
 
 /// One comparison to re-check, in slots of the executable form.
@@ -33,12 +135,18 @@ pub(crate) struct XGuard {
 }
 
 /// A program compiled for replay. Slots: the `n` inputs, then the constants,
-/// then one per instruction.
+/// then one per instruction in executable order (instruction `k` of the
+/// executable form writes slot `base() + k`).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Exec {
     pub(crate) n: usize,
     pub(crate) consts: Vec<f64>,
-    pub(crate) code: Vec<XInstr>,
+    /// Operand slots of each instruction (for a unary operation or one slot
+    /// used twice, `b == a`; a constant operand reads its constant's slot).
+    pub(crate) a: Vec<u32>,
+    pub(crate) b: Vec<u32>,
+    pub(crate) batches: Vec<Batch>,
+    pub(crate) runs: Vec<Run>,
     pub(crate) outputs: Vec<u32>,
     pub(crate) guards: Vec<XGuard>,
 }
@@ -50,30 +158,35 @@ impl Exec {
         self.n + self.consts.len()
     }
 
+    /// The number of instructions.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.a.len()
+    }
+
     pub(crate) fn slots(&self) -> usize {
-        self.base() + self.code.len()
+        self.base() + self.len()
     }
 
     /// Compiles the instructions of `p` (already validated: every operand
-    /// refers to an input or an earlier instruction).
+    /// refers to an input or an earlier instruction, `MulAddTail`'s first
+    /// operand is a `Mul`).
     pub(crate) fn compile(p: &Program) -> Exec {
         let n = p.inputs;
+        let len = p.instrs.len();
+        // constants, deduplicated by bit pattern
         let mut consts: Vec<f64> = Vec::new();
-        let mut const_slot = std::collections::HashMap::<u64, u32>::new();
-        // first pass: collect the constants (deduplicated by bit pattern)
-        let mut intern = |c: f64, consts: &mut Vec<f64>| -> u32 {
-            *const_slot.entry(c.to_bits()).or_insert_with(|| {
-                consts.push(c);
-                (consts.len() - 1) as u32
-            })
-        };
-        let mut args = Vec::with_capacity(p.instrs.len());
+        let mut const_slot = HashMap::<u64, u32>::new();
         let mut resolve = |a: Arg, consts: &mut Vec<f64>| -> Result<u32, u32> {
             match a {
                 Arg::Slot(s) => Ok(s),
-                Arg::Const(c) => Err(intern(c, consts)),
+                Arg::Const(c) => Err(*const_slot.entry(c.to_bits()).or_insert_with(|| {
+                    consts.push(c);
+                    (consts.len() - 1) as u32
+                })),
             }
         };
+        let mut args = Vec::with_capacity(len);
         for ins in &p.instrs {
             let a = resolve(ins.a, &mut consts);
             let b = if ins.op.is_binary() {
@@ -90,14 +203,27 @@ impl Exec {
             .iter()
             .map(|g| (resolve(g.a, &mut consts), resolve(g.b, &mut consts)))
             .collect();
+        let shapes: Vec<Shape> = p
+            .instrs
+            .iter()
+            .zip(&args)
+            .map(|(ins, &(a, b))| Shape::of(ins.op, a, b))
+            .collect();
+
+        let order = schedule(n, p, &args, &shapes);
+
+        // program slot -> executable slot
         let nc = consts.len();
         let base = n + nc;
-        // program slot s (input s < n, or instruction s - n) → executable slot
+        let mut pos = vec![0u32; len];
+        for (e, &k) in order.iter().enumerate() {
+            pos[k as usize] = e as u32;
+        }
         let slot = |s: u32| -> u32 {
             if (s as usize) < n {
                 s
             } else {
-                s + nc as u32
+                (base as u32) + pos[s as usize - n]
             }
         };
         let place = |r: Result<u32, u32>| -> u32 {
@@ -106,37 +232,50 @@ impl Exec {
                 Err(c) => (n as u32) + c,
             }
         };
-        let code = p
-            .instrs
-            .iter()
-            .zip(&args)
-            .enumerate()
-            .map(|(k, (ins, &(a, b)))| {
-                let own = (base + k) as u32;
-                let sweep = |r: Result<u32, u32>| match r {
-                    Ok(s) => slot(s),
-                    Err(_) => own,
-                };
-                let binary = ins.op.is_binary();
-                let (sa, mut sb) = (sweep(a), if binary { sweep(b) } else { own });
-                let same = binary && a.is_ok() && a == b;
-                if same {
-                    sb = own;
+        let mut a = Vec::with_capacity(len);
+        let mut b = Vec::with_capacity(len);
+        let mut batches: Vec<Batch> = Vec::new();
+        for (e, &k) in order.iter().enumerate() {
+            let k = k as usize;
+            let (ra, rb) = args[k];
+            a.push(place(ra));
+            b.push(place(rb));
+            let (op, shape) = (p.instrs[k].op, shapes[k]);
+            match batches.last_mut() {
+                Some(last)
+                    if last.op == op
+                        && last.shape == shape
+                        && (last.end - last.start) < BATCH as u32 =>
+                {
+                    last.end += 1
                 }
-                XInstr {
-                    op: ins.op,
-                    a: place(a),
-                    b: place(b),
-                    sa,
-                    sb,
-                    same,
-                }
-            })
-            .collect();
-        Exec {
+                _ => batches.push(Batch {
+                    op,
+                    shape,
+                    start: e as u32,
+                    end: e as u32 + 1,
+                }),
+            }
+        }
+        let mut runs: Vec<Run> = Vec::new();
+        for bt in &batches {
+            let kind = bt.shape.sweep();
+            match runs.last_mut() {
+                Some(last) if last.kind == kind => last.end = bt.end,
+                _ => runs.push(Run {
+                    kind,
+                    start: bt.start,
+                    end: bt.end,
+                }),
+            }
+        }
+        let exec = Exec {
             n,
             consts,
-            code,
+            a,
+            b,
+            batches,
+            runs,
             outputs: outs.into_iter().map(place).collect(),
             guards: p
                 .guards
@@ -149,8 +288,157 @@ impl Exec {
                     outcome: g.outcome,
                 })
                 .collect(),
+        };
+        exec.validate();
+        exec
+    }
+
+    /// The structural facts the interpreter's unchecked indexing relies on,
+    /// checked once: every operand slot is below its instruction's own slot,
+    /// and the batches and the runs each cover `0..len()` in order.
+    fn validate(&self) {
+        let base = self.base();
+        for k in 0..self.len() {
+            assert!(
+                (self.a[k] as usize) < base + k && (self.b[k] as usize) < base + k,
+                "dualtape: internal error: instruction {k} of a compiled program reads a later slot"
+            );
+        }
+        let covers = |spans: &mut dyn Iterator<Item = (u32, u32)>| {
+            let mut at = 0;
+            for (s, e) in spans {
+                assert!(
+                    s == at && s < e,
+                    "dualtape: internal error: malformed batches"
+                );
+                at = e;
+            }
+            assert!(
+                at as usize == self.len(),
+                "dualtape: internal error: malformed batches"
+            );
+        };
+        covers(&mut self.batches.iter().map(|b| (b.start, b.end)));
+        covers(&mut self.runs.iter().map(|r| (r.start, r.end)));
+        for bt in &self.batches {
+            if bt.op == Op::MulAddTail {
+                for k in bt.start as usize..bt.end as usize {
+                    assert!(
+                        self.a[k] as usize >= base,
+                        "dualtape: internal error: MulAddTail without its Mul"
+                    );
+                }
+            }
         }
     }
+}
+
+/// The executable order: a topological order of the instructions that keeps
+/// the adjoint contributions into every slot in program order, grouping
+/// instructions of one class (operation and shape) into batches. Greedy:
+/// take the earliest ready instruction, then as many ready instructions of
+/// its class as there are (up to [`BATCH`]), in program order.
+fn schedule(n: usize, p: &Program, args: &[(Operand, Operand)], shapes: &[Shape]) -> Vec<u32> {
+    let len = args.len();
+    // predecessors: producers of slot operands, and the previous instruction
+    // adding into the same adjoint
+    let mut last_user = vec![u32::MAX; n + len];
+    let mut preds: Vec<[u32; 4]> = Vec::with_capacity(len);
+    let mut npred = vec![0u8; len];
+    for (k, &(a, b)) in args.iter().enumerate() {
+        let mut ps = [u32::MAX; 4];
+        let mut np = 0usize;
+        let add = |q: u32, ps: &mut [u32; 4], np: &mut usize| {
+            if q != u32::MAX && !ps[..*np].contains(&q) {
+                ps[*np] = q;
+                *np += 1;
+            }
+        };
+        for s in [a, b].into_iter().flatten() {
+            if s as usize >= n {
+                add(s - n as u32, &mut ps, &mut np);
+            }
+        }
+        let targets: [Option<u32>; 2] = match shapes[k] {
+            Shape::Unary | Shape::Same | Shape::SlotConst => [a.ok(), None],
+            Shape::ConstSlot => [b.ok(), None],
+            Shape::Both => [a.ok(), b.ok()],
+            Shape::Consts => [None, None],
+        };
+        for s in targets.into_iter().flatten() {
+            add(last_user[s as usize], &mut ps, &mut np);
+            last_user[s as usize] = k as u32;
+        }
+        preds.push(ps);
+        npred[k] = np as u8;
+    }
+    // successors (CSR)
+    let mut start = vec![0u32; len + 1];
+    for (k, ps) in preds.iter().enumerate() {
+        for &q in &ps[..npred[k] as usize] {
+            start[q as usize + 1] += 1;
+        }
+    }
+    for k in 0..len {
+        start[k + 1] += start[k];
+    }
+    let mut fill = start.clone();
+    let mut succ = vec![0u32; start[len] as usize];
+    for (k, ps) in preds.iter().enumerate() {
+        for &q in &ps[..npred[k] as usize] {
+            succ[fill[q as usize] as usize] = k as u32;
+            fill[q as usize] += 1;
+        }
+    }
+    // classes
+    let mut class_of = HashMap::<(Op, Shape), u32>::new();
+    let class: Vec<u32> = p
+        .instrs
+        .iter()
+        .zip(shapes)
+        .map(|(ins, &s)| {
+            let next = class_of.len() as u32;
+            *class_of.entry((ins.op, s)).or_insert(next)
+        })
+        .collect();
+    let mut ready: Vec<BinaryHeap<Reverse<u32>>> = vec![BinaryHeap::new(); class_of.len()];
+    let mut earliest = BinaryHeap::new();
+    let mut indeg = npred;
+    for k in 0..len {
+        if indeg[k] == 0 {
+            ready[class[k] as usize].push(Reverse(k as u32));
+            earliest.push(Reverse(k as u32));
+        }
+    }
+    let mut done = vec![false; len];
+    let mut order = Vec::with_capacity(len);
+    while let Some(Reverse(k)) = earliest.pop() {
+        if done[k as usize] {
+            continue;
+        }
+        let c = class[k as usize] as usize;
+        let mut taken = 0;
+        while taken < BATCH {
+            let Some(Reverse(j)) = ready[c].pop() else {
+                break;
+            };
+            done[j as usize] = true;
+            order.push(j);
+            taken += 1;
+            for &s in &succ[start[j as usize] as usize..start[j as usize + 1] as usize] {
+                indeg[s as usize] -= 1;
+                if indeg[s as usize] == 0 {
+                    ready[class[s as usize] as usize].push(Reverse(s));
+                    earliest.push(Reverse(s));
+                }
+            }
+        }
+    }
+    assert!(
+        order.len() == len,
+        "dualtape: internal error: a program's instructions do not form a DAG"
+    );
+    order
 }
 
 /// Reusable storage for replays on values of type `T`: with one kept
@@ -182,7 +470,7 @@ impl<T> Default for Workspace<T> {
 impl<T: Scalar<Real = f64>> Workspace<T> {
     /// Sizes the buffers for `e` (allocating only when they are too small).
     pub(crate) fn fit(&mut self, e: &Exec) {
-        let (slots, ops) = (e.slots(), e.code.len());
+        let (slots, ops) = (e.slots(), e.len());
         if self.vals.len() < slots {
             self.vals.resize(slots, T::zero());
         }
@@ -196,6 +484,13 @@ impl<T: Scalar<Real = f64>> Workspace<T> {
     }
 }
 
+/// [`eval`] out of line: one copy per scalar type for the operations
+/// without a loop of their own.
+#[inline(never)]
+fn eval_outlined<T: Scalar>(op: Op, a: T, b: T) -> rules::Binary<T> {
+    eval(op, a, b)
+}
+
 impl Exec {
     /// The forward pass: `ws.vals[..n]` holds the inputs on entry; on return
     /// every slot holds its value, and `da`/`db` every instruction's
@@ -206,29 +501,29 @@ impl Exec {
         ws: &mut Workspace<T>,
         kinks: bool,
     ) -> Result<(), ReplayError> {
-        let base = self.base();
-        let (vals, da, db) = (&mut ws.vals[..self.slots()], &mut ws.da[..], &mut ws.db[..]);
+        let (base, len) = (self.base(), self.len());
+        let vals = &mut ws.vals[..base + len];
+        let (da, db) = (&mut ws.da[..len], &mut ws.db[..len]);
         for (c, v) in self.consts.iter().zip(&mut vals[self.n..base]) {
             *v = T::constant(*c);
         }
-        let code = &self.code[..];
-        assert!(da.len() >= code.len() && db.len() >= code.len());
-        for (k, ins) in code.iter().enumerate() {
-            // SAFETY: `compile` gives every instruction operands below its
-            // own slot `base + k`, which is below `slots() == vals.len()`
-            // (checked when the program was built or deserialised), and
-            // `k < code.len() <= da.len(), db.len()` (asserted above).
+        for bt in &self.batches {
+            let (s, e) = (bt.start as usize, bt.end as usize);
+            // SAFETY: `validate` checked, once per compiled program, that
+            // the batches cover `0..len` (so `s <= e <= len == da.len() ==
+            // db.len()`) and that every operand slot `a[k]`, `b[k]` is below
+            // `base + k < base + len == vals.len()`; a `MulAddTail`'s `a[k]`
+            // is an instruction slot `base + m` with `m < k`, whose operands
+            // are below `base + m` in turn.
             unsafe {
-                let a = *vals.get_unchecked(ins.a as usize);
-                let b = *vals.get_unchecked(ins.b as usize);
-                let (v, pa, pb) = if let Op::MulAddTail = ins.op {
-                    mul_add_tail(self, vals, ins, b)
-                } else {
-                    eval(ins.op, a, b)
-                };
-                *vals.get_unchecked_mut(base + k) = v;
-                *da.get_unchecked_mut(k) = pa;
-                *db.get_unchecked_mut(k) = pb;
+                match bt.op {
+                    Op::Add => self.batch(bt.shape, s, e, vals, da, db, rules::add),
+                    Op::Sub => self.batch(bt.shape, s, e, vals, da, db, rules::sub),
+                    Op::Mul => self.batch(bt.shape, s, e, vals, da, db, rules::mul),
+                    Op::Div => self.batch(bt.shape, s, e, vals, da, db, rules::div),
+                    Op::MulAddTail => self.mul_add_tail(bt.shape, s, e, vals, da, db),
+                    op => self.batch(bt.shape, s, e, vals, da, db, |x, y| eval_outlined(op, x, y)),
+                }
             }
         }
         for (index, g) in self.guards.iter().enumerate() {
@@ -251,6 +546,121 @@ impl Exec {
         Ok(())
     }
 
+    /// Evaluates instructions `s..e`, all of shape `shape`, by `f` (a rule):
+    /// the value into the instruction's slot, the partials the sweep needs
+    /// into `da` (and `db`).
+    ///
+    /// # Safety
+    ///
+    /// `s <= e <= da.len(), db.len()`, and every `a[k]`, `b[k]` for `k` in
+    /// `s..e` below `base() + k`, which is below `vals.len()`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn batch<T: Scalar<Real = f64>>(
+        &self,
+        shape: Shape,
+        s: usize,
+        e: usize,
+        vals: &mut [T],
+        da: &mut [T],
+        db: &mut [T],
+        f: impl Fn(T, T) -> rules::Binary<T>,
+    ) {
+        let base = self.base();
+        let (ai, bi) = (&self.a[..e], &self.b[..e]);
+        // SAFETY (every access below): the caller's contract.
+        match shape {
+            Shape::Unary => {
+                for k in s..e {
+                    let x = *vals.get_unchecked(*ai.get_unchecked(k) as usize);
+                    let (v, pa, _) = f(x, x);
+                    *vals.get_unchecked_mut(base + k) = v;
+                    *da.get_unchecked_mut(k) = pa;
+                }
+            }
+            Shape::Same => {
+                for k in s..e {
+                    let x = *vals.get_unchecked(*ai.get_unchecked(k) as usize);
+                    let (v, pa, pb) = f(x, x);
+                    *vals.get_unchecked_mut(base + k) = v;
+                    *da.get_unchecked_mut(k) = pa + pb;
+                }
+            }
+            Shape::SlotConst => {
+                for k in s..e {
+                    let x = *vals.get_unchecked(*ai.get_unchecked(k) as usize);
+                    let y = *vals.get_unchecked(*bi.get_unchecked(k) as usize);
+                    let (v, pa, _) = f(x, y);
+                    *vals.get_unchecked_mut(base + k) = v;
+                    *da.get_unchecked_mut(k) = pa;
+                }
+            }
+            Shape::ConstSlot => {
+                for k in s..e {
+                    let x = *vals.get_unchecked(*ai.get_unchecked(k) as usize);
+                    let y = *vals.get_unchecked(*bi.get_unchecked(k) as usize);
+                    let (v, _, pb) = f(x, y);
+                    *vals.get_unchecked_mut(base + k) = v;
+                    *da.get_unchecked_mut(k) = pb;
+                }
+            }
+            Shape::Both => {
+                for k in s..e {
+                    let x = *vals.get_unchecked(*ai.get_unchecked(k) as usize);
+                    let y = *vals.get_unchecked(*bi.get_unchecked(k) as usize);
+                    let (v, pa, pb) = f(x, y);
+                    *vals.get_unchecked_mut(base + k) = v;
+                    *da.get_unchecked_mut(k) = pa;
+                    *db.get_unchecked_mut(k) = pb;
+                }
+            }
+            Shape::Consts => {
+                for k in s..e {
+                    let x = *vals.get_unchecked(*ai.get_unchecked(k) as usize);
+                    let y = *vals.get_unchecked(*bi.get_unchecked(k) as usize);
+                    *vals.get_unchecked_mut(base + k) = f(x, y).0;
+                }
+            }
+        }
+    }
+
+    /// A batch of `MulAddTail`: `a.mul_add(b, c)` where `a[k]` is the slot
+    /// of the program's `a * b`, with the partials `(1, 1)` as the tape
+    /// records them.
+    ///
+    /// # Safety
+    ///
+    /// As [`batch`](Self::batch), and every `a[k]` is an instruction's slot
+    /// `base() + m` (so `m < k`).
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    unsafe fn mul_add_tail<T: Scalar<Real = f64>>(
+        &self,
+        shape: Shape,
+        s: usize,
+        e: usize,
+        vals: &mut [T],
+        da: &mut [T],
+        db: &mut [T],
+    ) {
+        let base = self.base();
+        for k in s..e {
+            let m = *self.a.get_unchecked(k) as usize - base;
+            let x = *vals.get_unchecked(*self.a.get_unchecked(m) as usize);
+            let y = *vals.get_unchecked(*self.b.get_unchecked(m) as usize);
+            let c = *vals.get_unchecked(*self.b.get_unchecked(k) as usize);
+            let (v, _, _, _) = rules::mul_add(x, y, c);
+            *vals.get_unchecked_mut(base + k) = v;
+            match shape {
+                Shape::Same => *da.get_unchecked_mut(k) = T::one() + T::one(),
+                _ => {
+                    *da.get_unchecked_mut(k) = T::one();
+                    *db.get_unchecked_mut(k) = T::one();
+                }
+            }
+        }
+    }
+
     /// The value of output `i` after a forward pass.
     #[inline]
     pub(crate) fn output<T: Copy>(&self, ws: &Workspace<T>, i: usize) -> T {
@@ -258,9 +668,9 @@ impl Exec {
     }
 
     /// The adjoint sweep: seeds `w[j]` on output `j`, sweeps every
-    /// instruction in reverse (the tape's loop: a zero adjoint or a zero
-    /// partial contributes nothing, rule 3), writes the inputs' adjoints into
-    /// `out` and leaves `ws.adj` all zeros.
+    /// instruction in reverse executable order (the tape's loop: a zero
+    /// adjoint or a zero partial contributes nothing, rule 3), writes the
+    /// inputs' adjoints into `out` and leaves `ws.adj` all zeros.
     #[inline(never)]
     pub(crate) fn sweep<T: Scalar<Real = f64>>(
         &self,
@@ -268,49 +678,62 @@ impl Exec {
         seeds: impl IntoIterator<Item = (usize, T)>,
         out: &mut [T],
     ) {
-        let base = self.base();
-        let slots = self.slots();
-        let adj = &mut ws.adj[..slots];
+        let (base, len) = (self.base(), self.len());
+        let adj = &mut ws.adj[..base + len];
         for (j, w) in seeds {
             let s = self.outputs[j] as usize;
             if s < self.n || s >= base {
                 adj[s] += w;
             }
         }
-        let (da, db) = (&ws.da[..self.code.len()], &ws.db[..self.code.len()]);
-        for k in (0..self.code.len()).rev() {
-            // SAFETY: k < code.len() == da.len() == db.len(); `compile`
-            // makes sa, sb <= base + k < slots == adj.len().
+        let (da, db) = (&ws.da[..len], &ws.db[..len]);
+        let (ai, bi) = (&self.a[..], &self.b[..]);
+        for run in self.runs.iter().rev() {
+            let (s, e) = (run.start as usize, run.end as usize);
+            // SAFETY: `validate` checked that the runs cover `0..len`, so
+            // `k < len == da.len() == db.len() == ai.len() == bi.len()`, and
+            // that `a[k]`, `b[k] < base + k < adj.len()`.
             unsafe {
-                let i = base + k;
-                let g = *adj.get_unchecked(i);
-                if !g.is_zero() {
-                    let ins = self.code.get_unchecked(k);
-                    let (mut pa, mut pb) = (*da.get_unchecked(k), *db.get_unchecked(k));
-                    if ins.same {
-                        pa += pb;
-                        pb = T::zero();
-                    }
-                    if !pa.is_zero() {
-                        *adj.get_unchecked_mut(ins.sa as usize) += pa * g;
-                    }
-                    if !pb.is_zero() {
-                        *adj.get_unchecked_mut(ins.sb as usize) += pb * g;
-                    }
-                    *adj.get_unchecked_mut(i) = T::zero();
+                macro_rules! each {
+                    (|$g:ident, $k:ident| $body:block) => {
+                        for $k in (s..e).rev() {
+                            let i = base + $k;
+                            let $g = *adj.get_unchecked(i);
+                            if !$g.is_zero() {
+                                $body * adj.get_unchecked_mut(i) = T::zero();
+                            }
+                        }
+                    };
+                }
+                match run.kind {
+                    Sweep::A => each!(|g, k| {
+                        let p = *da.get_unchecked(k);
+                        if !p.is_zero() {
+                            *adj.get_unchecked_mut(*ai.get_unchecked(k) as usize) += p * g;
+                        }
+                    }),
+                    Sweep::B => each!(|g, k| {
+                        let p = *da.get_unchecked(k);
+                        if !p.is_zero() {
+                            *adj.get_unchecked_mut(*bi.get_unchecked(k) as usize) += p * g;
+                        }
+                    }),
+                    Sweep::Both => each!(|g, k| {
+                        let (pa, pb) = (*da.get_unchecked(k), *db.get_unchecked(k));
+                        if !pa.is_zero() {
+                            *adj.get_unchecked_mut(*ai.get_unchecked(k) as usize) += pa * g;
+                        }
+                        if !pb.is_zero() {
+                            *adj.get_unchecked_mut(*bi.get_unchecked(k) as usize) += pb * g;
+                        }
+                    }),
+                    Sweep::Nothing => each!(|g, k| {
+                        let _ = (g, k);
+                    }),
                 }
             }
         }
         out.copy_from_slice(&adj[..self.n]);
         adj[..self.n].fill(T::zero());
     }
-}
-
-/// `a.mul_add(b, c)` where `ins.a` is the slot of the program's `a * b`.
-#[cold]
-fn mul_add_tail<T: Scalar<Real = f64>>(e: &Exec, vals: &[T], ins: &XInstr, c: T) -> (T, T, T) {
-    let k = ins.a as usize - e.base();
-    let m = e.code[k];
-    let (v, _, _, _) = crate::rules::mul_add(vals[m.a as usize], vals[m.b as usize], c);
-    (v, T::one(), T::one())
 }
