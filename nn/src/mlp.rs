@@ -532,7 +532,8 @@ impl fmt::Display for Mlp {
 /// Made by [`Mlp::objective`]. It implements [`Differentiable`], so any
 /// mode differentiates it; for the notebook's network it also reports the
 /// hand-derived gradient ([`Differentiable::analytic_gradient`]), so
-/// [`check::gradient`](dualtape::check::gradient) compares four columns.
+/// [`check::gradient`](dualtape::check::gradient) compares it with the
+/// forward, reverse, replay and finite-difference columns.
 ///
 /// It is also a [`SumOfLosses`]: the mean as a sum over chunks of
 /// [`chunk`](Objective::chunk) points, each chunk's sum divided by the
