@@ -12,7 +12,8 @@
 //! - `hessian/laplacian-2d`: `Σ_edges (u_p − u_q)²/2 − h² Σ e^{u_p}` on the grid.
 //!
 //! Methods: `plan` (a plan made once, evaluated per iteration: the Newton
-//! loop case), `one-shot` (detect, colour and evaluate every call), `dense`
+//! loop case), `plan-replay` (the same plan replaying a `Program` recorded
+//! once), `one-shot` (detect, colour and evaluate every call), `dense`
 //! (`forward::jacobian` / `reverse::hessian`, at n ≈ 10³
 //! only: at 10⁴ the dense matrix alone is 800 MB).
 //!
@@ -176,6 +177,15 @@ fn jacobian_group<F: VectorFunction>(c: &mut Criterion, name: &str, f: &F) {
     g.bench_with_input(BenchmarkId::new("plan", n), &x, |b, x| {
         b.iter(|| black_box(plan.values_into(f, black_box(x), &mut values)))
     });
+    let program = reverse::record_vector(|v| VectorFunction::eval(f, v), &x);
+    g.bench_with_input(BenchmarkId::new("plan-replay", n), &x, |b, x| {
+        b.iter(|| {
+            black_box(
+                plan.values_program_into(&program, black_box(x), &mut values)
+                    .unwrap(),
+            )
+        })
+    });
     g.bench_with_input(BenchmarkId::new("one-shot", n), &x, |b, x| {
         b.iter(|| black_box(sparse::jacobian(f, black_box(x))))
     });
@@ -202,6 +212,15 @@ fn hessian_group<M: Differentiable>(c: &mut Criterion, name: &str, f: &M) {
     let mut values = vec![0.0; plan.sparsity().nnz()];
     g.bench_with_input(BenchmarkId::new("plan", n), &x, |b, x| {
         b.iter(|| black_box(plan.values_into(f, black_box(x), &mut values)))
+    });
+    let program = reverse::record(|v| Differentiable::eval(f, v), &x);
+    g.bench_with_input(BenchmarkId::new("plan-replay", n), &x, |b, x| {
+        b.iter(|| {
+            black_box(
+                plan.values_program_into(&program, black_box(x), &mut values)
+                    .unwrap(),
+            )
+        })
     });
     g.bench_with_input(BenchmarkId::new("one-shot", n), &x, |b, x| {
         b.iter(|| black_box(sparse::hessian(f, black_box(x))))

@@ -136,7 +136,7 @@ pub trait Differentiable {
     fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> S;
 
     /// A gradient derived by hand, if you have one: [`check`](crate::check)
-    /// then compares it with every mode as a fourth column. The default
+    /// then compares it with every mode as one more column. The default
     /// returns `None`.
     ///
     /// ```
@@ -151,7 +151,7 @@ pub trait Differentiable {
     ///     }
     /// }
     /// let report = check::gradient(&Square, &[3.0]);
-    /// assert_eq!(report.modes().len(), 4);
+    /// assert_eq!(report.modes().len(), 5); // forward, reverse, replay, finite diff, analytic
     /// report.assert_ok();
     /// ```
     fn analytic_gradient(&self, x: &[f64]) -> Option<Vec<f64>> {

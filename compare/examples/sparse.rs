@@ -15,7 +15,9 @@
 //! CPU time):
 //!
 //! - dualtape `plan` — a `JacobianPlan`/`HessianPlan` made once, evaluated on
-//!   the model (forward `DualVec` passes; `Dual<Var>` per colour);
+//!   the model (Jacobian: forward `DualVec` passes over the model; Hessian:
+//!   the model recorded as a `Program` at each point, then replayed forward
+//!   over reverse on `DualVec`, up to 8 colours per pass);
 //! - dualtape `plan, replay` — the same plan replaying a `Program` recorded
 //!   once (`eval_program`);
 //! - dualtape `one-shot` — `sparse::jacobian` / `sparse::hessian`: record,

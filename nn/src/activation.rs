@@ -58,8 +58,10 @@ impl Activation {
         match self {
             Activation::Sigmoid => z.sigmoid(),
             Activation::Tanh => z.tanh(),
+            // A comparison of the scalar, not of its value: a recorded
+            // program checks it at every replay.
             Activation::Relu => {
-                if z.value() > <S::Real as num_traits::Zero>::zero() {
+                if z > <S::Real as num_traits::Zero>::zero() {
                     z
                 } else {
                     S::zero()

@@ -11,8 +11,9 @@
 //! - [`notebook`]: the notebook's 2-3-1 network with its hand-derived
 //!   gradient in plain f64: the oracle and the speed reference.
 //! - [`train()`]: full-batch training with [`GradientDescent`] or [`Adam`],
-//!   the gradient from any [`GradientMethod`]: [`Analytic`], [`Reverse`],
-//!   [`Forward`] or [`FiniteDifferences`] by type, or a [`Method`] value.
+//!   the gradient from any [`GradientMethod`]: [`Analytic`], [`Reverse`]
+//!   (recorded once, replayed every epoch), [`ReverseTape`] (recorded every
+//!   epoch), [`Forward`] or [`FiniteDifferences`] by type, or a [`Method`] value.
 //!
 //! The notebook, end to end, in brief (its example, `cargo run --release
 //! --example backprop`, does this for every method with the notebook's
@@ -42,8 +43,8 @@ pub use activation::Activation;
 pub use loss::Loss;
 pub use mlp::{Layer, LayerParams, Mlp, Objective, CHUNK};
 pub use train::{
-    train, Adam, Analytic, FiniteDifferences, Forward, GradientDescent, GradientMethod, Method,
-    Optimizer, Reverse, TrainLog, FORWARD_CHUNK,
+    train, Adam, Analytic, FiniteDifferences, Forward, GradientDescent, GradientFn, GradientMethod,
+    Method, Optimizer, Reverse, ReverseTape, TrainLog, FORWARD_CHUNK,
 };
 
 use std::fmt;

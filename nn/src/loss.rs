@@ -60,7 +60,17 @@ fn softplus<S: Scalar<Real = f64>>(z: S) -> S {
 
 impl Loss {
     /// The loss of one point: output pre-activation `z`, the output
-    /// layer's `activation`, and the target `t` (0 or 1).
+    /// layer's `activation`, and the target `t` (0 or 1; values between
+    /// are soft targets).
+    ///
+    /// The target is a scalar of the same type as `z`, and the loss never
+    /// reads a value to decide what to compute: one formula for every
+    /// target, and the clamp of the non-sigmoid cross-entropy is
+    /// [`Scalar::clamp_real`], a recorded kink. So a recorded program of
+    /// this loss ([`dualtape::reverse::record`]) can take the targets as
+    /// inputs and serve every chunk of a data set (see
+    /// [`dualtape::parallel::program`]). At `t = 0` the term `z t` is an
+    /// exact zero, so the value is the same as skipping it.
     ///
     /// ```
     /// use dualtape_nn::{Activation, Loss};
@@ -72,37 +82,18 @@ impl Loss {
     /// assert_eq!(Loss::SquaredError.point(Activation::Identity, 3.0, 1.0), 2.0);
     /// ```
     #[inline]
-    pub fn point<S: Scalar<Real = f64>>(self, activation: Activation, z: S, t: f64) -> S {
+    pub fn point<S: Scalar<Real = f64>>(self, activation: Activation, z: S, t: S) -> S {
         match (self, activation) {
             (Loss::SquaredError, _) => {
                 let r = activation.apply(z) - t;
                 r * r * 0.5
             }
-            (Loss::CrossEntropy, Activation::Sigmoid) => {
-                let l = softplus(z);
-                if t == 0.0 {
-                    l
-                } else {
-                    l - z * t
-                }
-            }
+            (Loss::CrossEntropy, Activation::Sigmoid) => softplus(z) - z * t,
             (Loss::CrossEntropy, _) => {
-                let y = activation.apply(z);
-                let y = if y.value() < CLAMP {
-                    S::constant(CLAMP)
-                } else if y.value() > 1.0 - CLAMP {
-                    S::constant(1.0 - CLAMP)
-                } else {
-                    y
-                };
-                let mut l = S::zero();
-                if t != 0.0 {
-                    l -= y.ln() * t;
-                }
-                if t != 1.0 {
-                    l -= (S::one() - y).ln() * (1.0 - t);
-                }
-                l
+                let y = activation.apply(z).clamp_real(CLAMP, 1.0 - CLAMP);
+                // Both logarithms are finite after the clamp, so a zero
+                // weight (t = 0 or t = 1) makes its term an exact zero.
+                -(y.ln() * t) - (S::one() - y).ln() * (S::one() - t)
             }
         }
     }
@@ -129,7 +120,7 @@ impl fmt::Display for Loss {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dualtape::{forward, Dual};
+    use dualtape::{forward, reverse, Dual, Scalar};
 
     fn naive_bce(y: f64, t: f64) -> f64 {
         -t * y.ln() - (1.0 - t) * (1.0 - y).ln()
@@ -158,7 +149,9 @@ mod tests {
         for z in [-700.0, -30.0, -2.0, 0.0, 0.5, 30.0, 700.0] {
             for t in [0.0, 1.0] {
                 let (l, d) = forward::derivative(
-                    |z: Dual<f64>| Loss::CrossEntropy.point(Activation::Sigmoid, z, t),
+                    |z: Dual<f64>| {
+                        Loss::CrossEntropy.point(Activation::Sigmoid, z, Dual::constant(t))
+                    },
                     z,
                 );
                 let y = Activation::Sigmoid.apply(z);
@@ -182,7 +175,7 @@ mod tests {
         let l = Loss::CrossEntropy.point(Activation::Identity, 0.0, 1.0);
         assert!((l - (-(1e-12f64).ln())).abs() < 1e-9);
         let (l, d) = forward::derivative(
-            |z: Dual<f64>| Loss::CrossEntropy.point(Activation::Relu, z, 0.0),
+            |z: Dual<f64>| Loss::CrossEntropy.point(Activation::Relu, z, Dual::constant(0.0)),
             5.0,
         );
         assert!(l.is_finite() && d == 0.0);
@@ -192,10 +185,50 @@ mod tests {
     fn squared_error_derivative_by_hand() {
         // d/dz 1/2 (s(z) - t)^2 = (s - t) s (1 - s); at z = ln 3, s = 3/4, t = 0: 3/4 * 3/16.
         let (l, d) = forward::derivative(
-            |z: Dual<f64>| Loss::SquaredError.point(Activation::Sigmoid, z, 0.0),
+            |z: Dual<f64>| Loss::SquaredError.point(Activation::Sigmoid, z, Dual::constant(0.0)),
             3f64.ln(),
         );
         assert!((l - 0.5 * 0.5625).abs() < 1e-15);
         assert!((d - 0.75 * 3.0 / 16.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn one_recording_serves_every_target_and_point() {
+        // The target is an input of the program, and the loss reads no
+        // value: a program recorded at (z, t) = (0.3, 1) replays at other
+        // targets and points with the bits of a direct evaluation, for
+        // every loss and activation.
+        let losses = [Loss::SquaredError, Loss::CrossEntropy];
+        let acts = [
+            Activation::Sigmoid,
+            Activation::Tanh,
+            Activation::Relu,
+            Activation::Identity,
+        ];
+        for loss in losses {
+            for act in acts {
+                let program = reverse::record(|v| loss.point(act, v[0], v[1]), &[0.3, 1.0]);
+                assert_eq!(program.escaped_values(), 0, "{loss} {act}");
+                for (z, t) in [(0.7, 0.0), (0.2, 1.0), (0.9, 0.25)] {
+                    // Every point is on the recording's side of each kink.
+                    let (l, g) = program.gradient(&[z, t]).expect("the same branches");
+                    let direct = loss.point(act, z, t);
+                    assert_eq!(l.to_bits(), direct.to_bits(), "{loss} {act} {z} {t}");
+                    let (_, d) = forward::derivative(
+                        |z: Dual<f64>| loss.point(act, z, Dual::constant(t)),
+                        z,
+                    );
+                    assert!((g[0] - d).abs() <= 1e-15 * d.abs().max(1.0), "{loss} {act}");
+                }
+            }
+        }
+        // Past the clamp (an identity output of 2 is clamped to 1 - 1e-12):
+        // refused, never a wrong gradient.
+        let program = reverse::record(
+            |v| Loss::CrossEntropy.point(Activation::Identity, v[0], v[1]),
+            &[0.3, 1.0],
+        );
+        assert!(program.gradient(&[2.0, 1.0]).is_err());
+        assert!(program.gradient(&[0.6, 0.0]).is_ok());
     }
 }

@@ -9,7 +9,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::data::{Dataset, Rng};
 use super::{notebook, Activation, Error, Loss};
-use dualtape::parallel::SumOfLosses;
+use dualtape::parallel::{program::ChunkData, SumOfLosses};
 use dualtape::{Differentiable, Scalar};
 
 /// Points per chunk of [`Objective`]'s chunked sum (see
@@ -412,11 +412,24 @@ impl Mlp {
         range: Range<usize>,
     ) -> S {
         let x = data.x.rows(range.start, range.len()).map(S::constant);
-        let z = self.logits(params, &x);
+        let t = data.y.rows(range.start, range.len());
+        self.batch_loss_sum(params, &x, |i| S::constant(t[i]))
+    }
+
+    /// The sum of [`Loss::point`] over the rows of `x`, row `i`'s target
+    /// `t(i)`: one forward pass of the batch. The data enter as scalars
+    /// only, so a recording can take them as inputs.
+    fn batch_loss_sum<S: Scalar<Real = f64>>(
+        &self,
+        params: &[S],
+        x: &DMatrix<S>,
+        t: impl Fn(usize) -> S,
+    ) -> S {
+        let z = self.logits(params, x);
         let act = self.output_activation();
         let mut sum = S::zero();
-        for (&zi, &t) in z.iter().zip(data.y.rows(range.start, range.len()).iter()) {
-            sum += self.loss.point(act, zi, t);
+        for (i, &zi) in z.iter().enumerate() {
+            sum += self.loss.point(act, zi, t(i));
         }
         sum
     }
@@ -519,7 +532,8 @@ impl fmt::Display for Mlp {
 /// Made by [`Mlp::objective`]. It implements [`Differentiable`], so any
 /// mode differentiates it; for the notebook's network it also reports the
 /// hand-derived gradient ([`Differentiable::analytic_gradient`]), so
-/// [`check::gradient`](dualtape::check::gradient) compares four columns.
+/// [`check::gradient`](dualtape::check::gradient) compares it with the
+/// forward, reverse, replay and finite-difference columns.
 ///
 /// It is also a [`SumOfLosses`]: the mean as a sum over chunks of
 /// [`chunk`](Objective::chunk) points, each chunk's sum divided by the
@@ -664,5 +678,32 @@ impl SumOfLosses for Objective<'_> {
     /// the number of points in the data set.
     fn eval_chunk<S: Scalar<Real = f64>>(&self, range: Range<usize>, params: &[S]) -> S {
         self.mlp.loss_sum(params, self.data, range) / self.data.len() as f64
+    }
+}
+
+/// A point is its inputs, then its target: `[x₀, x₁, t]`. One recorded
+/// program of a chunk's loss, with these numbers as inputs, serves every
+/// chunk of its length ([`dualtape::parallel::program::Replayer`], which
+/// [`Reverse`](super::Reverse) training uses).
+impl ChunkData for Objective<'_> {
+    fn width(&self) -> usize {
+        self.mlp.n_inputs() + 1
+    }
+
+    fn example(&self, i: usize, out: &mut [f64]) {
+        let n = self.mlp.n_inputs();
+        for (c, o) in out[..n].iter_mut().enumerate() {
+            *o = self.data.x[(i, c)];
+        }
+        out[n] = self.data.y[i];
+    }
+
+    /// What [`eval_chunk`](SumOfLosses::eval_chunk) computes, for the
+    /// points in `data`: the same operations in the same order, so the
+    /// same bits.
+    fn eval_examples<S: Scalar<Real = f64>>(&self, data: &[S], params: &[S]) -> S {
+        let (n, width) = (self.mlp.n_inputs(), self.width());
+        let x = DMatrix::from_fn(data.len() / width, n, |r, c| data[r * width + c]);
+        self.mlp.batch_loss_sum(params, &x, |i| data[i * width + n]) / self.data.len() as f64
     }
 }

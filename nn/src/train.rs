@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::{Error, Objective};
 use dualtape::finite_diff::{Config, Scheme};
-use dualtape::parallel;
+use dualtape::parallel::{self, program::Replayer};
 
 /// Tangents per forward pass for [`Forward`] and [`Method::Forward`]: the
 /// 13 parameters of the notebook's network in one pass of
@@ -59,7 +59,37 @@ pub trait GradientMethod {
         let l = self.gradient_into(objective, params, &mut g)?;
         Ok((l, g))
     }
+
+    /// The gradient function that [`train`] calls once per epoch, for many
+    /// gradients of one `objective`: `(params, grad) -> loss`, free to keep
+    /// state between the calls. By default it calls
+    /// [`gradient_into`](GradientMethod::gradient_into) every time;
+    /// [`Reverse`] records its programs at the first call and replays them
+    /// after.
+    ///
+    /// ```
+    /// use dualtape_nn::{data::disk_ring, GradientMethod, Mlp, Reverse};
+    ///
+    /// let data = disk_ring(600, 1);
+    /// let net = Mlp::notebook();
+    /// let objective = net.objective(&data);
+    /// let w = net.init_params(0);
+    /// let mut gradient = Reverse.for_training(&objective);
+    /// let mut g = vec![0.0; w.len()];
+    /// let l = gradient(&w, &mut g).unwrap(); // records, then replays
+    /// let l2 = gradient(&w, &mut g).unwrap(); // replays
+    /// // The same bits as recording every chunk on the tape.
+    /// let (l3, g3) = Reverse.gradient(&objective, &w).unwrap();
+    /// assert_eq!((l, l2, g), (l3, l3, g3));
+    /// ```
+    fn for_training<'a>(&'a self, objective: &'a Objective<'a>) -> GradientFn<'a> {
+        Box::new(move |params, grad| self.gradient_into(objective, params, grad))
+    }
 }
+
+/// A gradient function for many calls ([`GradientMethod::for_training`]):
+/// writes the gradient at `params` into `grad`, returns the loss.
+pub type GradientFn<'a> = Box<dyn FnMut(&[f64], &mut [f64]) -> Result<f64, Error> + 'a>;
 
 /// The notebook's hand-derived backward pass ([`super::notebook`]): only
 /// for its 2-3-1 sigmoid network (either loss); any other network gives
@@ -67,12 +97,27 @@ pub trait GradientMethod {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Analytic;
 
-/// Reverse mode: per chunk of the data, one recording of its loss at
-/// [`Var`](dualtape::Var) on the running thread's tape and one backward
-/// sweep, whatever the number of parameters
-/// ([`dualtape::parallel::reverse::gradient`]).
+/// Reverse mode, recording once and replaying: in [`train`], one
+/// [`Program`](dualtape::reverse::Program) of a chunk's loss is recorded
+/// per chunk length at the first epoch, with the points as inputs, and
+/// replayed for every chunk at every epoch after, on every thread
+/// ([`dualtape::parallel::program::Replayer`]). A chunk whose control flow
+/// differs from the program (a comparison in a ReLU or a clamp comes out
+/// the other way) is recorded again. A single
+/// [`gradient_into`](GradientMethod::gradient_into) records every chunk on
+/// its thread's tape instead ([`dualtape::parallel::reverse::gradient`]),
+/// as [`ReverseTape`] does at every epoch. Both give the same bits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reverse;
+
+/// Reverse mode recording every epoch: per chunk of the data, one
+/// recording of its loss at [`Var`](dualtape::Var) on the running thread's
+/// tape and one backward sweep, at every gradient
+/// ([`dualtape::parallel::reverse::gradient`]). The same trajectory as
+/// [`Reverse`], bit for bit, usually slower; the baseline that replay is
+/// measured against.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReverseTape;
 
 /// Forward mode: per chunk of the data, `ceil(n / N)` passes of its loss
 /// at [`DualVec<f64, N>`](dualtape::DualVec), each carrying `N` tangents
@@ -101,6 +146,19 @@ impl GradientMethod for Analytic {
 impl GradientMethod for Reverse {
     fn name(&self) -> String {
         "reverse".into()
+    }
+    fn gradient_into(&self, o: &Objective<'_>, p: &[f64], g: &mut [f64]) -> Result<f64, Error> {
+        ReverseTape.gradient_into(o, p, g)
+    }
+    fn for_training<'a>(&'a self, o: &'a Objective<'a>) -> GradientFn<'a> {
+        let replayer = Replayer::new(o, o.chunk());
+        Box::new(move |p, g| Ok(replayer.gradient_into(p, g)))
+    }
+}
+
+impl GradientMethod for ReverseTape {
+    fn name(&self) -> String {
+        "reverse, re-record".into()
     }
     fn gradient_into(&self, o: &Objective<'_>, p: &[f64], g: &mut [f64]) -> Result<f64, Error> {
         Ok(parallel::reverse::gradient_into(o, p, o.chunk(), g))
@@ -207,6 +265,12 @@ impl GradientMethod for Method {
             .gradient_into(o, p, g),
         }
     }
+    fn for_training<'a>(&'a self, o: &'a Objective<'a>) -> GradientFn<'a> {
+        match self {
+            Method::Reverse => Reverse.for_training(o),
+            _ => Box::new(move |p, g| self.gradient_into(o, p, g)),
+        }
+    }
 }
 
 impl<M: GradientMethod + ?Sized> GradientMethod for &M {
@@ -215,6 +279,9 @@ impl<M: GradientMethod + ?Sized> GradientMethod for &M {
     }
     fn gradient_into(&self, o: &Objective<'_>, p: &[f64], g: &mut [f64]) -> Result<f64, Error> {
         (**self).gradient_into(o, p, g)
+    }
+    fn for_training<'a>(&'a self, o: &'a Objective<'a>) -> GradientFn<'a> {
+        (**self).for_training(o)
     }
 }
 
@@ -398,7 +465,9 @@ impl TrainLog {
 
 /// Full-batch training: `epochs` times, the gradient of `objective` by
 /// `method` at the current parameters, then one `optimizer` step. Starts
-/// from `init`; logs the loss and the time of every epoch.
+/// from `init`; logs the loss and the time of every epoch. The gradients
+/// come from [`method.for_training`](GradientMethod::for_training): with
+/// [`Reverse`], recorded programs replayed from the second epoch on.
 ///
 /// The automatic methods use every thread of the current rayon pool and
 /// give the same trajectory, bit for bit, on any number of them; to choose
@@ -468,9 +537,10 @@ where
     let mut grad = vec![0.0; n];
     let mut losses = Vec::with_capacity(epochs + 1);
     let mut epoch_seconds = Vec::with_capacity(epochs);
+    let mut gradient = method.for_training(objective);
     for _ in 0..epochs {
         let start = Instant::now();
-        let loss = method.gradient_into(objective, &params, &mut grad)?;
+        let loss = gradient(&params, &mut grad)?;
         optimizer.step(&mut params, &grad);
         epoch_seconds.push(start.elapsed().as_secs_f64());
         losses.push(loss);

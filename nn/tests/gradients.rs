@@ -225,7 +225,7 @@ fn all_four_methods_agree_on_the_notebook_network() {
                 assert_grad_close(&gc, &ga, 1e-7, &what("central"));
                 // And the crate's checker, which adds the analytic column itself.
                 let report = check::gradient(&o, &w);
-                assert_eq!(report.modes().len(), 4);
+                assert_eq!(report.modes().len(), 5); // forward, reverse, replay, fd, analytic
                 report.assert_ok();
             }
         }

@@ -4,11 +4,11 @@
 //! the notebook's (the hand-derived gradient's) up to rounding.
 
 use dualtape::finite_diff::Scheme;
-use dualtape::parallel::SumOfLosses;
+use dualtape::parallel::{program::Replayer, SumOfLosses};
 use dualtape_nn::data::{disk_ring, xor_blobs};
 use dualtape_nn::{
     notebook, train, Activation, Adam, Analytic, FiniteDifferences, Forward, GradientDescent,
-    GradientMethod, Method, Mlp, Objective, Optimizer, Reverse, TrainLog,
+    GradientMethod, Method, Mlp, Objective, Optimizer, Reverse, ReverseTape, TrainLog,
 };
 use rayon::ThreadPoolBuilder;
 
@@ -145,4 +145,75 @@ fn a_zero_chunk_is_refused_with_advice() {
     let data = disk_ring(10, 1);
     let net = Mlp::notebook();
     let _ = net.objective(&data).with_chunk(0);
+}
+
+/// `Reverse` records one program per chunk length and replays it every
+/// epoch; `ReverseTape` records every chunk at every epoch. The same
+/// trajectory, bit for bit: on the notebook's network with both losses, on
+/// a deeper tanh network with Adam, on a ReLU network (whose chunks take
+/// other branches as training goes, and are recorded again), and with a
+/// clamped cross-entropy (an identity output), on 1 and 3 threads.
+#[test]
+fn replaying_trains_the_bits_of_recording_every_epoch() {
+    let disk = disk_ring(300, 4);
+    let xor = xor_blobs(250, 5);
+    let cases: Vec<(Mlp, &dualtape_nn::data::Dataset, usize, Vec<f64>)> = vec![
+        (Mlp::notebook(), &disk, 64, Mlp::notebook().init_params(0)),
+        (
+            Mlp::notebook().with_loss(dualtape_nn::Loss::SquaredError),
+            &xor,
+            100,
+            Mlp::notebook().init_params(1),
+        ),
+        {
+            let net = Mlp::new(&[2, 8, 8, 1], Activation::Tanh, Activation::Sigmoid);
+            let init = net.init_params_lecun(2);
+            (net, &xor, 40, init)
+        },
+        {
+            let net = Mlp::new(&[2, 6, 1], Activation::Relu, Activation::Sigmoid);
+            let init = net.init_params_lecun(3);
+            (net, &disk, 32, init)
+        },
+        {
+            let net = Mlp::new(&[2, 4, 1], Activation::Sigmoid, Activation::Identity);
+            let init = net.init_params(4);
+            (net, &disk, 50, init)
+        },
+    ];
+    for (net, data, chunk, init) in &cases {
+        let objective = net.objective(data).with_chunk(*chunk);
+        // The loss reads no value: every chunk replays, none falls back to
+        // the tape; one recording per chunk length, and more only where a
+        // ReLU's comparisons or a clamp's branches differ between chunks.
+        let replayer = Replayer::new(&objective, *chunk);
+        let (l, g) = replayer.gradient(init);
+        assert_eq!(replayer.tape_chunks(), 0, "{net:#}");
+        let lengths = if data.len() % chunk == 0 { 1 } else { 2 };
+        let kinks = net
+            .layers()
+            .iter()
+            .any(|l| l.activation == Activation::Relu)
+            || net.output_activation() != Activation::Sigmoid;
+        let recordings = replayer.recordings();
+        assert!(
+            recordings == lengths || (kinks && recordings > lengths),
+            "{net:#}: {recordings} recordings"
+        );
+        assert_eq!((l, g), Reverse.gradient(&objective, init).unwrap());
+        for threads in [1, 3] {
+            let run = |method: &(dyn GradientMethod + Sync)| {
+                let mut adam = Adam::new(0.05);
+                on_threads(threads, || {
+                    train(&objective, method, &mut adam, init, 15).expect("training runs")
+                })
+            };
+            let (replayed, recorded) = (run(&Reverse), run(&ReverseTape));
+            assert!(
+                bits(&replayed) == bits(&recorded),
+                "{net:#}, {threads} threads: replaying left the recording's trajectory"
+            );
+            assert!(recorded.final_loss() < recorded.losses[0], "{net:#}");
+        }
+    }
 }

@@ -82,6 +82,48 @@
 //! [`Entry::rechecked`]. A kink closer than that to `x`, or a real error,
 //! still fails.
 //!
+//! # The replay column
+//!
+//! With [`Config::replay`] (the default) every check also records the
+//! function once as a [`Program`](reverse::Program) at `x`
+//! ([`reverse::record`], [`reverse::record_vector`]) and replays it there:
+//! the [`Mode::Replay`] column. A replay at the recording point must equal a
+//! fresh reverse-mode recording ([`Mode::Reverse`]) bit for bit, so that pair
+//! is compared with tolerance 0 (two zeros of either sign agree: the one
+//! place the rules let a replay differ). Where the program cannot be replayed
+//! at all, the check fails with the [`ReplayError`]
+//! ([`Report::replay_error`]): typically the recording read a value
+//! (`.value()`, `to_f64`) that may have become a branch or a constant the
+//! program cannot check, so replays at other points could silently be wrong.
+//! For [`hessian`] the replay column is [`Program::hessian`](reverse::Program::hessian),
+//! held to the exact-modes tolerance.
+//!
+//! ```
+//! use dualtape::{check, Differentiable, Scalar};
+//!
+//! /// Branches on a value read out of the active variable: the branch is not
+//! /// recorded, so a program recorded at x = 1 would be wrong at x = -1.
+//! struct Escapes;
+//! impl Differentiable for Escapes {
+//!     fn dim(&self) -> usize { 1 }
+//!     fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> S {
+//!         if x[0].value() > 0.0 { x[0] * 2.0 } else { x[0] * 3.0 }
+//!     }
+//! }
+//! let report = check::gradient(&Escapes, &[1.0]);
+//! assert!(!report.is_ok());
+//! assert!(report.replay_error().is_some());
+//! // The same function comparing the Var itself is recorded and replays.
+//! struct Compares;
+//! impl Differentiable for Compares {
+//!     fn dim(&self) -> usize { 1 }
+//!     fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> S {
+//!         if x[0] > 0.0 { x[0] * 2.0 } else { x[0] * 3.0 }
+//!     }
+//! }
+//! check::gradient(&Compares, &[1.0]).assert_ok();
+//! ```
+//!
 //! # Non-finite numbers
 //!
 //! Two NaNs agree, as do two infinities of the same sign; a NaN or an
@@ -92,6 +134,7 @@
 
 use crate::finite_diff::{self as fd, Scheme, Step};
 use crate::model::{check_dim, eval_vector, Differentiable, VectorFunction};
+use crate::reverse::ReplayError;
 use crate::{forward, reverse, DualVec};
 
 mod report;
@@ -158,6 +201,10 @@ pub struct Config {
     /// step; see [the module docs](self#kinks-and-the-recheck). Default
     /// `true`.
     pub recheck: bool,
+    /// Add the [`Mode::Replay`] column: record the function as a
+    /// [`Program`](reverse::Program) at `x` and replay it there; see [the
+    /// module docs](self#the-replay-column). Default `true`.
+    pub replay: bool,
 }
 
 impl Default for Config {
@@ -170,6 +217,7 @@ impl Default for Config {
             require_finite: true,
             seed: 0x5EED_D1FF,
             recheck: true,
+            replay: true,
         }
     }
 }
@@ -197,6 +245,7 @@ struct Builder<'a> {
     config: &'a Config,
     modes: Vec<Mode>,
     entries: Vec<Entry>,
+    replay_error: Option<ReplayError>,
 }
 
 impl<'a> Builder<'a> {
@@ -205,7 +254,27 @@ impl<'a> Builder<'a> {
             config,
             modes,
             entries: Vec::new(),
+            replay_error: None,
         }
+    }
+
+    /// The column list `fixed`, with [`Mode::Replay`] after
+    /// [`Mode::Reverse`] (or after the first mode) if `replay`.
+    fn with_replay(config: &'a Config, mut modes: Vec<Mode>, replay: bool) -> Self {
+        if replay {
+            let at = modes.iter().position(|&m| m == Mode::Reverse).unwrap_or(0);
+            modes.insert(at + 1, Mode::Replay);
+        }
+        Self::new(config, modes)
+    }
+
+    /// A row's values, given in the order of the modes without
+    /// [`Mode::Replay`], with `replay` inserted at its column.
+    fn row_with(&mut self, index: Index, mut values: Vec<Option<f64>>, replay: Option<f64>) {
+        if let Some(at) = self.modes.iter().position(|&m| m == Mode::Replay) {
+            values.insert(at, replay);
+        }
+        self.row(index, values);
     }
 
     fn row(&mut self, index: Index, values: Vec<Option<f64>>) {
@@ -238,7 +307,14 @@ impl<'a> Builder<'a> {
                     continue;
                 };
                 let (ma, mb) = (self.modes[a], self.modes[b]);
-                let tol = if Self::exact(ma, e.index) && Self::exact(mb, e.index) {
+                let replay_pair = matches!(
+                    (ma, mb),
+                    (Mode::Reverse, Mode::Replay) | (Mode::Replay, Mode::Reverse)
+                );
+                let tol = if replay_pair {
+                    // Bit for bit, but for the sign of a zero.
+                    Tolerance::new(0.0, 0.0)
+                } else if Self::exact(ma, e.index) && Self::exact(mb, e.index) {
                     c.exact
                 } else {
                     c.fd
@@ -322,6 +398,7 @@ impl<'a> Builder<'a> {
             modes: self.modes,
             entries,
             config: c.clone(),
+            replay_error: self.replay_error,
         }
     }
 }
@@ -390,28 +467,35 @@ pub fn gradient_with<M: Differentiable + ?Sized>(model: &M, x: &[f64], config: &
             h.len()
         );
     }
+    let replay = config
+        .replay
+        .then(|| reverse::record(|x| model.eval(x), x).gradient(x));
     let mut modes = vec![Mode::Forward, Mode::Reverse, Mode::FiniteDiff];
     if hand.is_some() {
         modes.push(Mode::Analytic);
     }
-    let mut b = Builder::new(config, modes);
+    let mut b = Builder::with_replay(config, modes, replay.is_some());
     let with_hand = |mut v: Vec<Option<f64>>, h: Option<f64>| {
         if hand.is_some() {
             v.push(h);
         }
         v
     };
-    b.row(
+    let rep = replayed(&replay);
+    b.row_with(
         Index::Value,
         with_hand(vec![Some(vf), Some(vr), Some(vd)], None),
+        rep.map(|r| r.0),
     );
     for i in 0..n {
         let h = hand.as_ref().map(|h| h[i]);
-        b.row(
+        b.row_with(
             Index::Gradient(i),
             with_hand(vec![Some(gf[i]), Some(gr[i]), Some(gd[i])], h),
+            rep.map(|r| r.1[i]),
         );
     }
+    b.replay_error = replay.and_then(Result::err);
     let recheck = |index: Index| match index {
         Index::Gradient(i) => Some(recheck_partial(|w| model.eval(w), x, i)),
         _ => None,
@@ -461,22 +545,33 @@ pub fn jacobian_with<F: VectorFunction + ?Sized>(f: &F, x: &[f64], config: &Conf
         x,
         &config.finite_diff,
     );
+    let replay = config
+        .replay
+        .then(|| reverse::record_vector(|x| eval_vector("check::jacobian", f, x), x).jacobian(x));
     let m = f.outputs();
-    let mut b = Builder::new(config, vec![Mode::Forward, Mode::Reverse, Mode::FiniteDiff]);
+    let mut b = Builder::with_replay(
+        config,
+        vec![Mode::Forward, Mode::Reverse, Mode::FiniteDiff],
+        replay.is_some(),
+    );
+    let rep = replayed(&replay);
     for i in 0..m {
-        b.row(
+        b.row_with(
             Index::Output(i),
             vec![Some(yf[i]), Some(yr[i]), Some(yd[i])],
+            rep.map(|r| r.0[i]),
         );
     }
     for i in 0..m {
         for j in 0..n {
-            b.row(
+            b.row_with(
                 Index::Jacobian(i, j),
                 vec![Some(jf[(i, j)]), Some(jr[(i, j)]), Some(jd[(i, j)])],
+                rep.map(|r| r.1[(i, j)]),
             );
         }
     }
+    b.replay_error = replay.and_then(Result::err);
     let recheck = |index: Index| match index {
         Index::Jacobian(i, j) => Some(recheck_partial(
             |w| eval_vector("check::jacobian", f, w)[i],
@@ -525,29 +620,41 @@ pub fn hessian_with<M: Differentiable + ?Sized>(model: &M, x: &[f64], config: &C
     let (vr, gr, hr) = reverse::hessian(|x| model.eval(x), x);
     let (vf, gf, hf) = forward::hessian(|x| model.eval(x), x);
     let (vd, gd, hd) = fd_hessian(model, x, &config.finite_diff);
-    let mut b = Builder::new(
+    let replay = config
+        .replay
+        .then(|| reverse::record(|x| model.eval(x), x).hessian(x));
+    let mut b = Builder::with_replay(
         config,
         vec![
             Mode::ForwardOverReverse,
             Mode::ForwardOverForward,
             Mode::FiniteDiffOfGradient,
         ],
+        replay.is_some(),
     );
-    b.row(Index::Value, vec![Some(vr), Some(vf), Some(vd)]);
+    let rep = replayed(&replay);
+    b.row_with(
+        Index::Value,
+        vec![Some(vr), Some(vf), Some(vd)],
+        rep.map(|r| r.0),
+    );
     for i in 0..n {
-        b.row(
+        b.row_with(
             Index::Gradient(i),
             vec![Some(gr[i]), Some(gf[i]), Some(gd[i])],
+            rep.map(|r| r.1[i]),
         );
     }
     for i in 0..n {
         for j in 0..n {
-            b.row(
+            b.row_with(
                 Index::Hessian(i, j),
                 vec![Some(hr[(i, j)]), Some(hf[(i, j)]), Some(hd[(i, j)])],
+                rep.map(|r| r.2[(i, j)]),
             );
         }
     }
+    b.replay_error = replay.and_then(Result::err);
     let recheck = |index: Index| match index {
         Index::Hessian(i, j) => Some(recheck_partial(
             |w| reverse::gradient(|w| model.eval(w), w).1[i],
@@ -641,9 +748,28 @@ pub fn directional_with<M: Differentiable + ?Sized>(
         fdc.step = Step::Absolute(fdc.scheme.base_step() * size);
     }
     let (vd, dd) = fd::directional_with(|x: &[f64]| model.eval(x), x, v, &fdc);
-    let mut b = Builder::new(config, vec![Mode::Forward, Mode::Reverse, Mode::FiniteDiff]);
-    b.row(Index::Value, vec![Some(vf), Some(vr), Some(vd)]);
-    b.row(Index::Directional, vec![Some(df), Some(dr), Some(dd)]);
+    let replay = config.replay.then(|| {
+        reverse::record(|x| model.eval(x), x)
+            .gradient(x)
+            .map(|(value, g)| (value, g.iter().zip(v).map(|(g, v)| g * v).sum::<f64>()))
+    });
+    let mut b = Builder::with_replay(
+        config,
+        vec![Mode::Forward, Mode::Reverse, Mode::FiniteDiff],
+        replay.is_some(),
+    );
+    let rep = replayed(&replay);
+    b.row_with(
+        Index::Value,
+        vec![Some(vf), Some(vr), Some(vd)],
+        rep.map(|r| r.0),
+    );
+    b.row_with(
+        Index::Directional,
+        vec![Some(df), Some(dr), Some(dd)],
+        rep.map(|r| r.1),
+    );
+    b.replay_error = replay.and_then(Result::err);
     let scale = if scale.is_finite() { scale } else { 0.0 };
     let recheck = |index: Index| match index {
         Index::Directional => {
@@ -668,6 +794,11 @@ fn fd_hessian<M: Differentiable + ?Sized>(
     let gradient = |x: &[f64]| reverse::gradient(|x| model.eval(x), x).1;
     let (g, h) = fd::jacobian_with(gradient, x, config);
     (model.eval(x), g, h)
+}
+
+/// The replay's result, if the column is on and the replay succeeded.
+fn replayed<T>(r: &Option<Result<T, ReplayError>>) -> Option<&T> {
+    r.as_ref().and_then(|r| r.as_ref().ok())
 }
 
 /// `n` numbers uniform in `[-1, 1)` from SplitMix64 seeded with `seed`.

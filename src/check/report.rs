@@ -7,6 +7,7 @@ use super::Config;
 #[cfg(doc)]
 use super::{directional, gradient, gradient_fast, hessian, jacobian, Tolerance};
 use crate::finite_diff::Step;
+use crate::reverse::ReplayError;
 #[cfg(doc)]
 use crate::Differentiable;
 
@@ -28,6 +29,9 @@ pub enum Mode {
     ForwardOverForward,
     /// Finite differences of the reverse-mode gradient.
     FiniteDiffOfGradient,
+    /// A [`Program`](crate::reverse::Program) recorded at `x` and replayed
+    /// there (see [the replay column](super#the-replay-column)).
+    Replay,
 }
 
 impl Mode {
@@ -41,6 +45,7 @@ impl Mode {
             Mode::ForwardOverReverse => "fwd over rev",
             Mode::ForwardOverForward => "fwd over fwd",
             Mode::FiniteDiffOfGradient => "fd of gradient",
+            Mode::Replay => "replay",
         }
     }
 
@@ -54,6 +59,7 @@ impl Mode {
             Mode::ForwardOverReverse => "fof_r",
             Mode::ForwardOverForward => "fof_f",
             Mode::FiniteDiffOfGradient => "fd_g",
+            Mode::Replay => "rep",
         }
     }
 
@@ -202,6 +208,7 @@ pub struct Report {
     pub(super) modes: Vec<Mode>,
     pub(super) entries: Vec<Entry>,
     pub(super) config: Config,
+    pub(super) replay_error: Option<ReplayError>,
 }
 
 impl Report {
@@ -235,6 +242,12 @@ impl Report {
         &self.config
     }
 
+    /// Why the [`Mode::Replay`] column is empty, if the recorded program
+    /// could not be replayed at `x` (the check then fails).
+    pub fn replay_error(&self) -> Option<&ReplayError> {
+        self.replay_error.as_ref()
+    }
+
     /// The value of row `index` in `mode`, if that mode computed it.
     ///
     /// ```
@@ -257,10 +270,12 @@ impl Report {
         entry.values[col]
     }
 
-    /// Whether every pair of modes agrees on every row and, with
+    /// Whether every pair of modes agrees on every row, the recorded
+    /// program replayed ([`replay_error`](Report::replay_error)) and, with
     /// [`Config::require_finite`], nothing is NaN or infinite.
     pub fn is_ok(&self) -> bool {
         self.entries.iter().all(Entry::agrees)
+            && self.replay_error.is_none()
             && !(self.config.require_finite && self.first_nonfinite().is_some())
     }
 
@@ -315,7 +330,8 @@ impl Report {
     ///
     /// # Panics
     ///
-    /// If the modes disagree beyond the tolerances, or (with
+    /// If the modes disagree beyond the tolerances, the recorded program
+    /// does not replay, or (with
     /// [`Config::require_finite`]) anything is NaN or infinite. The message
     /// is the table, with a hint at the likely cause.
     #[track_caller]
@@ -328,6 +344,8 @@ impl Report {
     fn status(&self) -> &'static str {
         if self.is_ok() {
             "ok"
+        } else if self.replay_error.is_some() && self.entries.iter().all(Entry::agrees) {
+            "FAILED (no replay)"
         } else if self.entries.iter().all(Entry::agrees) {
             "FAILED (non-finite values)"
         } else {
@@ -367,6 +385,15 @@ impl Report {
         }
         let exact_pair = |c: &&Comparison| c.a.is_exact() && c.b.is_exact();
         let involves = |c: &&Comparison, m: Mode| c.a == m || c.b == m;
+        if failing.iter().all(|c| involves(c, Mode::Replay)) {
+            return Some(
+                "only the replay of the program recorded at x disagrees with the other modes: \
+                 eval computes differently from one call to the next (a cache or a counter kept \
+                 between calls, randomness), or this is a dualtape bug in replay: please report \
+                 it with this table"
+                    .into(),
+            );
+        }
         if failing.iter().all(|c| involves(c, Mode::Analytic)) {
             return Some(
                 "only the analytic gradient disagrees with the other modes, which agree: the \
@@ -752,6 +779,12 @@ impl Report {
                     },
                     nonfinite.len()
                 ),
+            )?;
+        }
+        if let Some(e) = &self.replay_error {
+            line(
+                f,
+                format!("replay: the program recorded at x does not replay there: {e}"),
             )?;
         }
         if let Some(h) = self.hint() {

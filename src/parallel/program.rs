@@ -15,7 +15,9 @@
 //! Where a chunk's control flow differs from the recording (a comparison on
 //! a parameter or a data value comes out differently), the replay refuses
 //! ([`ReplayError::ComparisonChanged`]) and the chunk is recorded again at
-//! its own data; that program replaces the shared one for its length. A
+//! its own data; that program becomes the chunk's own, which it replays
+//! from then on (again until a comparison changes), so chunks that take
+//! different branches do not record each other's programs over and over. A
 //! recording that read a value ([`ReplayError::ValueEscaped`]) cannot be
 //! replayed anywhere else, so such chunks are differentiated on the tape
 //! instead (as [`reverse::gradient`](super::reverse::gradient) does).
@@ -125,6 +127,10 @@ pub struct Replayer<'m, M> {
     chunk_size: usize,
     /// The shared program of each chunk length seen so far.
     programs: Mutex<Vec<(usize, Arc<Program>)>>,
+    /// The program each chunk replays: its length's shared one, or its own
+    /// where its control flow differed from that one. Each chunk's lock is
+    /// taken by the one thread that runs the chunk.
+    chunk_programs: Vec<Mutex<Option<Arc<Program>>>>,
     recordings: AtomicUsize,
     tape_chunks: AtomicUsize,
 }
@@ -143,6 +149,9 @@ impl<'m, M: ChunkData> Replayer<'m, M> {
             model,
             chunk_size,
             programs: Mutex::new(Vec::new()),
+            chunk_programs: (0..model.len().div_ceil(chunk_size))
+                .map(|_| Mutex::new(None))
+                .collect(),
             recordings: AtomicUsize::new(0),
             tape_chunks: AtomicUsize::new(0),
         }
@@ -196,20 +205,16 @@ impl<'m, M: ChunkData> Replayer<'m, M> {
         self.tape_chunks.load(Ordering::Relaxed)
     }
 
-    fn shared(&self, len: usize) -> Option<Arc<Program>> {
-        let programs = self.programs.lock().unwrap_or_else(PoisonError::into_inner);
-        programs
-            .iter()
-            .find(|(l, _)| *l == len)
-            .map(|(_, p)| Arc::clone(p))
-    }
-
-    fn share(&self, len: usize, program: Arc<Program>) {
+    /// The shared program of chunk length `len`, recorded at `x` if there
+    /// is none yet.
+    fn shared(&self, len: usize, x: &[f64]) -> Arc<Program> {
         let mut programs = self.programs.lock().unwrap_or_else(PoisonError::into_inner);
-        match programs.iter_mut().find(|(l, _)| *l == len) {
-            Some(slot) => slot.1 = program,
-            None => programs.push((len, program)),
+        if let Some((_, p)) = programs.iter().find(|(l, _)| *l == len) {
+            return Arc::clone(p);
         }
+        let p = self.record(x);
+        programs.push((len, Arc::clone(&p)));
+        p
     }
 
     /// Records the chunk whose program inputs (`w`, then its data) are `x`.
@@ -244,24 +249,19 @@ impl<'m, M: ChunkData> Replayer<'m, M> {
             let at = n + k * width;
             self.model.example(i, &mut x[at..at + width]);
         }
-        let program = match self.shared(len) {
-            Some(p) => p,
-            None => {
-                let p = self.record(&x);
-                self.share(len, Arc::clone(&p));
-                p
-            }
-        };
-        let result = match Self::replay(&program, &x, n) {
+        let slot = &self.chunk_programs[range.start / self.chunk_size];
+        let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        let program = slot.get_or_insert_with(|| self.shared(len, &x));
+        let result = match Self::replay(program, &x, n) {
             Ok(r) => Some(r),
             Err(ReplayError::ComparisonChanged { .. }) => {
-                // Another branch here: record this chunk, share its program.
-                let p = self.record(&x);
-                self.share(len, Arc::clone(&p));
-                Self::replay(&p, &x, n).ok()
+                // Another branch here: record this chunk's own program.
+                *program = self.record(&x);
+                Self::replay(program, &x, n).ok()
             }
             Err(_) => None,
         };
+        drop(slot);
         SCRATCH.with(|s| s.borrow_mut().x = x);
         result.unwrap_or_else(|| {
             // The recording read a value: this chunk on the tape.

@@ -25,7 +25,7 @@
 //! |---|---|---|
 //! | [`JacobianPlan`], [`Side::Forward`] | `ceil(colours / lanes)` | one evaluation at `DualVec<f64, lanes>` (lanes 1, 2, 4 or 8) |
 //! | [`JacobianPlan`], [`Side::Reverse`] | 1 recording + `colours` sweeps | one backward sweep of the tape |
-//! | [`HessianPlan`] | `colours` | one Hessian-vector product (`Dual<Var>`, forward over reverse) |
+//! | [`HessianPlan`] | 1 recording + `ceil(colours / lanes)` | one replay and adjoint sweep of the recorded program on `DualVec<f64, lanes>` (forward over reverse) |
 //!
 //! [`Side::Auto`] (the default) takes the side with fewer colours, forward
 //! on a tie.
@@ -122,7 +122,6 @@ mod detect;
 mod pattern;
 mod record;
 mod replay;
-mod second;
 
 pub use colour::Colouring;
 pub use nalgebra_sparse::{CscMatrix, CsrMatrix};
@@ -133,7 +132,7 @@ use std::fmt;
 
 use crate::model::{check_dim, eval_vector, Differentiable, VectorFunction};
 use crate::reverse::{run as record_on, sweep_into, Recording};
-use crate::{Dual, DualVec, Var};
+use crate::{Dual, DualVec};
 
 /// Which way a sparse Jacobian is computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -229,11 +228,9 @@ pub fn hessian<M: Differentiable + ?Sized>(f: &M, x: &[f64]) -> (f64, Vec<f64>, 
     // One recording serves both: the pattern, and replays at the same point.
     let program = record::scalar(f, x);
     let plan = HessianPlan::new(hessian_sparsity_of(&program));
-    match plan.eval_program(&program, x) {
-        Ok(r) => r,
-        // The recording read a value (a replay refuses that): evaluate f.
-        Err(_) => plan.eval(f, x),
-    }
+    let mut v = vec![0.0; plan.sparsity.nnz()];
+    let (value, grad) = plan.values_at_recording(program, x, &mut v);
+    (value, grad, plan.sparsity.csr(v))
 }
 
 /// The lanes of `DualVec` a forward pass carries for `colours` colours.
@@ -243,6 +240,17 @@ fn lanes(colours: usize) -> usize {
         2 => 2,
         3 | 4 => 4,
         _ => 8,
+    }
+}
+
+/// Seeds the tangents of pass `base..base + N`: `xs[j] = x[j]` with lane
+/// `c - base` set to 1 where `j`'s colour `c` is in the pass, 0 elsewhere.
+fn seed<const N: usize>(xs: &mut [DualVec<f64, N>], x: &[f64], colours: &[usize], base: usize) {
+    for ((xj, &v), &c) in xs.iter_mut().zip(x).zip(colours) {
+        *xj = DualVec::new(v, [0.0; N]);
+        if (base..base + N).contains(&c) {
+            xj.eps[c - base] = 1.0;
+        }
     }
 }
 
@@ -444,31 +452,32 @@ impl JacobianPlan {
         const WHO: &str = "sparse::JacobianPlan";
         let colours = self.colouring.colours();
         let count = self.colouring.count();
-        let mut xs: Vec<DualVec<f64, N>> = x.iter().map(|&v| DualVec::new(v, [0.0; N])).collect();
+        let mut xs = vec![DualVec::new(0.0, [0.0; N]); x.len()];
         let mut y0 = Vec::new();
-        let offsets = self.sparsity.row_offsets();
         for pass in 0..count.div_ceil(N).max(1) {
             let base = pass * N;
-            for (xj, &c) in xs.iter_mut().zip(colours) {
-                xj.eps = [0.0; N];
-                if (base..base + N).contains(&c) {
-                    xj.eps[c - base] = 1.0;
-                }
-            }
+            seed(&mut xs, x, colours, base);
             let y = eval_vector(WHO, f, &xs);
             if pass == 0 {
                 y0 = y.iter().map(|d| d.re).collect();
             }
-            for (i, yi) in y.iter().enumerate() {
-                for k in offsets[i]..offsets[i + 1] {
-                    let c = self.entry_colour[k];
-                    if (base..base + N).contains(&c) {
-                        values[k] = yi.eps[c - base];
-                    }
+            self.scatter(&y, base, values);
+        }
+        y0
+    }
+
+    /// Reads the entries whose columns have colours `base..base + N` from
+    /// the tangents of the outputs of one forward pass.
+    fn scatter<const N: usize>(&self, y: &[DualVec<f64, N>], base: usize, values: &mut [f64]) {
+        let offsets = self.sparsity.row_offsets();
+        for (i, yi) in y.iter().enumerate() {
+            for k in offsets[i]..offsets[i + 1] {
+                let c = self.entry_colour[k];
+                if (base..base + N).contains(&c) {
+                    values[k] = yi.eps[c - base];
                 }
             }
         }
-        y0
     }
 
     /// Row compression: one recording, one sweep per colour.
@@ -531,8 +540,10 @@ impl JacobianPlan {
 }
 
 /// A sparse Hessian's pattern with its star colouring: made once, evaluated
-/// at many points. Each evaluation costs one Hessian-vector product (forward
-/// over reverse, `Dual<Var>`) per colour and gives the gradient too.
+/// at many points. Each evaluation records `f` once as a
+/// [`Program`](crate::reverse::Program) and replays it forward over reverse,
+/// up to 8 colours (Hessian-vector products) per pass; it gives the gradient
+/// too.
 ///
 /// See the [module docs](self) for an example.
 #[derive(Clone, Debug)]
@@ -594,10 +605,13 @@ impl HessianPlan {
         &self.colouring
     }
 
-    /// The Hessian-vector products one evaluation costs (at least 1: the
-    /// value and gradient need a pass even when the Hessian is zero).
+    /// The forward-over-reverse passes one evaluation costs:
+    /// `ceil(colours / lanes)` replays on `DualVec<f64, lanes>` (lanes 1, 2,
+    /// 4 or 8), at least 1 (the value and gradient need a pass even when the
+    /// Hessian is zero).
     pub fn passes(&self) -> usize {
-        self.colouring.count().max(1)
+        let c = self.colouring.count();
+        c.div_ceil(lanes(c)).max(1)
     }
 
     /// `(f(x), ∇f(x), ∇²f(x))`, the Hessian as compressed sparse rows.
@@ -644,118 +658,27 @@ impl HessianPlan {
             values.len(),
             self.sparsity.nnz()
         );
-        if std::env::var("SPARSE_LANES").is_ok() {
-            return match lanes(self.colouring.count()) {
-                1 => self.lanes_into::<M, 1>(f, x, values),
-                2 => self.lanes_into::<M, 2>(f, x, values),
-                4 => self.lanes_into::<M, 4>(f, x, values),
-                _ => self.lanes_into::<M, 8>(f, x, values),
-            };
-        }
-        let colours = self.colouring.colours();
-        let mut grad = vec![0.0; n];
-        let mut hv = vec![0.0; n];
-        let mut value = f64::NAN;
-        for c in 0..self.passes() {
-            let rec = Recording::start(WHO);
-            let y = record_on(&rec, x, |vars| {
-                let duals: Vec<Dual<Var>> = vars
-                    .iter()
-                    .zip(colours)
-                    .map(|(&xi, &cj)| Dual::new(xi, Var::from(if cj == c { 1.0 } else { 0.0 })))
-                    .collect();
-                f.eval(&duals)
-            });
-            rec.check_output(y.re);
-            rec.check_output(y.eps);
-            if c == 0 {
-                value = y.re.value();
-                sweep_into(y.re.index().max(n), [(y.re.index(), 1.0)], &mut grad);
-            }
-            sweep_into(y.eps.index().max(n), [(y.eps.index(), 1.0)], &mut hv);
-            for (k, &(ck, row)) in self.from.iter().enumerate() {
-                if ck == c {
-                    values[k] = hv[row];
-                }
-            }
-        }
-        (value, grad)
+        self.values_at_recording(record::scalar(f, x), x, values)
     }
 
-    /// `N` colours per recording of `DualVec<Var, N>`, and one backward
-    /// sweep carrying `N` adjoints per node.
-    fn lanes_into<M: Differentiable + ?Sized, const N: usize>(
+    /// The values and gradient by replaying `program`, recorded from the
+    /// function at `x` itself: there every value the recording read and
+    /// every branch of a kink it took is what `f` computes at `x`, so the
+    /// replay is allowed both.
+    fn values_at_recording(
         &self,
-        f: &M,
+        mut program: crate::reverse::Program,
         x: &[f64],
         values: &mut [f64],
     ) -> (f64, Vec<f64>) {
-        const WHO: &str = "sparse::HessianPlan";
-        let n = x.len();
-        let colours = self.colouring.colours();
-        let count = self.colouring.count();
-        let mut grad = vec![0.0; n];
-        let mut value = f64::NAN;
-        let mut adj: Vec<[f64; N]> = Vec::new();
-        for pass in 0..count.div_ceil(N).max(1) {
-            let base = pass * N;
-            let rec = Recording::start(WHO);
-            let y = record_on(&rec, x, |vars| {
-                let duals: Vec<DualVec<Var, N>> = vars
-                    .iter()
-                    .zip(colours)
-                    .map(|(&xi, &cj)| {
-                        let mut eps = [Var::from(0.0); N];
-                        if (base..base + N).contains(&cj) {
-                            eps[cj - base] = Var::from(1.0);
-                        }
-                        DualVec::new(xi, eps)
-                    })
-                    .collect();
-                f.eval(&duals)
-            });
-            rec.check_output(y.re);
-            for e in &y.eps {
-                rec.check_output(*e);
-            }
-            if pass == 0 {
-                value = y.re.value();
-                sweep_into(y.re.index().max(n), [(y.re.index(), 1.0)], &mut grad);
-            }
-            let from = y.eps.iter().map(|e| e.index()).max().unwrap_or(0).max(n);
-            adj.clear();
-            adj.resize(from + 1, [0.0; N]);
-            for (k, e) in y.eps.iter().enumerate() {
-                if e.index() != 0 {
-                    adj[e.index()][k] += 1.0;
-                }
-            }
-            crate::reverse::tape::with_tape(|t| {
-                let nodes = t.nodes();
-                for i in (n + 1..=from).rev() {
-                    let a = adj[i];
-                    if a == [0.0; N] {
-                        continue;
-                    }
-                    let node = nodes[i];
-                    for s in 0..2 {
-                        let d = node.partial[s];
-                        if d != 0.0 {
-                            let p = &mut adj[node.parent[s] as usize];
-                            for k in 0..N {
-                                p[k] += d * a[k];
-                            }
-                        }
-                    }
-                }
-            });
-            for (k, &(c, row)) in self.from.iter().enumerate() {
-                if (base..base + N).contains(&c) {
-                    values[k] = adj[row + 1][c - base];
-                }
-            }
-        }
-        (value, grad)
+        program.accept_value_escape().accept_kink_switches();
+        self.values_program_into(&program, x, values)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "dualtape: internal error: a program did not replay at the point where it \
+                     was recorded ({e}); please report it"
+                )
+            })
     }
 
     /// [`eval`](Self::eval), then one more Hessian-vector product checks the

@@ -1,7 +1,8 @@
 //! Sparse Jacobians and Hessians by replaying a recorded [`Program`].
 
-use super::{lanes, second, HessianPlan, JacobianPlan, Side, Sparsity};
+use super::{lanes, seed, HessianPlan, JacobianPlan, Side, Sparsity};
 use crate::reverse::{Program, ReplayError, Workspace};
+use crate::DualVec;
 use nalgebra_sparse::CsrMatrix;
 
 /// The Jacobian pattern of a recorded program (one row per output).
@@ -33,10 +34,11 @@ pub fn hessian_sparsity_of(p: &Program) -> Sparsity {
 
 impl JacobianPlan {
     /// `(f(x), J)` by replaying a program recorded from `f`
-    /// ([`reverse::record_vector`](crate::reverse::record_vector)): one plain
-    /// replay checks the recorded comparisons at `x`; then forward,
-    /// `ceil(colours / lanes)` sweeps carrying one tangent lane per colour,
-    /// or in reverse, one adjoint sweep per colour.
+    /// ([`reverse::record_vector`](crate::reverse::record_vector)) with
+    /// [`Program::evaluate`] and [`Program::pullback`]: forward,
+    /// `ceil(colours / lanes)` replays on `DualVec<f64, lanes>`, one tangent
+    /// lane per colour; in reverse, one replay on `f64` and one adjoint sweep
+    /// per colour. The (first) replay checks the recorded comparisons at `x`.
     ///
     /// ```
     /// use dualtape::{reverse, sparse};
@@ -126,40 +128,30 @@ impl JacobianPlan {
         );
     }
 
+    /// Column compression: `ceil(colours / N)` replays on `DualVec<f64, N>`
+    /// (the first one also checks the recorded comparisons at `x`).
     fn forward_replay<const N: usize>(
         &self,
         p: &Program,
         x: &[f64],
         values: &mut [f64],
     ) -> Result<Vec<f64>, ReplayError> {
-        // One plain replay checks the recorded comparisons at x.
-        let mut y = vec![0.0; p.outputs()];
-        p.evaluate(&mut Workspace::default(), x, &mut y)?;
         let colours = self.colouring.colours();
-        let count = self.colouring.count();
-        let mut ty = vec![[0.0; N]; p.outputs()];
-        let mut yv = vec![0.0; p.outputs()];
-        let offsets = self.sparsity.row_offsets();
-        for pass in 0..count.div_ceil(N).max(1) {
+        let zero = DualVec::new(0.0, [0.0; N]);
+        let mut ws = Workspace::default();
+        let mut xs = vec![zero; x.len()];
+        let mut ys = vec![zero; p.outputs()];
+        let mut y0 = Vec::new();
+        for pass in 0..self.colouring.count().div_ceil(N).max(1) {
             let base = pass * N;
-            let seed = |j: usize| {
-                let mut e = [0.0; N];
-                if (base..base + N).contains(&colours[j]) {
-                    e[colours[j] - base] = 1.0;
-                }
-                e
-            };
-            second::with_scratch(|s| second::jvps(p, x, seed, s, &mut yv, &mut ty));
-            for (i, t) in ty.iter().enumerate() {
-                for k in offsets[i]..offsets[i + 1] {
-                    let c = self.entry_colour[k];
-                    if (base..base + N).contains(&c) {
-                        values[k] = t[c - base];
-                    }
-                }
+            seed(&mut xs, x, colours, base);
+            p.evaluate(&mut ws, &xs, &mut ys)?;
+            if pass == 0 {
+                y0 = ys.iter().map(|d| d.re).collect();
             }
+            self.scatter(&ys, base, values);
         }
-        Ok(y)
+        Ok(y0)
     }
 
     fn reverse_replay(
@@ -193,11 +185,12 @@ impl JacobianPlan {
 
 impl HessianPlan {
     /// `(f(x), ∇f(x), ∇²f(x))` by replaying a program recorded from `f`
-    /// ([`reverse::record`](crate::reverse::record)): one plain replay checks
-    /// the recorded comparisons at `x`, then forward over reverse carries up
-    /// to 8 colours at once (`ceil(colours / 8)` passes, each a forward sweep
-    /// with one tangent lane per colour and a reverse sweep with one
-    /// first-order adjoint and one second-order adjoint per colour).
+    /// ([`reverse::record`](crate::reverse::record)), forward over reverse
+    /// with up to 8 colours at once: `ceil(colours / lanes)` passes, each a
+    /// replay on `DualVec<f64, lanes>` ([`Program::evaluate`], one tangent
+    /// lane per colour) and an adjoint sweep on the same type
+    /// ([`Program::pullback`]). The first replay checks the recorded
+    /// comparisons at `x`.
     ///
     /// ```
     /// use dualtape::{reverse, sparse, Scalar};
@@ -271,41 +264,43 @@ impl HessianPlan {
             values.len(),
             self.sparsity.nnz()
         );
-        // One plain replay checks the recorded comparisons and the policy
-        // at x and gives the value.
-        let mut y = [0.0];
-        p.evaluate(&mut Workspace::default(), x, &mut y)?;
-        let grad = match lanes(self.colouring.count()) {
-            1 => self.second::<1>(p, x, values),
-            2 => self.second::<2>(p, x, values),
-            4 => self.second::<4>(p, x, values),
-            _ => self.second::<8>(p, x, values),
-        };
-        Ok((y[0], grad))
+        match lanes(self.colouring.count()) {
+            1 => self.hvps::<1>(p, x, values),
+            2 => self.hvps::<2>(p, x, values),
+            4 => self.hvps::<4>(p, x, values),
+            _ => self.hvps::<8>(p, x, values),
+        }
     }
 
-    /// `ceil(colours / N)` passes of [`second::hvps`] with `N` lanes.
-    fn second<const N: usize>(&self, p: &Program, x: &[f64], values: &mut [f64]) -> Vec<f64> {
-        let n = x.len();
+    /// Forward over reverse, `N` colours per pass: `ceil(colours / N)`
+    /// replays on `DualVec<f64, N>` (input `j`'s tangent lane `c - base` set
+    /// where `j` has colour `c` of this pass), each followed by an adjoint
+    /// sweep on `DualVec<f64, N>` from the output seeded with 1. Lane `l` of
+    /// the inputs' adjoints is then `H s_l` and their real parts the gradient.
+    fn hvps<const N: usize>(
+        &self,
+        p: &Program,
+        x: &[f64],
+        values: &mut [f64],
+    ) -> Result<(f64, Vec<f64>), ReplayError> {
         let colours = self.colouring.colours();
-        let mut grad = vec![0.0; n];
-        let mut hs = vec![[0.0; N]; n];
+        let zero = DualVec::new(0.0, [0.0; N]);
+        let mut ws = Workspace::default();
+        let mut xs = vec![zero; x.len()];
+        let mut xbar = vec![zero; x.len()];
+        let mut y = [zero];
+        let one = [DualVec::new(1.0, [0.0; N])];
         for pass in 0..self.colouring.count().div_ceil(N).max(1) {
             let base = pass * N;
-            let seed = |j: usize| {
-                let mut e = [0.0; N];
-                if (base..base + N).contains(&colours[j]) {
-                    e[colours[j] - base] = 1.0;
-                }
-                e
-            };
-            second::with_scratch(|s| second::hvps(p, x, seed, s, &mut grad, &mut hs));
+            seed(&mut xs, x, colours, base);
+            p.evaluate(&mut ws, &xs, &mut y)?;
+            p.pullback(&mut ws, &one, &mut xbar);
             for (k, &(c, row)) in self.from.iter().enumerate() {
                 if (base..base + N).contains(&c) {
-                    values[k] = hs[row][c - base];
+                    values[k] = xbar[row].eps[c - base];
                 }
             }
         }
-        grad
+        Ok((y[0].re, xbar.iter().map(|d| d.re).collect()))
     }
 }

@@ -29,9 +29,9 @@
 //! derivative even where `f'` is infinite or NaN (rule 3: zero times
 //! anything is zero), and the tangent lanes of a `DualVec` that were not
 //! seeded stay exactly 0. Second derivatives of the two nested modes must
-//! match a closed form (unary functions) or each other (binary functions)
-//! wherever the function is twice differentiable and the point is finite
-//! and of moderate size.
+//! match a closed form (and, for binary functions, each other) wherever
+//! the function is twice differentiable and the point is finite and of
+//! moderate size.
 
 use dualtape::{forward, reverse, Dual, DualVec, Var};
 
@@ -286,6 +286,8 @@ fn binary_functions_agree_in_every_mode_at_awkward_points() {
                 if !(regular(a) && regular(b) && f.smooth_at(a, b)) {
                     continue;
                 }
+                let (haa, hab, hbb) = f.second_partials(a, b);
+                let closed = [[haa, hab], [hab, hbb]];
                 for i in 0..2 {
                     for j in 0..2 {
                         if !near(hf[i][j], hr[i][j], 1e-12) {
@@ -293,6 +295,13 @@ fn binary_functions_agree_in_every_mode_at_awkward_points() {
                                 "{what}: H[{i}][{j}] is {:e} forward over forward but {:e} \
                                  forward over reverse",
                                 hf[i][j], hr[i][j]
+                            ));
+                        }
+                        if !near(hf[i][j], closed[i][j], 1e-12) {
+                            failures.push(format!(
+                                "{what}: H[{i}][{j}] is {:e} forward over forward, the closed \
+                                 form gives {:e}",
+                                hf[i][j], closed[i][j]
                             ));
                         }
                     }

@@ -39,7 +39,7 @@ fn the_report_holds_the_closed_form_gradient_in_every_mode() {
     report.assert_ok();
     assert_eq!(
         report.modes(),
-        &[Mode::Forward, Mode::Reverse, Mode::FiniteDiff]
+        &[Mode::Forward, Mode::Reverse, Mode::Replay, Mode::FiniteDiff]
     );
     assert_eq!(report.entries().len(), 3);
     assert!(close(
@@ -48,7 +48,7 @@ fn the_report_holds_the_closed_form_gradient_in_every_mode() {
         1e-15
     ));
     for (i, &w) in want.iter().enumerate() {
-        for mode in [Mode::Forward, Mode::Reverse] {
+        for mode in [Mode::Forward, Mode::Reverse, Mode::Replay] {
             let got = report.get(Index::Gradient(i), mode).unwrap();
             assert!(close(got, w, 1e-14), "{mode} ∂f/∂x[{i}] = {got}, want {w}");
         }
@@ -236,7 +236,7 @@ fn a_wrong_analytic_gradient_is_reported_in_its_component() {
     };
     let report = check::gradient(&model, &[0.4, -1.1, 0.8]);
     assert!(!report.is_ok());
-    assert_eq!(report.modes().len(), 4);
+    assert_eq!(report.modes().len(), 5);
     let failing: Vec<Index> = report.failures().map(|e| e.index).collect();
     assert_eq!(failing, vec![Index::Gradient(2)]);
     let (entry, worst) = report.worst().unwrap();
@@ -324,8 +324,11 @@ fn nan_is_reported_with_the_mode_it_first_appears_in() {
     assert_eq!(first.index, Index::Value);
     assert!(first.value.is_nan());
     let all = report.nonfinite();
-    assert!(all.iter().all(|n| n.mode == Mode::Reverse));
-    assert_eq!(all.len(), 2); // the value and ∂f/∂x[1]
+    // The replay of the program recorded on Var computes the same NaNs.
+    assert!(all
+        .iter()
+        .all(|n| n.mode == Mode::Reverse || n.mode == Mode::Replay));
+    assert_eq!(all.len(), 4); // the value and ∂f/∂x[1], in both
     assert!(flat(&report.to_string()).contains("non-finite: first in reverse mode, at f(x) = NaN"));
 }
 
@@ -480,9 +483,9 @@ fn the_fast_check_costs_the_same_for_any_n_and_finds_a_planted_error() {
     let report = check::gradient_fast(&model, &x);
     report.assert_ok();
     // Richardson along one direction: f(x) and 4 stencil points; one Dual
-    // pass and one Var recording.
+    // pass, one Var recording and one recording of the replayed program.
     assert_eq!(model.f64_evals.load(Ordering::Relaxed), 5);
-    assert_eq!(model.other_evals.load(Ordering::Relaxed), 2);
+    assert_eq!(model.other_evals.load(Ordering::Relaxed), 3);
     let v = report.direction().unwrap();
     assert_eq!(v.len(), n);
     assert!(v.iter().all(|v| (-1.0..=1.0).contains(v)));
@@ -573,4 +576,154 @@ fn an_implementation_with_the_looser_bound_compiles_and_checks() {
     let (v, g) = reverse::gradient(|x| LooseBound.eval(x), &[2.0]);
     assert_eq!((v, g), (12.0, vec![12.0]));
     check::gradient(&LooseBound, &[2.0]).assert_ok();
+}
+
+// ------------------------------------------------------------ the replay column
+
+/// Branches on a value read out of the active variable: a program recorded
+/// at x > 0 would give the x > 0 branch's gradient at x < 0.
+struct EscapedBranch;
+impl Differentiable for EscapedBranch {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> S {
+        if x[0].value() > 0.0 {
+            x[0] * x[0]
+        } else {
+            x[0] * 3.0
+        }
+    }
+}
+
+#[test]
+fn a_value_escaping_into_control_flow_fails_the_replay_column() {
+    let report = check::gradient(&EscapedBranch, &[2.0]);
+    // Forward, reverse and finite differences all agree at x = 2 ...
+    assert!(report.entries().iter().all(|e| e.agrees()));
+    // ... but the program recorded there cannot be trusted elsewhere.
+    assert!(!report.is_ok());
+    assert!(matches!(
+        report.replay_error(),
+        Some(reverse::ReplayError::ValueEscaped { .. })
+    ));
+    assert_eq!(report.get(Index::Gradient(0), Mode::Replay), None);
+    let text = flat(&report.to_string());
+    assert!(text.contains("FAILED (no replay)"), "{text}");
+    assert!(text.contains("does not replay there"), "{text}");
+    assert!(text.contains("accept_value_escape"), "{text}");
+    // The same check without the column passes.
+    let off = Config {
+        replay: false,
+        ..Config::default()
+    };
+    let quiet = check::gradient_with(&EscapedBranch, &[2.0], &off);
+    quiet.assert_ok();
+    assert!(!quiet.modes().contains(&Mode::Replay));
+    // Every entry point reports it.
+    assert!(check::gradient_fast(&EscapedBranch, &[2.0])
+        .replay_error()
+        .is_some());
+    assert!(check::hessian(&EscapedBranch, &[2.0])
+        .replay_error()
+        .is_some());
+}
+
+/// The same function with the comparison on the variable: recorded, replayed.
+struct RecordedBranch;
+impl Differentiable for RecordedBranch {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> S {
+        if x[0] > 0.0 {
+            x[0] * x[0]
+        } else {
+            x[0] * 3.0
+        }
+    }
+}
+
+#[test]
+fn a_recorded_comparison_replays_and_matches_bit_for_bit() {
+    for x in [2.0, -0.5] {
+        let report = check::gradient(&RecordedBranch, &[x]);
+        report.assert_ok();
+        assert_eq!(report.replay_error(), None);
+        let want = if x > 0.0 { 2.0 * x } else { 3.0 };
+        assert_eq!(report.get(Index::Gradient(0), Mode::Replay), Some(want));
+        let c = report.entries()[1]
+            .comparisons
+            .iter()
+            .find(|c| (c.a, c.b) == (Mode::Reverse, Mode::Replay))
+            .expect("reverse~replay compared");
+        assert_eq!((c.error, c.tolerance), (0.0, 0.0));
+    }
+}
+
+/// A model whose slope grows by 1e-15 with every call: forward (1st call),
+/// reverse (2nd) and the recording (3rd) see slightly different functions.
+/// Forward and reverse agree within the exact-modes tolerance; the replay
+/// must equal the fresh reverse recording bit for bit and does not.
+struct Drifts(AtomicUsize);
+impl Differentiable for Drifts {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> S {
+        let calls = self.0.fetch_add(1, Ordering::Relaxed) as f64;
+        x[0] * (1.0 + 1e-15 * calls) + x[0] * x[1]
+    }
+}
+
+#[test]
+fn a_replay_that_differs_from_a_fresh_recording_in_the_last_bit_fails() {
+    let config = Config {
+        recheck: false,
+        ..Config::default()
+    };
+    let report = check::gradient_with(&Drifts(AtomicUsize::new(0)), &[0.5, 0.25], &config);
+    assert!(!report.is_ok(), "{report:#}");
+    assert_eq!(report.replay_error(), None);
+    // The value and ∂f/∂x[0] drift; ∂f/∂x[1] = x[0] does not.
+    let failing: Vec<Index> = report.failures().map(|e| e.index).collect();
+    assert_eq!(failing, vec![Index::Value, Index::Gradient(0)]);
+    for e in report.failures() {
+        for c in &e.comparisons {
+            let replay_reverse = (c.a, c.b) == (Mode::Reverse, Mode::Replay);
+            assert_eq!(c.ok, !replay_reverse, "{c:?}");
+        }
+    }
+    assert!(
+        flat(&report.to_string()).contains("only the replay"),
+        "{report:#}"
+    );
+}
+
+/// A vector function: the Jacobian check replays `record_vector`.
+struct Pair;
+impl dualtape::VectorFunction for Pair {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn outputs(&self) -> usize {
+        2
+    }
+    fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> Vec<S> {
+        vec![x[0].sin() * x[1], x[1].exp() - x[0]]
+    }
+}
+
+#[test]
+fn the_jacobian_check_has_a_replay_column_equal_to_reverse() {
+    let report = check::jacobian(&Pair, &[0.3, -0.7]);
+    report.assert_ok();
+    assert_eq!(
+        report.get(Index::Jacobian(0, 0), Mode::Replay),
+        report.get(Index::Jacobian(0, 0), Mode::Reverse)
+    );
+    assert_eq!(
+        report.get(Index::Jacobian(1, 1), Mode::Replay),
+        Some((-0.7f64).exp())
+    );
 }

@@ -107,6 +107,7 @@ fn the_hessian_report_holds_the_closed_form_in_every_mode() {
         report.modes(),
         &[
             Mode::ForwardOverReverse,
+            Mode::Replay,
             Mode::ForwardOverForward,
             Mode::FiniteDiffOfGradient
         ]
@@ -115,7 +116,11 @@ fn the_hessian_report_holds_the_closed_form_in_every_mode() {
     assert_eq!(report.entries().len(), 13);
     for i in 0..3 {
         for j in 0..3 {
-            for mode in [Mode::ForwardOverReverse, Mode::ForwardOverForward] {
+            for mode in [
+                Mode::ForwardOverReverse,
+                Mode::Replay,
+                Mode::ForwardOverForward,
+            ] {
                 let got = report.get(Index::Hessian(i, j), mode).unwrap();
                 assert_close(got, want[i][j], 1e-14, &format!("{mode} H[{i}][{j}]"));
             }

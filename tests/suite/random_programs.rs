@@ -166,6 +166,11 @@ impl Program {
     /// Evaluates every slot; `sig` collects the branches taken.
     fn run<S: Scalar<Real = f64>>(&self, x: &[S], mut sig: Option<&mut Signature>) -> Vec<S> {
         let mut v: Vec<S> = x.to_vec();
+        // Values are read only to mark the branches taken: without a
+        // signature the evaluation reads none (so a recorded program of it
+        // replays, as check's replay column requires).
+        let tracking = sig.is_some();
+        let val = |s: S| if tracking { s.value() } else { 0.0 };
         let mut mark = |s: i64| {
             if let Some(sig) = sig.as_deref_mut() {
                 sig.push(s);
@@ -175,7 +180,7 @@ impl Program {
             let y = match *op {
                 Op::Unary(f, a) => {
                     let a = v[a];
-                    let av = a.value();
+                    let av = val(a);
                     // Into the function's domain, smoothly; piecewise
                     // functions mark the piece they are on.
                     let arg = match f {
@@ -220,14 +225,14 @@ impl Program {
                 }
                 Op::Binary(f, a, b) => {
                     let (a, b) = (v[a], v[b]);
-                    let (av, bv) = (a.value(), b.value());
+                    let (av, bv) = (val(a), val(b));
                     // Into the function's domain, smoothly; piecewise
                     // functions mark the piece they are on.
                     let (a, b) = match f {
                         B::Div => (a, positive(b, 0.5)),
                         B::Rem => {
                             let d = positive(b, 0.5);
-                            mark((av / d.value()).trunc() as i64);
+                            mark((av / val(d)).trunc() as i64);
                             mark(sign(av));
                             (a, d)
                         }
@@ -260,7 +265,7 @@ impl Program {
                 Op::Real(f, a, c) => f.apply_real(v[a], c).expect("an operator with an f64"),
                 Op::ConstLeft(f, c, a) => {
                     let (k, a) = (S::constant(c), v[a]);
-                    let av = a.value();
+                    let av = val(a);
                     let (k, a) = match f {
                         B::Div => (k, positive(a, 0.5)),
                         B::Powf => (S::constant(c.abs() + 0.5), squash(a)),
@@ -282,7 +287,7 @@ impl Program {
                         }
                         B::Rem => {
                             let d = positive(a, 0.5);
-                            mark((c / d.value()).trunc() as i64);
+                            mark((c / val(d)).trunc() as i64);
                             (k, d)
                         }
                         B::Add | B::Sub | B::Mul | B::Hypot => (k, a),
@@ -295,7 +300,7 @@ impl Program {
                 Op::PowConst(a, k) => v[a].powf(S::constant(k)),
                 Op::Const(c) => S::constant(c),
             };
-            if !y.value().is_finite() {
+            if !val(y).is_finite() {
                 mark(NON_FINITE);
             }
             v.push(y);

@@ -4,6 +4,12 @@
 //! - `Var`, reverse mode, through `reverse::gradient_into` (the caller's
 //!   buffer; a warm tape allocates nothing). Its gradient is the reference
 //!   for every method after it, once it agrees with the hand-written one.
+//! - Replay: `reverse::record` once at the workload's point and
+//!   `Program::optimize` (as echidna's replay records and optimises once),
+//!   then `Program::gradient_into` per call with a workspace kept across
+//!   calls (no allocation). A replay checks the recorded comparisons, so a
+//!   point where the control flow differs would be an error, not a wrong
+//!   gradient; the workloads take the same branches at every point.
 //! - `DualVec<f64, N>`, forward mode in chunks of N = 4, 8, 16
 //!   (`forward::gradient`, ⌈n/N⌉ passes), and in a single pass with N = n
 //!   where n ≤ 16.
@@ -26,6 +32,7 @@ pub struct Dualtape;
 
 /// Method names; the report and the plot find dualtape's methods by them.
 pub const REVERSE: &str = "dualtape Var, reverse";
+pub const REPLAY: &str = "dualtape replay (record + optimize once)";
 pub const DUAL_N_PASSES: &str = "dualtape Dual<f64>, n passes";
 pub const FINITE_DIFF: &str = "dualtape finite differences (central)";
 /// The chunked forward method's name starts with this, then N.
@@ -82,6 +89,25 @@ fn chunked<const N: usize>(w: &Workload, wide: bool) -> Method {
             })
         }
     }
+}
+
+/// Record once at the workload's point, replay per call with a reused
+/// workspace.
+fn replay(w: &Workload) -> Method {
+    let mut program = reverse::record(|v: &[Var]| objective(w, v), &w.point());
+    if program.escaped_values() > 0 {
+        return Method::cannot(
+            REPLAY,
+            "the recording reads values of active variables, so it may not hold elsewhere",
+        );
+    }
+    program.optimize();
+    let mut ws = program.workspace();
+    Method::run(REPLAY, move |x, g| {
+        program
+            .gradient_into(&mut ws, x, g)
+            .unwrap_or_else(|e| panic!("replay refused: {e}"))
+    })
 }
 
 /// All n tangents in one pass, N = n, where n <= 16 (the sizes the workloads
@@ -144,6 +170,7 @@ impl Peer for Dualtape {
                 reverse::gradient_into(|v: &[Var]| objective(&w, v), x, g)
             }));
         }
+        methods.push(replay(w));
         methods.extend(single_pass(w));
         methods.push(chunked::<4>(w, false));
         methods.push(chunked::<8>(w, true));

@@ -27,7 +27,7 @@
 use dualtape_nn::data::{disk_ring, xor_blobs, Dataset};
 use dualtape_nn::{
     train, Activation, Adam, GradientDescent, GradientMethod, Method, Mlp, Optimizer, Reverse,
-    TrainLog,
+    ReverseTape, TrainLog,
 };
 use plots::{Curve, Stroke};
 use plotters::chart::SeriesLabelPosition;
@@ -100,12 +100,13 @@ fn loss_seconds(net: &Mlp, params: &[f64], data: &Dataset) -> f64 {
 fn gradient_cost(net: &Mlp, method: &dyn GradientMethod, params: &[f64], data: &Dataset) -> f64 {
     let objective = net.objective(data);
     let mut grad = vec![0.0; params.len()];
+    // As in training: reverse mode records at the first call, then replays.
+    let mut gradient = method.for_training(&objective);
+    gradient(params, &mut grad).expect("the method worked in training");
     let mut ratios: Vec<f64> = (0..41)
         .map(|_| {
             let start = Instant::now();
-            let l = method
-                .gradient_into(&objective, params, &mut grad)
-                .expect("the method worked in training");
+            let l = gradient(params, &mut grad).expect("the method worked in training");
             let t_grad = start.elapsed().as_secs_f64();
             std::hint::black_box((l, &grad));
             let start = Instant::now();
@@ -296,6 +297,26 @@ fn main() {
             print_row(&row);
             rows.push(row);
         }
+        // Reverse mode recording every epoch instead of replaying: the same
+        // trajectory, bit for bit.
+        let rerecord = run(
+            &all,
+            &notebook,
+            &ReverseTape,
+            &mut GradientDescent {
+                learning_rate: LEARNING_RATE,
+            },
+            EPOCHS,
+            &init,
+            data,
+            held_out,
+            Some(&oracle),
+        );
+        print_row(&rerecord);
+        assert!(
+            rerecord.log.losses == rows[1].log.losses && rerecord.log.params == rows[1].log.params,
+            "reverse mode replaying and recording every epoch trained differently"
+        );
         // Reverse mode again on one thread: the same trajectory, bit for bit.
         let single = run(
             &one,
@@ -464,8 +485,10 @@ fn main() {
          at the initial parameters (n/a: no hand derivation for 2-16-1). GD = gradient \
          descent.\nthreads = threads of the full-batch gradient (dualtape::parallel: chunks of \
          256 points summed in a\nfixed order, so reverse mode on 1 thread follows the same \
-         trajectory bit for bit; checked).\nForward mode carries 16 tangents per pass; finite differences are central \
-         (27 loss evaluations\nper gradient)."
+         trajectory bit for bit; checked).\nreverse = one program per chunk length recorded at the \
+         first epoch and replayed after;\nreverse, re-record = every chunk recorded on the tape \
+         at every epoch (the same trajectory, bit for bit; checked).\nForward mode carries 16 \
+         tangents per pass; finite differences are central (27 loss evaluations\nper gradient)."
     );
     println!("\nwrote:");
     for p in &written {
