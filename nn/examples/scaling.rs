@@ -1,35 +1,46 @@
-//! How `dualtape::parallel` scales with threads: the reverse-mode gradient
-//! of the notebook's loss (2-3-1 sigmoid network, cross-entropy, disk/ring
-//! data) at 1k, 10k and 100k points, and of a 2-64-64-1 tanh network at
-//! 10k points.
+//! How `dualtape::parallel` scales with threads: the gradient of the
+//! notebook's loss (2-3-1 sigmoid network, cross-entropy, disk/ring data)
+//! at 1k, 10k and 100k points, and of a 2-64-64-1 tanh network at 10k
+//! points, three ways: reverse mode recording every chunk on the tape
+//! (`tape`), reverse mode replaying one recorded program per chunk length
+//! (`replay`), and forward mode in `DualVec<f64, 16>` passes (`forward`,
+//! the notebook's network only).
 //!
 //! ```text
 //! cargo run --release --example scaling -- --threads 1,2,4,8,16
 //!     [--rounds 7] [--chunk N] [--csv PATH] [--sizes 1000,10000,100000] [--wide-points 10000]
+//!     [--modes tape,replay,forward] [--pin] [--install-per-call]
 //! ```
 //!
 //! Chunks: 256 points for the notebook's network, 32 for the 2-64-64-1 one
 //! (`--chunk` sets both).
 //!
-//! For every workload and thread count it prints the median gradient time,
-//! the speedup over one thread and the parallel efficiency (speedup / threads),
-//! the best time and its speedup, next to two serial baselines on the calling
-//! thread: the same chunks one after another with no thread pool (the
-//! driver's serial path), and one recording of the whole data set
-//! (`reverse::gradient` of the full loss). It also reports the CPU time the
-//! pool's threads spent, a "CPU speedup" (one thread's CPU time over the
-//! busiest thread's: what the work and its balance allow if every thread has a
+//! For every workload, mode and thread count it prints the median gradient
+//! time, the speedup over one thread and the parallel efficiency (speedup /
+//! threads), the best time and its speedup, next to serial baselines on the
+//! calling thread: the same chunks one after another with no thread pool
+//! (the mode's serial loop), and for the tape one recording of the whole
+//! data set (`reverse::gradient` of the full loss). The pool's gradients
+//! are called one after another inside one `install`, as a training loop
+//! run inside the pool calls them (`--install-per-call`: each gradient
+//! called from this thread through its own `install`, as a loop outside
+//! the pool calls them, paying the hand-over to the pool and back every
+//! time). It also reports the CPU time the pool's
+//! threads spent, a "CPU speedup" (one thread's CPU time over the busiest
+//! thread's: what the work and its balance allow if every thread has a
 //! core) and how long the threads waited for a core (from
 //! `/proc/thread-self/schedstat`; Linux only), so a busy machine shows as
 //! run-queue wait rather than as poor scaling.
-//! Every thread count must give the same bits; the example stops if not.
+//! Every thread count must give the same bits, and replay the tape's bits;
+//! the example stops if not.
 //! `--pin` pins thread i of every pool to core i mod cores (with `taskset`):
 //! on a busy machine the scheduler can leave a pool's threads on one core
 //! for a whole short gradient.
 //!
 //! Rounds are interleaved (one measurement of every configuration per
 //! round) so that other work on the machine affects all alike. The CSV
-//! (default `target/scaling.csv`) has one row per workload and thread count.
+//! (default `target/scaling.csv`) has one row per workload, mode and thread
+//! count.
 //!
 //! Needs nothing but this repository: no network, no data files.
 
@@ -37,10 +48,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dualtape::parallel::{self, SumOfLosses};
-use dualtape::reverse;
+use dualtape::parallel::{self, program::ChunkData, program::Replayer, SumOfLosses};
+use dualtape::reverse::{self, Program, Workspace};
+use dualtape::{forward, DualVec};
 use dualtape_nn::data::disk_ring;
-use dualtape_nn::{Activation, Mlp};
+use dualtape_nn::{Activation, Mlp, Objective};
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
 /// Points per chunk for the 2-64-64-1 network (the notebook's uses
@@ -54,7 +66,9 @@ struct Args {
     csv: PathBuf,
     sizes: Vec<usize>,
     wide_points: usize,
+    modes: Vec<Mode>,
     pin: bool,
+    install_per_call: bool,
 }
 
 fn parse_list(s: &str, what: &str) -> Result<Vec<usize>, String> {
@@ -78,7 +92,9 @@ fn parse_args() -> Result<Args, String> {
         csv: PathBuf::from("target/scaling.csv"),
         sizes: vec![1_000, 10_000, 100_000],
         wide_points: 10_000,
+        modes: vec![Mode::Tape, Mode::Replay, Mode::Forward],
         pin: false,
+        install_per_call: false,
     };
     let mut p = lexopt::Parser::from_env();
     let err = |e: lexopt::Error| e.to_string();
@@ -97,12 +113,24 @@ fn parse_args() -> Result<Args, String> {
             Long("wide-points") => {
                 args.wide_points = p.value().map_err(err)?.parse().map_err(err)?
             }
+            Long("modes") => {
+                args.modes = p
+                    .value()
+                    .map_err(err)?
+                    .string()
+                    .map_err(err)?
+                    .split(',')
+                    .map(Mode::parse)
+                    .collect::<Result<_, _>>()?
+            }
             Long("pin") => args.pin = true,
+            Long("install-per-call") => args.install_per_call = true,
             Long("help") | Short('h') => {
                 println!(
                     "cargo run --release --example scaling -- [--threads 1,2,4,8,16] \
                      [--rounds 7] [--chunk N] [--csv target/scaling.csv] \
-                     [--sizes 1000,10000,100000] [--wide-points 10000] [--pin]"
+                     [--sizes 1000,10000,100000] [--wide-points 10000] \
+                     [--modes tape,replay,forward] [--pin] [--install-per-call]"
                 );
                 std::process::exit(0);
             }
@@ -161,13 +189,58 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "n/a".into())
 }
 
+/// How each chunk's gradient is computed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Recorded on the worker's tape and swept, at every gradient
+    /// (`parallel::reverse::gradient`).
+    Tape,
+    /// One recorded program per chunk length, replayed for every chunk
+    /// (`parallel::program::Replayer`).
+    Replay,
+    /// `DualVec<f64, 16>` passes (`parallel::forward::gradient`): one pass
+    /// for the notebook's 13 parameters.
+    Forward,
+}
+
+impl Mode {
+    fn parse(s: &str) -> Result<Mode, String> {
+        match s.trim() {
+            "tape" => Ok(Mode::Tape),
+            "replay" => Ok(Mode::Replay),
+            "forward" => Ok(Mode::Forward),
+            m => Err(format!("--modes: '{m}' is not tape, replay or forward")),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Tape => "tape",
+            Mode::Replay => "replay",
+            Mode::Forward => "forward",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Mode::Tape => "reverse mode, every chunk recorded on its worker's tape and swept (parallel::reverse)",
+            Mode::Replay => "reverse mode, one program per chunk length recorded once and replayed (parallel::program::Replayer)",
+            Mode::Forward => "forward mode, DualVec<f64, 16> passes (parallel::forward)",
+        }
+    }
+}
+
+/// Tangents per forward pass.
+const LANES: usize = 16;
+
 /// One way of computing the gradient, timed.
 enum Config<'p> {
     /// The chunks one after another on this thread, summed left to right.
     SerialChunks,
     /// One recording of the whole data set on this thread.
     Whole,
-    /// `parallel::reverse::gradient` on a pool.
+    /// The driver on a pool, called `reps` times inside one `install` (as
+    /// a training loop inside the pool calls it).
     Pool(&'p ThreadPool),
 }
 
@@ -217,6 +290,124 @@ struct Row {
     wait: f64,
 }
 
+type Gradient<'a> = Box<dyn Fn() -> (f64, Vec<f64>) + Sync + 'a>;
+
+fn add_into(total: &mut (f64, Vec<f64>), (v, g): (f64, Vec<f64>)) {
+    total.0 += v;
+    for (a, b) in total.1.iter_mut().zip(&g) {
+        *a += b;
+    }
+}
+
+/// The serial chunk loop of `mode` (no pool, left-to-right sum) and the
+/// parallel driver of `mode`.
+fn gradients<'a>(
+    mode: Mode,
+    m: &'a Objective<'a>,
+    replayer: &'a Replayer<'a, Objective<'a>>,
+    w: &'a [f64],
+    chunk: usize,
+) -> (Gradient<'a>, Gradient<'a>) {
+    let points = m.len();
+    match mode {
+        Mode::Tape => (
+            Box::new(move || {
+                let mut total = (0.0, vec![0.0; w.len()]);
+                for r in parallel::chunks(points, chunk) {
+                    add_into(
+                        &mut total,
+                        reverse::gradient(|x| m.eval_chunk(r.clone(), x), w),
+                    );
+                }
+                total
+            }),
+            Box::new(move || parallel::reverse::gradient(m, w, chunk)),
+        ),
+        Mode::Replay => {
+            // The serial loop: the same programs (one per chunk length,
+            // points as inputs), replayed one chunk after another with one
+            // workspace.
+            let (n, width) = (w.len(), m.width());
+            let programs: Vec<(usize, Program)> = {
+                let mut lens: Vec<usize> =
+                    parallel::chunks(points, chunk).map(|r| r.len()).collect();
+                lens.dedup();
+                lens.into_iter()
+                    .map(|len| {
+                        let x = inputs(m, w, 0..len);
+                        let p = reverse::record(|v| m.eval_examples(&v[n..], &v[..n]), &x);
+                        (len, p)
+                    })
+                    .collect()
+            };
+            let scratch = std::sync::Mutex::new((Vec::new(), Vec::new(), Workspace::default()));
+            (
+                Box::new(move || {
+                    let mut total = (0.0, vec![0.0; n]);
+                    let mut s = scratch.lock().expect("one caller at a time");
+                    let (x, g, ws) = &mut *s;
+                    for r in parallel::chunks(points, chunk) {
+                        let p = &programs
+                            .iter()
+                            .find(|(l, _)| *l == r.len())
+                            .expect("recorded")
+                            .1;
+                        x.clear();
+                        x.extend_from_slice(w);
+                        x.resize(n + r.len() * width, 0.0);
+                        for (k, i) in r.enumerate() {
+                            m.example(i, &mut x[n + k * width..n + (k + 1) * width]);
+                        }
+                        g.resize(x.len(), 0.0);
+                        let v = p
+                            .gradient_into(ws, x, g)
+                            .expect("the notebook's programs replay at every chunk");
+                        add_into(&mut total, (v, g[..n].to_vec()));
+                    }
+                    total
+                }),
+                Box::new(move || replayer.gradient(w)),
+            )
+        }
+        Mode::Forward => (
+            Box::new(move || {
+                let mut total = (0.0, vec![0.0; w.len()]);
+                for r in parallel::chunks(points, chunk) {
+                    add_into(
+                        &mut total,
+                        forward::gradient(
+                            |x: &[DualVec<f64, LANES>]| m.eval_chunk(r.clone(), x),
+                            w,
+                        ),
+                    );
+                }
+                total
+            }),
+            Box::new(move || parallel::forward::gradient::<LANES, _>(m, w, chunk)),
+        ),
+    }
+}
+
+/// A chunk's program inputs: the parameters, then its points.
+fn inputs(m: &Objective<'_>, w: &[f64], range: std::ops::Range<usize>) -> Vec<f64> {
+    let width = m.width();
+    let mut x = w.to_vec();
+    x.resize(w.len() + range.len() * width, 0.0);
+    for (k, i) in range.enumerate() {
+        let at = w.len() + k * width;
+        m.example(i, &mut x[at..at + width]);
+    }
+    x
+}
+
+fn same_bits(a: &(f64, Vec<f64>), b: &(f64, Vec<f64>)) -> bool {
+    a.0.to_bits() == b.0.to_bits()
+        && a.1
+            .iter()
+            .zip(&b.1)
+            .all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
 fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut String) {
     let data = disk_ring(wl.points, 1);
     let w = wl.mlp.init_params_lecun(0);
@@ -232,92 +423,116 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
         wl.chunk,
         n_chunks
     );
+    let replayer = Replayer::new(&m, wl.chunk);
+    let mut tape_result = None;
+    for &mode in &args.modes {
+        println!("  {}:", mode.describe());
+        if mode == Mode::Forward && wl.mlp.n_params() > 4 * LANES {
+            println!(
+                "    skipped: {} parameters would take {} passes per chunk",
+                wl.mlp.n_params(),
+                wl.mlp.n_params().div_ceil(LANES)
+            );
+            continue;
+        }
+        let (serial_chunks, on_pool) = gradients(mode, &m, &replayer, &w, wl.chunk);
+        let whole = || reverse::gradient(|x| m.eval_chunk(0..wl.points, x), &w);
+        let whole_too = wl.whole && mode == Mode::Tape;
+        let mut configs = vec![Config::SerialChunks];
+        if whole_too {
+            configs.push(Config::Whole);
+        }
+        configs.extend(pools.iter().map(|(_, p)| Config::Pool(p)));
 
-    let serial_chunks = || {
-        let mut total = (0.0, vec![0.0; w.len()]);
-        for r in parallel::chunks(wl.points, wl.chunk) {
-            let (v, g) = reverse::gradient(|x| m.eval_chunk(r.clone(), x), &w);
-            total.0 += v;
-            for (a, b) in total.1.iter_mut().zip(&g) {
-                *a += b;
+        // Warm every tape and workspace, check the bits, and calibrate:
+        // repeat the gradient so that one measurement takes at least 50 ms.
+        let reference = pools[0].1.install(&on_pool);
+        for (t, p) in pools {
+            assert!(
+                same_bits(&p.install(&on_pool), &reference),
+                "{}: {t} threads gave other bits than 1 thread",
+                mode.name()
+            );
+        }
+        match (mode, &tape_result) {
+            (Mode::Tape, _) => tape_result = Some(reference.clone()),
+            (Mode::Replay, Some(t)) => {
+                assert!(
+                    same_bits(&reference, t),
+                    "replay gave other bits than the tape"
+                )
+            }
+            _ => {}
+        }
+        let start = Instant::now();
+        std::hint::black_box(serial_chunks());
+        let single = start.elapsed().as_secs_f64();
+        let reps = ((0.05 / single).ceil() as usize).max(1);
+
+        let mut samples = vec![Samples::default(); configs.len()];
+        for _ in 0..args.rounds {
+            for (c, s) in configs.iter().zip(samples.iter_mut()) {
+                let stats = || match c {
+                    Config::Pool(p) => pool_schedstat(p),
+                    _ => schedstat().map(|s| vec![s]),
+                };
+                let repeat = |f: &dyn Fn() -> (f64, Vec<f64>)| {
+                    for _ in 0..reps {
+                        std::hint::black_box(f());
+                    }
+                };
+                let before = stats();
+                let start = Instant::now();
+                match c {
+                    Config::SerialChunks => repeat(&serial_chunks),
+                    Config::Whole => repeat(&whole),
+                    Config::Pool(p) if args.install_per_call => repeat(&|| p.install(&on_pool)),
+                    Config::Pool(p) => p.install(|| repeat(&on_pool)),
+                }
+                s.seconds.push(start.elapsed().as_secs_f64() / reps as f64);
+                if let (Some(b), Some(a)) = (before, stats()) {
+                    let d: Vec<(f64, f64)> = a
+                        .iter()
+                        .zip(&b)
+                        .map(|(a, b)| ((a.0 - b.0) / reps as f64, (a.1 - b.1) / reps as f64))
+                        .collect();
+                    s.cpu.push(d.iter().map(|x| x.0).sum());
+                    s.max_cpu.push(d.iter().map(|x| x.0).fold(0.0, f64::max));
+                    s.wait.push(d.iter().map(|x| x.1).sum());
+                }
             }
         }
-        total
-    };
-    let whole = || reverse::gradient(|x| m.eval_chunk(0..wl.points, x), &w);
-    let on_pool = |p: &ThreadPool| p.install(|| parallel::reverse::gradient(&m, &w, wl.chunk));
-
-    let mut configs = vec![Config::SerialChunks];
-    if wl.whole {
-        configs.push(Config::Whole);
+        report(wl, args, mode, pools, &samples, whole_too, csv);
     }
-    configs.extend(pools.iter().map(|(_, p)| Config::Pool(p)));
+}
 
-    // Warm every tape, check the bits, and calibrate: repeat the gradient
-    // so that one measurement takes at least 50 ms.
-    let reference = on_pool(&pools[0].1);
-    for (t, p) in pools {
-        let r = on_pool(p);
-        let same = r.0.to_bits() == reference.0.to_bits()
-            && r.1
-                .iter()
-                .zip(&reference.1)
-                .all(|(a, b)| a.to_bits() == b.to_bits());
-        assert!(same, "{t} threads gave other bits than 1 thread");
-    }
-    let start = Instant::now();
-    std::hint::black_box(serial_chunks());
-    if wl.whole {
-        std::hint::black_box(whole());
-    }
-    let single = start.elapsed().as_secs_f64() / if wl.whole { 2.0 } else { 1.0 };
-    let reps = ((0.05 / single).ceil() as usize).max(1);
-
-    let mut samples = vec![Samples::default(); configs.len()];
-    for _ in 0..args.rounds {
-        for (c, s) in configs.iter().zip(samples.iter_mut()) {
-            let stats = || match c {
-                Config::Pool(p) => pool_schedstat(p),
-                _ => schedstat().map(|s| vec![s]),
-            };
-            let before = stats();
-            let start = Instant::now();
-            for _ in 0..reps {
-                std::hint::black_box(match c {
-                    Config::SerialChunks => serial_chunks(),
-                    Config::Whole => whole(),
-                    Config::Pool(p) => on_pool(p),
-                });
-            }
-            s.seconds.push(start.elapsed().as_secs_f64() / reps as f64);
-            if let (Some(b), Some(a)) = (before, stats()) {
-                let d: Vec<(f64, f64)> = a
-                    .iter()
-                    .zip(&b)
-                    .map(|(a, b)| ((a.0 - b.0) / reps as f64, (a.1 - b.1) / reps as f64))
-                    .collect();
-                s.cpu.push(d.iter().map(|x| x.0).sum());
-                s.max_cpu.push(d.iter().map(|x| x.0).fold(0.0, f64::max));
-                s.wait.push(d.iter().map(|x| x.1).sum());
-            }
-        }
-    }
-
+fn report(
+    wl: &Workload,
+    args: &Args,
+    mode: Mode,
+    pools: &[(usize, ThreadPool)],
+    samples: &[Samples],
+    whole_too: bool,
+    csv: &mut String,
+) {
     let med = |s: &Samples| (median(&s.seconds), median(&s.cpu), median(&s.wait));
     let (serial, serial_cpu, _) = med(&samples[0]);
     println!(
-        "  serial, chunk after chunk, no pool: {:>10.3} ms  (CPU {:.3} ms)",
+        "    serial, chunk after chunk, no pool:  {:>10.3} ms  (CPU {:.3} ms)",
         serial * 1e3,
         serial_cpu * 1e3
     );
-    let whole_s = if wl.whole {
+    let whole_s = if whole_too {
         let (s, _, _) = med(&samples[1]);
-        println!("  serial, one recording of all points: {:>8.3} ms", s * 1e3);
+        println!(
+            "    serial, one recording of all points: {:>8.3} ms",
+            s * 1e3
+        );
         s
     } else {
         f64::NAN
     };
-    let first_pool = configs.len() - pools.len();
+    let first_pool = samples.len() - pools.len();
     let rows: Vec<Row> = pools
         .iter()
         .zip(&samples[first_pool..])
@@ -339,7 +554,7 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
         .expect("1 thread is always measured");
     let (one_s, one_best, one_cpu) = (one.seconds, one.best, one.cpu);
     println!(
-        "  {:>7} {:>9} {:>8} {:>10} {:>8} {:>9} {:>8} {:>12} {:>10}",
+        "    {:>7} {:>9} {:>8} {:>10} {:>8} {:>9} {:>8} {:>12} {:>10}",
         "threads",
         "median ms",
         "speedup",
@@ -358,7 +573,7 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
         // every thread had a core, from the work and its balance alone.
         let cpu_speedup = one_cpu / r.max_cpu;
         println!(
-            "  {:>7} {:>9.3} {:>8.2} {:>9.0}% {:>8.3} {:>9.2} {:>8.3} {:>12.2} {:>10.3}",
+            "    {:>7} {:>9.3} {:>8.2} {:>9.0}% {:>8.3} {:>9.2} {:>8.3} {:>12.2} {:>10.3}",
             r.threads,
             r.seconds * 1e3,
             speedup,
@@ -371,8 +586,9 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
         );
         writeln!(
             csv,
-            "{},{},{},{},{},{},{:.9},{:.4},{:.4},{:.9},{:.4},{:.9},{:.9},{:.4},{:.9},{:.9},{:.9},{}",
+            "{},{},{},{},{},{},{},{:.9},{:.4},{:.4},{:.9},{:.4},{:.9},{:.9},{:.4},{:.9},{:.9},{:.9},{}",
             wl.name,
+            mode.name(),
             wl.mlp,
             wl.points,
             wl.mlp.n_params(),
@@ -394,9 +610,9 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
         .expect("writing to a String");
     }
     println!(
-        "  1 thread vs the serial chunk loop: {:+.1} %{}",
+        "    1 thread vs the serial chunk loop: {:+.1} %{}",
         100.0 * (one_s / serial - 1.0),
-        if wl.whole {
+        if whole_too {
             format!(
                 "; vs one recording of all points: {:+.1} %",
                 100.0 * (one_s / whole_s - 1.0)
@@ -430,13 +646,23 @@ fn main() {
         }
     }
     println!(
-        "dualtape::parallel scaling: reverse-mode gradient, {} rounds (median), {cores} cores{}, \
+        "dualtape::parallel scaling: the gradient by {}, {} rounds (median), {cores} cores{}{}, \
          load average {} at the start",
+        args.modes
+            .iter()
+            .map(|m| m.name())
+            .collect::<Vec<_>>()
+            .join(", "),
         args.rounds,
         if args.pin {
             ", pool threads pinned"
         } else {
             ""
+        },
+        if args.install_per_call {
+            ", one install per gradient"
+        } else {
+            ", gradients inside one install"
         },
         load_average()
     );
@@ -451,7 +677,8 @@ fn main() {
             whole: true,
         })
         .collect();
-    workloads.push(Workload {
+    // `--wide-points 0` leaves the wide network out.
+    workloads.extend((args.wide_points > 0).then(|| Workload {
         name: "wide".into(),
         mlp: Mlp::new(&[2, 64, 64, 1], Activation::Tanh, Activation::Sigmoid),
         points: args.wide_points,
@@ -459,9 +686,9 @@ fn main() {
         // (6 MB) near the cache, where 256 would be 50 MB (4 % slower per core).
         chunk: args.chunk.unwrap_or(WIDE_CHUNK),
         whole: false,
-    });
+    }));
     let mut csv = String::from(
-        "workload,network,points,parameters,chunk,threads,median_seconds,speedup,efficiency,\
+        "workload,mode,network,points,parameters,chunk,threads,median_seconds,speedup,efficiency,\
          best_seconds,best_speedup,pool_cpu_seconds,busiest_thread_cpu_seconds,cpu_speedup,\
          run_queue_wait_seconds,serial_chunks_seconds,whole_recording_seconds,rounds\n",
     );
