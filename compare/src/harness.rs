@@ -31,6 +31,10 @@ pub struct Method {
     pub plan: Plan,
     /// Relative tolerance against the reference gradient.
     pub tol: f64,
+    /// `Some(k)`: the method computes only the first k partials (one forward
+    /// pass of k lanes, where all ⌈n/k⌉ would take too long); only those and
+    /// the value are checked, and the time is that of the one pass.
+    pub first_partials: Option<usize>,
 }
 
 /// Default relative tolerance for exact (AD or hand-written) gradients.
@@ -46,6 +50,7 @@ impl Method {
             name: name.into(),
             plan: Plan::Run(Box::new(f)),
             tol: TOL,
+            first_partials: None,
         }
     }
 
@@ -67,6 +72,7 @@ impl Method {
             name: name.into(),
             plan: Plan::Skip(reason.into()),
             tol: TOL,
+            first_partials: None,
         }
     }
 
@@ -75,11 +81,18 @@ impl Method {
             name: name.into(),
             plan: Plan::Cannot(reason.into()),
             tol: TOL,
+            first_partials: None,
         }
     }
 
     pub fn with_tol(mut self, tol: f64) -> Self {
         self.tol = tol;
+        self
+    }
+
+    /// The method writes only the first `k` partials (see `first_partials`).
+    pub fn first_partials(mut self, k: usize) -> Self {
+        self.first_partials = Some(k);
         self
     }
 }
@@ -206,15 +219,21 @@ pub fn rel_err(got: &[f64], want: &[f64]) -> f64 {
     worst
 }
 
-fn check(got: &(f64, Vec<f64>), want: &(f64, Vec<f64>), tol: f64) -> Status {
+/// `first`: compare only the first that many partials (one pass's).
+fn check(got: &(f64, Vec<f64>), want: &(f64, Vec<f64>), tol: f64, first: Option<usize>) -> Status {
     let value_err = (got.0 - want.0).abs() / want.0.abs().max(1.0);
-    let grad_err = rel_err(&got.1, &want.1);
+    let k = first.unwrap_or(want.1.len()).min(want.1.len());
+    let grad_err = rel_err(&got.1[..k.min(got.1.len())], &want.1[..k]);
     if value_err.is_nan() || value_err > tol {
         return Status::Wrong(format!("value {:e}, want {:e}", got.0, want.0));
     }
     if grad_err > tol {
-        if want.1.len() <= 4 {
-            return Status::Wrong(format!("gradient {:?}, want {:?}", got.1, want.1));
+        if k <= 4 {
+            return Status::Wrong(format!(
+                "gradient {:?}, want {:?}",
+                &got.1[..k],
+                &want.1[..k]
+            ));
         }
         return Status::Wrong(format!("gradient rel. error {grad_err:.1e} > {tol:.0e}"));
     }
@@ -271,7 +290,7 @@ pub fn set_clock(clock: Clock) {
     CLOCK.with(|c| c.set(clock));
 }
 
-fn time_calls(call: &mut dyn FnMut(), iters: u64) -> Duration {
+pub fn time_calls(call: &mut dyn FnMut(), iters: u64) -> Duration {
     match CLOCK.with(|c| c.get()) {
         Clock::ThreadCpu => {
             let t = thread_cpu_time();
@@ -293,7 +312,7 @@ fn time_calls(call: &mut dyn FnMut(), iters: u64) -> Duration {
 /// How many calls make one sample last about `target`, and how long such a
 /// sample took if calibration already timed one (a single call longer than
 /// the target: not worth timing again).
-fn calibrate(call: &mut dyn FnMut(), target: Duration) -> (u64, Option<Duration>) {
+pub fn calibrate(call: &mut dyn FnMut(), target: Duration) -> (u64, Option<Duration>) {
     let mut iters = 1u64;
     loop {
         let t = time_calls(call, iters).max(Duration::from_nanos(1));
@@ -308,7 +327,7 @@ fn calibrate(call: &mut dyn FnMut(), target: Duration) -> (u64, Option<Duration>
     }
 }
 
-fn median(xs: &mut [f64]) -> f64 {
+pub fn median(xs: &mut [f64]) -> f64 {
     xs.sort_by(f64::total_cmp);
     let m = xs.len() / 2;
     if xs.len() % 2 == 1 {
@@ -373,11 +392,13 @@ pub fn run_workload(
                     std::panic::set_hook(hook);
                     let r = match result {
                         Ok(got) => {
-                            let mut r = row(&m.name, check(&got, &reference, m.tol));
+                            let status = check(&got, &reference, m.tol, m.first_partials);
+                            let mut r = row(&m.name, status);
                             if !w.timed() {
                                 r.note = Some(format!("value {}, derivative {:?}", got.0, got.1));
                             }
                             if peer.is_reference()
+                                && m.first_partials.is_none()
                                 && reference_is_analytic
                                 && r.status == Status::Ok
                             {

@@ -12,6 +12,7 @@
 mod harness;
 mod peers;
 mod plot;
+mod profile;
 mod report;
 #[cfg(test)]
 mod tests;
@@ -41,7 +42,9 @@ const USAGE: &str =
   --only S       only workloads whose name contains S (case-insensitive)
   --out P        write P.md and P.csv (default: compare/results, or compare/results-quick)
   --plot SVG     write the gradient-cost plot there (a full run writes docs/gradient_cost.svg)
-  --plot-from C  measure nothing: draw the plot from the CSV C of an earlier run";
+  --plot-from C  measure nothing: draw the plot from the CSV C of an earlier run
+       dualtape-compare profile WORKLOAD METHOD [CALLS]
+                 one method alone, for callgrind and perf (`profile --help`)";
 
 fn parse_args() -> Result<Args, lexopt::Error> {
     use lexopt::prelude::*;
@@ -266,6 +269,27 @@ fn draw_plot(points: &[plot::Point], path: &std::path::Path) {
 }
 
 fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("profile") {
+        let rest = &argv[1..];
+        if rest.iter().any(|a| a == "-h" || a == "--help") {
+            println!("{}", profile::USAGE);
+            return;
+        }
+        let rest = rest.to_vec();
+        // The same big stack as a full run (num-dual's static vectors).
+        let r = std::thread::Builder::new()
+            .stack_size(1 << 30)
+            .spawn(move || profile::run(&rest))
+            .expect("spawn the profiling thread")
+            .join()
+            .expect("the profiling thread panicked");
+        if let Err(e) = r {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+        return;
+    }
     let args = parse_args().unwrap_or_else(|e| {
         eprintln!("{e}\n{USAGE}");
         std::process::exit(2);

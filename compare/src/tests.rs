@@ -3,7 +3,7 @@
 use crate::harness::{self, rel_err, Config, Status};
 use crate::peers::{self, baseline::central_differences};
 use crate::workloads::na_generic::{na032, na034, na035};
-use crate::workloads::Workload;
+use crate::workloads::{Workload, PASS_LANES};
 
 /// Small instances of every workload, quick in a debug build.
 fn small_workloads() -> Vec<Workload> {
@@ -216,7 +216,10 @@ fn echidna_and_xad_methods_are_checked_and_right() {
         }
         // echidna: Reverse and DualVec everywhere, replay on the scalar workloads.
         let scalar = !matches!(w, Workload::Mlp { .. } | Workload::LogDet { .. });
-        let want = 2 + usize::from(scalar) + usize::from(matches!(w.dim(), 1 | 10 | 13));
+        let want = 2
+            + usize::from(scalar)
+            + usize::from(matches!(w.dim(), 1 | 10 | 13))
+            + usize::from(w.one_pass_only());
         let want = want
             + if cfg!(feature = "xad") && scalar {
                 2 + usize::from(matches!(w.dim(), 1 | 10 | 13))
@@ -226,4 +229,50 @@ fn echidna_and_xad_methods_are_checked_and_right() {
         assert_eq!(checked + skipped, want, "{}", w.name());
         assert!(checked >= 1, "{}", w.name());
     }
+}
+
+/// Where a forward gradient is too long (the 2-64-64-1 network), each
+/// forward crate's one pass is checked on the partials it computes and is
+/// right; the check catches right numbers in the wrong places.
+#[test]
+fn one_forward_pass_is_checked_on_its_partials() {
+    let w = Workload::mlp(10);
+    assert!(w.one_pass_only());
+    let rows = harness::run_workload(&w, &peers::all(), &Config::check_only(), &mut |_| {});
+    let one: Vec<_> = rows
+        .iter()
+        .filter(|r| r.method.ends_with(", 1 pass (of 277)"))
+        .collect();
+    assert_eq!(
+        one.len(),
+        3,
+        "dualtape, num-dual and echidna each time one pass"
+    );
+    for r in one {
+        assert_eq!(r.status, Status::Ok, "{}", r.method);
+    }
+
+    /// The hand-written partials of the first `PASS_LANES` inputs, from `shift` on.
+    struct FirstLanes(usize);
+    impl harness::Peer for FirstLanes {
+        fn name(&self) -> String {
+            "first lanes".into()
+        }
+        fn methods(&self, w: &Workload) -> Vec<harness::Method> {
+            let (w, shift) = (w.clone(), self.0);
+            vec![harness::Method::run("first lanes", move |x, g| {
+                let (v, full) = w.analytic(x);
+                g[..PASS_LANES].copy_from_slice(&full[shift..shift + PASS_LANES]);
+                v
+            })
+            .first_partials(PASS_LANES)]
+        }
+    }
+    let status = |shift| {
+        let peers: Vec<Box<dyn harness::Peer>> = vec![Box::new(FirstLanes(shift))];
+        let rows = harness::run_workload(&w, &peers, &Config::check_only(), &mut |_| {});
+        rows.last().unwrap().status.clone()
+    };
+    assert_eq!(status(0), Status::Ok);
+    assert!(matches!(status(1), Status::Wrong(_)), "{:?}", status(1));
 }

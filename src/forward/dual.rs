@@ -78,10 +78,10 @@ impl<T: Scalar> Dual<T> {
     }
 
     #[inline(always)]
-    pub(crate) fn chain2(self, o: Self, _: Op, (v, dx, dy): Binary<T>) -> Self {
+    pub(crate) fn chain2(self, o: Self, op: Op, (v, dx, dy): Binary<T>) -> Self {
         Dual {
             re: v,
-            eps: if both_plain(dx, dy) {
+            eps: if partials_plain(op, (v, dx, dy)) {
                 self.eps * dx + o.eps * dy
             } else {
                 times(self.eps, dx) + times(o.eps, dy)
@@ -108,6 +108,22 @@ pub(crate) fn is_plain<T: Scalar>(d: T) -> bool {
 #[inline(always)]
 pub(crate) fn both_plain<T: Scalar>(dx: T, dy: T) -> bool {
     is_plain(dx) & is_plain(dy)
+}
+
+/// Whether both partials of the binary operation `op` (value `v`) are
+/// [plain](is_plain), by one test where one suffices: a product `x·y` has
+/// the partials `y` and `x`, and a plain value `x·y` (finite, nonzero, not
+/// NaN) means neither factor is zero, infinite or NaN. The converse fails
+/// only where `x·y` overflows or underflows; those products take the exact
+/// path, which gives the same bits for plain partials. `op` is a constant at
+/// every call, so this folds to one of the two tests.
+#[inline(always)]
+pub(crate) fn partials_plain<T: Scalar>(op: Op, (v, dx, dy): Binary<T>) -> bool {
+    if op == Op::Mul {
+        is_plain(v)
+    } else {
+        both_plain(dx, dy)
+    }
 }
 
 /// The chain rule's product `t * d`, where a zero tangent or a zero partial
@@ -178,10 +194,17 @@ fn scaled_rare<T: Scalar, const N: usize>(eps: [T; N], d: T) -> [T; N] {
 }
 
 /// `a * dx + b * dy` lane by lane, each product by the rule of [`times`]:
-/// one straight-line loop when both partials are plain numbers.
+/// one straight-line loop when both partials are plain numbers (`plain`, from
+/// [`partials_plain`]).
 #[inline(always)]
-pub(crate) fn combined<T: Scalar, const N: usize>(a: &[T; N], dx: T, b: &[T; N], dy: T) -> [T; N] {
-    if both_plain(dx, dy) {
+pub(crate) fn combined<T: Scalar, const N: usize>(
+    plain: bool,
+    a: &[T; N],
+    dx: T,
+    b: &[T; N],
+    dy: T,
+) -> [T; N] {
+    if plain {
         let mut out = [T::zero(); N];
         for ((o, &s), &t) in out.iter_mut().zip(a).zip(b) {
             *o = s * dx + t * dy;

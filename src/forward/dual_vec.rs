@@ -4,7 +4,7 @@ use std::fmt;
 
 use num_traits::Zero;
 
-use super::dual::{combined, scaled};
+use super::dual::{combined, partials_plain, scaled};
 use crate::reverse::program::{test_on, Code, Op, Test};
 use crate::rules::{Binary, Unary};
 use crate::Scalar;
@@ -100,10 +100,10 @@ impl<T: Scalar, const N: usize> DualVec<T, N> {
     }
 
     #[inline(always)]
-    pub(crate) fn chain2(self, o: Self, _: Op, (v, dx, dy): Binary<T>) -> Self {
+    pub(crate) fn chain2(self, o: Self, op: Op, (v, dx, dy): Binary<T>) -> Self {
         DualVec {
             re: v,
-            eps: combined(&self.eps, dx, &o.eps, dy),
+            eps: combined(partials_plain(op, (v, dx, dy)), &self.eps, dx, &o.eps, dy),
         }
     }
 }

@@ -136,6 +136,9 @@ pub fn gradient_into<const N: usize>(
 ) -> f64 {
     check_gradient_args::<N>(x, grad, "gradient_into");
     let n = x.len();
+    if n <= N {
+        return one_pass(&f, x, grad);
+    }
     if n <= STACK_INPUTS {
         let mut xs = [DualVec::from(0.0); STACK_INPUTS];
         for (xi, &v) in xs.iter_mut().zip(x) {
@@ -200,8 +203,30 @@ fn check_gradient_args<const N: usize>(x: &[f64], grad: &[f64], name: &str) {
     );
 }
 
+/// [`gradient_into`] for `n <= N` inputs: every input seeded at once, each
+/// written once (value and tangents) into an array of `N` on the stack, one
+/// pass. For small `n` this is most of the driver's cost: it writes
+/// `N (N + 1)` numbers and nothing else.
+#[inline]
+fn one_pass<const N: usize>(
+    f: &impl Fn(&[DualVec<f64, N>]) -> DualVec<f64, N>,
+    x: &[f64],
+    grad: &mut [f64],
+) -> f64 {
+    let n = x.len();
+    let xs: [DualVec<f64, N>; N] = std::array::from_fn(|i| {
+        let mut eps = [0.0; N];
+        eps[i] = if i < n { 1.0 } else { 0.0 };
+        DualVec::new(x.get(i).copied().unwrap_or(0.0), eps)
+    });
+    let y = f(&xs[..n]);
+    grad.copy_from_slice(&y.eps[..n]);
+    y.re
+}
+
 /// The passes of [`gradient_into`]: seed `N` inputs at a time with unit
-/// tangents, read `N` partials, unseed. `xs` holds the unseeded inputs.
+/// tangents, read `N` partials, unseed. `xs` holds the unseeded inputs; `f`
+/// sees them only by shared reference, so unseeding is one lane per input.
 fn chunked_passes<const N: usize>(
     f: &impl Fn(&[DualVec<f64, N>]) -> DualVec<f64, N>,
     xs: &mut [DualVec<f64, N>],
@@ -220,8 +245,8 @@ fn chunked_passes<const N: usize>(
         let y = f(xs);
         value = y.re;
         grad[start..end].copy_from_slice(&y.eps[..end - start]);
-        for xi in &mut xs[start..end] {
-            xi.eps = [0.0; N];
+        for (k, xi) in xs[start..end].iter_mut().enumerate() {
+            xi.eps[k] = 0.0;
         }
     }
     value

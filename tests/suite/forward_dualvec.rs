@@ -437,3 +437,32 @@ fn jacobian_chunked_with_varying_outputs_panics_clearly() {
         &[1.0, 2.0, 3.0],
     );
 }
+
+/// A product is tested once, on its value (`x·y` plain means both factors
+/// are): where the value overflows or underflows although both factors are
+/// plain, the exact path must give the plain chain rule's bits, `ẋ y + ẏ x`.
+#[test]
+fn products_that_overflow_or_underflow_keep_the_plain_tangents() {
+    for (a, b) in [
+        (1e200, 3e200),
+        (1e-200, -3e-200),
+        (f64::MAX, 2.0),
+        (5e-324, 0.5),
+        (-1e300, -1e300),
+    ] {
+        let x = DualVec::<f64, 3>::new(a, [1.5, -0.25, 0.0]);
+        let y = DualVec::<f64, 3>::new(b, [0.75, 2.0, -0.0]);
+        let z = x * y;
+        assert_eq!(z.re.to_bits(), (a * b).to_bits(), "{a} · {b}");
+        for k in 0..3 {
+            let want = x.eps[k] * b + y.eps[k] * a;
+            assert_eq!(z.eps[k].to_bits(), want.to_bits(), "{a} · {b}, lane {k}");
+        }
+        let zd = Dual::new(a, 1.5) * Dual::new(b, 0.75);
+        assert_eq!(
+            zd.eps.to_bits(),
+            (1.5 * b + 0.75 * a).to_bits(),
+            "{a} · {b}"
+        );
+    }
+}

@@ -11,8 +11,9 @@
 //!   point where the control flow differs would be an error, not a wrong
 //!   gradient; the workloads take the same branches at every point.
 //! - `DualVec<f64, N>`, forward mode in chunks of N = 4, 8, 16
-//!   (`forward::gradient`, ⌈n/N⌉ passes), and in a single pass with N = n
-//!   where n ≤ 16.
+//!   (`forward::gradient_into_with`, ⌈n/N⌉ passes, the seeded inputs in a
+//!   workspace kept across calls), and in a single pass with N = n where
+//!   n ≤ 16 (`forward::gradient_into`, the inputs on the stack).
 //! - `Dual<f64>`, one pass per input (a loop over one reused input vector).
 //! - `f64`, central finite differences (`finite_diff::gradient`).
 //!
@@ -23,7 +24,7 @@
 
 use crate::harness::{Method, Peer};
 use crate::peers::baseline::FD_TOL;
-use crate::workloads::Workload;
+use crate::workloads::{Workload, PASS_LANES};
 use dualtape::finite_diff::{self, Scheme};
 use dualtape::{forward, reverse, Dual, DualVec, Scalar, Var};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -84,8 +85,14 @@ fn chunked<const N: usize>(w: &Workload, wide: bool) -> Method {
         Some(reason) => Method::skip(name, reason),
         None => {
             let w = w.clone();
-            Method::run_vec(name, move |x| {
-                forward::gradient(|v: &[DualVec<f64, N>]| objective(&w, v), x)
+            let mut work = Vec::new();
+            Method::run(name, move |x, g| {
+                forward::gradient_into_with(
+                    |v: &[DualVec<f64, N>]| objective(&w, v),
+                    x,
+                    g,
+                    &mut work,
+                )
             })
         }
     }
@@ -115,9 +122,10 @@ fn replay(w: &Workload) -> Method {
 fn single_pass(w: &Workload) -> Option<Method> {
     fn one<const N: usize>(w: &Workload) -> Method {
         let w = w.clone();
-        Method::run_vec(format!("{DUALVEC_PREFIX}{N}>, 1 pass (N = n)"), move |x| {
-            forward::gradient(|v: &[DualVec<f64, N>]| objective(&w, v), x)
-        })
+        Method::run(
+            format!("{DUALVEC_PREFIX}{N}>, 1 pass (N = n)"),
+            move |x, g| forward::gradient_into(|v: &[DualVec<f64, N>]| objective(&w, v), x, g),
+        )
     }
     match w.dim() {
         1 => Some(one::<1>(w)),
@@ -129,6 +137,28 @@ fn single_pass(w: &Workload) -> Option<Method> {
         )),
         _ => None,
     }
+}
+
+/// One forward pass of `DualVec<f64, PASS_LANES>`, the first inputs seeded,
+/// where a whole gradient is too long (`Workload::one_pass_only`).
+fn first_pass(w: &Workload) -> Method {
+    const N: usize = PASS_LANES;
+    let w = w.clone();
+    let mut xs: Vec<DualVec<f64, N>> = Vec::new();
+    Method::run(
+        w.one_pass_name(&format!("{DUALVEC_PREFIX}{N}>")),
+        move |x, g| {
+            xs.clear();
+            xs.extend(x.iter().map(|&xi| DualVec::from(xi)));
+            for (k, xi) in xs[..N].iter_mut().enumerate() {
+                xi.eps[k] = 1.0;
+            }
+            let y = objective(&w, &xs);
+            g[..N].copy_from_slice(&y.eps);
+            y.re
+        },
+    )
+    .first_partials(N)
 }
 
 /// One `Dual<f64>` pass per input, the input vector reused across calls.
@@ -175,6 +205,9 @@ impl Peer for Dualtape {
         methods.push(chunked::<4>(w, false));
         methods.push(chunked::<8>(w, true));
         methods.push(chunked::<16>(w, false));
+        if w.one_pass_only() {
+            methods.push(first_pass(w));
+        }
         methods.push(dual_n_passes(w));
         methods.push(match skip_passes(w, true) {
             Some(reason) => Method::skip(FINITE_DIFF, reason),

@@ -22,7 +22,7 @@
 use crate::harness::{Method, Peer};
 use crate::workloads::na_generic::na035;
 use crate::workloads::Dataset;
-use crate::workloads::{consts, Workload};
+use crate::workloads::{consts, Workload, PASS_LANES};
 use echidna::{BReverse, DualVec, Reverse, Scalar};
 
 pub struct Echidna;
@@ -167,6 +167,24 @@ fn dualvec<const N: usize>(w: &Workload) -> Method {
     Method::run(name, move |x, g| dualvec_gradient::<N>(&w, x, g))
 }
 
+/// One pass of `DualVec<f64, PASS_LANES>`, the first inputs seeded
+/// (`Workload::one_pass_only`), as `dualvec_gradient` seeds them.
+fn first_pass(w: &Workload) -> Method {
+    const N: usize = PASS_LANES;
+    let w = w.clone();
+    let name = w.one_pass_name(&format!("echidna DualVec<f64, {N}>"));
+    Method::run(name, move |x, g| {
+        let mut v: Vec<DualVec<f64, N>> = x.iter().map(|&xi| DualVec::constant(xi)).collect();
+        for (lane, vi) in v[..N].iter_mut().enumerate() {
+            vi.eps[lane] = 1.0;
+        }
+        let y = objective(&w, &v);
+        g[..N].copy_from_slice(&y.eps);
+        y.re
+    })
+    .first_partials(N)
+}
+
 impl Peer for Echidna {
     fn name(&self) -> String {
         format!(
@@ -184,6 +202,9 @@ impl Peer for Echidna {
             _ => {}
         }
         methods.push(dualvec::<8>(w));
+        if w.one_pass_only() {
+            methods.push(first_pass(w));
+        }
         methods
     }
 }

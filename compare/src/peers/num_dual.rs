@@ -11,8 +11,8 @@
 use crate::harness::{Method, Peer};
 use crate::workloads::na_generic::na035;
 use crate::workloads::Dataset;
-use crate::workloads::{consts, Workload};
-use nalgebra::{DVector, Dyn, SVector};
+use crate::workloads::{consts, Workload, PASS_LANES};
+use nalgebra::{Const, DVector, Dyn, SVector, U1};
 use num_dual::{gradient, Dual64, DualNum, DualSVec64, Gradients};
 
 pub struct NumDual;
@@ -103,6 +103,33 @@ fn static_method(name: &str, w: &Workload) -> Method {
     sizes!(1, 10, 13, 100, 400)
 }
 
+/// One pass of `DualSVec64<PASS_LANES>`, the first inputs seeded with
+/// `derivative(i)`, the others `from_re` (`Workload::one_pass_only`).
+fn first_pass(w: &Workload) -> Method {
+    const N: usize = PASS_LANES;
+    let f = objective::<DualSVec64<N>>(w);
+    let name = w.one_pass_name(&format!("num-dual DualSVec64<{N}>"));
+    Method::run(name, move |x, g| {
+        let v: Vec<DualSVec64<N>> = x
+            .iter()
+            .enumerate()
+            .map(|(i, &xi)| {
+                let d = DualSVec64::<N>::from_re(xi);
+                if i < N {
+                    d.derivative(i)
+                } else {
+                    d
+                }
+            })
+            .collect();
+        let y = f(&v);
+        let eps = y.eps.unwrap_generic(Const::<N>, U1);
+        g[..N].copy_from_slice(eps.as_slice());
+        y.re
+    })
+    .first_partials(N)
+}
+
 impl Peer for NumDual {
     fn name(&self) -> String {
         format!("num-dual {}", env!("VERSION_NUM_DUAL"))
@@ -115,6 +142,10 @@ impl Peer for NumDual {
             Some(reason) => Method::skip(dyn_name, reason),
             None => Method::run_vec(dyn_name, n_passes(w)),
         };
-        vec![dynamic, static_method(&static_name, w)]
+        let mut methods = vec![dynamic, static_method(&static_name, w)];
+        if w.one_pass_only() {
+            methods.push(first_pass(w));
+        }
+        methods
     }
 }

@@ -19,6 +19,10 @@ use std::sync::Arc;
 /// forward and finite differences up to n = 1e4).
 pub const MAX_PASSES: usize = 10_000;
 
+/// Lanes of the one forward pass timed where a whole forward gradient would
+/// take too long ([`Workload::one_pass_only`]).
+pub const PASS_LANES: usize = 16;
+
 /// Order of the log-determinant's matrix (400 inputs).
 pub const LOGDET_M: usize = 20;
 
@@ -236,6 +240,20 @@ impl Workload {
     /// One-operation workloads are only checked, not timed.
     pub fn timed(&self) -> bool {
         !matches!(self, Workload::ConstDiv | Workload::ConstSub)
+    }
+
+    /// Whether forward mode is timed as one pass of [`PASS_LANES`] lanes
+    /// (the first inputs seeded, those partials checked) instead of a whole
+    /// gradient: the 2-64-64-1 network, whose forward gradient is 277 passes
+    /// of a 1000-point network. Every pass costs the same, so the crates'
+    /// times for one pass compare as their gradients would.
+    pub fn one_pass_only(&self) -> bool {
+        matches!(self, Workload::Mlp { .. }) && self.skip_n_passes().is_some()
+    }
+
+    /// A one-pass method's name: `prefix`, then "1 pass (of P)".
+    pub fn one_pass_name(&self, prefix: &str) -> String {
+        format!("{prefix}, 1 pass (of {})", self.dim().div_ceil(PASS_LANES))
     }
 
     /// `Some(reason)` when methods that need one evaluation per input
