@@ -30,7 +30,7 @@ pub fn workload(key: &str) -> Result<Workload, String> {
         let n: usize = n
             .parse()
             .map_err(|_| format!("`{key}`: write the size after `ros`, e.g. ros10"))?;
-        if n < 2 || n % 2 != 0 {
+        if n < 2 || !n.is_multiple_of(2) {
             return Err(format!("`{key}`: Rosenbrock takes an even n >= 2"));
         }
         return Ok(Workload::rosenbrock(n));
@@ -69,13 +69,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         // Only the crate the pattern names, where it names one: the others'
         // methods are not built (echidna's replay records a tape, etc.).
         let all_peers = peers::all();
-        let crate_of = |p: &Box<dyn harness::Peer>| {
+        let crate_of = |p: &dyn harness::Peer| {
             let name = p.name().to_lowercase();
             name.split(' ').next().unwrap_or("").to_string()
         };
         let named: Vec<_> = all_peers
             .iter()
-            .filter(|p| pattern.starts_with(&format!("{} ", crate_of(p))))
+            .filter(|p| pattern.starts_with(&format!("{} ", crate_of(p.as_ref()))))
             .collect();
         let searched = if named.is_empty() {
             all_peers.iter().collect()

@@ -265,6 +265,35 @@ pub fn targets(rows: &[Row]) -> String {
         }
     }
 
+    // Issue 14: dualtape's forward mode at least as fast as any peer's, and
+    // at most 0.7x on the notebook's two workloads.
+    out.push_str(
+        "\nForward mode, dualtape's best `DualVec` against the best peer's forward mode \
+         (target: dualtape / peer ≤ 1, ≤ 0.7 on the 2-3-1 network's two workloads):\n\n\
+         | workload | n | dualtape, best | ratio | best peer | ratio | dualtape / peer | target |\n\
+         |---|---:|---|---:|---|---:|---:|---|\n",
+    );
+    for (w, n, _) in timed_workloads(rows) {
+        let here = |r: &Row| r.workload == w && r.n == n && mode(&r.method) == Some(Mode::Forward);
+        let ours = best(rows, |r| {
+            here(r) && r.method.starts_with(crate::peers::dualtape::DUALVEC_PREFIX)
+        });
+        let theirs = best(rows, |r| here(r) && !is_dualtape(&r.method));
+        if let (Some(o), Some(t)) = (ours, theirs) {
+            let limit = if w.starts_with("2-3-1 net") { 0.7 } else { 1.0 };
+            let f = o.ratio.unwrap() / t.ratio.unwrap();
+            let _ = writeln!(
+                out,
+                "| {w} | {n} | {} | {} | {} | {} | {f:.2} | ≤ {limit}: {} |",
+                o.method,
+                format_ratio(o.ratio.unwrap()),
+                t.method,
+                format_ratio(t.ratio.unwrap()),
+                met(f <= limit)
+            );
+        }
+    }
+
     // Absolute targets, as a multiple of one f64 evaluation.
     let rosenbrock = |n: usize| move |r: &Row| r.workload == "extended Rosenbrock" && r.n == n;
     let net_scalar = |r: &Row| r.workload.starts_with("2-3-1 net, scalar loops");
