@@ -160,8 +160,7 @@ impl Sets {
 fn close_need(g: &Graph, need: &mut [bool]) {
     for s in (g.inputs..need.len()).rev() {
         if need[s] {
-            let d: Vec<usize> = g.deps(s).collect();
-            for a in d {
+            for a in g.deps(s) {
                 need[a] = true;
             }
         }
