@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The reverse-mode tape's tests under Miri, with Stacked Borrows and then
-# Tree Borrows: the tape's `unsafe` code, its thread-locals, panics and
+# Tree Borrows: the tape's `unsafe` code, a recorded program's replay
+# (unchecked indexing in its batched interpreter), its thread-locals, panics and
 # panic hooks that re-enter it, the capacity/limit path, thread-local
 # destruction, and allocation through a counting global allocator.
 #
@@ -21,6 +22,7 @@ SELECTION=$(cat <<'LIST'
 suite reverse_soundness:: reverse_tape::
 suite reverse_misuse::ended_var reverse_misuse::a_var_ reverse_misuse::another_thread reverse_misuse::finished_thread reverse_misuse::inside reverse_misuse::recovers reverse_misuse::panicked
 suite allocations::a_smaller_recording allocations::a_warm_tape_serves
+suite program::replay_equals program::batched_replay program::adjoint_sums program::an_operation_on_constants program::zero_partials program::constant_and_input program::vjp_and_jacobian
 reverse_oom
 LIST
 )

@@ -327,14 +327,15 @@ fn gradients<'a>(
             // The serial loop: the same programs (one per chunk length,
             // points as inputs), replayed one chunk after another with one
             // workspace.
-            let (n, width) = (w.len(), m.width());
+            let n = w.len();
             let programs: Vec<(usize, Program)> = {
                 let mut lens: Vec<usize> =
                     parallel::chunks(points, chunk).map(|r| r.len()).collect();
                 lens.dedup();
                 lens.into_iter()
                     .map(|len| {
-                        let x = inputs(m, w, 0..len);
+                        let mut x = Vec::new();
+                        inputs_into(m, w, 0..len, &mut x);
                         let p = reverse::record(|v| m.eval_examples(&v[n..], &v[..n]), &x);
                         (len, p)
                     })
@@ -352,12 +353,7 @@ fn gradients<'a>(
                             .find(|(l, _)| *l == r.len())
                             .expect("recorded")
                             .1;
-                        x.clear();
-                        x.extend_from_slice(w);
-                        x.resize(n + r.len() * width, 0.0);
-                        for (k, i) in r.enumerate() {
-                            m.example(i, &mut x[n + k * width..n + (k + 1) * width]);
-                        }
+                        inputs_into(m, w, r, x);
                         g.resize(x.len(), 0.0);
                         let v = p
                             .gradient_into(ws, x, g)
@@ -388,16 +384,16 @@ fn gradients<'a>(
     }
 }
 
-/// A chunk's program inputs: the parameters, then its points.
-fn inputs(m: &Objective<'_>, w: &[f64], range: std::ops::Range<usize>) -> Vec<f64> {
+/// A chunk's program inputs into `x`: the parameters, then its points.
+fn inputs_into(m: &Objective<'_>, w: &[f64], range: std::ops::Range<usize>, x: &mut Vec<f64>) {
     let width = m.width();
-    let mut x = w.to_vec();
+    x.clear();
+    x.extend_from_slice(w);
     x.resize(w.len() + range.len() * width, 0.0);
     for (k, i) in range.enumerate() {
         let at = w.len() + k * width;
         m.example(i, &mut x[at..at + width]);
     }
-    x
 }
 
 fn same_bits(a: &(f64, Vec<f64>), b: &(f64, Vec<f64>)) -> bool {

@@ -88,10 +88,13 @@
 //!
 //! # Bit for bit
 //!
-//! The replay evaluates the same rules in the same order as a recording, and
-//! its sweep is the tape's loop (a zero adjoint or a zero partial adds
+//! The replay evaluates the same rules on the same operands as a recording,
+//! and its sweep is the tape's loop (a zero adjoint or a zero partial adds
 //! nothing, rule 3 of [`rules`](crate::rules); `x * x` adds the summed
-//! partials once). So a replay at any point where the control flow is
+//! partials once). For speed it runs the operations grouped into batches of
+//! one kind (once per program, the instructions are reordered), in an order
+//! that adds the contributions to every adjoint in the recording's order,
+//! so every sum rounds as the tape's does. So a replay at any point where the control flow is
 //! unchanged equals [`reverse::gradient`](crate::reverse::gradient) at that
 //! point bit for bit, with one exception: where the tape skipped an
 //! operation because its value was its operand's to the bit with partial 1

@@ -14,7 +14,14 @@
 //! an adjoint. A program that repeats a computation (a sum over data
 //! points, the pairs of Rosenbrock, a matrix product) thus pays the
 //! interpreter's dispatch once per batch of up to [`BATCH`] instructions
-//! instead of once per instruction.
+//! instead of once per instruction. Where a batch's operand slots advance
+//! by a fixed stride (the same computation on the next pair of inputs, on
+//! the next data point), the loops compute them ([`Affine`]) instead of
+//! loading them from the operand table.
+//!
+//! There are no fused instructions: every instruction of the program is
+//! one element of one batch, so the chain rule is applied per instruction
+//! and in one place, the sweep.
 //!
 //! Each instruction is still evaluated by its own rule of
 //! [`rules`](crate::rules) ([`eval`], or the rule itself for `+`, `-`, `*`,
@@ -115,6 +122,48 @@ pub(crate) struct Batch {
     pub(crate) shape: Shape,
     pub(crate) start: u32,
     pub(crate) end: u32,
+    /// Operand slots in arithmetic progression (a repeated computation):
+    /// `a[start + i] == a0 + i * sa`, `b[start + i] == b0 + i * sb`, so the
+    /// loops compute them instead of loading them.
+    pub(crate) affine: Option<Affine>,
+}
+
+/// Operand slots `a0 + i * sa`, `b0 + i * sb` for the `i`-th instruction of
+/// a batch or run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Affine {
+    pub(crate) a0: u32,
+    pub(crate) sa: u32,
+    pub(crate) b0: u32,
+    pub(crate) sb: u32,
+}
+
+impl Affine {
+    /// The progression `v[s..e]` follows, if any (non-negative steps).
+    fn of(a: &[u32], b: &[u32], s: usize, e: usize) -> Option<Affine> {
+        let step = |v: &[u32]| -> Option<(u32, u32)> {
+            let d = if e - s >= 2 {
+                v[s + 1].checked_sub(v[s])?
+            } else {
+                0
+            };
+            (s..e)
+                .all(|k| v[k] as u64 == v[s] as u64 + (k - s) as u64 * d as u64)
+                .then_some((v[s], d))
+        };
+        let ((a0, sa), (b0, sb)) = (step(a)?, step(b)?);
+        Some(Affine { a0, sa, b0, sb })
+    }
+
+    /// The operand slots of instruction `k` of a span starting at `s`.
+    #[inline(always)]
+    fn at(self, s: usize, k: usize) -> (usize, usize) {
+        let i = k - s;
+        (
+            self.a0 as usize + i * self.sa as usize,
+            self.b0 as usize + i * self.sb as usize,
+        )
+    }
 }
 
 /// Instructions `start..end` swept by one loop.
@@ -123,6 +172,8 @@ pub(crate) struct Run {
     pub(crate) kind: Sweep,
     pub(crate) start: u32,
     pub(crate) end: u32,
+    /// As [`Batch::affine`].
+    pub(crate) affine: Option<Affine>,
 }
 
 /// One comparison to re-check, in slots of the executable form.
@@ -254,18 +305,27 @@ impl Exec {
                     shape,
                     start: e as u32,
                     end: e as u32 + 1,
+                    affine: None,
                 }),
+            }
+        }
+        for bt in &mut batches {
+            if bt.end - bt.start >= 4 && bt.op != Op::MulAddTail {
+                bt.affine = Affine::of(&a, &b, bt.start as usize, bt.end as usize);
             }
         }
         let mut runs: Vec<Run> = Vec::new();
         for bt in &batches {
             let kind = bt.shape.sweep();
             match runs.last_mut() {
-                Some(last) if last.kind == kind => last.end = bt.end,
+                Some(last) if last.kind == kind && last.affine.is_none() && bt.affine.is_none() => {
+                    last.end = bt.end
+                }
                 _ => runs.push(Run {
                     kind,
                     start: bt.start,
                     end: bt.end,
+                    affine: bt.affine,
                 }),
             }
         }
@@ -295,7 +355,9 @@ impl Exec {
 
     /// The structural facts the interpreter's unchecked indexing relies on,
     /// checked once: every operand slot is below its instruction's own slot,
-    /// and the batches and the runs each cover `0..len()` in order.
+    /// the batches and the runs each cover `0..len()` in order, and where a
+    /// batch or run computes its operand slots by [`Affine`], they are the
+    /// ones in `a` and `b`.
     fn validate(&self) {
         let base = self.base();
         for k in 0..self.len() {
@@ -320,6 +382,17 @@ impl Exec {
         };
         covers(&mut self.batches.iter().map(|b| (b.start, b.end)));
         covers(&mut self.runs.iter().map(|r| (r.start, r.end)));
+        let spans = self.batches.iter().map(|b| (b.start, b.end, b.affine));
+        for (s, e, affine) in spans.chain(self.runs.iter().map(|r| (r.start, r.end, r.affine))) {
+            if let Some(af) = affine {
+                for k in s as usize..e as usize {
+                    assert!(
+                        af.at(s as usize, k) == (self.a[k] as usize, self.b[k] as usize),
+                        "dualtape: internal error: a batch's operands are not in progression"
+                    );
+                }
+            }
+        }
         for bt in &self.batches {
             if bt.op == Op::MulAddTail {
                 for k in bt.start as usize..bt.end as usize {
@@ -511,18 +584,32 @@ impl Exec {
             let (s, e) = (bt.start as usize, bt.end as usize);
             // SAFETY: `validate` checked, once per compiled program, that
             // the batches cover `0..len` (so `s <= e <= len == da.len() ==
-            // db.len()`) and that every operand slot `a[k]`, `b[k]` is below
-            // `base + k < base + len == vals.len()`; a `MulAddTail`'s `a[k]`
-            // is an instruction slot `base + m` with `m < k`, whose operands
-            // are below `base + m` in turn.
+            // db.len() == ai.len() == bi.len()`), that every operand slot
+            // `a[k]`, `b[k]` is below `base + k < base + len == vals.len()`,
+            // and that an affine batch's slots are those; a `MulAddTail`'s
+            // `a[k]` is an instruction slot `base + m` with `m < k`, whose
+            // operands are below `base + m` in turn.
             unsafe {
+                let (ai, bi) = (&self.a[..], &self.b[..]);
+                macro_rules! go {
+                    ($f:expr) => {
+                        match bt.affine {
+                            Some(af) => {
+                                self.batch(bt.shape, s, e, vals, da, db, $f, |k| af.at(s, k))
+                            }
+                            None => self.batch(bt.shape, s, e, vals, da, db, $f, |k| {
+                                (*ai.get_unchecked(k) as usize, *bi.get_unchecked(k) as usize)
+                            }),
+                        }
+                    };
+                }
                 match bt.op {
-                    Op::Add => self.batch(bt.shape, s, e, vals, da, db, rules::add),
-                    Op::Sub => self.batch(bt.shape, s, e, vals, da, db, rules::sub),
-                    Op::Mul => self.batch(bt.shape, s, e, vals, da, db, rules::mul),
-                    Op::Div => self.batch(bt.shape, s, e, vals, da, db, rules::div),
+                    Op::Add => go!(rules::add),
+                    Op::Sub => go!(rules::sub),
+                    Op::Mul => go!(rules::mul),
+                    Op::Div => go!(rules::div),
                     Op::MulAddTail => self.mul_add_tail(bt.shape, s, e, vals, da, db),
-                    op => self.batch(bt.shape, s, e, vals, da, db, |x, y| eval_outlined(op, x, y)),
+                    op => go!(|x, y| eval_outlined(op, x, y)),
                 }
             }
         }
@@ -552,8 +639,8 @@ impl Exec {
     ///
     /// # Safety
     ///
-    /// `s <= e <= da.len(), db.len()`, and every `a[k]`, `b[k]` for `k` in
-    /// `s..e` below `base() + k`, which is below `vals.len()`.
+    /// `s <= e <= da.len(), db.len()`, and for every `k` in `s..e` the
+    /// operand slots `ix(k)` below `base() + k`, which is below `vals.len()`.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     unsafe fn batch<T: Scalar<Real = f64>>(
@@ -565,14 +652,14 @@ impl Exec {
         da: &mut [T],
         db: &mut [T],
         f: impl Fn(T, T) -> rules::Binary<T>,
+        ix: impl Fn(usize) -> (usize, usize),
     ) {
         let base = self.base();
-        let (ai, bi) = (&self.a[..e], &self.b[..e]);
         // SAFETY (every access below): the caller's contract.
         match shape {
             Shape::Unary => {
                 for k in s..e {
-                    let x = *vals.get_unchecked(*ai.get_unchecked(k) as usize);
+                    let x = *vals.get_unchecked(ix(k).0);
                     let (v, pa, _) = f(x, x);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa;
@@ -580,7 +667,7 @@ impl Exec {
             }
             Shape::Same => {
                 for k in s..e {
-                    let x = *vals.get_unchecked(*ai.get_unchecked(k) as usize);
+                    let x = *vals.get_unchecked(ix(k).0);
                     let (v, pa, pb) = f(x, x);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa + pb;
@@ -588,8 +675,8 @@ impl Exec {
             }
             Shape::SlotConst => {
                 for k in s..e {
-                    let x = *vals.get_unchecked(*ai.get_unchecked(k) as usize);
-                    let y = *vals.get_unchecked(*bi.get_unchecked(k) as usize);
+                    let (ia, ib) = ix(k);
+                    let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, pa, _) = f(x, y);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa;
@@ -597,8 +684,8 @@ impl Exec {
             }
             Shape::ConstSlot => {
                 for k in s..e {
-                    let x = *vals.get_unchecked(*ai.get_unchecked(k) as usize);
-                    let y = *vals.get_unchecked(*bi.get_unchecked(k) as usize);
+                    let (ia, ib) = ix(k);
+                    let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, _, pb) = f(x, y);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pb;
@@ -606,8 +693,8 @@ impl Exec {
             }
             Shape::Both => {
                 for k in s..e {
-                    let x = *vals.get_unchecked(*ai.get_unchecked(k) as usize);
-                    let y = *vals.get_unchecked(*bi.get_unchecked(k) as usize);
+                    let (ia, ib) = ix(k);
+                    let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, pa, pb) = f(x, y);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa;
@@ -616,8 +703,8 @@ impl Exec {
             }
             Shape::Consts => {
                 for k in s..e {
-                    let x = *vals.get_unchecked(*ai.get_unchecked(k) as usize);
-                    let y = *vals.get_unchecked(*bi.get_unchecked(k) as usize);
+                    let (ia, ib) = ix(k);
+                    let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     *vals.get_unchecked_mut(base + k) = f(x, y).0;
                 }
             }
@@ -691,45 +778,61 @@ impl Exec {
         for run in self.runs.iter().rev() {
             let (s, e) = (run.start as usize, run.end as usize);
             // SAFETY: `validate` checked that the runs cover `0..len`, so
-            // `k < len == da.len() == db.len() == ai.len() == bi.len()`, and
-            // that `a[k]`, `b[k] < base + k < adj.len()`.
+            // `k < len == da.len() == db.len() == ai.len() == bi.len()`, that
+            // `a[k]`, `b[k] < base + k < adj.len()`, and that an affine run's
+            // slots are those.
             unsafe {
-                macro_rules! each {
-                    (|$g:ident, $k:ident| $body:block) => {
-                        for $k in (s..e).rev() {
-                            let i = base + $k;
-                            let $g = *adj.get_unchecked(i);
-                            if !$g.is_zero() {
-                                $body * adj.get_unchecked_mut(i) = T::zero();
+                // one loop per kind: `$t(k)` is the slot that receives
+                // `da[k] · g` (A, B), `$ta`/`$tb` those of `da`/`db` (Both)
+                macro_rules! one {
+                    ($t:expr) => {
+                        for k in (s..e).rev() {
+                            let i = base + k;
+                            let g = *adj.get_unchecked(i);
+                            if !g.is_zero() {
+                                *adj.get_unchecked_mut(i) = T::zero();
+                                let p = *da.get_unchecked(k);
+                                if !p.is_zero() {
+                                    *adj.get_unchecked_mut($t(k)) += p * g;
+                                }
                             }
                         }
                     };
                 }
-                match run.kind {
-                    Sweep::A => each!(|g, k| {
-                        let p = *da.get_unchecked(k);
-                        if !p.is_zero() {
-                            *adj.get_unchecked_mut(*ai.get_unchecked(k) as usize) += p * g;
+                macro_rules! two {
+                    ($ta:expr, $tb:expr) => {
+                        for k in (s..e).rev() {
+                            let i = base + k;
+                            let g = *adj.get_unchecked(i);
+                            if !g.is_zero() {
+                                *adj.get_unchecked_mut(i) = T::zero();
+                                let (pa, pb) = (*da.get_unchecked(k), *db.get_unchecked(k));
+                                if !pa.is_zero() {
+                                    *adj.get_unchecked_mut($ta(k)) += pa * g;
+                                }
+                                if !pb.is_zero() {
+                                    *adj.get_unchecked_mut($tb(k)) += pb * g;
+                                }
+                            }
                         }
-                    }),
-                    Sweep::B => each!(|g, k| {
-                        let p = *da.get_unchecked(k);
-                        if !p.is_zero() {
-                            *adj.get_unchecked_mut(*bi.get_unchecked(k) as usize) += p * g;
+                    };
+                }
+                let ta = |k: usize| *ai.get_unchecked(k) as usize;
+                let tb = |k: usize| *bi.get_unchecked(k) as usize;
+                match (run.kind, run.affine) {
+                    (Sweep::A, Some(af)) => one!(|k: usize| af.at(s, k).0),
+                    (Sweep::A, None) => one!(ta),
+                    (Sweep::B, Some(af)) => one!(|k: usize| af.at(s, k).1),
+                    (Sweep::B, None) => one!(tb),
+                    (Sweep::Both, Some(af)) => {
+                        two!(|k: usize| af.at(s, k).0, |k: usize| af.at(s, k).1)
+                    }
+                    (Sweep::Both, None) => two!(ta, tb),
+                    (Sweep::Nothing, _) => {
+                        for k in s..e {
+                            *adj.get_unchecked_mut(base + k) = T::zero();
                         }
-                    }),
-                    Sweep::Both => each!(|g, k| {
-                        let (pa, pb) = (*da.get_unchecked(k), *db.get_unchecked(k));
-                        if !pa.is_zero() {
-                            *adj.get_unchecked_mut(*ai.get_unchecked(k) as usize) += pa * g;
-                        }
-                        if !pb.is_zero() {
-                            *adj.get_unchecked_mut(*bi.get_unchecked(k) as usize) += pb * g;
-                        }
-                    }),
-                    Sweep::Nothing => each!(|g, k| {
-                        let _ = (g, k);
-                    }),
+                    }
                 }
             }
         }
