@@ -300,10 +300,10 @@ fn jacobian_case(s: Shape, rounds: usize, target: f64) -> Row {
     let (mut tape, _) = echidna::record_multi(|u: &[BReverse<f64>]| echidna_residual(s, u), &x);
     let (_, epat, evals) = tape.sparse_jacobian(&x);
     assert_eq!(epat.nnz(), plan.sparsity().nnz());
-    for k in 0..epat.nnz() {
-        let (i, j) = (epat.rows[k] as usize, epat.cols[k] as usize);
+    for ((&i, &j), &theirs) in epat.rows.iter().zip(&epat.cols).zip(&evals) {
+        let (i, j) = (i as usize, j as usize);
         let ours = values[plan.sparsity().position(i, j).expect("same pattern")];
-        assert!(close(ours, evals[k]), "echidna ({i}, {j})");
+        assert!(close(ours, theirs), "echidna ({i}, {j})");
     }
     let (ecolours, ecount) = echidna::sparse::column_coloring(&epat);
     let mut buf = vec![0.0; plan.sparsity().nnz()];
@@ -377,10 +377,10 @@ fn hessian_case(s: Shape, rounds: usize, target: f64) -> Row {
     }
     let (tape, _) = echidna::record(|u: &[BReverse<f64>]| echidna_energy(s, u), &x);
     let (_, _, epat, evals) = tape.sparse_hessian(&x);
-    for k in 0..epat.nnz() {
-        let (i, j) = (epat.rows[k] as usize, epat.cols[k] as usize);
+    for ((&i, &j), &theirs) in epat.rows.iter().zip(&epat.cols).zip(&evals) {
+        let (i, j) = (i as usize, j as usize);
         let ours = values[plan.sparsity().position(i, j).expect("same pattern")];
-        assert!(close(ours, evals[k]), "echidna ({i}, {j})");
+        assert!(close(ours, theirs), "echidna ({i}, {j})");
     }
     let (ecolours, ecount) = echidna::sparse::greedy_coloring(&epat);
     let mut buf = vec![0.0; plan.sparsity().nnz()];

@@ -4,9 +4,9 @@
 //! - `Var`, reverse mode, through `reverse::gradient_into` (the caller's
 //!   buffer; a warm tape allocates nothing). Its gradient is the reference
 //!   for every method after it, once it agrees with the hand-written one.
-//! - Replay: `reverse::record` once at the workload's point and
-//!   `Program::optimize` (as echidna's replay records and optimises once),
-//!   then `Program::gradient_into` per call with a workspace kept across
+//! - Replay: `reverse::record` once at the workload's point (it runs
+//!   `Program::optimize` itself, as echidna's replay records and optimises
+//!   once), then `Program::gradient_into` per call with a workspace kept across
 //!   calls (no allocation). A replay checks the recorded comparisons, so a
 //!   point where the control flow differs would be an error, not a wrong
 //!   gradient; the workloads take the same branches at every point.
@@ -101,14 +101,13 @@ fn chunked<const N: usize>(w: &Workload, wide: bool) -> Method {
 /// Record once at the workload's point, replay per call with a reused
 /// workspace.
 fn replay(w: &Workload) -> Method {
-    let mut program = reverse::record(|v: &[Var]| objective(w, v), &w.point());
+    let program = reverse::record(|v: &[Var]| objective(w, v), &w.point());
     if program.escaped_values() > 0 {
         return Method::cannot(
             REPLAY,
             "the recording reads values of active variables, so it may not hold elsewhere",
         );
     }
-    program.optimize();
     let mut ws = program.workspace();
     Method::run(REPLAY, move |x, g| {
         program
