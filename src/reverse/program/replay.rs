@@ -26,7 +26,11 @@
 //! Each instruction is still evaluated by its own rule of
 //! [`rules`](crate::rules) ([`eval`], or the rule itself for `+`, `-`, `*`,
 //! `/`), with the same operands, so every value and partial is the one a
-//! fresh recording computes. The chain rule is applied in [`Exec::sweep`]
+//! fresh recording computes. For the operations whose partials are
+//! constants or operands (`+`, `-`, `*`, negation: [`rederives`]) the
+//! forward pass stores the value only, and the sweep evaluates the rule
+//! again on the operand values for the partials (the same rule on the same
+//! operands: the same partials), so no partial is written and read back. The chain rule is applied in [`Exec::sweep`]
 //! only, per instruction, as the tape does: a zero adjoint or a zero partial
 //! adds nothing (rule 3 of [`rules`](crate::rules)), and an operation whose
 //! two operands are one slot (`x * x`) adds the sum of its two partials
@@ -90,9 +94,11 @@ impl Shape {
         }
     }
 
-    /// The sweep's kind of loop for this shape.
-    fn sweep(self) -> Sweep {
+    /// The sweep's kind of loop for an operation `op` of this shape.
+    fn sweep(self, op: Op) -> Sweep {
         match self {
+            Shape::Consts => Sweep::Nothing,
+            _ if rederives(op) => Sweep::Rule(op, self),
             Shape::Unary | Shape::Same | Shape::SlotConst => Sweep::A,
             Shape::ConstSlot => Sweep::B,
             Shape::Both => Sweep::Both,
@@ -112,6 +118,22 @@ pub(crate) enum Sweep {
     Both,
     /// Clears the adjoint only.
     Nothing,
+    /// Evaluates the rule of the operation (one of [`rederives`]) again on
+    /// the operand values and adds its partials as the shape says: `pa`
+    /// into `a` (`Unary`, `SlotConst`), `pa + pb` into `a` (`Same`), `pb`
+    /// into `b` (`ConstSlot`), `pa` into `a` then `pb` into `b` (`Both`).
+    Rule(Op, Shape),
+}
+
+/// Whether the forward pass stores only the value of `op`, and the sweep
+/// re-derives its partials by evaluating its rule again on the operand
+/// values: the operations whose partials are constants or operands (`+`,
+/// `-`, `*`, negation). The same rule on the same operands gives the same
+/// partials, so nothing changes but the bytes moved: no partials written
+/// in the forward pass and read back in the sweep.
+#[inline(always)]
+pub(crate) fn rederives(op: Op) -> bool {
+    matches!(op, Op::Add | Op::Sub | Op::Mul | Op::Neg)
 }
 
 /// Instructions `start..end` (executable positions), all of one operation
@@ -316,7 +338,7 @@ impl Exec {
         }
         let mut runs: Vec<Run> = Vec::new();
         for bt in &batches {
-            let kind = bt.shape.sweep();
+            let kind = bt.shape.sweep(bt.op);
             match runs.last_mut() {
                 Some(last) if last.kind == kind && last.affine.is_none() && bt.affine.is_none() => {
                     last.end = bt.end
@@ -557,6 +579,43 @@ impl<T: Scalar<Real = f64>> Workspace<T> {
     }
 }
 
+/// Runs `body(k)` for `k` in `s..e`, in order, four at a time: the loop's
+/// counter, operand slots and exit test are paid once per four
+/// instructions (the compiler does not unroll these loops by itself).
+#[inline(always)]
+fn up(s: usize, e: usize, mut body: impl FnMut(usize)) {
+    let mut k = s;
+    while k + 4 <= e {
+        body(k);
+        body(k + 1);
+        body(k + 2);
+        body(k + 3);
+        k += 4;
+    }
+    while k < e {
+        body(k);
+        k += 1;
+    }
+}
+
+/// Runs `body(k)` for `k` in `s..e` in reverse order, four at a time (see
+/// [`up`]).
+#[inline(always)]
+fn down(s: usize, e: usize, mut body: impl FnMut(usize)) {
+    let mut k = e;
+    while k >= s + 4 {
+        body(k - 1);
+        body(k - 2);
+        body(k - 3);
+        body(k - 4);
+        k -= 4;
+    }
+    while k > s {
+        k -= 1;
+        body(k);
+    }
+}
+
 /// [`eval`] out of line: one copy per scalar type for the operations
 /// without a loop of their own.
 #[inline(never)]
@@ -603,10 +662,22 @@ impl Exec {
                         }
                     };
                 }
+                // the operations of `rederives`: the value only
+                macro_rules! value {
+                    ($f:expr) => {
+                        match bt.affine {
+                            Some(af) => self.values(s, e, vals, $f, |k| af.at(s, k)),
+                            None => self.values(s, e, vals, $f, |k| {
+                                (*ai.get_unchecked(k) as usize, *bi.get_unchecked(k) as usize)
+                            }),
+                        }
+                    };
+                }
                 match bt.op {
-                    Op::Add => go!(rules::add),
-                    Op::Sub => go!(rules::sub),
-                    Op::Mul => go!(rules::mul),
+                    Op::Add => value!(rules::add),
+                    Op::Sub => value!(rules::sub),
+                    Op::Mul => value!(rules::mul),
+                    Op::Neg => value!(|x, y| eval(Op::Neg, x, y)),
                     Op::Div => go!(rules::div),
                     Op::MulAddTail => self.mul_add_tail(bt.shape, s, e, vals, da, db),
                     op => go!(|x, y| eval_outlined(op, x, y)),
@@ -658,57 +729,81 @@ impl Exec {
         // SAFETY (every access below): the caller's contract.
         match shape {
             Shape::Unary => {
-                for k in s..e {
+                up(s, e, |k| {
                     let x = *vals.get_unchecked(ix(k).0);
                     let (v, pa, _) = f(x, x);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa;
-                }
+                });
             }
             Shape::Same => {
-                for k in s..e {
+                up(s, e, |k| {
                     let x = *vals.get_unchecked(ix(k).0);
                     let (v, pa, pb) = f(x, x);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa + pb;
-                }
+                });
             }
             Shape::SlotConst => {
-                for k in s..e {
+                up(s, e, |k| {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, pa, _) = f(x, y);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa;
-                }
+                });
             }
             Shape::ConstSlot => {
-                for k in s..e {
+                up(s, e, |k| {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, _, pb) = f(x, y);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pb;
-                }
+                });
             }
             Shape::Both => {
-                for k in s..e {
+                up(s, e, |k| {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, pa, pb) = f(x, y);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa;
                     *db.get_unchecked_mut(k) = pb;
-                }
+                });
             }
             Shape::Consts => {
-                for k in s..e {
+                up(s, e, |k| {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     *vals.get_unchecked_mut(base + k) = f(x, y).0;
-                }
+                });
             }
         }
+    }
+
+    /// Evaluates instructions `s..e` by `f` (a rule), keeping only the
+    /// value: the operations of [`rederives`].
+    ///
+    /// # Safety
+    ///
+    /// As [`batch`](Self::batch).
+    #[inline(always)]
+    unsafe fn values<T: Scalar<Real = f64>>(
+        &self,
+        s: usize,
+        e: usize,
+        vals: &mut [T],
+        f: impl Fn(T, T) -> rules::Binary<T>,
+        ix: impl Fn(usize) -> (usize, usize),
+    ) {
+        let base = self.base();
+        up(s, e, |k| {
+            let (ia, ib) = ix(k);
+            // SAFETY: the caller's contract.
+            let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
+            *vals.get_unchecked_mut(base + k) = f(x, y).0;
+        });
     }
 
     /// A batch of `MulAddTail`: `a.mul_add(b, c)` where `a[k]` is the slot
@@ -774,6 +869,7 @@ impl Exec {
             }
         }
         let (da, db) = (&ws.da[..len], &ws.db[..len]);
+        let vals = &ws.vals[..base + len];
         let (ai, bi) = (&self.a[..], &self.b[..]);
         for run in self.runs.iter().rev() {
             let (s, e) = (run.start as usize, run.end as usize);
@@ -786,7 +882,7 @@ impl Exec {
                 // `da[k] · g` (A, B), `$ta`/`$tb` those of `da`/`db` (Both)
                 macro_rules! one {
                     ($t:expr) => {
-                        for k in (s..e).rev() {
+                        down(s, e, |k| {
                             let i = base + k;
                             let g = *adj.get_unchecked(i);
                             if !g.is_zero() {
@@ -796,12 +892,12 @@ impl Exec {
                                     *adj.get_unchecked_mut($t(k)) += p * g;
                                 }
                             }
-                        }
+                        })
                     };
                 }
                 macro_rules! two {
                     ($ta:expr, $tb:expr) => {
-                        for k in (s..e).rev() {
+                        down(s, e, |k| {
                             let i = base + k;
                             let g = *adj.get_unchecked(i);
                             if !g.is_zero() {
@@ -814,7 +910,7 @@ impl Exec {
                                     *adj.get_unchecked_mut($tb(k)) += pb * g;
                                 }
                             }
-                        }
+                        })
                     };
                 }
                 let ta = |k: usize| *ai.get_unchecked(k) as usize;
@@ -833,10 +929,108 @@ impl Exec {
                             *adj.get_unchecked_mut(base + k) = T::zero();
                         }
                     }
+                    (Sweep::Rule(op, shape), affine) => {
+                        macro_rules! rule {
+                            ($f:expr, $fixed:expr) => {
+                                match affine {
+                                    Some(af) => {
+                                        rule_run(shape, s, e, base, vals, adj, $f, $fixed, |k| {
+                                            af.at(s, k)
+                                        })
+                                    }
+                                    None => {
+                                        rule_run(shape, s, e, base, vals, adj, $f, $fixed, |k| {
+                                            (ta(k), tb(k))
+                                        })
+                                    }
+                                }
+                            };
+                        }
+                        match op {
+                            Op::Add => rule!(rules::add, true),
+                            Op::Sub => rule!(rules::sub, true),
+                            Op::Mul => rule!(rules::mul, false),
+                            Op::Neg => rule!(|x, y| eval(Op::Neg, x, y), true),
+                            _ => unreachable!("dualtape: internal error: {op:?} is not re-derived"),
+                        }
+                    }
                 }
             }
         }
         out.copy_from_slice(&adj[..self.n]);
         adj[..self.n].fill(T::zero());
+    }
+}
+
+/// The sweep of instructions `s..e` of one operation of [`rederives`] and
+/// one shape: the partials are `f` (the operation's rule) evaluated again
+/// on the operand values, added as [`Sweep::Rule`] says, with the tape's
+/// rule 3 (a zero adjoint or a zero partial adds nothing).
+///
+/// `fixed` says that the partials are nonzero constants (`±1`: `+`, `-`,
+/// negation), whatever the operands. Then rule 3's tests are left out,
+/// which changes no bit: a zero adjoint `g` gives the contribution `±1 · g`,
+/// a zero, and adding a zero to an adjoint leaves it as it is, since an
+/// adjoint is never `-0` (it starts at `+0` and `x + y` is `-0` only when
+/// both are); clearing a zero adjoint stores the `+0` it holds. (For a
+/// dual number the same holds per component.)
+///
+/// # Safety
+///
+/// `s <= e`, `base + e <= adj.len(), vals.len()`, and for every `k` in
+/// `s..e` the operand slots `ix(k)` below `base + k`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn rule_run<T: Scalar<Real = f64>>(
+    shape: Shape,
+    s: usize,
+    e: usize,
+    base: usize,
+    vals: &[T],
+    adj: &mut [T],
+    f: impl Fn(T, T) -> rules::Binary<T>,
+    fixed: bool,
+    ix: impl Fn(usize) -> (usize, usize),
+) {
+    // one loop per shape; `$p` the partial(s) from `(pa, pb)`
+    macro_rules! each {
+        ($fixed:expr, |$ia:ident, $ib:ident, $pa:ident, $pb:ident, $g:ident| $body:block) => {
+            down(s, e, |k| {
+                let i = base + k;
+                // SAFETY (every access): the caller's contract.
+                let $g = *adj.get_unchecked(i);
+                if $fixed || !$g.is_zero() {
+                    *adj.get_unchecked_mut(i) = T::zero();
+                    let ($ia, $ib) = ix(k);
+                    let (_, $pa, $pb) = f(*vals.get_unchecked($ia), *vals.get_unchecked($ib));
+                    $body
+                }
+            })
+        };
+    }
+    macro_rules! add {
+        ($fixed:expr, $t:expr, $p:expr, $g:expr) => {
+            let p = $p;
+            if $fixed || !p.is_zero() {
+                *adj.get_unchecked_mut($t) += p * $g;
+            }
+        };
+    }
+    match shape {
+        Shape::Unary | Shape::SlotConst => {
+            each!(fixed, |ia, _ib, pa, _pb, g| { add!(fixed, ia, pa, g) })
+        }
+        // `x - x`: the summed partial is 0, so keep the tests
+        Shape::Same => each!(false, |ia, _ib, pa, pb, g| { add!(false, ia, pa + pb, g) }),
+        Shape::ConstSlot => each!(fixed, |_ia, ib, _pa, pb, g| { add!(fixed, ib, pb, g) }),
+        Shape::Both => each!(fixed, |ia, ib, pa, pb, g| {
+            add!(fixed, ia, pa, g);
+            add!(fixed, ib, pb, g);
+        }),
+        Shape::Consts => {
+            for k in s..e {
+                *adj.get_unchecked_mut(base + k) = T::zero();
+            }
+        }
     }
 }
