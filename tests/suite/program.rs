@@ -423,10 +423,7 @@ fn fused_pairs_are_bit_exact_at_awkward_points() {
     let x0: Vec<f64> = (0..=m).map(|i| 0.3 + 0.05 * i as f64).collect();
     let p = reverse::record(pairs, &x0);
     let stats = p.stats();
-    assert!(
-        stats.fused >= 9 * m,
-        "expected the pairs fused: {stats:?}"
-    );
+    assert!(stats.fused >= 9 * m, "expected the pairs fused: {stats:?}");
     let awkward = [
         0.0,
         -0.0,
@@ -480,7 +477,11 @@ fn fused_pairs_are_bit_exact_at_awkward_points() {
         let mut xbar = vec![zero; x.len()];
         unfused.pullback(&mut dws, &w, &mut xbar);
         for (i, (a, b)) in hv.iter().zip(&xbar).enumerate() {
-            assert!(same_bits(*a, b.eps), "(Hv)_{i} at {x:?}: fused {a}, unfused {}", b.eps);
+            assert!(
+                same_bits(*a, b.eps),
+                "(Hv)_{i} at {x:?}: fused {a}, unfused {}",
+                b.eps
+            );
             assert!(same_bits(hg[i], b.re), "∂/∂x{i} on duals at {x:?}");
         }
     }

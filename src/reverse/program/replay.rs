@@ -578,11 +578,7 @@ impl Exec {
                 for k in s as usize..e as usize {
                     assert!(
                         af.at3(s as usize, k)
-                            == (
-                                self.a[k] as usize,
-                                self.b[k] as usize,
-                                self.c[k] as usize
-                            ),
+                            == (self.a[k] as usize, self.b[k] as usize, self.c[k] as usize),
                         "dualtape: internal error: a batch's operands are not in progression"
                     );
                 }
@@ -659,7 +655,10 @@ fn fuse(
             pinned[m as usize - n] = true;
             whole[m as usize - n] = true;
         }
-        for s in [a.ok(), if a == b { None } else { b.ok() }].into_iter().flatten() {
+        for s in [a.ok(), if a == b { None } else { b.ok() }]
+            .into_iter()
+            .flatten()
+        {
             if s as usize >= n {
                 users[s as usize - n] += 1;
             }
