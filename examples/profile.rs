@@ -8,7 +8,8 @@
 //!
 //! Arguments: METHOD WORKLOAD SIZE SECONDS [CALLS]: METHOD is one of f64,
 //! hand, reverse, replay (a recorded program's gradient), hvp (its
-//! Hessian-vector product), dual, dv4, dv8, dv16, fd; WORKLOAD one of rosenbrock (SIZE =
+//! Hessian-vector product), record (`reverse::record`: recording, optimising
+//! and compiling a program), dual, dv4, dv8, dv16, fd; WORKLOAD one of rosenbrock (SIZE =
 //! n), notebook, nalgebra, mlp (SIZE = points), logdet (SIZE = matrix order).
 //! With CALLS given, runs exactly that many calls (for callgrind) instead of
 //! SECONDS of them. Prints the calls made and the time per call.
@@ -44,6 +45,12 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
                     .unwrap(),
             );
         }
+        "record" => {
+            black_box(dualtape::reverse::record(
+                |v: &[dualtape::Var]| w.eval(v),
+                black_box(&x),
+            ));
+        }
         "f64" => {
             black_box(eval_f64(w, black_box(&x)));
         }
@@ -69,7 +76,8 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
             black_box(central_fd(w, black_box(&x)));
         }
         other => panic!(
-            "unknown method {other}: f64, hand, reverse, replay, hvp, dual, dv4, dv8, dv16, fd"
+            "unknown method {other}: f64, hand, reverse, replay, hvp, record, dual, dv4, dv8, dv16, \
+             fd"
         ),
     };
     call(); // warm: grows the tape
