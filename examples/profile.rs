@@ -30,7 +30,8 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
     let mut hws = dualtape::reverse::Workspace::default();
     let (mut hg, mut hv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
     let dir = vec![1.0; x.len()];
-    let mut call = || match method {
+    let mut call = || {
+        match method {
         "replay" => {
             black_box(
                 program
@@ -79,6 +80,7 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
             "unknown method {other}: f64, hand, reverse, replay, hvp, record, dual, dv4, dv8, dv16, \
              fd"
         ),
+    }
     };
     call(); // warm: grows the tape
     let start = Instant::now();

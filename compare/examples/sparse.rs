@@ -321,7 +321,13 @@ fn jacobian_case(s: Shape, rounds: usize, target: f64) -> Row {
     let (mut tape, _) = echidna::record_multi(|u: &[BReverse<f64>]| echidna_residual(s, u), &x);
     let (_, epat, evals) = tape.sparse_jacobian(&x);
     assert_eq!(epat.nnz(), plan.sparsity().nnz());
-    check_values(s, &x, plan.sparsity(), &values, (&epat.rows, &epat.cols, &evals));
+    check_values(
+        s,
+        &x,
+        plan.sparsity(),
+        &values,
+        (&epat.rows, &epat.cols, &evals),
+    );
     let (ecolours, ecount) = echidna::sparse::column_coloring(&epat);
     let mut buf = vec![0.0; plan.sparsity().nnz()];
     let mut buf2 = vec![0.0; plan.sparsity().nnz()];
@@ -387,7 +393,13 @@ fn hessian_case(s: Shape, rounds: usize, target: f64) -> Row {
     }
     let (tape, _) = echidna::record(|u: &[BReverse<f64>]| echidna_energy(s, u), &x);
     let (_, _, epat, evals) = tape.sparse_hessian(&x);
-    check_values(s, &x, plan.sparsity(), &values, (&epat.rows, &epat.cols, &evals));
+    check_values(
+        s,
+        &x,
+        plan.sparsity(),
+        &values,
+        (&epat.rows, &epat.cols, &evals),
+    );
     let (ecolours, ecount) = echidna::sparse::greedy_coloring(&epat);
     let mut buf = vec![0.0; plan.sparsity().nnz()];
     let mut buf2 = vec![0.0; plan.sparsity().nnz()];

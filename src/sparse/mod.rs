@@ -620,12 +620,12 @@ impl HessianPlan {
     }
 
     /// The forward-over-reverse passes one evaluation costs:
-    /// `ceil(colours / lanes)` replays on `DualVec<f64, lanes>` (lanes 1, 2,
-    /// 4 or 8), at least 1 (the value and gradient need a pass even when the
-    /// Hessian is zero).
+    /// `ceil(colours / lanes)` replays on `DualVec<f64, lanes>` (one lane
+    /// per colour, up to 8), at least 1 (the value and gradient need a pass
+    /// even when the Hessian is zero).
     pub fn passes(&self) -> usize {
         let c = self.colouring.count();
-        c.div_ceil(lanes(c)).max(1)
+        c.div_ceil(replay::replay_lanes(c)).max(1)
     }
 
     /// `(f(x), ∇f(x), ∇²f(x))`, the Hessian as compressed sparse rows.

@@ -1,6 +1,6 @@
 //! Sparse Jacobians and Hessians by replaying a recorded [`Program`].
 
-use super::{lanes, seed, HessianPlan, JacobianPlan, Side, Sparsity};
+use super::{seed, HessianPlan, JacobianPlan, Side, Sparsity};
 use crate::reverse::{self, Program, ReplayError};
 use crate::DualVec;
 use nalgebra_sparse::CsrMatrix;
@@ -43,8 +43,36 @@ pub struct Workspace {
     xbar: Vec<f64>,
     l1: Lanes<1>,
     l2: Lanes<2>,
+    l3: Lanes<3>,
     l4: Lanes<4>,
+    l5: Lanes<5>,
+    l6: Lanes<6>,
+    l7: Lanes<7>,
     l8: Lanes<8>,
+}
+
+/// The lanes of `DualVec` a replay carries for `colours` colours: one per
+/// colour, up to 8 (more colours take several passes). A replay runs the
+/// crate's own interpreter, so every lane count costs one copy of it, not
+/// one of your function; lanes left empty would cost as much as used ones.
+pub(super) fn replay_lanes(colours: usize) -> usize {
+    colours.clamp(1, 8)
+}
+
+/// Calls `$plan.$method(&mut $ws.lN, args...)` for `N = replay_lanes($colours)`.
+macro_rules! with_lanes {
+    ($colours:expr, $plan:ident.$method:ident(&mut $ws:ident, $($arg:expr),*)) => {
+        match replay_lanes($colours) {
+            1 => $plan.$method(&mut $ws.l1, $($arg),*),
+            2 => $plan.$method(&mut $ws.l2, $($arg),*),
+            3 => $plan.$method(&mut $ws.l3, $($arg),*),
+            4 => $plan.$method(&mut $ws.l4, $($arg),*),
+            5 => $plan.$method(&mut $ws.l5, $($arg),*),
+            6 => $plan.$method(&mut $ws.l6, $($arg),*),
+            7 => $plan.$method(&mut $ws.l7, $($arg),*),
+            _ => $plan.$method(&mut $ws.l8, $($arg),*),
+        }
+    };
 }
 
 /// The buffers of replays on `DualVec<f64, N>`.
@@ -202,12 +230,10 @@ impl JacobianPlan {
         );
         match self.side {
             Side::Reverse => self.reverse_replay(ws, p, x, values, y),
-            _ => match lanes(self.colouring.count()) {
-                1 => self.forward_replay(&mut ws.l1, p, x, values, y),
-                2 => self.forward_replay(&mut ws.l2, p, x, values, y),
-                4 => self.forward_replay(&mut ws.l4, p, x, values, y),
-                _ => self.forward_replay(&mut ws.l8, p, x, values, y),
-            },
+            _ => with_lanes!(
+                self.colouring.count(),
+                self.forward_replay(&mut ws, p, x, values, y)
+            ),
         }
     }
 
@@ -409,12 +435,10 @@ impl HessianPlan {
             grad.len(),
             x.len()
         );
-        match lanes(self.colouring.count()) {
-            1 => self.hvps(&mut ws.l1, p, x, values, grad),
-            2 => self.hvps(&mut ws.l2, p, x, values, grad),
-            4 => self.hvps(&mut ws.l4, p, x, values, grad),
-            _ => self.hvps(&mut ws.l8, p, x, values, grad),
-        }
+        with_lanes!(
+            self.colouring.count(),
+            self.hvps(&mut ws, p, x, values, grad)
+        )
     }
 
     /// Forward over reverse, `N` colours per pass: `ceil(colours / N)`

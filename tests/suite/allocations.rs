@@ -284,7 +284,10 @@ fn a_sparse_replay_with_a_reused_workspace_allocates_nothing() {
         let (r, n) =
             allocations(|| plan.values_program_with(&mut ws, &program, &x, &mut j, &mut y));
         r.unwrap();
-        assert_eq!(n, 0, "{side:?}: a warm sparse Jacobian replay allocated {n} times");
+        assert_eq!(
+            n, 0,
+            "{side:?}: a warm sparse Jacobian replay allocated {n} times"
+        );
         for ((i, k), &v) in plan.sparsity().entries().zip(&j) {
             assert_close("Jacobian entry", v, dense[(i, k)], 1e-12, 1e-12);
         }

@@ -452,7 +452,11 @@ fn one_workspace_serves_every_plan_size_and_lane_count() {
     // pass, and more colours than lanes), on both sides.
     hessian_with_workspace(&mut ws, &Chain(200), &point(200, 30));
     for b in [3, 0, 1, 2, 5] {
-        jacobian_with_workspace(&mut ws, &Banded { n: 60 - 5 * b, b }, &point(60 - 5 * b, b as u64));
+        jacobian_with_workspace(
+            &mut ws,
+            &Banded { n: 60 - 5 * b, b },
+            &point(60 - 5 * b, b as u64),
+        );
     }
     jacobian_with_workspace(&mut ws, &ArrowJ(30), &point(30, 31));
     jacobian_with_workspace(&mut ws, &Blocks(8), &point(32, 32));
