@@ -10,6 +10,7 @@ if [ -n "$(git status --porcelain --untracked-files=no)" ]; then echo "land: unc
 git merge --no-edit main || { echo "land: merge of main failed; resolve conflicts, commit, rerun" >&2; exit 1; }
 echo "== fmt";    cargo fmt --all -- --check || { echo "land: run cargo fmt --all and commit" >&2; exit 1; }
 echo "== clippy"; if ! cargo clippy --all-targets -- -D warnings 2>&1 | tail -30; then echo "land: clippy failed" >&2; exit 1; fi
+echo "== clippy compare/ (not a default member; builds the peers)"; if ! cargo clippy -p dualtape-compare --all-targets -- -D warnings 2>&1 | tail -30; then echo "land: clippy -p dualtape-compare failed" >&2; exit 1; fi
 echo "== test";   if ! cargo test > /tmp/land-$NAME.log 2>&1; then grep -E "FAILED|panicked|^error" /tmp/land-$NAME.log | head -40; echo "land: cargo test failed (full log /tmp/land-$NAME.log)" >&2; exit 1; fi; grep -c "^test result: ok" /tmp/land-$NAME.log
 exec 9>/work/wt/.land.lock; flock 9
 if ! git -C /work/main merge --ff-only "$NAME"; then echo "land: main moved while testing; rerun land.sh (it merges main again)" >&2; exit 1; fi
