@@ -12,8 +12,9 @@
 //! - `hessian/laplacian-2d`: `Σ_edges (u_p − u_q)²/2 − h² Σ e^{u_p}` on the grid.
 //!
 //! Methods: `plan` (a plan made once, evaluated per iteration: the Newton
-//! loop case), `plan-replay` (the same plan replaying a `Program` recorded
-//! once), `one-shot` (detect, colour and evaluate every call), `dense`
+//! loop case; Hessians with a `sparse::Workspace` kept between calls),
+//! `plan-replay` (the same plan replaying a `Program` recorded once, with a
+//! workspace), `one-shot` (detect, colour and evaluate every call), `dense`
 //! (`forward::jacobian` / `reverse::hessian`, at n ≈ 10³
 //! only: at 10⁴ the dense matrix alone is 800 MB).
 //!
@@ -178,12 +179,12 @@ fn jacobian_group<F: VectorFunction>(c: &mut Criterion, name: &str, f: &F) {
         b.iter(|| black_box(plan.values_into(f, black_box(x), &mut values)))
     });
     let program = reverse::record_vector(|v| VectorFunction::eval(f, v), &x);
+    let (mut ws, mut y) = (sparse::Workspace::default(), vec![0.0; n]);
     g.bench_with_input(BenchmarkId::new("plan-replay", n), &x, |b, x| {
         b.iter(|| {
-            black_box(
-                plan.values_program_into(&program, black_box(x), &mut values)
-                    .unwrap(),
-            )
+            plan.values_program_with(&mut ws, &program, black_box(x), &mut values, &mut y)
+                .unwrap();
+            black_box(values[0] + y[0])
         })
     });
     g.bench_with_input(BenchmarkId::new("one-shot", n), &x, |b, x| {
@@ -210,16 +211,17 @@ fn hessian_group<M: Differentiable>(c: &mut Criterion, name: &str, f: &M) {
     );
     let mut g = c.benchmark_group(format!("hessian/{name}"));
     let mut values = vec![0.0; plan.sparsity().nnz()];
+    let (mut ws, mut grad) = (sparse::Workspace::default(), vec![0.0; n]);
     g.bench_with_input(BenchmarkId::new("plan", n), &x, |b, x| {
-        b.iter(|| black_box(plan.values_into(f, black_box(x), &mut values)))
+        b.iter(|| black_box(plan.values_with(&mut ws, f, black_box(x), &mut values, &mut grad)))
     });
     let program = reverse::record(|v| Differentiable::eval(f, v), &x);
     g.bench_with_input(BenchmarkId::new("plan-replay", n), &x, |b, x| {
         b.iter(|| {
-            black_box(
-                plan.values_program_into(&program, black_box(x), &mut values)
-                    .unwrap(),
-            )
+            let v = plan
+                .values_program_with(&mut ws, &program, black_box(x), &mut values, &mut grad)
+                .unwrap();
+            black_box(v + values[0] + grad[0])
         })
     });
     g.bench_with_input(BenchmarkId::new("one-shot", n), &x, |b, x| {

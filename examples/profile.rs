@@ -8,7 +8,8 @@
 //!
 //! Arguments: METHOD WORKLOAD SIZE SECONDS [CALLS]: METHOD is one of f64,
 //! hand, reverse, replay (a recorded program's gradient), hvp (its
-//! Hessian-vector product), dual, dv4, dv8, dv16, fd; WORKLOAD one of rosenbrock (SIZE =
+//! Hessian-vector product), record (`reverse::record`: recording, optimising
+//! and compiling a program), dual, dv4, dv8, dv16, fd; WORKLOAD one of rosenbrock (SIZE =
 //! n), notebook, nalgebra, mlp (SIZE = points), logdet (SIZE = matrix order).
 //! With CALLS given, runs exactly that many calls (for callgrind) instead of
 //! SECONDS of them. Prints the calls made and the time per call.
@@ -29,7 +30,8 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
     let mut hws = dualtape::reverse::Workspace::default();
     let (mut hg, mut hv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
     let dir = vec![1.0; x.len()];
-    let mut call = || match method {
+    let mut call = || {
+        match method {
         "replay" => {
             black_box(
                 program
@@ -43,6 +45,12 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
                     .hvp_into(&mut hws, black_box(&x), &dir, &mut hg, &mut hv)
                     .unwrap(),
             );
+        }
+        "record" => {
+            black_box(dualtape::reverse::record(
+                |v: &[dualtape::Var]| w.eval(v),
+                black_box(&x),
+            ));
         }
         "f64" => {
             black_box(eval_f64(w, black_box(&x)));
@@ -69,8 +77,10 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
             black_box(central_fd(w, black_box(&x)));
         }
         other => panic!(
-            "unknown method {other}: f64, hand, reverse, replay, hvp, dual, dv4, dv8, dv16, fd"
+            "unknown method {other}: f64, hand, reverse, replay, hvp, record, dual, dv4, dv8, dv16, \
+             fd"
         ),
+    }
     };
     call(); // warm: grows the tape
     let start = Instant::now();

@@ -17,9 +17,11 @@
 //! - dualtape `plan` — a `JacobianPlan`/`HessianPlan` made once, evaluated on
 //!   the model (Jacobian: forward `DualVec` passes over the model; Hessian:
 //!   the model recorded as a `Program` at each point, then replayed forward
-//!   over reverse on `DualVec`, up to 8 colours per pass);
+//!   over reverse on `DualVec`, up to 8 colours per pass, `values_with` and a
+//!   `sparse::Workspace` kept between calls);
 //! - dualtape `plan, replay` — the same plan replaying a `Program` recorded
-//!   once (`eval_program`);
+//!   once (`values_program_with`, a workspace kept between calls: the
+//!   counterpart of echidna's `with pattern`, which replays a tape it holds);
 //! - dualtape `one-shot` — `sparse::jacobian` / `sparse::hessian`: record,
 //!   detect, colour, evaluate;
 //! - echidna `with pattern` — `sparse_jacobian_with_pattern` /
@@ -29,7 +31,7 @@
 //! - dualtape `dense` — `forward::jacobian` / `reverse::hessian`, at n ≈ 10³.
 //!
 //! ```sh
-//! cargo run --release -p dualtape-compare --example sparse            # ~1 minute
+//! cargo run --release -p dualtape-compare --example sparse            # ~2 minutes
 //! cargo run --release -p dualtape-compare --example sparse -- --quick
 //! ```
 //!
@@ -272,6 +274,33 @@ fn close(a: f64, b: f64) -> bool {
 
 // ------------------------------------------------------------ cases
 
+/// Checks a sparse result (the residual's Jacobian or the energy's Hessian:
+/// the same matrix) entry by entry against the closed form (diagonal
+/// degree − h² e^u, −1 off the diagonal) and against echidna's `(rows,
+/// cols, values)`.
+fn check_values(
+    s: Shape,
+    x: &[f64],
+    p: &dualtape::sparse::Sparsity,
+    values: &[f64],
+    echidna: (&[u32], &[u32], &[f64]),
+) {
+    for (k, (i, j)) in p.entries().enumerate() {
+        let want = if i == j {
+            s.degree() - s.h2() * x[i].exp()
+        } else {
+            -1.0
+        };
+        assert!(close(values[k], want), "{} ({i}, {j})", s.name());
+    }
+    let (rows, cols, theirs) = echidna;
+    for ((&i, &j), &theirs) in rows.iter().zip(cols).zip(theirs) {
+        let (i, j) = (i as usize, j as usize);
+        let ours = values[p.position(i, j).expect("same pattern")];
+        assert!(close(ours, theirs), "echidna ({i}, {j})");
+    }
+}
+
 struct Row {
     case: String,
     n: usize,
@@ -287,36 +316,31 @@ fn jacobian_case(s: Shape, rounds: usize, target: f64) -> Row {
     let x = point(n);
     let plan = JacobianPlan::detect(&f, &x, Side::Auto);
     let program = dualtape::reverse::record_vector(|v| VectorFunction::eval(&f, v), &x);
-    // Check: closed form (diagonal degree − h² e^u, −1 off the diagonal), and echidna.
+    // Check: closed form, and echidna.
     let (_, values) = plan.values(&f, &x);
-    for (k, (i, j)) in plan.sparsity().entries().enumerate() {
-        let want = if i == j {
-            s.degree() - s.h2() * x[i].exp()
-        } else {
-            -1.0
-        };
-        assert!(close(values[k], want), "{} ({i}, {j})", s.name());
-    }
     let (mut tape, _) = echidna::record_multi(|u: &[BReverse<f64>]| echidna_residual(s, u), &x);
     let (_, epat, evals) = tape.sparse_jacobian(&x);
     assert_eq!(epat.nnz(), plan.sparsity().nnz());
-    for ((&i, &j), &theirs) in epat.rows.iter().zip(&epat.cols).zip(&evals) {
-        let (i, j) = (i as usize, j as usize);
-        let ours = values[plan.sparsity().position(i, j).expect("same pattern")];
-        assert!(close(ours, theirs), "echidna ({i}, {j})");
-    }
+    check_values(
+        s,
+        &x,
+        plan.sparsity(),
+        &values,
+        (&epat.rows, &epat.cols, &evals),
+    );
     let (ecolours, ecount) = echidna::sparse::column_coloring(&epat);
     let mut buf = vec![0.0; plan.sparsity().nnz()];
     let mut buf2 = vec![0.0; plan.sparsity().nnz()];
+    let mut y = vec![0.0; n];
+    let mut ws = sparse::Workspace::default();
     let mut methods = vec![
         Method::new("dualtape plan", || {
             black_box(plan.values_into(&f, black_box(&x), &mut buf));
         }),
         Method::new("dualtape plan, replay", || {
-            black_box(
-                plan.values_program_into(&program, black_box(&x), &mut buf2)
-                    .unwrap(),
-            );
+            plan.values_program_with(&mut ws, &program, black_box(&x), &mut buf2, &mut y)
+                .unwrap();
+            black_box((&buf2, &y));
         }),
         Method::new("dualtape one-shot", || {
             black_box(sparse::jacobian(&f, black_box(&x)));
@@ -367,33 +391,30 @@ fn hessian_case(s: Shape, rounds: usize, target: f64) -> Row {
     for i in 0..n {
         assert!(close(grad[i], r[i]), "gradient {i}");
     }
-    for (k, (i, j)) in plan.sparsity().entries().enumerate() {
-        let want = if i == j {
-            s.degree() - s.h2() * x[i].exp()
-        } else {
-            -1.0
-        };
-        assert!(close(values[k], want), "{} ({i}, {j})", s.name());
-    }
     let (tape, _) = echidna::record(|u: &[BReverse<f64>]| echidna_energy(s, u), &x);
     let (_, _, epat, evals) = tape.sparse_hessian(&x);
-    for ((&i, &j), &theirs) in epat.rows.iter().zip(&epat.cols).zip(&evals) {
-        let (i, j) = (i as usize, j as usize);
-        let ours = values[plan.sparsity().position(i, j).expect("same pattern")];
-        assert!(close(ours, theirs), "echidna ({i}, {j})");
-    }
+    check_values(
+        s,
+        &x,
+        plan.sparsity(),
+        &values,
+        (&epat.rows, &epat.cols, &evals),
+    );
     let (ecolours, ecount) = echidna::sparse::greedy_coloring(&epat);
     let mut buf = vec![0.0; plan.sparsity().nnz()];
     let mut buf2 = vec![0.0; plan.sparsity().nnz()];
+    let (mut g, mut g2) = (vec![0.0; n], vec![0.0; n]);
+    let (mut ws, mut ws2) = (sparse::Workspace::default(), sparse::Workspace::default());
     let mut methods = vec![
         Method::new("dualtape plan", || {
-            black_box(plan.values_into(&f, black_box(&x), &mut buf));
+            black_box(plan.values_with(&mut ws, &f, black_box(&x), &mut buf, &mut g));
+            black_box((&buf, &g));
         }),
         Method::new("dualtape plan, replay", || {
-            black_box(
-                plan.values_program_into(&program, black_box(&x), &mut buf2)
-                    .unwrap(),
-            );
+            let v = plan
+                .values_program_with(&mut ws2, &program, black_box(&x), &mut buf2, &mut g2)
+                .unwrap();
+            black_box((v, &buf2, &g2));
         }),
         Method::new("dualtape one-shot", || {
             black_box(sparse::hessian(&f, black_box(&x)));

@@ -110,7 +110,8 @@ pub(crate) fn sweep_into(
     tape::sweep(from, seeds, out);
 }
 
-/// Frees this thread's tape storage (nodes, adjoints and the inputs' pool).
+/// Frees this thread's tape storage (nodes, adjoints, the inputs' pool and
+/// the buffers of [`record`]).
 ///
 /// The tape keeps its storage between recordings, so that once warm a
 /// gradient allocates nothing; a thread that recorded one big computation
@@ -134,6 +135,7 @@ pub(crate) fn sweep_into(
 /// given to a reverse driver): its `Var`s still need the tape.
 pub fn release_tape() {
     tape::release();
+    program::record::release();
     let _ = INPUTS.try_with(|c| c.take());
 }
 
@@ -184,7 +186,7 @@ pub fn record_vector(f: impl Fn(&[Var]) -> Vec<Var>, x: &[f64]) -> Program {
         .map(|y| program::record::arg(y.index() as u32, y.primal()))
         .collect();
     drop(rec);
-    program::finish(x.len(), program::record::take(), outputs)
+    program::record::finish(x.len(), outputs)
 }
 
 /// The gradient of a scalar function in one recording and one backward

@@ -19,7 +19,12 @@
 //!    ([`JacobianPlan`], [`HessianPlan`]): the common case inside a Newton
 //!    loop. Values come in the pattern's order, or as
 //!    [`nalgebra_sparse`] matrices ([`CsrMatrix`], [`CscMatrix`]), or as
-//!    raw `(rows, cols, values)` triplets ([`Sparsity::triplets`]).
+//!    raw `(rows, cols, values)` triplets ([`Sparsity::triplets`]). In a
+//!    loop, keep a [`Workspace`] next to the plan and evaluate into your own
+//!    buffers ([`HessianPlan::values_with`], and with a program recorded
+//!    once [`HessianPlan::values_program_with`],
+//!    [`JacobianPlan::values_program_with`]): the replays then allocate
+//!    nothing after the first call.
 //!
 //! | | passes | each pass |
 //! |---|---|---|
@@ -126,7 +131,7 @@ mod replay;
 pub use colour::Colouring;
 pub use nalgebra_sparse::{CscMatrix, CsrMatrix};
 pub use pattern::Sparsity;
-pub use replay::{hessian_sparsity_of, jacobian_sparsity_of};
+pub use replay::{hessian_sparsity_of, jacobian_sparsity_of, Workspace};
 
 use std::fmt;
 
@@ -229,7 +234,8 @@ pub fn hessian<M: Differentiable + ?Sized>(f: &M, x: &[f64]) -> (f64, Vec<f64>, 
     let program = record::scalar(f, x);
     let plan = HessianPlan::new(hessian_sparsity_of(&program));
     let mut v = vec![0.0; plan.sparsity.nnz()];
-    let (value, grad) = plan.values_at_recording(program, x, &mut v);
+    let mut grad = vec![0.0; x.len()];
+    let value = plan.values_at_recording(&mut Workspace::default(), program, x, &mut v, &mut grad);
     (value, grad, plan.sparsity.csr(v))
 }
 
@@ -265,6 +271,8 @@ pub struct JacobianPlan {
     colouring: Colouring,
     /// The colour each entry is read from: its column's (forward) or row's (reverse).
     entry_colour: Vec<usize>,
+    /// The rows of each colour (reverse side only).
+    groups: Vec<Vec<usize>>,
 }
 
 impl JacobianPlan {
@@ -335,11 +343,17 @@ impl JacobianPlan {
             .entries()
             .map(|(i, j)| if side == Side::Forward { c[j] } else { c[i] })
             .collect();
+        let groups = if side == Side::Reverse {
+            colouring.groups()
+        } else {
+            Vec::new()
+        };
         JacobianPlan {
             sparsity,
             side,
             colouring,
             entry_colour,
+            groups,
         }
     }
 
@@ -498,9 +512,9 @@ impl JacobianPlan {
         let mut adj = vec![0.0; n];
         let offsets = self.sparsity.row_offsets();
         let cols = self.sparsity.col_indices();
-        for group in self.colouring.groups() {
+        for group in &self.groups {
             sweep_into(from, group.iter().map(|&i| (ys[i].index(), 1.0)), &mut adj);
-            for &i in &group {
+            for &i in group {
                 for k in offsets[i]..offsets[i + 1] {
                     values[k] = adj[cols[k]];
                 }
@@ -606,12 +620,12 @@ impl HessianPlan {
     }
 
     /// The forward-over-reverse passes one evaluation costs:
-    /// `ceil(colours / lanes)` replays on `DualVec<f64, lanes>` (lanes 1, 2,
-    /// 4 or 8), at least 1 (the value and gradient need a pass even when the
-    /// Hessian is zero).
+    /// `ceil(colours / lanes)` replays on `DualVec<f64, lanes>` (one lane
+    /// per colour, up to 8), at least 1 (the value and gradient need a pass
+    /// even when the Hessian is zero).
     pub fn passes(&self) -> usize {
         let c = self.colouring.count();
-        c.div_ceil(lanes(c)).max(1)
+        c.div_ceil(replay::replay_lanes(c)).max(1)
     }
 
     /// `(f(x), ∇f(x), ∇²f(x))`, the Hessian as compressed sparse rows.
@@ -641,6 +655,52 @@ impl HessianPlan {
         x: &[f64],
         values: &mut [f64],
     ) -> (f64, Vec<f64>) {
+        let mut grad = vec![0.0; x.len()];
+        let value = self.values_with(&mut Workspace::default(), f, x, values, &mut grad);
+        (value, grad)
+    }
+
+    /// [`values_into`](Self::values_into) with buffers kept by the caller
+    /// (see [`Workspace`]): the Hessian's entries into `values` (pattern
+    /// order), `∇f(x)` into `grad`; returns `f(x)`. The recording of `f` at
+    /// `x` still allocates; the replays do not after the first call.
+    ///
+    /// ```
+    /// use dualtape::sparse::{self, HessianPlan};
+    /// use dualtape::{Differentiable, Scalar};
+    ///
+    /// /// Σ x_i⁴ + Σ x_i x_{i+1}: a tridiagonal Hessian.
+    /// struct F;
+    /// impl Differentiable for F {
+    ///     fn dim(&self) -> usize { 50 }
+    ///     fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> S {
+    ///         let quartic = x.iter().fold(S::constant(0.0), |e, &v| e + v.powi(4));
+    ///         x.windows(2).fold(quartic, |e, w| e + w[0] * w[1])
+    ///     }
+    /// }
+    /// let plan = HessianPlan::detect(&F, &[1.0; 50]);
+    /// let mut ws = sparse::Workspace::default();
+    /// let (mut h, mut g) = (vec![0.0; plan.sparsity().nnz()], vec![0.0; 50]);
+    /// let x = vec![0.5; 50];
+    /// let value = plan.values_with(&mut ws, &F, &x, &mut h, &mut g);
+    /// assert_eq!(value, 50.0 * 0.0625 + 49.0 * 0.25);
+    /// assert_eq!(g[0], 4.0 * 0.125 + 0.5);
+    /// assert_eq!(h[plan.sparsity().position(3, 3).unwrap()], 12.0 * 0.25);
+    /// assert_eq!(h[plan.sparsity().position(3, 4).unwrap()], 1.0);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`values_into`](Self::values_into), and if `grad` does not have
+    /// one entry per input.
+    pub fn values_with<M: Differentiable + ?Sized>(
+        &self,
+        ws: &mut Workspace,
+        f: &M,
+        x: &[f64],
+        values: &mut [f64],
+        grad: &mut [f64],
+    ) -> f64 {
         const WHO: &str = "sparse::HessianPlan";
         let n = x.len();
         check_dim(WHO, "x", n, f.dim());
@@ -658,7 +718,7 @@ impl HessianPlan {
             values.len(),
             self.sparsity.nnz()
         );
-        self.values_at_recording(record::scalar(f, x), x, values)
+        self.values_at_recording(ws, record::scalar(f, x), x, values, grad)
     }
 
     /// The values and gradient by replaying `program`, recorded from the
@@ -667,12 +727,14 @@ impl HessianPlan {
     /// replay is allowed both.
     fn values_at_recording(
         &self,
+        ws: &mut Workspace,
         mut program: crate::reverse::Program,
         x: &[f64],
         values: &mut [f64],
-    ) -> (f64, Vec<f64>) {
+        grad: &mut [f64],
+    ) -> f64 {
         program.accept_value_escape().accept_kink_switches();
-        self.values_program_into(&program, x, values)
+        self.values_program_with(ws, &program, x, values, grad)
             .unwrap_or_else(|e| {
                 panic!(
                     "dualtape: internal error: a program did not replay at the point where it \

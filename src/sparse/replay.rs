@@ -1,9 +1,99 @@
 //! Sparse Jacobians and Hessians by replaying a recorded [`Program`].
 
-use super::{lanes, seed, HessianPlan, JacobianPlan, Side, Sparsity};
-use crate::reverse::{Program, ReplayError, Workspace};
+use super::{seed, HessianPlan, JacobianPlan, Side, Sparsity};
+use crate::reverse::{self, Program, ReplayError};
 use crate::DualVec;
 use nalgebra_sparse::CsrMatrix;
+
+/// Buffers a plan's replays reuse from one evaluation to the next: keep one
+/// next to the plan (one per thread) and pass it to
+/// [`HessianPlan::values_program_with`] or
+/// [`JacobianPlan::values_program_with`]. After the first call with a given
+/// program these allocate nothing; without it every evaluation allocates
+/// (and the operating system zeroes) a replay workspace of a few hundred
+/// bytes per recorded operation.
+///
+/// One workspace serves any number of plans and programs; it grows to the
+/// largest it has seen (drop it to free the memory).
+///
+/// ```
+/// use dualtape::{reverse, sparse, Scalar};
+/// use dualtape::sparse::HessianPlan;
+///
+/// fn f<S: Scalar<Real = f64>>(x: &[S]) -> S {
+///     (1..x.len()).fold(S::constant(0.0), |e, i| e + (x[i] - x[i - 1]).powi(2) + x[i].sin())
+/// }
+/// let program = reverse::record(f, &[0.5; 100]);
+/// let plan = HessianPlan::new(sparse::hessian_sparsity_of(&program));
+/// let mut ws = sparse::Workspace::default();
+/// let (mut h, mut g) = (vec![0.0; plan.sparsity().nnz()], vec![0.0; 100]);
+/// for step in 0..3 {
+///     let x = vec![0.1 * step as f64; 100];
+///     let value = plan.values_program_with(&mut ws, &program, &x, &mut h, &mut g).unwrap();
+///     assert!((value - f(&x)).abs() < 1e-12);
+///     assert_eq!(h[plan.sparsity().position(7, 8).unwrap()], -2.0);
+/// }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Workspace {
+    /// The reverse-side Jacobian's replay on `f64`, its output weights and
+    /// input adjoints.
+    real: reverse::Workspace<f64>,
+    w: Vec<f64>,
+    xbar: Vec<f64>,
+    l1: Lanes<1>,
+    l2: Lanes<2>,
+    l3: Lanes<3>,
+    l4: Lanes<4>,
+    l5: Lanes<5>,
+    l6: Lanes<6>,
+    l7: Lanes<7>,
+    l8: Lanes<8>,
+}
+
+/// The lanes of `DualVec` a replay carries for `colours` colours: one per
+/// colour, up to 8 (more colours take several passes). A replay runs the
+/// crate's own interpreter, so every lane count costs one copy of it, not
+/// one of your function; lanes left empty would cost as much as used ones.
+pub(super) fn replay_lanes(colours: usize) -> usize {
+    colours.clamp(1, 8)
+}
+
+/// Calls `$plan.$method(&mut $ws.lN, args...)` for `N = replay_lanes($colours)`.
+macro_rules! with_lanes {
+    ($colours:expr, $plan:ident.$method:ident(&mut $ws:ident, $($arg:expr),*)) => {
+        match replay_lanes($colours) {
+            1 => $plan.$method(&mut $ws.l1, $($arg),*),
+            2 => $plan.$method(&mut $ws.l2, $($arg),*),
+            3 => $plan.$method(&mut $ws.l3, $($arg),*),
+            4 => $plan.$method(&mut $ws.l4, $($arg),*),
+            5 => $plan.$method(&mut $ws.l5, $($arg),*),
+            6 => $plan.$method(&mut $ws.l6, $($arg),*),
+            7 => $plan.$method(&mut $ws.l7, $($arg),*),
+            _ => $plan.$method(&mut $ws.l8, $($arg),*),
+        }
+    };
+}
+
+/// The buffers of replays on `DualVec<f64, N>`.
+#[derive(Clone, Debug, Default)]
+struct Lanes<const N: usize> {
+    ws: reverse::Workspace<DualVec<f64, N>>,
+    /// The seeded inputs.
+    xs: Vec<DualVec<f64, N>>,
+    /// The outputs (Jacobian) or the inputs' adjoints (Hessian).
+    out: Vec<DualVec<f64, N>>,
+}
+
+impl<const N: usize> Lanes<N> {
+    /// Sizes the buffers for `n` inputs and `m` outputs (allocating only
+    /// when they are too small).
+    fn fit(&mut self, n: usize, m: usize) {
+        let zero = DualVec::new(0.0, [0.0; N]);
+        self.xs.resize(n, zero);
+        self.out.resize(m, zero);
+    }
+}
 
 /// The Jacobian pattern of a recorded program (one row per output).
 ///
@@ -89,15 +179,61 @@ impl JacobianPlan {
         x: &[f64],
         values: &mut [f64],
     ) -> Result<Vec<f64>, ReplayError> {
+        let mut y = vec![0.0; p.outputs()];
+        self.values_program_with(&mut Workspace::default(), p, x, values, &mut y)?;
+        Ok(y)
+    }
+
+    /// [`values_program_into`](Self::values_program_into) with buffers kept
+    /// by the caller: the Jacobian's entries into `values` (pattern order),
+    /// `f(x)` into `y`. After the first call with `p`, allocates nothing.
+    ///
+    /// ```
+    /// use dualtape::{reverse, sparse};
+    /// use dualtape::sparse::{JacobianPlan, Side};
+    ///
+    /// let f = |x: &[dualtape::Var]| (0..x.len()).map(|i| x[i] * x[(i + 1) % x.len()]).collect();
+    /// let program = reverse::record_vector(f, &[1.0; 6]);
+    /// let plan = JacobianPlan::new(sparse::jacobian_sparsity_of(&program), Side::Auto);
+    /// let mut ws = sparse::Workspace::default();
+    /// let (mut j, mut y) = (vec![0.0; plan.sparsity().nnz()], vec![0.0; 6]);
+    /// plan.values_program_with(&mut ws, &program, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &mut j, &mut y)
+    ///     .unwrap();
+    /// assert_eq!(y[5], 6.0);
+    /// assert_eq!(j[plan.sparsity().position(5, 0).unwrap()], 6.0);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`eval_program`](Self::eval_program).
+    ///
+    /// # Panics
+    ///
+    /// As [`values_program_into`](Self::values_program_into), and if `y`
+    /// does not have one entry per output.
+    pub fn values_program_with(
+        &self,
+        ws: &mut Workspace,
+        p: &Program,
+        x: &[f64],
+        values: &mut [f64],
+        y: &mut [f64],
+    ) -> Result<(), ReplayError> {
         self.check_program(p, x, values);
+        assert_eq!(
+            y.len(),
+            p.outputs(),
+            "sparse::JacobianPlan::values_program_with: y has {} entries but the program {} \
+             outputs",
+            y.len(),
+            p.outputs()
+        );
         match self.side {
-            Side::Reverse => self.reverse_replay(p, x, values),
-            _ => match lanes(self.colouring.count()) {
-                1 => self.forward_replay::<1>(p, x, values),
-                2 => self.forward_replay::<2>(p, x, values),
-                4 => self.forward_replay::<4>(p, x, values),
-                _ => self.forward_replay::<8>(p, x, values),
-            },
+            Side::Reverse => self.reverse_replay(ws, p, x, values, y),
+            _ => with_lanes!(
+                self.colouring.count(),
+                self.forward_replay(&mut ws, p, x, values, y)
+            ),
         }
     }
 
@@ -132,54 +268,56 @@ impl JacobianPlan {
     /// (the first one also checks the recorded comparisons at `x`).
     fn forward_replay<const N: usize>(
         &self,
+        l: &mut Lanes<N>,
         p: &Program,
         x: &[f64],
         values: &mut [f64],
-    ) -> Result<Vec<f64>, ReplayError> {
+        y: &mut [f64],
+    ) -> Result<(), ReplayError> {
         let colours = self.colouring.colours();
-        let zero = DualVec::new(0.0, [0.0; N]);
-        let mut ws = Workspace::default();
-        let mut xs = vec![zero; x.len()];
-        let mut ys = vec![zero; p.outputs()];
-        let mut y0 = Vec::new();
+        l.fit(x.len(), p.outputs());
         for pass in 0..self.colouring.count().div_ceil(N).max(1) {
             let base = pass * N;
-            seed(&mut xs, x, colours, base);
-            p.evaluate(&mut ws, &xs, &mut ys)?;
+            seed(&mut l.xs, x, colours, base);
+            p.evaluate(&mut l.ws, &l.xs, &mut l.out)?;
             if pass == 0 {
-                y0 = ys.iter().map(|d| d.re).collect();
+                for (yi, d) in y.iter_mut().zip(&l.out) {
+                    *yi = d.re;
+                }
             }
-            self.scatter(&ys, base, values);
+            self.scatter(&l.out, base, values);
         }
-        Ok(y0)
+        Ok(())
     }
 
+    /// Row compression: one replay on `f64`, one adjoint sweep per colour.
     fn reverse_replay(
         &self,
+        ws: &mut Workspace,
         p: &Program,
         x: &[f64],
         values: &mut [f64],
-    ) -> Result<Vec<f64>, ReplayError> {
-        let mut ws: Workspace<f64> = Workspace::default();
-        let mut y = vec![0.0; p.outputs()];
-        p.evaluate(&mut ws, x, &mut y)?;
-        let mut w = vec![0.0; p.outputs()];
-        let mut xbar = vec![0.0; x.len()];
+        y: &mut [f64],
+    ) -> Result<(), ReplayError> {
+        p.evaluate(&mut ws.real, x, y)?;
+        ws.w.clear();
+        ws.w.resize(p.outputs(), 0.0);
+        ws.xbar.resize(x.len(), 0.0);
         let offsets = self.sparsity.row_offsets();
         let cols = self.sparsity.col_indices();
-        for group in self.colouring.groups() {
-            for &i in &group {
-                w[i] = 1.0;
+        for group in &self.groups {
+            for &i in group {
+                ws.w[i] = 1.0;
             }
-            p.pullback(&mut ws, &w, &mut xbar);
-            for &i in &group {
-                w[i] = 0.0;
+            p.pullback(&mut ws.real, &ws.w, &mut ws.xbar);
+            for &i in group {
+                ws.w[i] = 0.0;
                 for k in offsets[i]..offsets[i + 1] {
-                    values[k] = xbar[cols[k]];
+                    values[k] = ws.xbar[cols[k]];
                 }
             }
         }
-        Ok(y)
+        Ok(())
     }
 }
 
@@ -242,6 +380,32 @@ impl HessianPlan {
         x: &[f64],
         values: &mut [f64],
     ) -> Result<(f64, Vec<f64>), ReplayError> {
+        let mut grad = vec![0.0; x.len()];
+        let value = self.values_program_with(&mut Workspace::default(), p, x, values, &mut grad)?;
+        Ok((value, grad))
+    }
+
+    /// [`values_program_into`](Self::values_program_into) with buffers kept
+    /// by the caller (the Newton loop's case, see [`Workspace`]): the
+    /// Hessian's entries into `values` (pattern order), `∇f(x)` into `grad`;
+    /// returns `f(x)`. After the first call with `p`, allocates nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`eval_program`](Self::eval_program).
+    ///
+    /// # Panics
+    ///
+    /// As [`values_program_into`](Self::values_program_into), and if
+    /// `grad` does not have one entry per input.
+    pub fn values_program_with(
+        &self,
+        ws: &mut Workspace,
+        p: &Program,
+        x: &[f64],
+        values: &mut [f64],
+        grad: &mut [f64],
+    ) -> Result<f64, ReplayError> {
         const WHO: &str = "sparse::HessianPlan::eval_program";
         assert_eq!(
             p.outputs(),
@@ -264,12 +428,17 @@ impl HessianPlan {
             values.len(),
             self.sparsity.nnz()
         );
-        match lanes(self.colouring.count()) {
-            1 => self.hvps::<1>(p, x, values),
-            2 => self.hvps::<2>(p, x, values),
-            4 => self.hvps::<4>(p, x, values),
-            _ => self.hvps::<8>(p, x, values),
-        }
+        assert_eq!(
+            grad.len(),
+            x.len(),
+            "{WHO}: the gradient buffer has {} entries but the program {} inputs",
+            grad.len(),
+            x.len()
+        );
+        with_lanes!(
+            self.colouring.count(),
+            self.hvps(&mut ws, p, x, values, grad)
+        )
     }
 
     /// Forward over reverse, `N` colours per pass: `ceil(colours / N)`
@@ -279,28 +448,31 @@ impl HessianPlan {
     /// the inputs' adjoints is then `H s_l` and their real parts the gradient.
     fn hvps<const N: usize>(
         &self,
+        l: &mut Lanes<N>,
         p: &Program,
         x: &[f64],
         values: &mut [f64],
-    ) -> Result<(f64, Vec<f64>), ReplayError> {
+        grad: &mut [f64],
+    ) -> Result<f64, ReplayError> {
         let colours = self.colouring.colours();
+        l.fit(x.len(), x.len());
         let zero = DualVec::new(0.0, [0.0; N]);
-        let mut ws = Workspace::default();
-        let mut xs = vec![zero; x.len()];
-        let mut xbar = vec![zero; x.len()];
         let mut y = [zero];
         let one = [DualVec::new(1.0, [0.0; N])];
         for pass in 0..self.colouring.count().div_ceil(N).max(1) {
             let base = pass * N;
-            seed(&mut xs, x, colours, base);
-            p.evaluate(&mut ws, &xs, &mut y)?;
-            p.pullback(&mut ws, &one, &mut xbar);
+            seed(&mut l.xs, x, colours, base);
+            p.evaluate(&mut l.ws, &l.xs, &mut y)?;
+            p.pullback(&mut l.ws, &one, &mut l.out);
             for (k, &(c, row)) in self.from.iter().enumerate() {
                 if (base..base + N).contains(&c) {
-                    values[k] = xbar[row].eps[c - base];
+                    values[k] = l.out[row].eps[c - base];
                 }
             }
         }
-        Ok((y[0].re, xbar.iter().map(|d| d.re).collect()))
+        for (g, d) in grad.iter_mut().zip(&l.out) {
+            *g = d.re;
+        }
+        Ok(y[0].re)
     }
 }

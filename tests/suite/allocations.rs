@@ -243,3 +243,53 @@ fn a_replay_with_a_reused_workspace_allocates_nothing() {
     check(&Notebook::new(100));
     check(&NotebookNalgebra::new(100));
 }
+
+/// `y_i = x_i sin x_{i+1}`: a bidiagonal Jacobian.
+#[cfg(feature = "sparse")]
+fn bidiagonal<S: Scalar<Real = f64>>(x: &[S]) -> Vec<S> {
+    x.windows(2).map(|p| p[0] * p[1].sin()).collect()
+}
+
+/// A sparse plan replaying a program with a reused `sparse::Workspace`
+/// allocates nothing after the first call: Hessians (forward over reverse on
+/// `DualVec`) and Jacobians on both sides. The values are the dense
+/// drivers'.
+#[cfg(feature = "sparse")]
+#[test]
+fn a_sparse_replay_with_a_reused_workspace_allocates_nothing() {
+    use crate::support::compare::assert_close;
+    use dualtape::sparse::{self, HessianPlan, JacobianPlan, Side};
+    let w = Rosenbrock::new(200);
+    let x = w.x0.clone();
+    let mut ws = sparse::Workspace::default();
+    let program = reverse::record(common::rosenbrock::<Var>, &x);
+    let plan = HessianPlan::new(sparse::hessian_sparsity_of(&program));
+    let (mut h, mut g) = (vec![0.0; plan.sparsity().nnz()], vec![0.0; x.len()]);
+    plan.values_program_with(&mut ws, &program, &x, &mut h, &mut g)
+        .unwrap(); // cold
+    let (r, n) = allocations(|| plan.values_program_with(&mut ws, &program, &x, &mut h, &mut g));
+    r.unwrap();
+    assert_eq!(n, 0, "a warm sparse Hessian replay allocated {n} times");
+    let (_, _, dense) = reverse::hessian(common::rosenbrock, &x);
+    for ((i, j), &v) in plan.sparsity().entries().zip(&h) {
+        assert_close("Hessian entry", v, dense[(i, j)], 1e-12, 1e-12);
+    }
+    let program = reverse::record_vector(bidiagonal, &x);
+    let (_, dense) = dualtape::forward::jacobian(bidiagonal, &x);
+    for side in [Side::Forward, Side::Reverse] {
+        let plan = JacobianPlan::new(sparse::jacobian_sparsity_of(&program), side);
+        let (mut j, mut y) = (vec![0.0; plan.sparsity().nnz()], vec![0.0; x.len() - 1]);
+        plan.values_program_with(&mut ws, &program, &x, &mut j, &mut y)
+            .unwrap(); // cold
+        let (r, n) =
+            allocations(|| plan.values_program_with(&mut ws, &program, &x, &mut j, &mut y));
+        r.unwrap();
+        assert_eq!(
+            n, 0,
+            "{side:?}: a warm sparse Jacobian replay allocated {n} times"
+        );
+        for ((i, k), &v) in plan.sparsity().entries().zip(&j) {
+            assert_close("Jacobian entry", v, dense[(i, k)], 1e-12, 1e-12);
+        }
+    }
+}

@@ -399,6 +399,89 @@ fn hessians_match_the_dense_driver() {
     }
 }
 
+/// Jacobians through one reused `sparse::Workspace`, both sides, replaying
+/// a program at a second point: the dense drivers' values every time.
+fn jacobian_with_workspace<F: VectorFunction>(ws: &mut sparse::Workspace, f: &F, x0: &[f64]) {
+    let program = reverse::record_vector(|v| VectorFunction::eval(f, v), x0);
+    let pattern = sparse::jacobian_sparsity_of(&program);
+    let x1: Vec<f64> = x0.iter().map(|v| v * 0.7 + 0.1).collect();
+    for side in [Side::Forward, Side::Reverse] {
+        let plan = JacobianPlan::new(pattern.clone(), side);
+        for x in [x0, &x1] {
+            let (y_dense, dense) = forward::jacobian(|v| f.eval(v), x);
+            let mut values = vec![f64::NAN; pattern.nnz()];
+            let mut y = vec![f64::NAN; f.outputs()];
+            plan.values_program_with(ws, &program, x, &mut values, &mut y)
+                .unwrap();
+            assert_eq!(y, y_dense);
+            assert_matches(&pattern.csr(values), &dense);
+        }
+    }
+}
+
+/// Hessians through one reused `sparse::Workspace`, on the model and by
+/// replaying a program, at two points: the dense driver's every time.
+fn hessian_with_workspace<M: Differentiable>(ws: &mut sparse::Workspace, f: &M, x0: &[f64]) {
+    let program = reverse::record(|v| f.eval(v), x0);
+    let plan = HessianPlan::new(sparse::hessian_sparsity_of(&program));
+    let x1: Vec<f64> = x0.iter().map(|v| v * 0.7 + 0.1).collect();
+    for x in [x0, &x1] {
+        let (v_dense, g_dense, dense) = reverse::hessian(|v| f.eval(v), x);
+        for on_model in [true, false] {
+            let mut values = vec![f64::NAN; plan.sparsity().nnz()];
+            let mut g = vec![f64::NAN; x.len()];
+            let v = if on_model {
+                plan.values_with(ws, f, x, &mut values, &mut g)
+            } else {
+                plan.values_program_with(ws, &program, x, &mut values, &mut g)
+                    .unwrap()
+            };
+            assert_eq!(v, v_dense);
+            for i in 0..x.len() {
+                assert!(close(g[i], g_dense[i]), "gradient {i}");
+            }
+            assert_matches(&plan.sparsity().csr(values), &dense);
+        }
+    }
+}
+
+#[test]
+fn one_workspace_serves_every_plan_size_and_lane_count() {
+    let mut ws = sparse::Workspace::default();
+    // Large before small, and every lane count (1, 2, 4 and 8 colours per
+    // pass, and more colours than lanes), on both sides.
+    hessian_with_workspace(&mut ws, &Chain(200), &point(200, 30));
+    for b in [3, 0, 1, 2, 5] {
+        jacobian_with_workspace(
+            &mut ws,
+            &Banded { n: 60 - 5 * b, b },
+            &point(60 - 5 * b, b as u64),
+        );
+    }
+    jacobian_with_workspace(&mut ws, &ArrowJ(30), &point(30, 31));
+    jacobian_with_workspace(&mut ws, &Blocks(8), &point(32, 32));
+    jacobian_with_workspace(&mut ws, &Random::new(25, 40, 3), &point(25, 33));
+    hessian_with_workspace(&mut ws, &ArrowH(40), &point(40, 34));
+    hessian_with_workspace(&mut ws, &Blocks(6), &point(24, 35));
+    hessian_with_workspace(&mut ws, &Chain(30), &point(30, 36));
+    for seed in 0..3 {
+        hessian_with_workspace(&mut ws, &Random::new(30, 20, seed), &point(30, seed + 37));
+    }
+    // A diagonal Hessian: one colour, one lane.
+    struct Diagonal;
+    impl Differentiable for Diagonal {
+        fn dim(&self) -> usize {
+            7
+        }
+        fn eval<S: Scalar<Real = f64>>(&self, x: &[S]) -> S {
+            x.iter().fold(S::constant(0.0), |a, &v| a + v.exp() * v)
+        }
+    }
+    let plan = HessianPlan::detect(&Diagonal, &point(7, 40));
+    assert_eq!(plan.colouring().count(), 1);
+    hessian_with_workspace(&mut ws, &Diagonal, &point(7, 40));
+}
+
 /// Reads a value to pick a coefficient: a program recorded from it cannot
 /// be replayed elsewhere, but the plan records it afresh at every point.
 struct ReadsItsValue(usize);

@@ -375,55 +375,10 @@ impl Program {
         outputs: Vec<Arg>,
         guards: Vec<Guard>,
     ) -> Result<Program, String> {
-        let total = inputs
-            .checked_add(instrs.len())
-            .filter(|&t| t <= u32::MAX as usize / 2)
-            .ok_or("too many slots for u32 indices")?;
-        let ok = |a: Arg, below: usize| match a {
-            Arg::Slot(s) => (s as usize) < below,
-            Arg::Const(_) => true,
-        };
         let mut instrs = instrs;
-        for k in 0..instrs.len() {
-            let ins = &mut instrs[k];
-            if !ins.op.is_binary() {
-                ins.b = Arg::Const(0.0);
-            }
-            let below = inputs + k;
-            if !ok(ins.a, below) || !ok(ins.b, below) {
-                return Err(format!(
-                    "instruction {k} ({:?}) refers to a slot at or after its own ({below})",
-                    ins
-                ));
-            }
-            if let Op::MulAddTail = ins.op {
-                let ins = instrs[k];
-                let good = match ins.a {
-                    Arg::Slot(s) => {
-                        (s as usize) >= inputs && instrs[s as usize - inputs].op == Op::Mul
-                    }
-                    Arg::Const(_) => false,
-                };
-                if !good {
-                    return Err(format!(
-                        "instruction {k}: the first operand of MulAddTail must be a Mul"
-                    ));
-                }
-            }
-        }
-        for (i, &o) in outputs.iter().enumerate() {
-            if !ok(o, total) {
-                return Err(format!(
-                    "output {i} refers to slot {o:?}, beyond the program"
-                ));
-            }
-        }
-        for (i, g) in guards.iter().enumerate() {
-            if !ok(g.a, total) || !ok(g.b, total) {
-                return Err(format!("guard {i} refers to a slot beyond the program"));
-            }
-        }
-        let mut p = Program {
+        validate(inputs, &mut instrs, &outputs, &guards)?;
+        let recorded = size_of(&instrs, &outputs, &guards, &mut Vec::new());
+        Ok(Program {
             inputs,
             instrs,
             outputs,
@@ -431,11 +386,9 @@ impl Program {
             escapes: 0,
             accept_escapes: false,
             accept_kinks: false,
-            recorded: Size::default(),
+            recorded,
             exec: Exec::default(),
-        };
-        p.recorded = p.size();
-        Ok(p)
+        })
     }
 
     /// The number of inputs.
@@ -487,29 +440,7 @@ impl Program {
     }
 
     fn size(&self) -> Size {
-        let mut constants = std::collections::HashSet::new();
-        let args = self.instrs.iter().flat_map(|i| {
-            let b = if i.op.is_binary() { Some(i.b) } else { None };
-            std::iter::once(i.a).chain(b)
-        });
-        let more = self.outputs.iter().copied();
-        let guards = self.guards.iter().flat_map(|g| [g.a, g.b]);
-        for a in args.chain(more).chain(guards) {
-            if let Arg::Const(c) = a {
-                constants.insert(c.to_bits());
-            }
-        }
-        Size {
-            ops: self.instrs.len(),
-            guards: self.guards.len(),
-            constants: constants.len(),
-            // two operand slots per operation (the batch table is a few
-            // bytes per hundreds of operations)
-            bytes: self.instrs.len() * 8
-                + constants.len() * 8
-                + self.guards.len() * std::mem::size_of::<replay::XGuard>()
-                + self.outputs.len() * 4,
-        }
+        size_of(&self.instrs, &self.outputs, &self.guards, &mut Vec::new())
     }
 
     /// The program's size as recorded and now.
@@ -815,15 +746,138 @@ impl Program {
     }
 }
 
+/// Checks a program's structure (see [`Program::from_parts`]) and sets the
+/// unused operand of every unary instruction to `Const(0.0)`.
+fn validate(
+    inputs: usize,
+    instrs: &mut [Instr],
+    outputs: &[Arg],
+    guards: &[Guard],
+) -> Result<(), String> {
+    let total = inputs
+        .checked_add(instrs.len())
+        .filter(|&t| t <= u32::MAX as usize / 2)
+        .ok_or("too many slots for u32 indices")?;
+    let ok = |a: Arg, below: usize| match a {
+        Arg::Slot(s) => (s as usize) < below,
+        Arg::Const(_) => true,
+    };
+    for k in 0..instrs.len() {
+        let ins = &mut instrs[k];
+        if !ins.op.is_binary() {
+            ins.b = Arg::Const(0.0);
+        }
+        let below = inputs + k;
+        if !ok(ins.a, below) || !ok(ins.b, below) {
+            return Err(format!(
+                "instruction {k} ({:?}) refers to a slot at or after its own ({below})",
+                ins
+            ));
+        }
+        if let Op::MulAddTail = ins.op {
+            let ins = instrs[k];
+            let good = match ins.a {
+                Arg::Slot(s) => (s as usize) >= inputs && instrs[s as usize - inputs].op == Op::Mul,
+                Arg::Const(_) => false,
+            };
+            if !good {
+                return Err(format!(
+                    "instruction {k}: the first operand of MulAddTail must be a Mul"
+                ));
+            }
+        }
+    }
+    for (i, &o) in outputs.iter().enumerate() {
+        if !ok(o, total) {
+            return Err(format!(
+                "output {i} refers to slot {o:?}, beyond the program"
+            ));
+        }
+    }
+    for (i, g) in guards.iter().enumerate() {
+        if !ok(g.a, total) || !ok(g.b, total) {
+            return Err(format!("guard {i} refers to a slot beyond the program"));
+        }
+    }
+    Ok(())
+}
+
+/// The size of a program's parts; `bits` is scratch (the constants' bit
+/// patterns, sorted to count the distinct ones).
+fn size_of(instrs: &[Instr], outputs: &[Arg], guards: &[Guard], bits: &mut Vec<u64>) -> Size {
+    bits.clear();
+    // a small direct-mapped cache of constants seen: a program's few
+    // distinct constants recur in every term, and only misses are sorted
+    let (mut seen, mut valid) = ([0u64; 64], 0u64);
+    let mut note = |a: Arg| {
+        if let Arg::Const(c) = a {
+            let b = c.to_bits();
+            let i = (b.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize;
+            if valid & (1 << i) == 0 || seen[i] != b {
+                seen[i] = b;
+                valid |= 1 << i;
+                bits.push(b);
+            }
+        }
+    };
+    for i in instrs {
+        note(i.a);
+        if i.op.is_binary() {
+            note(i.b);
+        }
+    }
+    for &o in outputs {
+        note(o);
+    }
+    for g in guards {
+        note(g.a);
+        note(g.b);
+    }
+    bits.sort_unstable();
+    bits.dedup();
+    let constants = bits.len();
+    Size {
+        ops: instrs.len(),
+        guards: guards.len(),
+        constants,
+        // two operand slots per operation (the batch table is a few
+        // bytes per hundreds of operations)
+        bytes: instrs.len() * 8
+            + constants * 8
+            + guards.len() * std::mem::size_of::<replay::XGuard>()
+            + outputs.len() * 4,
+    }
+}
+
 /// Builds a program from a finished recording: `n` inputs, the builder's
-/// instructions and guards, the outputs as tape operands.
-pub(crate) fn finish(n: usize, b: record::Builder, outputs: Vec<Arg>) -> Program {
-    // `optimize` compiles the executable form
-    let mut p = Program::checked(n, b.instrs, outputs, b.guards).unwrap_or_else(|e| {
+/// instructions and guards, the outputs as tape operands. The builder's
+/// buffers are scratch for the optimiser and keep their capacity for the
+/// next recording; the program gets exact-size copies of what it keeps.
+pub(crate) fn finish(n: usize, b: &mut record::Builder, mut outputs: Vec<Arg>) -> Program {
+    validate(n, &mut b.instrs, &outputs, &b.guards).unwrap_or_else(|e| {
         panic!("dualtape: internal error: a recorded program is malformed: {e}")
     });
-    p.escapes = b.escapes;
-    p.optimize();
+    let recorded = size_of(&b.instrs, &outputs, &b.guards, &mut b.constants);
+    let instrs = optimized(
+        n,
+        &mut b.instrs,
+        &mut outputs,
+        &mut b.guards,
+        &mut b.map,
+        &mut b.flags,
+    );
+    let mut p = Program {
+        inputs: n,
+        instrs,
+        outputs,
+        guards: b.guards.clone(),
+        escapes: b.escapes,
+        accept_escapes: false,
+        accept_kinks: false,
+        recorded,
+        exec: Exec::default(),
+    };
+    p.exec = Exec::compile(&p);
     p
 }
 
@@ -835,158 +889,146 @@ impl Program {
     /// bit, with partial 1, at every point). [`record`](crate::reverse::record)
     /// calls it; [`stats`](Self::stats) gives the size before and after.
     pub fn optimize(&mut self) {
-        let n = self.inputs;
-        // 1. aliases: structural identities
-        let mut alias: Vec<Arg> = (0..n as u32).map(Arg::Slot).collect();
-        let resolve = |a: Arg, alias: &[Arg]| match a {
-            Arg::Slot(s) => alias[s as usize],
-            c => c,
-        };
-        // `1 * a` fused into `mul_add` is `a + b` to the bit (the tape, which
-        // skips the product, records it so): make it an addition
-        for k in 0..self.instrs.len() {
-            if let (Op::MulAddTail, Arg::Slot(s)) = (self.instrs[k].op, self.instrs[k].a) {
-                let m = self.instrs[s as usize - n];
-                let other = match (m.a, m.b) {
-                    (Arg::Const(c), other) | (other, Arg::Const(c)) if c == 1.0 => Some(other),
-                    _ => None,
-                };
-                if let Some(other @ Arg::Slot(_)) = other {
-                    self.instrs[k] = Instr {
-                        op: Op::Add,
-                        a: other,
-                        b: self.instrs[k].b,
-                    };
-                }
-            }
-        }
-        let mut fused_mul = vec![false; n + self.instrs.len()];
-        for ins in &self.instrs {
-            if let (Op::MulAddTail, Arg::Slot(s)) = (ins.op, ins.a) {
-                fused_mul[s as usize] = true;
-            }
-        }
-        let mut instrs: Vec<Instr> = Vec::with_capacity(self.instrs.len());
-        for ins in &self.instrs {
-            let fused = fused_mul[alias.len()];
-            let a = resolve(ins.a, &alias);
-            let b = resolve(ins.b, &alias);
-            let (one, zero) = (Arg::Const(1.0), Arg::Const(0.0));
-            // the identities of `Code::is_identity` (`Arg::Const(-0.0) == zero`)
-            let identity = match ins.op {
-                _ if fused => None,
-                Op::Mul if b == one => Some(a),
-                Op::Mul if a == one => Some(b),
-                Op::Div if b == one => Some(a),
-                Op::Add if b == zero => Some(a),
-                Op::Add if a == zero => Some(b),
-                Op::Sub if b == zero => Some(a),
-                Op::Powi(1) => Some(a),
-                _ => None,
-            };
-            match identity {
-                Some(src @ Arg::Slot(_)) => alias.push(src),
-                _ => {
-                    alias.push(Arg::Slot(alias.len() as u32));
-                    instrs.push(Instr { op: ins.op, a, b });
-                }
-            }
-        }
-        let outputs: Vec<Arg> = self.outputs.iter().map(|&o| resolve(o, &alias)).collect();
-        let guards: Vec<Guard> = self
-            .guards
-            .iter()
-            .map(|g| Guard {
-                a: resolve(g.a, &alias),
-                b: resolve(g.b, &alias),
-                ..*g
-            })
-            .collect();
-        // old slot (after aliasing) -> position among kept instructions
-        let mut kept_slot = vec![u32::MAX; alias.len()];
-        for (s, k) in kept_slot.iter_mut().enumerate().take(n) {
-            *k = s as u32;
-        }
-        let mut k = 0;
-        for (old, a) in alias.iter().enumerate().skip(n) {
-            if *a == Arg::Slot(old as u32) {
-                kept_slot[old] = (n + k) as u32;
-                k += 1;
-            }
-        }
-        let renum = |a: Arg| match a {
-            Arg::Slot(s) => Arg::Slot(kept_slot[s as usize]),
-            c => c,
-        };
-        let instrs: Vec<Instr> = instrs
-            .into_iter()
-            .map(|i| Instr {
-                a: renum(i.a),
-                b: renum(i.b),
-                ..i
-            })
-            .collect();
-        let outputs: Vec<Arg> = outputs.into_iter().map(renum).collect();
-        let guards: Vec<Guard> = guards
-            .into_iter()
-            .map(|g| Guard {
-                a: renum(g.a),
-                b: renum(g.b),
-                ..g
-            })
-            .collect();
-        // 2. dead code: keep what reaches an output or a guard
-        let mut live = vec![false; n + instrs.len()];
-        let mark = |a: Arg, live: &mut Vec<bool>| {
-            if let Arg::Slot(s) = a {
-                live[s as usize] = true;
-            }
-        };
-        for &o in &outputs {
-            mark(o, &mut live);
-        }
-        for g in &guards {
-            mark(g.a, &mut live);
-            mark(g.b, &mut live);
-        }
-        for k in (0..instrs.len()).rev() {
-            if live[n + k] {
-                mark(instrs[k].a, &mut live);
-                mark(instrs[k].b, &mut live);
-            }
-        }
-        let mut new_slot = vec![u32::MAX; live.len()];
-        for (s, k) in new_slot.iter_mut().enumerate().take(n) {
-            *k = s as u32;
-        }
-        let mut kept = Vec::with_capacity(instrs.len());
-        for (k, ins) in instrs.iter().enumerate() {
-            if live[n + k] {
-                new_slot[n + k] = (n + kept.len()) as u32;
-                kept.push(*ins);
-            }
-        }
-        let renum = |a: Arg| match a {
-            Arg::Slot(s) => Arg::Slot(new_slot[s as usize]),
-            c => c,
-        };
-        self.instrs = kept
-            .into_iter()
-            .map(|i| Instr {
-                a: renum(i.a),
-                b: renum(i.b),
-                ..i
-            })
-            .collect();
-        self.outputs = outputs.into_iter().map(renum).collect();
-        self.guards = guards
-            .into_iter()
-            .map(|g| Guard {
-                a: renum(g.a),
-                b: renum(g.b),
-                ..g
-            })
-            .collect();
+        let (mut map, mut flags) = (Vec::new(), Vec::new());
+        self.instrs = optimized(
+            self.inputs,
+            &mut self.instrs,
+            &mut self.outputs,
+            &mut self.guards,
+            &mut map,
+            &mut flags,
+        );
         self.exec = Exec::compile(self);
     }
+}
+
+/// A product kept because a `MulAddTail` reads it.
+const FUSED: u8 = 1;
+/// A slot whose value reaches an output or a guard.
+const LIVE: u8 = 2;
+
+/// [`Program::optimize`] on a program's parts: returns the kept
+/// instructions (an exact-size vector), renumbers `outputs` and `guards` in
+/// place. `instrs` is scratch (left with every operand resolved through
+/// the identities); `map` and `flags` are scratch of one entry per slot.
+///
+/// Three passes over the instructions, no copy of them but the result:
+/// identities found and operands resolved in place (slot → the slot it is
+/// identical to), liveness backwards from the outputs and guards, then the
+/// kept instructions renumbered into the result.
+fn optimized(
+    n: usize,
+    instrs: &mut [Instr],
+    outputs: &mut [Arg],
+    guards: &mut [Guard],
+    map: &mut Vec<u32>,
+    flags: &mut Vec<u8>,
+) -> Vec<Instr> {
+    let total = n + instrs.len();
+    flags.clear();
+    flags.resize(total, 0);
+    // `1 * a` fused into `mul_add` is `a + b` to the bit (the tape, which
+    // skips the product, records it so): make it an addition; the products
+    // still fused stay (their values are read by the tail)
+    for k in 0..instrs.len() {
+        if let (Op::MulAddTail, Arg::Slot(s)) = (instrs[k].op, instrs[k].a) {
+            let m = instrs[s as usize - n];
+            let other = match (m.a, m.b) {
+                (Arg::Const(c), other) | (other, Arg::Const(c)) if c == 1.0 => Some(other),
+                _ => None,
+            };
+            if let Some(other @ Arg::Slot(_)) = other {
+                instrs[k] = Instr {
+                    op: Op::Add,
+                    a: other,
+                    b: instrs[k].b,
+                };
+            } else {
+                flags[s as usize] |= FUSED;
+            }
+        }
+    }
+    // 1. identities: `map[s]` is the slot `s` is identical to (itself if
+    // kept); operands resolved in place
+    map.clear();
+    map.extend(0..total as u32);
+    let resolve = |a: Arg, map: &[u32]| match a {
+        Arg::Slot(s) => Arg::Slot(map[s as usize]),
+        c => c,
+    };
+    for k in 0..instrs.len() {
+        let ins = instrs[k];
+        let a = resolve(ins.a, map);
+        let b = resolve(ins.b, map);
+        let (one, zero) = (Arg::Const(1.0), Arg::Const(0.0));
+        // the identities of `Code::is_identity` (`Arg::Const(-0.0) == zero`)
+        let identity = match ins.op {
+            _ if flags[n + k] & FUSED != 0 => None,
+            Op::Mul if b == one => Some(a),
+            Op::Mul if a == one => Some(b),
+            Op::Div if b == one => Some(a),
+            Op::Add if b == zero => Some(a),
+            Op::Add if a == zero => Some(b),
+            Op::Sub if b == zero => Some(a),
+            Op::Powi(1) => Some(a),
+            _ => None,
+        };
+        match identity {
+            Some(Arg::Slot(src)) => map[n + k] = src,
+            _ => instrs[k] = Instr { op: ins.op, a, b },
+        }
+    }
+    for o in outputs.iter_mut() {
+        *o = resolve(*o, map);
+    }
+    for g in guards.iter_mut() {
+        g.a = resolve(g.a, map);
+        g.b = resolve(g.b, map);
+    }
+    // 2. dead code: keep what reaches an output or a guard
+    let mark = |a: Arg, flags: &mut [u8]| {
+        if let Arg::Slot(s) = a {
+            flags[s as usize] |= LIVE;
+        }
+    };
+    for &o in outputs.iter() {
+        mark(o, flags);
+    }
+    for g in guards.iter() {
+        mark(g.a, flags);
+        mark(g.b, flags);
+    }
+    let kept = |k: usize, map: &[u32], flags: &[u8]| {
+        flags[n + k] & LIVE != 0 && map[n + k] as usize == n + k
+    };
+    let mut count = 0;
+    for k in (0..instrs.len()).rev() {
+        if kept(k, map, flags) {
+            count += 1;
+            mark(instrs[k].a, flags);
+            mark(instrs[k].b, flags);
+        }
+    }
+    // 3. the kept instructions, renumbered: `map` now maps a kept slot to
+    // its new number (operands are kept slots, already renumbered)
+    let mut out = Vec::with_capacity(count);
+    for k in 0..instrs.len() {
+        if kept(k, map, flags) {
+            let ins = instrs[k];
+            out.push(Instr {
+                a: resolve(ins.a, map),
+                b: resolve(ins.b, map),
+                ..ins
+            });
+            map[n + k] = (n + out.len() - 1) as u32;
+        }
+    }
+    for o in outputs.iter_mut() {
+        *o = resolve(*o, map);
+    }
+    for g in guards.iter_mut() {
+        g.a = resolve(g.a, map);
+        g.b = resolve(g.b, map);
+    }
+    out
 }

@@ -5,19 +5,36 @@
 use std::cell::RefCell;
 
 use super::op::{branch, Code, Op, Test};
-use super::{Arg, Guard, Instr};
+use super::{Arg, Guard, Instr, Program};
 
-/// The program being recorded on this thread.
-#[derive(Default)]
+/// The program being recorded on this thread, and the scratch that turns
+/// it into a [`Program`]: kept from one recording to the next, so a warm
+/// recording allocates only the program it returns.
 pub(crate) struct Builder {
     pub(crate) instrs: Vec<Instr>,
     pub(crate) guards: Vec<Guard>,
     /// How many times the value of an active `Var` was read.
     pub(crate) escapes: usize,
+    /// The optimiser's slot map and flags (one entry per slot).
+    pub(crate) map: Vec<u32>,
+    pub(crate) flags: Vec<u8>,
+    /// The recorded constants' bit patterns, to count them.
+    pub(crate) constants: Vec<u64>,
+}
+
+impl Builder {
+    const EMPTY: Builder = Builder {
+        instrs: Vec::new(),
+        guards: Vec::new(),
+        escapes: 0,
+        map: Vec::new(),
+        flags: Vec::new(),
+        constants: Vec::new(),
+    };
 }
 
 thread_local! {
-    static BUILDER: RefCell<Builder> = RefCell::new(Builder::default());
+    static BUILDER: RefCell<Builder> = const { RefCell::new(Builder::EMPTY) };
 }
 
 /// A tape index as a program slot (the tape's node 0 is a sentinel).
@@ -47,9 +64,16 @@ pub(crate) fn start() {
     });
 }
 
-/// Takes the recorded instructions and guards.
-pub(crate) fn take() -> Builder {
-    BUILDER.with(|b| std::mem::take(&mut *b.borrow_mut()))
+/// The program recorded since [`start`], with `n` inputs and these outputs
+/// (optimised and compiled); the builder keeps its buffers.
+pub(crate) fn finish(n: usize, outputs: Vec<Arg>) -> Program {
+    BUILDER.with(|b| super::finish(n, &mut b.borrow_mut(), outputs))
+}
+
+/// Frees the builder's buffers (see
+/// [`release_tape`](crate::reverse::release_tape)).
+pub(crate) fn release() {
+    let _ = BUILDER.try_with(|b| *b.borrow_mut() = Builder::EMPTY);
 }
 
 /// Appends an instruction (and, for a kinked operation, the guard of its
