@@ -31,6 +31,14 @@
 //! core) and how long the threads waited for a core (from
 //! `/proc/thread-self/schedstat`; Linux only), so a busy machine shows as
 //! run-queue wait rather than as poor scaling.
+//! Then it runs the same gradients again under
+//! `dualtape::parallel::timeline` (chunk start and end times; not in the
+//! timed rounds) and prints where a gradient's time goes: the serial part
+//! before the first chunk starts and after the last one ends, the time
+//! until every thread had started a chunk (the fork: waking a sleeping
+//! worker) and from the first thread running out of chunks to the end (the
+//! tail), the threads' idle share, and the time per chunk (and its growth
+//! over one thread: cores slowing each other down).
 //! Every thread count must give the same bits, and replay the tape's bits;
 //! the example stops if not.
 //! `--pin` pins thread i of every pool to core i mod cores (with `taskset`):
@@ -48,6 +56,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use dualtape::parallel::timeline::{timeline, Call};
 use dualtape::parallel::{self, program::ChunkData, program::Replayer, SumOfLosses};
 use dualtape::reverse::{self, Program, Workspace};
 use dualtape::{forward, DualVec};
@@ -281,6 +290,8 @@ struct Workload {
 
 struct Row {
     threads: usize,
+    /// Where a traced gradient's time goes.
+    place: Where,
     /// Median and best wall time of one gradient.
     seconds: f64,
     best: f64,
@@ -498,16 +509,72 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
                 }
             }
         }
-        report(wl, args, mode, pools, &samples, whole_too, csv);
+        // Where the time goes: the same gradients again, traced (chunk
+        // start and end times; kept out of the timed rounds above).
+        let traces: Vec<Vec<Call>> = pools
+            .iter()
+            .map(|(_, p)| {
+                p.install(|| {
+                    (0..reps * args.rounds.min(9))
+                        .flat_map(|_| timeline(&on_pool).1)
+                        .collect()
+                })
+            })
+            .collect();
+        report(wl, args, mode, pools, &samples, &traces, whole_too, csv);
     }
 }
 
+/// Medians over traced calls, in microseconds: the call, the serial parts
+/// and the idle share (see `dualtape::parallel::timeline::Call`).
+struct Where {
+    call: f64,
+    before_first: f64,
+    all_started: f64,
+    first_done: f64,
+    after_last: f64,
+    idle_share: f64,
+    per_chunk: f64,
+}
+
+fn where_time_goes(calls: &[Call]) -> Where {
+    let us = |f: &dyn Fn(&Call) -> std::time::Duration| {
+        median(
+            &calls
+                .iter()
+                .map(|c| f(c).as_secs_f64() * 1e6)
+                .collect::<Vec<_>>(),
+        )
+    };
+    Where {
+        call: us(&|c| c.duration),
+        before_first: us(&|c| c.before_first_chunk()),
+        all_started: us(&|c| c.all_started()),
+        first_done: us(&|c| c.first_done()),
+        after_last: us(&|c| c.after_last_chunk()),
+        idle_share: median(
+            &calls
+                .iter()
+                .map(|c| c.idle().as_secs_f64() / (c.duration.as_secs_f64() * c.threads as f64))
+                .collect::<Vec<_>>(),
+        ),
+        per_chunk: median(
+            &calls
+                .iter()
+                .map(|c| c.busy().as_secs_f64() * 1e6 / c.chunks.len() as f64)
+                .collect::<Vec<_>>(),
+        ),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn report(
     wl: &Workload,
     args: &Args,
     mode: Mode,
     pools: &[(usize, ThreadPool)],
     samples: &[Samples],
+    traces: &[Vec<Call>],
     whole_too: bool,
     csv: &mut String,
 ) {
@@ -532,9 +599,11 @@ fn report(
     let rows: Vec<Row> = pools
         .iter()
         .zip(&samples[first_pool..])
-        .map(|((threads, _), s)| {
+        .zip(traces)
+        .map(|(((threads, _), s), t)| {
             let (seconds, cpu, wait) = med(s);
             Row {
+                place: where_time_goes(t),
                 threads: *threads,
                 seconds,
                 best: s.seconds.iter().copied().fold(f64::INFINITY, f64::min),
@@ -561,7 +630,7 @@ fn report(
         "CPU speedup",
         "wait ms"
     );
-    for r in rows {
+    for r in &rows {
         let speedup = one_s / r.seconds;
         let efficiency = speedup / r.threads as f64;
         let best_speedup = one_best / r.best;
@@ -582,7 +651,7 @@ fn report(
         );
         writeln!(
             csv,
-            "{},{},{},{},{},{},{},{:.9},{:.4},{:.4},{:.9},{:.4},{:.9},{:.9},{:.4},{:.9},{:.9},{:.9},{}",
+            "{},{},{},{},{},{},{},{:.9},{:.4},{:.4},{:.9},{:.4},{:.9},{:.9},{:.4},{:.9},{:.9},{:.9},{},{:.2},{:.2},{:.2},{:.2},{:.2},{:.4},{:.2}",
             wl.name,
             mode.name(),
             wl.mlp,
@@ -601,9 +670,43 @@ fn report(
             r.wait,
             serial,
             whole_s,
-            args.rounds
+            args.rounds,
+            r.place.call,
+            r.place.before_first,
+            r.place.all_started,
+            r.place.first_done,
+            r.place.after_last,
+            r.place.idle_share,
+            r.place.per_chunk
         )
         .expect("writing to a String");
+    }
+    println!(
+        "    where a gradient's time goes (traced gradients, medians; µs):\n    {:>7} {:>8} {:>12} {:>13} {:>16} {:>11} {:>7} {:>10}",
+        "threads",
+        "call",
+        "before 1st",
+        "all started",
+        "1st thread done",
+        "after last",
+        "idle",
+        "per chunk"
+    );
+    let one_chunk = one.place.per_chunk;
+    for r in &rows {
+        let p = &r.place;
+        println!(
+            "    {:>7} {:>8.1} {:>12.1} {:>13.1} {:>16.1} {:>11.1} {:>6.1}% {:>7.1} {:+.0}%",
+            r.threads,
+            p.call,
+            p.before_first,
+            p.all_started,
+            p.first_done,
+            p.after_last,
+            100.0 * p.idle_share,
+            p.per_chunk,
+            100.0 * (p.per_chunk / one_chunk - 1.0)
+        );
     }
     println!(
         "    1 thread vs the serial chunk loop: {:+.1} %{}",
@@ -686,7 +789,9 @@ fn main() {
     let mut csv = String::from(
         "workload,mode,network,points,parameters,chunk,threads,median_seconds,speedup,efficiency,\
          best_seconds,best_speedup,pool_cpu_seconds,busiest_thread_cpu_seconds,cpu_speedup,\
-         run_queue_wait_seconds,serial_chunks_seconds,whole_recording_seconds,rounds\n",
+         run_queue_wait_seconds,serial_chunks_seconds,whole_recording_seconds,rounds,\
+         traced_call_us,before_first_chunk_us,all_started_us,first_thread_done_us,\
+         after_last_chunk_us,idle_share,per_chunk_us\n",
     );
     for wl in &workloads {
         run(wl, &args, &pools, &mut csv);

@@ -86,6 +86,14 @@
 //! # }
 //! ```
 //!
+//! # Where the time goes
+//!
+//! [`timeline::timeline`] runs a closure and reports, for every driver call
+//! in it, when each chunk started and ended on which thread: the serial
+//! parts of the call (before the first chunk, after the last), how long
+//! until every thread had work, and the threads' idle time. The scaling
+//! example (`cargo run --release --example scaling`) prints them.
+//!
 //! # Panics in a chunk
 //!
 //! If a chunk's evaluation panics, the drivers panic on the calling
@@ -109,6 +117,7 @@ pub mod finite_diff;
 pub mod forward;
 pub mod program;
 pub mod reverse;
+pub mod timeline;
 
 use std::ops::Range;
 
@@ -269,7 +278,17 @@ where
 {
     check_chunk_size("parallel::reduce", chunk_size);
     let n = len.div_ceil(chunk_size);
-    (n > 0).then(|| tree(0, n, &|k| leaf(chunk(k, len, chunk_size)), &combine))
+    if n == 0 {
+        return None;
+    }
+    if timeline::tracing() {
+        let clock = timeline::Clock::start(n);
+        let timed = |k| clock.time(k, || leaf(chunk(k, len, chunk_size)));
+        let r = tree(0, n, &timed, &combine);
+        clock.finish();
+        return Some(r);
+    }
+    Some(tree(0, n, &|k| leaf(chunk(k, len, chunk_size)), &combine))
 }
 
 /// The chunks `lo..hi` (indices, `hi > lo`) reduced by the fixed tree.

@@ -206,7 +206,10 @@ impl<'m, M: ChunkData> Replayer<'m, M> {
     }
 
     /// The shared program of chunk length `len`, recorded at `x` if there
-    /// is none yet.
+    /// is none yet. The lookup and the recording are one step under the
+    /// lock: two threads starting chunks of one length at once must not
+    /// both find none and both record (a silent extra recording; the
+    /// suite's `two_threads_starting_chunks_of_one_length_record_it_once`).
     fn shared(&self, len: usize, x: &[f64]) -> Arc<Program> {
         let mut programs = self.programs.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, p)) = programs.iter().find(|(l, _)| *l == len) {
