@@ -361,31 +361,54 @@ pub fn atan2<T: Scalar>(y: T, x: T) -> Binary<T> {
 /// not lost to cancellation in the tails.
 #[inline]
 pub fn sigmoid<T: Scalar>(x: T) -> Unary<T> {
-    // A branch on the sign rather than e^-|x|: the value stays smooth at 0
-    // for nested types (abs would give it a kink and lose σ'(0)).
+    let (nonnegative, e) = exp_minus_abs(x);
+    let (s, one_minus_s) = sigmoid_parts(nonnegative, e);
+    (s, s * one_minus_s)
+}
+
+/// Whether `x >= 0`, and `e^-|x|`. A branch on the sign rather than
+/// `e^-|x|` itself: the value stays smooth at 0 for nested types (`abs`
+/// would give it a kink and lose `σ'(0)`).
+#[inline(always)]
+fn exp_minus_abs<T: Scalar>(x: T) -> (bool, T) {
     let nonnegative = x >= T::zero();
-    let e = if nonnegative { (-x).exp() } else { x.exp() };
+    (nonnegative, if nonnegative { (-x).exp() } else { x.exp() })
+}
+
+/// `(σ(x), 1 - σ(x))` from [`exp_minus_abs`]`(x)`.
+#[inline(always)]
+fn sigmoid_parts<T: Scalar>(nonnegative: bool, e: T) -> (T, T) {
     let big = (T::one() + e).recip();
     let small = e * big;
-    let (s, one_minus_s) = if nonnegative {
+    if nonnegative {
         (big, small)
     } else {
         (small, big)
-    };
-    (s, s * one_minus_s)
+    }
 }
 
 /// The softplus `ln(1 + e^x)`: derivative `σ(x)`. Evaluated as
 /// `x + ln(1 + e^-x)` for `x >= 0` and `ln(1 + e^x)` otherwise, so it never
-/// overflows and keeps full precision in both tails.
+/// overflows and keeps full precision in both tails. The derivative is
+/// [`sigmoid`]'s value from the same `e^-|x|` (one exponential, one test of
+/// the sign).
 #[inline]
 pub fn softplus<T: Scalar>(x: T) -> Unary<T> {
-    let v = if x >= T::zero() {
-        x + (-x).exp().ln_1p()
-    } else {
-        x.exp().ln_1p()
-    };
-    (v, sigmoid(x).0)
+    let (nonnegative, e) = exp_minus_abs(x);
+    let l = ln_1p_small(e);
+    let v = if nonnegative { x + l } else { l };
+    (v, sigmoid_parts(nonnegative, e).0)
+}
+
+/// `ln(1 + e)` for `0 <= e <= 1`, as `ln(u) + (e - (u - 1))/u` with
+/// `u = 1 + e` rounded: the second term is the rounding error of `u`
+/// (`e - (u - 1)` is exact there), to first order. Within about one ulp, like
+/// `ln_1p`, at a fraction of its cost (glibc's `log1p` is several times
+/// slower than `log`), and `1/u` is `σ`'s own division, shared.
+#[inline(always)]
+fn ln_1p_small<T: Scalar>(e: T) -> T {
+    let u = T::one() + e;
+    u.ln() + (e - (u - T::one())) * u.recip()
 }
 
 // ---------------------------------------------------------------- hyperbolic

@@ -158,37 +158,36 @@ fn times_rare<T: Scalar>(t: T, d: T) -> T {
 /// `eps * d` lane by lane, by the rule of [`times`].
 #[inline(always)]
 pub(crate) fn scaled<T: Scalar, const N: usize>(eps: &[T; N], d: T) -> [T; N] {
+    let mut out = [T::zero(); N];
     if is_plain(d) {
         // the common case: a plain product, which vectorises
-        let mut out = [T::zero(); N];
         for (o, &t) in out.iter_mut().zip(eps) {
             *o = t * d;
         }
-        out
-    } else {
-        scaled_rare(*eps, d)
-    }
-}
-
-/// [`scaled`] for a zero, infinite or NaN partial (rule 3), out of line.
-#[cold]
-#[inline(never)]
-fn scaled_rare<T: Scalar, const N: usize>(eps: [T; N], d: T) -> [T; N] {
-    let mut out = [T::zero(); N];
-    if d.is_zero() {
-        // `x * 0.0`, frequent enough to deserve a loop without branches: a
-        // finite tangent gives the IEEE product, an infinite or NaN one (the
-        // products that are NaN) is blocked
-        for (o, t) in out.iter_mut().zip(eps) {
+    } else if d.is_zero() {
+        // `x * 0.0` (a data value or label that is 0: every other point of a
+        // loss), inline and without branches, so the tangents stay in
+        // registers: a finite tangent gives the IEEE product, an infinite or
+        // NaN one (the products that are NaN) is blocked
+        for (o, &t) in out.iter_mut().zip(eps) {
             let p = t * d;
             #[allow(clippy::eq_op)]
             let nan = p != p;
             *o = if nan { T::zero() } else { p };
         }
     } else {
-        for (o, t) in out.iter_mut().zip(eps) {
-            *o = times_rare(t, d);
-        }
+        return scaled_rare(*eps, d);
+    }
+    out
+}
+
+/// [`scaled`] for an infinite or NaN partial (rule 3), out of line.
+#[cold]
+#[inline(never)]
+fn scaled_rare<T: Scalar, const N: usize>(eps: [T; N], d: T) -> [T; N] {
+    let mut out = [T::zero(); N];
+    for (o, t) in out.iter_mut().zip(eps) {
+        *o = times_rare(t, d);
     }
     out
 }

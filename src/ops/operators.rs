@@ -106,11 +106,11 @@ macro_rules! impl_operators {
             fn value(&self) -> Self::Real {
                 ($crate::ops::impl_operators!(@value $kind))(self)
             }
-            #[inline]
+            #[inline(always)]
             fn sigmoid(self) -> Self {
                 self.chain1($crate::reverse::program::Code::Unary($crate::reverse::program::opcode::sigmoid), $crate::rules::sigmoid(self.primal()))
             }
-            #[inline]
+            #[inline(always)]
             fn softplus(self) -> Self {
                 self.chain1($crate::reverse::program::Code::Unary($crate::reverse::program::opcode::softplus), $crate::rules::softplus(self.primal()))
             }

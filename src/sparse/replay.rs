@@ -7,10 +7,11 @@ use nalgebra_sparse::CsrMatrix;
 
 /// Buffers a plan's replays reuse from one evaluation to the next: keep one
 /// next to the plan (one per thread) and pass it to
-/// [`HessianPlan::values_program_with`] or
-/// [`JacobianPlan::values_program_with`]. After the first call with a given
-/// program these allocate nothing; without it every evaluation allocates
-/// (and the operating system zeroes) a replay workspace of a few hundred
+/// [`HessianPlan::values_program_with`],
+/// [`JacobianPlan::values_program_with`] or [`HessianPlan::values_with`].
+/// After the first call with a given program the first two allocate
+/// nothing (the third still records the function); without a workspace
+/// every evaluation allocates, and the operating system zeroes, 100 to 300
 /// bytes per recorded operation.
 ///
 /// One workspace serves any number of plans and programs; it grows to the
