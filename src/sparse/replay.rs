@@ -1,6 +1,6 @@
 //! Sparse Jacobians and Hessians by replaying a recorded [`Program`].
 
-use super::{seed, HessianPlan, JacobianPlan, Side, Sparsity};
+use super::{check_values, seed, HessianPlan, JacobianPlan, Side, Sparsity};
 use crate::reverse::{self, Program, ReplayError};
 use crate::DualVec;
 use nalgebra_sparse::CsrMatrix;
@@ -256,13 +256,7 @@ impl JacobianPlan {
             x.len(),
             p.inputs()
         );
-        assert_eq!(
-            values.len(),
-            self.sparsity.nnz(),
-            "{WHO}: the values buffer has {} entries but the pattern {}",
-            values.len(),
-            self.sparsity.nnz()
-        );
+        check_values(WHO, &self.sparsity, values);
     }
 
     /// Column compression: `ceil(colours / N)` replays on `DualVec<f64, N>`
@@ -422,13 +416,7 @@ impl HessianPlan {
             x.len(),
             p.inputs()
         );
-        assert_eq!(
-            values.len(),
-            self.sparsity.nnz(),
-            "{WHO}: the values buffer has {} entries but the pattern {}",
-            values.len(),
-            self.sparsity.nnz()
-        );
+        check_values(WHO, &self.sparsity, values);
         assert_eq!(
             grad.len(),
             x.len(),
