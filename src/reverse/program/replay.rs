@@ -1007,6 +1007,9 @@ impl Exec {
                     Op::Mul => value!(rules::mul),
                     Op::Neg => value!(|x, y| eval(Op::Neg, x, y)),
                     Op::Div => go!(rules::div),
+                    // the activations of neural networks, inline
+                    Op::Sigmoid => go!(|x, y| eval(Op::Sigmoid, x, y)),
+                    Op::Softplus => go!(|x, y| eval(Op::Softplus, x, y)),
                     Op::MulAddTail => self.mul_add_tail(bt.shape, s, e, vals, da, db),
                     op => go!(|x, y| eval_outlined(op, x, y)),
                 }
