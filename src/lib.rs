@@ -108,7 +108,8 @@
 //! pattern from one recording, colours it, and computes the whole Jacobian
 //! or Hessian in as many passes as colours, independent of `n`: 3 for a
 //! tridiagonal Jacobian of any size. A plan is made once and evaluated at
-//! every Newton step; results are `nalgebra_sparse` matrices.
+//! every Newton step (with a `sparse::Workspace` kept alongside, its replays
+//! allocate nothing); results are `nalgebra_sparse` matrices.
 //!
 //! It is behind the feature `sparse`, off by default (nalgebra-sparse turns
 //! on nalgebra's default features, whose macros bring in five proc-macro

@@ -12,7 +12,7 @@
 //!     [--modes tape,replay,forward] [--pin] [--install-per-call]
 //! ```
 //!
-//! Chunks: 256 points for the notebook's network, 32 for the 2-64-64-1 one
+//! Chunks: 256 points for the notebook's network, 8 for the 2-64-64-1 one
 //! (`--chunk` sets both).
 //!
 //! For every workload, mode and thread count it prints the median gradient
@@ -22,7 +22,9 @@
 //! (the mode's serial loop), and for the tape one recording of the whole
 //! data set (`reverse::gradient` of the full loss). The pool's gradients
 //! are called one after another inside one `install`, as a training loop
-//! run inside the pool calls them (`--install-per-call`: each gradient
+//! run inside the pool calls them, timed after as many untimed calls in the
+//! same `install` (the threads' placement by the OS settles; a training
+//! loop pays that once) (`--install-per-call`: each gradient
 //! called from this thread through its own `install`, as a loop outside
 //! the pool calls them, paying the hand-over to the pool and back every
 //! time). It also reports the CPU time the pool's
@@ -66,7 +68,7 @@ use rayon::{ThreadPool, ThreadPoolBuilder};
 
 /// Points per chunk for the 2-64-64-1 network (the notebook's uses
 /// `parallel::DEFAULT_CHUNK`).
-const WIDE_CHUNK: usize = 32;
+const WIDE_CHUNK: usize = 8;
 
 struct Args {
     threads: Vec<usize>,
@@ -159,19 +161,10 @@ fn parse_args() -> Result<Args, String> {
 /// util-linux). On a busy machine the scheduler may keep a pool's threads
 /// on one core for a whole short gradient; pinning measures what the
 /// pool does when its threads are spread.
-fn pin(pool: &ThreadPool, cores: usize) {
-    let tids = pool.broadcast(|ctx| {
-        let link = std::fs::read_link("/proc/thread-self").expect("/proc/thread-self (Linux)");
-        let tid = link
-            .file_name()
-            .and_then(|t| t.to_str())
-            .expect("a thread id")
-            .to_string();
-        (ctx.index(), tid)
-    });
-    for (i, tid) in tids {
+fn pin(tids: &[String], cores: usize) {
+    for (i, tid) in tids.iter().enumerate() {
         let status = std::process::Command::new("taskset")
-            .args(["-p", "-c", &(i % cores).to_string(), &tid])
+            .args(["-p", "-c", &(i % cores).to_string(), tid])
             .stdout(std::process::Stdio::null())
             .status()
             .expect("--pin runs taskset (util-linux)");
@@ -187,9 +180,32 @@ fn schedstat() -> Option<(f64, f64)> {
     Some((it.next()?? * 1e-9, it.next()?? * 1e-9))
 }
 
-/// CPU time and run-queue wait of every thread of `pool`.
-fn pool_schedstat(pool: &ThreadPool) -> Option<Vec<(f64, f64)>> {
-    pool.broadcast(|_| schedstat()).into_iter().collect()
+/// The Linux thread ids of `pool`'s threads, in thread-index order (empty
+/// where there is no `/proc/thread-self`).
+fn thread_ids(pool: &ThreadPool) -> Vec<String> {
+    pool.broadcast(|_| {
+        let link = std::fs::read_link("/proc/thread-self").ok()?;
+        Some(link.file_name()?.to_str()?.to_string())
+    })
+    .into_iter()
+    .collect::<Option<Vec<String>>>()
+    .unwrap_or_default()
+}
+
+/// CPU time and run-queue wait of the threads `tids` of this process, read
+/// from `/proc/self/task/TID/schedstat`: from any thread, without waking
+/// a pool's threads (which would let the OS place them anew).
+fn pool_schedstat(tids: &[String]) -> Option<Vec<(f64, f64)>> {
+    if tids.is_empty() {
+        return None;
+    }
+    tids.iter()
+        .map(|tid| {
+            let s = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+            let mut it = s.split_whitespace().map(|v| v.parse::<f64>().ok());
+            Some((it.next()?? * 1e-9, it.next()?? * 1e-9))
+        })
+        .collect()
 }
 
 fn load_average() -> String {
@@ -248,9 +264,10 @@ enum Config<'p> {
     SerialChunks,
     /// One recording of the whole data set on this thread.
     Whole,
-    /// The driver on a pool, called `reps` times inside one `install` (as
-    /// a training loop inside the pool calls it).
-    Pool(&'p ThreadPool),
+    /// The driver on a pool (with its threads' ids), called `reps` times
+    /// inside one `install` (as a training loop inside the pool calls it),
+    /// after `reps` untimed calls in the same `install`.
+    Pool(&'p ThreadPool, &'p [String]),
 }
 
 #[derive(Default, Clone)]
@@ -415,7 +432,13 @@ fn same_bits(a: &(f64, Vec<f64>), b: &(f64, Vec<f64>)) -> bool {
             .all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
-fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut String) {
+fn run(
+    wl: &Workload,
+    args: &Args,
+    pools: &[(usize, ThreadPool)],
+    tids: &[Vec<String>],
+    csv: &mut String,
+) {
     let data = disk_ring(wl.points, 1);
     let w = wl.mlp.init_params_lecun(0);
     // The mean loss as a sum over chunks (nn's Objective is a SumOfLosses).
@@ -449,7 +472,7 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
         if whole_too {
             configs.push(Config::Whole);
         }
-        configs.extend(pools.iter().map(|(_, p)| Config::Pool(p)));
+        configs.extend(pools.iter().zip(tids).map(|((_, p), t)| Config::Pool(p, t)));
 
         // Warm every tape and workspace, check the bits, and calibrate:
         // repeat the gradient so that one measurement takes at least 50 ms.
@@ -479,25 +502,42 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
         let mut samples = vec![Samples::default(); configs.len()];
         for _ in 0..args.rounds {
             for (c, s) in configs.iter().zip(samples.iter_mut()) {
-                let stats = || match c {
-                    Config::Pool(p) => pool_schedstat(p),
-                    _ => schedstat().map(|s| vec![s]),
-                };
                 let repeat = |f: &dyn Fn() -> (f64, Vec<f64>)| {
                     for _ in 0..reps {
                         std::hint::black_box(f());
                     }
                 };
-                let before = stats();
-                let start = Instant::now();
-                match c {
-                    Config::SerialChunks => repeat(&serial_chunks),
-                    Config::Whole => repeat(&whole),
-                    Config::Pool(p) if args.install_per_call => repeat(&|| p.install(&on_pool)),
-                    Config::Pool(p) => p.install(|| repeat(&on_pool)),
-                }
-                s.seconds.push(start.elapsed().as_secs_f64() / reps as f64);
-                if let (Some(b), Some(a)) = (before, stats()) {
+                let timed = |f: &dyn Fn()| {
+                    let before = schedstat().map(|s| vec![s]);
+                    let start = Instant::now();
+                    f();
+                    (start.elapsed(), before, schedstat().map(|s| vec![s]))
+                };
+                let (elapsed, before, after) = match c {
+                    Config::SerialChunks => timed(&|| repeat(&serial_chunks)),
+                    Config::Whole => timed(&|| repeat(&whole)),
+                    Config::Pool(p, t) if args.install_per_call => {
+                        let before = pool_schedstat(t);
+                        let start = Instant::now();
+                        repeat(&|| p.install(&on_pool));
+                        (start.elapsed(), before, pool_schedstat(t))
+                    }
+                    Config::Pool(p, t) => p.install(|| {
+                        // Untimed first: the OS places threads woken by
+                        // `install` and by the first gradients (on an
+                        // idle VM it may put a woken worker next to its
+                        // waker and move it only milliseconds later); a
+                        // training loop inside one `install` pays that
+                        // once, not per gradient.
+                        repeat(&on_pool);
+                        let before = pool_schedstat(t);
+                        let start = Instant::now();
+                        repeat(&on_pool);
+                        (start.elapsed(), before, pool_schedstat(t))
+                    }),
+                };
+                s.seconds.push(elapsed.as_secs_f64() / reps as f64);
+                if let (Some(b), Some(a)) = (before, after) {
                     let d: Vec<(f64, f64)> = a
                         .iter()
                         .zip(&b)
@@ -515,6 +555,9 @@ fn run(wl: &Workload, args: &Args, pools: &[(usize, ThreadPool)], csv: &mut Stri
             .iter()
             .map(|(_, p)| {
                 p.install(|| {
+                    for _ in 0..reps {
+                        std::hint::black_box(on_pool());
+                    }
                     (0..reps * args.rounds.min(9))
                         .flat_map(|_| timeline(&on_pool).1)
                         .collect()
@@ -738,10 +781,15 @@ fn main() {
             (t, pool)
         })
         .collect();
+    let tids: Vec<Vec<String>> = pools.iter().map(|(_, p)| thread_ids(p)).collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if args.pin {
-        for (_, p) in &pools {
-            pin(p, cores);
+        assert!(
+            tids.iter().all(|t| !t.is_empty()),
+            "--pin needs Linux's /proc/thread-self"
+        );
+        for t in &tids {
+            pin(t, cores);
         }
     }
     println!(
@@ -781,8 +829,11 @@ fn main() {
         name: "wide".into(),
         mlp: Mlp::new(&[2, 64, 64, 1], Activation::Tanh, Activation::Sigmoid),
         points: args.wide_points,
-        // Each point records ~8400 operations: 32 points keep a chunk's tape
-        // (6 MB) near the cache, where 256 would be 50 MB (4 % slower per core).
+        // Each point records ~8400 operations (24 bytes each on the tape):
+        // 8 points make a chunk's tape 1.6 MB, inside a core's 2 MB L2
+        // cache. With 32 points (6.4 MB) each chunk streams through the
+        // shared L3 and two threads slow each other down: +14-16 % per
+        // chunk at 2 threads, replay 1.80x instead of 2.0x (issue 12).
         chunk: args.chunk.unwrap_or(WIDE_CHUNK),
         whole: false,
     }));
@@ -794,7 +845,7 @@ fn main() {
          after_last_chunk_us,idle_share,per_chunk_us\n",
     );
     for wl in &workloads {
-        run(wl, &args, &pools, &mut csv);
+        run(wl, &args, &pools, &tids, &mut csv);
     }
     println!("\nload average {} at the end", load_average());
     if let Some(dir) = args.csv.parent().filter(|d| !d.as_os_str().is_empty()) {

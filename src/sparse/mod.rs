@@ -239,6 +239,18 @@ pub fn hessian<M: Differentiable + ?Sized>(f: &M, x: &[f64]) -> (f64, Vec<f64>, 
     (value, grad, plan.sparsity.csr(v))
 }
 
+/// Panics unless `values` has one entry per entry of `p` (the check of every
+/// `*_into`/`*_with` evaluation).
+fn check_values(who: &str, p: &Sparsity, values: &[f64]) {
+    assert_eq!(
+        values.len(),
+        p.nnz(),
+        "{who}: the values buffer has {} entries but the pattern {}; give one per entry",
+        values.len(),
+        p.nnz()
+    );
+}
+
 /// The lanes of `DualVec` a forward pass carries for `colours` colours.
 fn lanes(colours: usize) -> usize {
     match colours {
@@ -438,13 +450,7 @@ impl JacobianPlan {
             f.outputs(),
             f.dim()
         );
-        assert_eq!(
-            values.len(),
-            self.sparsity.nnz(),
-            "{WHO}: the values buffer has {} entries but the pattern {}; give one per entry",
-            values.len(),
-            self.sparsity.nnz()
-        );
+        check_values(WHO, &self.sparsity, values);
         match self.side {
             Side::Reverse => self.reverse(f, x, values),
             _ => match lanes(self.colouring.count()) {
@@ -711,13 +717,7 @@ impl HessianPlan {
             self.sparsity.nrows(),
             self.sparsity.ncols()
         );
-        assert_eq!(
-            values.len(),
-            self.sparsity.nnz(),
-            "{WHO}: the values buffer has {} entries but the pattern {}; give one per entry",
-            values.len(),
-            self.sparsity.nnz()
-        );
+        check_values(WHO, &self.sparsity, values);
         self.values_at_recording(ws, record::scalar(f, x), x, values, grad)
     }
 

@@ -1,16 +1,17 @@
 //! Sparse Jacobians and Hessians by replaying a recorded [`Program`].
 
-use super::{seed, HessianPlan, JacobianPlan, Side, Sparsity};
+use super::{check_values, seed, HessianPlan, JacobianPlan, Side, Sparsity};
 use crate::reverse::{self, Program, ReplayError};
 use crate::DualVec;
 use nalgebra_sparse::CsrMatrix;
 
 /// Buffers a plan's replays reuse from one evaluation to the next: keep one
 /// next to the plan (one per thread) and pass it to
-/// [`HessianPlan::values_program_with`] or
-/// [`JacobianPlan::values_program_with`]. After the first call with a given
-/// program these allocate nothing; without it every evaluation allocates
-/// (and the operating system zeroes) a replay workspace of a few hundred
+/// [`HessianPlan::values_program_with`],
+/// [`JacobianPlan::values_program_with`] or [`HessianPlan::values_with`].
+/// After the first call with a given program the first two allocate
+/// nothing (the third still records the function); without a workspace
+/// every evaluation allocates, and the operating system zeroes, 100 to 300
 /// bytes per recorded operation.
 ///
 /// One workspace serves any number of plans and programs; it grows to the
@@ -255,13 +256,7 @@ impl JacobianPlan {
             x.len(),
             p.inputs()
         );
-        assert_eq!(
-            values.len(),
-            self.sparsity.nnz(),
-            "{WHO}: the values buffer has {} entries but the pattern {}",
-            values.len(),
-            self.sparsity.nnz()
-        );
+        check_values(WHO, &self.sparsity, values);
     }
 
     /// Column compression: `ceil(colours / N)` replays on `DualVec<f64, N>`
@@ -421,13 +416,7 @@ impl HessianPlan {
             x.len(),
             p.inputs()
         );
-        assert_eq!(
-            values.len(),
-            self.sparsity.nnz(),
-            "{WHO}: the values buffer has {} entries but the pattern {}",
-            values.len(),
-            self.sparsity.nnz()
-        );
+        check_values(WHO, &self.sparsity, values);
         assert_eq!(
             grad.len(),
             x.len(),
