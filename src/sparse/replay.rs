@@ -125,7 +125,7 @@ pub fn hessian_sparsity_of(p: &Program) -> Sparsity {
 
 impl JacobianPlan {
     /// `(f(x), J)` by replaying a program recorded from `f`
-    /// ([`reverse::record_vector`](crate::reverse::record_vector)) with
+    /// ([`reverse::record_vector`]) with
     /// [`Program::evaluate`] and [`Program::pullback`]: forward,
     /// `ceil(colours / lanes)` replays on `DualVec<f64, lanes>`, one tangent
     /// lane per colour; in reverse, one replay on `f64` and one adjoint sweep
@@ -318,7 +318,7 @@ impl JacobianPlan {
 
 impl HessianPlan {
     /// `(f(x), ∇f(x), ∇²f(x))` by replaying a program recorded from `f`
-    /// ([`reverse::record`](crate::reverse::record)), forward over reverse
+    /// ([`reverse::record`]), forward over reverse
     /// with up to 8 colours at once: `ceil(colours / lanes)` passes, each a
     /// replay on `DualVec<f64, lanes>` ([`Program::evaluate`], one tangent
     /// lane per colour) and an adjoint sweep on the same type
