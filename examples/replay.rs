@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run --release --example replay            # the full table
 //! cargo run --release --example replay -- quick   # n ≤ 10⁵, shorter rounds (~15 s)
+//! cargo run --release --example replay -- quick 1000000   # only these Rosenbrock sizes, no net
 //! ```
 
 #[path = "../benches/common/mod.rs"]
@@ -144,7 +145,13 @@ fn main() {
          | workload | f64 eval | hand | reverse::gradient | replay gradient | replay HVP | program (recorded → optimised) | record |\n\
          |---|---|---|---|---|---|---|---|"
     );
-    let sizes: &[usize] = if quick {
+    let chosen: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes: &[usize] = if !chosen.is_empty() {
+        &chosen
+    } else if quick {
         &[10, 100, 1000, 10_000, 100_000]
     } else {
         &[10, 100, 1000, 10_000, 100_000, 1_000_000]
@@ -152,6 +159,8 @@ fn main() {
     for &n in sizes {
         row(&Rosenbrock::new(n), rounds, budget);
     }
-    row(&Notebook::new(1000), rounds, budget);
-    row(&NotebookNalgebra::new(1000), rounds, budget);
+    if chosen.is_empty() {
+        row(&Notebook::new(1000), rounds, budget);
+        row(&NotebookNalgebra::new(1000), rounds, budget);
+    }
 }

@@ -5,7 +5,7 @@
 
 use dualtape::reverse::program::{Op, Test};
 use dualtape::reverse::{self, Program, ReplayError};
-use dualtape::{Scalar, Var};
+use dualtape::{Dual, Scalar, Var};
 use nalgebra::DMatrix;
 
 fn rosenbrock<S: Scalar<Real = f64>>(x: &[S]) -> S {
@@ -391,6 +391,99 @@ fn batched_replay_is_bit_exact_at_awkward_points() {
             assert!(same_bits(*a, *b), "∂/∂x{i} at {x:?}: replay {a}, fresh {b}");
         }
         assert!(same_bits(p.value(&x).unwrap(), shapes(&x)));
+    }
+}
+
+/// Every pair of operations the replay fuses into one instruction (a
+/// single-use `*`, `-` or `+` and its user: `b - a²`, `(1 - a)²`, `a²·c`,
+/// `a·b + x`, `x + a·c`, `x - a·c`, `(a + b) + x`, ...), repeated.
+fn pairs<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let p = x[0];
+    let m = x.len() - 1;
+    let mut s = S::constant(0.0);
+    for i in 1..x.len() {
+        let (a, b) = (x[i], x[1 + i % m]);
+        let t = b - a * a;
+        let u = S::constant(1.0) - a;
+        let w = t * t * 100.0 + u * u;
+        let z = a * p + b;
+        let y = p + a * 3.0;
+        let q = b * 0.5 + y;
+        let r = z - y * 2.0;
+        let h = (a + b) + p;
+        let v = p + (a + b);
+        s += w + z * q + r * h + v;
+    }
+    s
+}
+
+#[test]
+fn fused_pairs_are_bit_exact_at_awkward_points() {
+    let m = if cfg!(miri) { 8 } else { 40 };
+    let x0: Vec<f64> = (0..=m).map(|i| 0.3 + 0.05 * i as f64).collect();
+    let p = reverse::record(pairs, &x0);
+    let stats = p.stats();
+    assert!(stats.fused >= 9 * m, "expected the pairs fused: {stats:?}");
+    let awkward = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.5,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e300,
+        -1e300,
+        1e-300,
+        1e-170,
+        3.0,
+        -(2f64.sqrt()),
+    ];
+    let unfused = {
+        use dualtape::reverse::program::Arg;
+        let n = p.inputs();
+        let every = (n..n + p.instructions().len()).map(|s| Arg::Slot(s as u32));
+        let outputs = p.output_args().iter().copied().chain(every).collect();
+        Program::from_parts(n, p.instructions().to_vec(), outputs, p.guards().to_vec()).unwrap()
+    };
+    assert_eq!(unfused.stats().fused, 0);
+    let mut ws = p.workspace();
+    for (k, &param) in [0.5, 0.0, -0.0, 1e-200, f64::INFINITY, f64::NAN, -3.0]
+        .iter()
+        .enumerate()
+    {
+        let mut x = vec![param];
+        x.extend((0..m).map(|i| awkward[(i * 7 + k) % awkward.len()]));
+        let (fv, fg) = reverse::gradient(pairs, &x);
+        let mut g = vec![0.0; x.len()];
+        let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
+        assert!(same_bits(v, fv), "value at {x:?}: {v} vs {fv}");
+        for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
+            assert!(same_bits(*a, *b), "∂/∂x{i} at {x:?}: replay {a}, fresh {b}");
+        }
+        // on dual numbers (a Hessian-vector product), against the same
+        // program with every value an output, which fuses nothing
+        let dir: Vec<f64> = (0..x.len()).map(|i| 1.0 - 0.25 * i as f64).collect();
+        let (mut hg, mut hv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        p.hvp_into(&mut Default::default(), &x, &dir, &mut hg, &mut hv)
+            .unwrap();
+        let xs: Vec<Dual<f64>> = x.iter().zip(&dir).map(|(&a, &d)| Dual::new(a, d)).collect();
+        let zero = Dual::new(0.0, 0.0);
+        let mut y = vec![zero; unfused.outputs()];
+        let mut dws = Default::default();
+        unfused.evaluate(&mut dws, &xs, &mut y).unwrap();
+        let mut w = vec![zero; unfused.outputs()];
+        w[0] = Dual::new(1.0, 0.0);
+        let mut xbar = vec![zero; x.len()];
+        unfused.pullback(&mut dws, &w, &mut xbar);
+        for (i, (a, b)) in hv.iter().zip(&xbar).enumerate() {
+            assert!(
+                same_bits(*a, b.eps),
+                "(Hv)_{i} at {x:?}: fused {a}, unfused {}",
+                b.eps
+            );
+            assert!(same_bits(hg[i], b.re), "∂/∂x{i} on duals at {x:?}");
+        }
     }
 }
 

@@ -94,7 +94,10 @@
 //! partials once). For speed it runs the operations grouped into batches of
 //! one kind (once per program, the instructions are reordered), in an order
 //! that adds the contributions to every adjoint in the recording's order,
-//! so every sum rounds as the tape's does. So a replay at any point where the control flow is
+//! so every sum rounds as the tape's does. A `+`, `-` or `*` whose result
+//! has one user is fused with that user into one instruction where the
+//! pair is a common one (`b - a²`, `a·c + x`, ...); the pair's sweep forms
+//! the same products and sums, in the same order, as the two operations'. So a replay at any point where the control flow is
 //! unchanged equals [`reverse::gradient`](crate::reverse::gradient) at that
 //! point bit for bit, with one exception: where the tape skipped an
 //! operation because its value was its operand's to the bit with partial 1
@@ -263,6 +266,9 @@ pub struct Stats {
     /// Batches of the executable form: runs of operations of one kind that
     /// the replay executes as one loop (see the [module docs](self)).
     pub batches: usize,
+    /// Operations fused into their one user in the executable form (each
+    /// pair replays as one instruction: see the [module docs](self)).
+    pub fused: usize,
 }
 
 /// A recorded computation, replayable at any point: see the [module
@@ -450,6 +456,7 @@ impl Program {
             optimized: self.size(),
             workspace_bytes: (2 * self.exec.slots() + 2 * self.exec.len()) * 8,
             batches: self.exec.batches.len(),
+            fused: self.instrs.len() - self.exec.len(),
         }
     }
 

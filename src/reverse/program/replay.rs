@@ -19,14 +19,20 @@
 //! the next data point), the loops compute them ([`Affine`]) instead of
 //! loading them from the operand table.
 //!
-//! There are no fused instructions: every instruction of the program is
-//! one element of one batch, so the chain rule is applied per instruction
-//! and in one place, the sweep.
+//! A single-use `+`, `-` or `*` is *fused* into its consumer where the
+//! pair is a common one (`b - a²`, `(c - a)²`, `a·b + x`, ...: see
+//! [`Exec::compile`]): one instruction computes both values and, in the
+//! sweep, applies both rules' partials in the order the two instructions
+//! would, so the intermediate value and adjoint never reach memory.
 //!
 //! Each instruction is still evaluated by its own rule of
 //! [`rules`](crate::rules) ([`eval`], or the rule itself for `+`, `-`, `*`,
 //! `/`), with the same operands, so every value and partial is the one a
-//! fresh recording computes. The chain rule is applied in [`Exec::sweep`]
+//! fresh recording computes. For the operations whose partials are
+//! constants or operands (`+`, `-`, `*`, negation: [`rederives`]) the
+//! forward pass stores the value only, and the sweep evaluates the rule
+//! again on the operand values for the partials (the same rule on the same
+//! operands: the same partials), so no partial is written and read back. The chain rule is applied in [`Exec::sweep`]
 //! only, per instruction, as the tape does: a zero adjoint or a zero partial
 //! adds nothing (rule 3 of [`rules`](crate::rules)), and an operation whose
 //! two operands are one slot (`x * x`) adds the sum of its two partials
@@ -90,15 +96,100 @@ impl Shape {
         }
     }
 
-    /// The sweep's kind of loop for this shape.
-    fn sweep(self) -> Sweep {
+    /// The sweep's kind of loop for an operation `op` of this shape.
+    fn sweep(self, op: Op) -> Sweep {
         match self {
+            Shape::Consts => Sweep::Nothing,
+            _ if rederives(op) => Sweep::Rule(op, self),
             Shape::Unary | Shape::Same | Shape::SlotConst => Sweep::A,
             Shape::ConstSlot => Sweep::B,
             Shape::Both => Sweep::Both,
-            Shape::Consts => Sweep::Nothing,
         }
     }
+}
+
+/// Where the producer of a fused instruction sits among its consumer's
+/// operands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Side {
+    /// `p op x`.
+    Left,
+    /// `x op p`.
+    Right,
+    /// `p op p`.
+    Same,
+}
+
+/// The consumer half of a fused instruction (see [`Exec::compile`]): its
+/// operation, where the producer's value goes, and whether its other
+/// operand (slot `c`) is a slot that receives an adjoint (not a constant).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Tail {
+    pub(crate) op: Op,
+    pub(crate) side: Side,
+    pub(crate) other: bool,
+}
+
+/// The fused pairs the interpreter has loops for, as (producer operation,
+/// producer shape, consumer operation, side, other operand a slot): the
+/// repeated pairs of sums of squares and of dense layers. `$m!` receives
+/// the list.
+macro_rules! fused_pairs {
+    ($m:ident) => {
+        $m! {
+            (Mul, Same, Sub, Right, true),     // b - a²
+            (Sub, ConstSlot, Mul, Same, false), // (c - a)²
+            (Mul, Same, Mul, Left, false),     // a² · c
+            (Add, Both, Add, Left, true),      // (a + b) + x
+            (Add, Both, Add, Right, true),     // x + (a + b)
+            (Mul, Both, Add, Left, true),      // a · b + x
+            (Mul, Both, Add, Right, true),     // x + a · b
+            (Mul, SlotConst, Add, Left, true), // a · c + x
+            (Mul, SlotConst, Add, Right, true), // x + a · c
+            (Mul, SlotConst, Sub, Right, true), // x - a · c
+        }
+    };
+}
+
+/// Whether the interpreter fuses producer `(op, shape)` into `tail`.
+fn fusable(op: Op, shape: Shape, tail: Tail) -> bool {
+    macro_rules! any {
+        ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+            false $(|| (op == Op::$po
+                && shape == Shape::$ps
+                && tail.op == Op::$co
+                && tail.side == Side::$side
+                && tail.other == $other))*
+        };
+    }
+    fused_pairs!(any)
+}
+
+/// The rule of an operation of [`rederives`], by name.
+macro_rules! rule_of {
+    (Add) => {
+        rules::add
+    };
+    (Sub) => {
+        rules::sub
+    };
+    (Mul) => {
+        rules::mul
+    };
+}
+
+/// Whether the partials of an operation of [`rederives`] are nonzero
+/// constants whatever the operands (see [`rule_run`]).
+macro_rules! fixed_of {
+    (Add) => {
+        true
+    };
+    (Sub) => {
+        true
+    };
+    (Mul) => {
+        false
+    };
 }
 
 /// What the sweep does for a run of instructions.
@@ -112,6 +203,26 @@ pub(crate) enum Sweep {
     Both,
     /// Clears the adjoint only.
     Nothing,
+    /// Evaluates the rule of the operation (one of [`rederives`]) again on
+    /// the operand values and adds its partials as the shape says: `pa`
+    /// into `a` (`Unary`, `SlotConst`), `pa + pb` into `a` (`Same`), `pb`
+    /// into `b` (`ConstSlot`), `pa` into `a` then `pb` into `b` (`Both`).
+    Rule(Op, Shape),
+    /// A fused instruction: producer `(op, shape)` on slots `a`, `b`,
+    /// consumer `tail` (its other operand in slot `c`); both of
+    /// [`rederives`], swept as [`fused_run`] says.
+    Fused(Op, Shape, Tail),
+}
+
+/// Whether the forward pass stores only the value of `op`, and the sweep
+/// re-derives its partials by evaluating its rule again on the operand
+/// values: the operations whose partials are constants or operands (`+`,
+/// `-`, `*`, negation). The same rule on the same operands gives the same
+/// partials, so nothing changes but the bytes moved: no partials written
+/// in the forward pass and read back in the sweep.
+#[inline(always)]
+pub(crate) fn rederives(op: Op) -> bool {
+    matches!(op, Op::Add | Op::Sub | Op::Mul | Op::Neg)
 }
 
 /// Instructions `start..end` (executable positions), all of one operation
@@ -120,6 +231,8 @@ pub(crate) enum Sweep {
 pub(crate) struct Batch {
     pub(crate) op: Op,
     pub(crate) shape: Shape,
+    /// For fused instructions, the consumer (`op`, `shape` are the producer's).
+    pub(crate) tail: Option<Tail>,
     pub(crate) start: u32,
     pub(crate) end: u32,
     /// Operand slots in arithmetic progression (a repeated computation):
@@ -136,11 +249,14 @@ pub(crate) struct Affine {
     pub(crate) sa: u32,
     pub(crate) b0: u32,
     pub(crate) sb: u32,
+    pub(crate) c0: u32,
+    pub(crate) sc: u32,
 }
 
 impl Affine {
-    /// The progression `v[s..e]` follows, if any (non-negative steps).
-    fn of(a: &[u32], b: &[u32], s: usize, e: usize) -> Option<Affine> {
+    /// The progressions `a[s..e]`, `b[s..e]`, `c[s..e]` follow, if any
+    /// (non-negative steps).
+    fn of(a: &[u32], b: &[u32], c: &[u32], s: usize, e: usize) -> Option<Affine> {
         let step = |v: &[u32]| -> Option<(u32, u32)> {
             let d = if e - s >= 2 {
                 v[s + 1].checked_sub(v[s])?
@@ -151,8 +267,15 @@ impl Affine {
                 .all(|k| v[k] as u64 == v[s] as u64 + (k - s) as u64 * d as u64)
                 .then_some((v[s], d))
         };
-        let ((a0, sa), (b0, sb)) = (step(a)?, step(b)?);
-        Some(Affine { a0, sa, b0, sb })
+        let ((a0, sa), (b0, sb), (c0, sc)) = (step(a)?, step(b)?, step(c)?);
+        Some(Affine {
+            a0,
+            sa,
+            b0,
+            sb,
+            c0,
+            sc,
+        })
     }
 
     /// The operand slots of instruction `k` of a span starting at `s`.
@@ -163,6 +286,13 @@ impl Affine {
             self.a0 as usize + i * self.sa as usize,
             self.b0 as usize + i * self.sb as usize,
         )
+    }
+
+    /// The slots `a`, `b`, `c` of instruction `k` of a span starting at `s`.
+    #[inline(always)]
+    fn at3(self, s: usize, k: usize) -> (usize, usize, usize) {
+        let (a, b) = self.at(s, k);
+        (a, b, self.c0 as usize + (k - s) * self.sc as usize)
     }
 }
 
@@ -196,6 +326,8 @@ pub(crate) struct Exec {
     /// used twice, `b == a`; a constant operand reads its constant's slot).
     pub(crate) a: Vec<u32>,
     pub(crate) b: Vec<u32>,
+    /// The consumer's other operand of a fused instruction (`b` elsewhere).
+    pub(crate) c: Vec<u32>,
     pub(crate) batches: Vec<Batch>,
     pub(crate) runs: Vec<Run>,
     pub(crate) outputs: Vec<u32>,
@@ -222,6 +354,23 @@ impl Exec {
     /// Compiles the instructions of `p` (already validated: every operand
     /// refers to an input or an earlier instruction, `MulAddTail`'s first
     /// operand is a `Mul`).
+    ///
+    /// # Fusion
+    ///
+    /// Where an instruction `P` of [`rederives`] has exactly one user `C`,
+    /// also of [`rederives`], and `(P, C)` is one of the pairs the
+    /// interpreter has loops for ([`fusable`]), the executable form holds
+    /// one *fused* instruction in `C`'s place: `P`'s operation on slots `a`,
+    /// `b`, then `C`'s on `P`'s value and slot `c`. `P`'s value and adjoint
+    /// never reach memory. The forward pass computes the same two values
+    /// from the same operands; the sweep adds `C`'s contributions, then
+    /// `P`'s with `P`'s adjoint (the one contribution `C` made to it), each
+    /// by its own rule and rule 3, so every product and sum is one the
+    /// unfused sweep forms. What moves is the moment `P`'s contributions
+    /// are added: at `C`'s place in the sweep instead of `P`'s. So a pair is
+    /// fused only if no instruction between `P` and `C` adds into a slot
+    /// `P` adds into: then every slot still receives its contributions in
+    /// the program's order.
     pub(crate) fn compile(p: &Program) -> Exec {
         let n = p.inputs;
         let len = p.instrs.len();
@@ -261,12 +410,13 @@ impl Exec {
             .map(|(ins, &(a, b))| Shape::of(ins.op, a, b))
             .collect();
 
-        let order = schedule(n, p, &args, &shapes);
+        let pre = fuse(n, p, &args, &shapes, &outs, &guards);
+        let order = schedule(n, p, &args, &shapes, &pre);
 
         // program slot -> executable slot
         let nc = consts.len();
         let base = n + nc;
-        let mut pos = vec![0u32; len];
+        let mut pos = vec![u32::MAX; len];
         for (e, &k) in order.iter().enumerate() {
             pos[k as usize] = e as u32;
         }
@@ -274,7 +424,12 @@ impl Exec {
             if (s as usize) < n {
                 s
             } else {
-                (base as u32) + pos[s as usize - n]
+                let e = pos[s as usize - n];
+                assert!(
+                    e != u32::MAX,
+                    "dualtape: internal error: a fused instruction's value is read"
+                );
+                (base as u32) + e
             }
         };
         let place = |r: Result<u32, u32>| -> u32 {
@@ -283,19 +438,43 @@ impl Exec {
                 Err(c) => (n as u32) + c,
             }
         };
-        let mut a = Vec::with_capacity(len);
-        let mut b = Vec::with_capacity(len);
+        let m = order.len();
+        let (mut a, mut b, mut c) = (
+            Vec::with_capacity(m),
+            Vec::with_capacity(m),
+            Vec::with_capacity(m),
+        );
         let mut batches: Vec<Batch> = Vec::new();
         for (e, &k) in order.iter().enumerate() {
             let k = k as usize;
-            let (ra, rb) = args[k];
-            a.push(place(ra));
-            b.push(place(rb));
-            let (op, shape) = (p.instrs[k].op, shapes[k]);
+            let (op, shape, tail) = match pre[k] {
+                Some((q, tail)) => {
+                    let q = q as usize;
+                    let (qa, qb) = args[q];
+                    a.push(place(qa));
+                    b.push(place(qb));
+                    let (ra, rb) = args[k];
+                    let other = match tail.side {
+                        Side::Left => rb,
+                        Side::Right => ra,
+                        Side::Same => qa,
+                    };
+                    c.push(place(other));
+                    (p.instrs[q].op, shapes[q], Some(tail))
+                }
+                None => {
+                    let (ra, rb) = args[k];
+                    a.push(place(ra));
+                    b.push(place(rb));
+                    c.push(place(rb));
+                    (p.instrs[k].op, shapes[k], None)
+                }
+            };
             match batches.last_mut() {
                 Some(last)
                     if last.op == op
                         && last.shape == shape
+                        && last.tail == tail
                         && (last.end - last.start) < BATCH as u32 =>
                 {
                     last.end += 1
@@ -303,6 +482,7 @@ impl Exec {
                 _ => batches.push(Batch {
                     op,
                     shape,
+                    tail,
                     start: e as u32,
                     end: e as u32 + 1,
                     affine: None,
@@ -311,12 +491,15 @@ impl Exec {
         }
         for bt in &mut batches {
             if bt.end - bt.start >= 4 && bt.op != Op::MulAddTail {
-                bt.affine = Affine::of(&a, &b, bt.start as usize, bt.end as usize);
+                bt.affine = Affine::of(&a, &b, &c, bt.start as usize, bt.end as usize);
             }
         }
         let mut runs: Vec<Run> = Vec::new();
         for bt in &batches {
-            let kind = bt.shape.sweep();
+            let kind = match bt.tail {
+                Some(tail) => Sweep::Fused(bt.op, bt.shape, tail),
+                None => bt.shape.sweep(bt.op),
+            };
             match runs.last_mut() {
                 Some(last) if last.kind == kind && last.affine.is_none() && bt.affine.is_none() => {
                     last.end = bt.end
@@ -334,6 +517,7 @@ impl Exec {
             consts,
             a,
             b,
+            c,
             batches,
             runs,
             outputs: outs.into_iter().map(place).collect(),
@@ -357,12 +541,18 @@ impl Exec {
     /// checked once: every operand slot is below its instruction's own slot,
     /// the batches and the runs each cover `0..len()` in order, and where a
     /// batch or run computes its operand slots by [`Affine`], they are the
-    /// ones in `a` and `b`.
+    /// ones in `a`, `b` and `c`.
     fn validate(&self) {
         let base = self.base();
+        assert!(
+            self.b.len() == self.len() && self.c.len() == self.len(),
+            "dualtape: internal error: malformed operand table"
+        );
         for k in 0..self.len() {
             assert!(
-                (self.a[k] as usize) < base + k && (self.b[k] as usize) < base + k,
+                (self.a[k] as usize) < base + k
+                    && (self.b[k] as usize) < base + k
+                    && (self.c[k] as usize) < base + k,
                 "dualtape: internal error: instruction {k} of a compiled program reads a later slot"
             );
         }
@@ -387,7 +577,8 @@ impl Exec {
             if let Some(af) = affine {
                 for k in s as usize..e as usize {
                     assert!(
-                        af.at(s as usize, k) == (self.a[k] as usize, self.b[k] as usize),
+                        af.at3(s as usize, k)
+                            == (self.a[k] as usize, self.b[k] as usize, self.c[k] as usize),
                         "dualtape: internal error: a batch's operands are not in progression"
                     );
                 }
@@ -402,45 +593,193 @@ impl Exec {
                     );
                 }
             }
+            if let Some(tail) = bt.tail {
+                assert!(
+                    fusable(bt.op, bt.shape, tail),
+                    "dualtape: internal error: a fused pair without its loops"
+                );
+            }
         }
     }
 }
+
+/// The slots that instruction `k` of shape `shape` adds into (`a`, then
+/// `b`), as program slots.
+fn targets(shape: Shape, (a, b): (Operand, Operand)) -> [Option<u32>; 2] {
+    match shape {
+        Shape::Unary | Shape::Same | Shape::SlotConst => [a.ok(), None],
+        Shape::ConstSlot => [b.ok(), None],
+        Shape::Both => [a.ok(), b.ok()],
+        Shape::Consts => [None, None],
+    }
+}
+
+/// The fused pairs (see [`Exec::compile`]): for each instruction `C` that
+/// absorbs its producer `P`, `Some((P, tail))`. Greedy in program order;
+/// an instruction is in one pair at most.
+fn fuse(
+    n: usize,
+    p: &Program,
+    args: &[(Operand, Operand)],
+    shapes: &[Shape],
+    outs: &[Operand],
+    guards: &[(Operand, Operand)],
+) -> Vec<Option<(u32, Tail)>> {
+    let len = args.len();
+    let mut pre: Vec<Option<(u32, Tail)>> = vec![None; len];
+    if !FUSE {
+        return pre;
+    }
+    // users of each instruction's slot; pinned: read by an output, a guard
+    // or a MulAddTail (which reads its Mul's operands: that Mul stays as it
+    // is, `whole`)
+    let mut users = vec![0u32; len];
+    let mut pinned = vec![false; len];
+    let mut whole = vec![false; len];
+    let pin = |o: Operand, pinned: &mut Vec<bool>| {
+        if let Ok(s) = o {
+            if s as usize >= n {
+                pinned[s as usize - n] = true;
+            }
+        }
+    };
+    for &o in outs {
+        pin(o, &mut pinned);
+    }
+    for &(a, b) in guards {
+        pin(a, &mut pinned);
+        pin(b, &mut pinned);
+    }
+    for (k, &(a, b)) in args.iter().enumerate() {
+        if let (Op::MulAddTail, Ok(m)) = (p.instrs[k].op, a) {
+            pinned[m as usize - n] = true;
+            whole[m as usize - n] = true;
+        }
+        for s in [a.ok(), if a == b { None } else { b.ok() }]
+            .into_iter()
+            .flatten()
+        {
+            if s as usize >= n {
+                users[s as usize - n] += 1;
+            }
+        }
+    }
+    let mut taken = vec![false; len];
+    let mut last_add = vec![u32::MAX; n + len];
+    for k in 0..len {
+        let (op, shape) = (p.instrs[k].op, shapes[k]);
+        if rederives(op) && op.is_binary() && shape != Shape::Consts && !whole[k] {
+            let (ra, rb) = args[k];
+            for cand in [ra, rb] {
+                let Ok(slot) = cand else { continue };
+                if (slot as usize) < n {
+                    continue;
+                }
+                let q = slot as usize - n;
+                let (qop, qshape) = (p.instrs[q].op, shapes[q]);
+                if taken[q] || users[q] != 1 || pinned[q] || !rederives(qop) {
+                    continue;
+                }
+                // nothing between q and k adds into q's targets
+                if targets(qshape, args[q])
+                    .into_iter()
+                    .flatten()
+                    .any(|t| last_add[t as usize] != q as u32)
+                {
+                    continue;
+                }
+                let (side, other) = match shape {
+                    Shape::Same => (Side::Same, false),
+                    _ if ra == cand => (Side::Left, rb.is_ok()),
+                    _ => (Side::Right, ra.is_ok()),
+                };
+                let tail = Tail { op, side, other };
+                if !fusable(qop, qshape, tail) {
+                    continue;
+                }
+                pre[k] = Some((q as u32, tail));
+                taken[q] = true;
+                taken[k] = true;
+                break;
+            }
+        }
+        for t in targets(shape, args[k]).into_iter().flatten() {
+            last_add[t as usize] = k as u32;
+        }
+    }
+    pre
+}
+
+/// Whether [`Exec::compile`] fuses pairs of instructions.
+const FUSE: bool = true;
 
 /// The executable order: a topological order of the instructions that keeps
 /// the adjoint contributions into every slot in program order, grouping
 /// instructions of one class (operation and shape) into batches. Greedy:
 /// take the earliest ready instruction, then as many ready instructions of
 /// its class as there are (up to [`BATCH`]), in program order.
-fn schedule(n: usize, p: &Program, args: &[(Operand, Operand)], shapes: &[Shape]) -> Vec<u32> {
+///
+/// A fused pair (`pre`) is one node in its consumer's place: it reads the
+/// producer's operands and the consumer's other operand, and adds into the
+/// consumer's other operand, then into the producer's targets; the
+/// producer is left out.
+fn schedule(
+    n: usize,
+    p: &Program,
+    args: &[(Operand, Operand)],
+    shapes: &[Shape],
+    pre: &[Option<(u32, Tail)>],
+) -> Vec<u32> {
     let len = args.len();
+    let mut absorbed = vec![false; len];
+    for &(q, _) in pre.iter().flatten() {
+        absorbed[q as usize] = true;
+    }
     // predecessors: producers of slot operands, and the previous instruction
     // adding into the same adjoint
     let mut last_user = vec![u32::MAX; n + len];
-    let mut preds: Vec<[u32; 4]> = Vec::with_capacity(len);
+    let mut preds: Vec<[u32; 8]> = Vec::with_capacity(len);
     let mut npred = vec![0u8; len];
     for (k, &(a, b)) in args.iter().enumerate() {
-        let mut ps = [u32::MAX; 4];
+        let mut ps = [u32::MAX; 8];
         let mut np = 0usize;
-        let add = |q: u32, ps: &mut [u32; 4], np: &mut usize| {
-            if q != u32::MAX && !ps[..*np].contains(&q) {
-                ps[*np] = q;
-                *np += 1;
+        if !absorbed[k] {
+            // (a fused pair may add into one slot twice: no edge to itself)
+            let add = |q: u32, ps: &mut [u32; 8], np: &mut usize| {
+                if q != u32::MAX && q != k as u32 && !ps[..*np].contains(&q) {
+                    ps[*np] = q;
+                    *np += 1;
+                }
+            };
+            // (slots read, slots added into, in the sweep's order)
+            let (reads, adds): ([Option<u32>; 3], [Option<u32>; 3]) = match pre[k] {
+                Some((q, tail)) => {
+                    let (qa, qb) = args[q as usize];
+                    let other = match tail.side {
+                        Side::Left => b,
+                        Side::Right => a,
+                        Side::Same => Err(0),
+                    };
+                    let [t1, t2] = targets(shapes[q as usize], (qa, qb));
+                    (
+                        [qa.ok(), qb.ok(), other.ok()],
+                        [if tail.other { other.ok() } else { None }, t1, t2],
+                    )
+                }
+                None => {
+                    let [t1, t2] = targets(shapes[k], (a, b));
+                    ([a.ok(), b.ok(), None], [t1, t2, None])
+                }
+            };
+            for s in reads.into_iter().flatten() {
+                if s as usize >= n {
+                    add(s - n as u32, &mut ps, &mut np);
+                }
             }
-        };
-        for s in [a, b].into_iter().flatten() {
-            if s as usize >= n {
-                add(s - n as u32, &mut ps, &mut np);
+            for s in adds.into_iter().flatten() {
+                add(last_user[s as usize], &mut ps, &mut np);
+                last_user[s as usize] = k as u32;
             }
-        }
-        let targets: [Option<u32>; 2] = match shapes[k] {
-            Shape::Unary | Shape::Same | Shape::SlotConst => [a.ok(), None],
-            Shape::ConstSlot => [b.ok(), None],
-            Shape::Both => [a.ok(), b.ok()],
-            Shape::Consts => [None, None],
-        };
-        for s in targets.into_iter().flatten() {
-            add(last_user[s as usize], &mut ps, &mut np);
-            last_user[s as usize] = k as u32;
         }
         preds.push(ps);
         npred[k] = np as u8;
@@ -464,21 +803,22 @@ fn schedule(n: usize, p: &Program, args: &[(Operand, Operand)], shapes: &[Shape]
         }
     }
     // classes
-    let mut class_of = HashMap::<(Op, Shape), u32>::new();
-    let class: Vec<u32> = p
-        .instrs
-        .iter()
-        .zip(shapes)
-        .map(|(ins, &s)| {
+    let mut class_of = HashMap::<(Op, Shape, Option<Tail>), u32>::new();
+    let class: Vec<u32> = (0..len)
+        .map(|k| {
+            let key = match pre[k] {
+                Some((q, tail)) => (p.instrs[q as usize].op, shapes[q as usize], Some(tail)),
+                None => (p.instrs[k].op, shapes[k], None),
+            };
             let next = class_of.len() as u32;
-            *class_of.entry((ins.op, s)).or_insert(next)
+            *class_of.entry(key).or_insert(next)
         })
         .collect();
     let mut ready: Vec<BinaryHeap<Reverse<u32>>> = vec![BinaryHeap::new(); class_of.len()];
     let mut earliest = BinaryHeap::new();
     let mut indeg = npred;
     for k in 0..len {
-        if indeg[k] == 0 {
+        if indeg[k] == 0 && !absorbed[k] {
             ready[class[k] as usize].push(Reverse(k as u32));
             earliest.push(Reverse(k as u32));
         }
@@ -508,7 +848,7 @@ fn schedule(n: usize, p: &Program, args: &[(Operand, Operand)], shapes: &[Shape]
         }
     }
     assert!(
-        order.len() == len,
+        order.len() == len - absorbed.iter().filter(|&&x| x).count(),
         "dualtape: internal error: a program's instructions do not form a DAG"
     );
     order
@@ -557,6 +897,25 @@ impl<T: Scalar<Real = f64>> Workspace<T> {
     }
 }
 
+/// Runs `$body` with `$k` each of `$s..$e`, in order. A macro, not a
+/// function taking a closure, so that the body is always inlined.
+macro_rules! up {
+    ($s:expr, $e:expr, |$k:ident| $body:block) => {{
+        for $k in $s..$e {
+            $body
+        }
+    }};
+}
+
+/// As [`up!`], in reverse order.
+macro_rules! down {
+    ($s:expr, $e:expr, |$k:ident| $body:block) => {{
+        for $k in ($s..$e).rev() {
+            $body
+        }
+    }};
+}
+
 /// [`eval`] out of line: one copy per scalar type for the operations
 /// without a loop of their own.
 #[inline(never)]
@@ -588,9 +947,37 @@ impl Exec {
             // `a[k]`, `b[k]` is below `base + k < base + len == vals.len()`,
             // and that an affine batch's slots are those; a `MulAddTail`'s
             // `a[k]` is an instruction slot `base + m` with `m < k`, whose
-            // operands are below `base + m` in turn.
+            // operands are below `base + m` in turn; and that a fused
+            // batch's pair is one of `fused_pairs`.
             unsafe {
-                let (ai, bi) = (&self.a[..], &self.b[..]);
+                let (ai, bi, ci) = (&self.a[..], &self.b[..], &self.c[..]);
+                if let Some(tail) = bt.tail {
+                    macro_rules! fused {
+                        ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+                            match (bt.op, bt.shape, tail.op, tail.side, tail.other) {
+                                $((Op::$po, Shape::$ps, Op::$co, Side::$side, $other) => {
+                                    match bt.affine {
+                                        Some(af) => self.fused_values(
+                                            s, e, vals, rule_of!($po), rule_of!($co), Side::$side,
+                                            |k| af.at3(s, k),
+                                        ),
+                                        None => self.fused_values(
+                                            s, e, vals, rule_of!($po), rule_of!($co), Side::$side,
+                                            |k| (
+                                                *ai.get_unchecked(k) as usize,
+                                                *bi.get_unchecked(k) as usize,
+                                                *ci.get_unchecked(k) as usize,
+                                            ),
+                                        ),
+                                    }
+                                })*
+                                _ => unreachable!("dualtape: internal error: no loop for a fused pair"),
+                            }
+                        };
+                    }
+                    fused_pairs!(fused);
+                    continue;
+                }
                 macro_rules! go {
                     ($f:expr) => {
                         match bt.affine {
@@ -603,10 +990,22 @@ impl Exec {
                         }
                     };
                 }
+                // the operations of `rederives`: the value only
+                macro_rules! value {
+                    ($f:expr) => {
+                        match bt.affine {
+                            Some(af) => self.values(s, e, vals, $f, |k| af.at(s, k)),
+                            None => self.values(s, e, vals, $f, |k| {
+                                (*ai.get_unchecked(k) as usize, *bi.get_unchecked(k) as usize)
+                            }),
+                        }
+                    };
+                }
                 match bt.op {
-                    Op::Add => go!(rules::add),
-                    Op::Sub => go!(rules::sub),
-                    Op::Mul => go!(rules::mul),
+                    Op::Add => value!(rules::add),
+                    Op::Sub => value!(rules::sub),
+                    Op::Mul => value!(rules::mul),
+                    Op::Neg => value!(|x, y| eval(Op::Neg, x, y)),
                     Op::Div => go!(rules::div),
                     Op::MulAddTail => self.mul_add_tail(bt.shape, s, e, vals, da, db),
                     op => go!(|x, y| eval_outlined(op, x, y)),
@@ -658,57 +1057,114 @@ impl Exec {
         // SAFETY (every access below): the caller's contract.
         match shape {
             Shape::Unary => {
-                for k in s..e {
+                up!(s, e, |k| {
                     let x = *vals.get_unchecked(ix(k).0);
                     let (v, pa, _) = f(x, x);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa;
-                }
+                });
             }
             Shape::Same => {
-                for k in s..e {
+                up!(s, e, |k| {
                     let x = *vals.get_unchecked(ix(k).0);
                     let (v, pa, pb) = f(x, x);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa + pb;
-                }
+                });
             }
             Shape::SlotConst => {
-                for k in s..e {
+                up!(s, e, |k| {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, pa, _) = f(x, y);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa;
-                }
+                });
             }
             Shape::ConstSlot => {
-                for k in s..e {
+                up!(s, e, |k| {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, _, pb) = f(x, y);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pb;
-                }
+                });
             }
             Shape::Both => {
-                for k in s..e {
+                up!(s, e, |k| {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, pa, pb) = f(x, y);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa;
                     *db.get_unchecked_mut(k) = pb;
-                }
+                });
             }
             Shape::Consts => {
-                for k in s..e {
+                up!(s, e, |k| {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     *vals.get_unchecked_mut(base + k) = f(x, y).0;
-                }
+                });
             }
         }
+    }
+
+    /// Evaluates instructions `s..e` by `f` (a rule), keeping only the
+    /// value: the operations of [`rederives`].
+    ///
+    /// # Safety
+    ///
+    /// As [`batch`](Self::batch).
+    #[inline(always)]
+    unsafe fn values<T: Scalar<Real = f64>>(
+        &self,
+        s: usize,
+        e: usize,
+        vals: &mut [T],
+        f: impl Fn(T, T) -> rules::Binary<T>,
+        ix: impl Fn(usize) -> (usize, usize),
+    ) {
+        let base = self.base();
+        up!(s, e, |k| {
+            let (ia, ib) = ix(k);
+            // SAFETY: the caller's contract.
+            let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
+            *vals.get_unchecked_mut(base + k) = f(x, y).0;
+        });
+    }
+
+    /// Evaluates fused instructions `s..e`: the producer's rule `fp` on
+    /// slots `a`, `b`, then the consumer's `fc` on its value and slot `c`
+    /// (on its value twice for [`Side::Same`]); stores the consumer's value.
+    ///
+    /// # Safety
+    ///
+    /// As [`batch`](Self::batch), for the three slots `ix(k)`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn fused_values<T: Scalar<Real = f64>>(
+        &self,
+        s: usize,
+        e: usize,
+        vals: &mut [T],
+        fp: impl Fn(T, T) -> rules::Binary<T>,
+        fc: impl Fn(T, T) -> rules::Binary<T>,
+        side: Side,
+        ix: impl Fn(usize) -> (usize, usize, usize),
+    ) {
+        let base = self.base();
+        up!(s, e, |k| {
+            let (ia, ib, ic) = ix(k);
+            // SAFETY: the caller's contract.
+            let v = fp(*vals.get_unchecked(ia), *vals.get_unchecked(ib)).0;
+            let w = match side {
+                Side::Left => fc(v, *vals.get_unchecked(ic)),
+                Side::Right => fc(*vals.get_unchecked(ic), v),
+                Side::Same => fc(v, v),
+            };
+            *vals.get_unchecked_mut(base + k) = w.0;
+        });
     }
 
     /// A batch of `MulAddTail`: `a.mul_add(b, c)` where `a[k]` is the slot
@@ -774,6 +1230,7 @@ impl Exec {
             }
         }
         let (da, db) = (&ws.da[..len], &ws.db[..len]);
+        let vals = &ws.vals[..base + len];
         let (ai, bi) = (&self.a[..], &self.b[..]);
         for run in self.runs.iter().rev() {
             let (s, e) = (run.start as usize, run.end as usize);
@@ -786,7 +1243,7 @@ impl Exec {
                 // `da[k] · g` (A, B), `$ta`/`$tb` those of `da`/`db` (Both)
                 macro_rules! one {
                     ($t:expr) => {
-                        for k in (s..e).rev() {
+                        down!(s, e, |k| {
                             let i = base + k;
                             let g = *adj.get_unchecked(i);
                             if !g.is_zero() {
@@ -796,12 +1253,12 @@ impl Exec {
                                     *adj.get_unchecked_mut($t(k)) += p * g;
                                 }
                             }
-                        }
+                        })
                     };
                 }
                 macro_rules! two {
                     ($ta:expr, $tb:expr) => {
-                        for k in (s..e).rev() {
+                        down!(s, e, |k| {
                             let i = base + k;
                             let g = *adj.get_unchecked(i);
                             if !g.is_zero() {
@@ -814,7 +1271,7 @@ impl Exec {
                                     *adj.get_unchecked_mut($tb(k)) += pb * g;
                                 }
                             }
-                        }
+                        })
                     };
                 }
                 let ta = |k: usize| *ai.get_unchecked(k) as usize;
@@ -833,10 +1290,259 @@ impl Exec {
                             *adj.get_unchecked_mut(base + k) = T::zero();
                         }
                     }
+                    (Sweep::Rule(op, shape), affine) => {
+                        macro_rules! rule {
+                            ($f:expr, $fixed:expr) => {
+                                match affine {
+                                    Some(af) => {
+                                        rule_run(shape, s, e, base, vals, adj, $f, $fixed, |k| {
+                                            af.at(s, k)
+                                        })
+                                    }
+                                    None => {
+                                        rule_run(shape, s, e, base, vals, adj, $f, $fixed, |k| {
+                                            (ta(k), tb(k))
+                                        })
+                                    }
+                                }
+                            };
+                        }
+                        match op {
+                            Op::Add => rule!(rules::add, true),
+                            Op::Sub => rule!(rules::sub, true),
+                            Op::Mul => rule!(rules::mul, false),
+                            Op::Neg => rule!(|x, y| eval(Op::Neg, x, y), true),
+                            _ => unreachable!("dualtape: internal error: {op:?} is not re-derived"),
+                        }
+                    }
+                    (Sweep::Fused(op, shape, tail), affine) => {
+                        let ci = &self.c[..];
+                        macro_rules! fused {
+                            ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+                                match (op, shape, tail.op, tail.side, tail.other) {
+                                    $((Op::$po, Shape::$ps, Op::$co, Side::$side, $other) => {
+                                        let pair = Pair {
+                                            shape: Shape::$ps,
+                                            side: Side::$side,
+                                            other: $other,
+                                            fixed_p: fixed_of!($po),
+                                            fixed_c: fixed_of!($co),
+                                        };
+                                        match affine {
+                                            Some(af) => fused_run(
+                                                pair, s, e, base, vals, adj,
+                                                rule_of!($po), rule_of!($co),
+                                                |k| af.at3(s, k),
+                                            ),
+                                            None => fused_run(
+                                                pair, s, e, base, vals, adj,
+                                                rule_of!($po), rule_of!($co),
+                                                |k| (ta(k), tb(k), *ci.get_unchecked(k) as usize),
+                                            ),
+                                        }
+                                    })*
+                                    _ => unreachable!("dualtape: internal error: no loop for a fused pair"),
+                                }
+                            };
+                        }
+                        fused_pairs!(fused);
+                    }
                 }
             }
         }
         out.copy_from_slice(&adj[..self.n]);
         adj[..self.n].fill(T::zero());
     }
+}
+
+/// The sweep of instructions `s..e` of one operation of [`rederives`] and
+/// one shape: the partials are `f` (the operation's rule) evaluated again
+/// on the operand values, added as [`Sweep::Rule`] says, with the tape's
+/// rule 3 (a zero adjoint or a zero partial adds nothing).
+///
+/// `fixed` says that the partials are nonzero constants (`±1`: `+`, `-`,
+/// negation), whatever the operands. Then rule 3's tests are left out,
+/// which changes no bit: a zero adjoint `g` gives the contribution `±1 · g`,
+/// a zero, and adding a zero to an adjoint leaves it as it is, since an
+/// adjoint is never `-0` (it starts at `+0` and `x + y` is `-0` only when
+/// both are); clearing a zero adjoint stores the `+0` it holds. (For a
+/// dual number the same holds per component.)
+///
+/// # Safety
+///
+/// `s <= e`, `base + e <= adj.len(), vals.len()`, and for every `k` in
+/// `s..e` the operand slots `ix(k)` below `base + k`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn rule_run<T: Scalar<Real = f64>>(
+    shape: Shape,
+    s: usize,
+    e: usize,
+    base: usize,
+    vals: &[T],
+    adj: &mut [T],
+    f: impl Fn(T, T) -> rules::Binary<T>,
+    fixed: bool,
+    ix: impl Fn(usize) -> (usize, usize),
+) {
+    // one loop per shape; `$p` the partial(s) from `(pa, pb)`
+    macro_rules! each {
+        ($fixed:expr, |$ia:ident, $ib:ident, $pa:ident, $pb:ident, $g:ident| $body:block) => {
+            down!(s, e, |k| {
+                let i = base + k;
+                // SAFETY (every access): the caller's contract.
+                let $g = *adj.get_unchecked(i);
+                if $fixed || !$g.is_zero() {
+                    *adj.get_unchecked_mut(i) = T::zero();
+                    let ($ia, $ib) = ix(k);
+                    let (_, $pa, $pb) = f(*vals.get_unchecked($ia), *vals.get_unchecked($ib));
+                    $body
+                }
+            })
+        };
+    }
+    macro_rules! add {
+        ($fixed:expr, $t:expr, $p:expr, $g:expr) => {{
+            let p = $p;
+            if $fixed || !p.is_zero() {
+                *adj.get_unchecked_mut($t) += p * $g;
+            }
+        }};
+    }
+    match shape {
+        Shape::Unary | Shape::SlotConst => {
+            each!(fixed, |ia, _ib, pa, _pb, g| { add!(fixed, ia, pa, g) })
+        }
+        // `x - x`: the summed partial is 0, so keep the tests
+        Shape::Same => each!(false, |ia, _ib, pa, pb, g| { add!(false, ia, pa + pb, g) }),
+        Shape::ConstSlot => each!(fixed, |_ia, ib, _pa, pb, g| { add!(fixed, ib, pb, g) }),
+        Shape::Both => each!(fixed, |ia, ib, pa, pb, g| {
+            add!(fixed, ia, pa, g);
+            add!(fixed, ib, pb, g);
+        }),
+        Shape::Consts => {
+            for k in s..e {
+                *adj.get_unchecked_mut(base + k) = T::zero();
+            }
+        }
+    }
+}
+
+/// What [`fused_run`] needs to know of a fused pair, all constants where
+/// it is called, so that the loop keeps none of these tests.
+#[derive(Clone, Copy)]
+struct Pair {
+    /// The producer's shape (on slots `a`, `b`).
+    shape: Shape,
+    /// Where its value goes in the consumer.
+    side: Side,
+    /// Whether the consumer's other operand (slot `c`) receives an adjoint.
+    other: bool,
+    /// Whether the producer's, and the consumer's, partials are nonzero
+    /// constants (see [`rule_run`]).
+    fixed_p: bool,
+    fixed_c: bool,
+}
+
+/// The sweep of fused instructions `s..e` (see [`Exec::compile`]): with
+/// the consumer's adjoint `g`, the consumer's partials (its rule `fc`
+/// again, on the producer's value, recomputed by `fp`, and slot `c`) add
+/// into slot `c` and give the producer's adjoint, its one contribution;
+/// then the producer's partials add that into `a`, `b`. Each step with
+/// rule 3 as the unfused sweep applies it ([`rule_run`]). The producer's
+/// adjoint is the product `p · g`, where the unfused sweep stores `0 + p ·
+/// g`: they differ only for `p · g = -0`, which the next step treats as
+/// the zero it is (skipped by rule 3, or a `±0` that leaves an adjoint as
+/// it is).
+///
+/// # Safety
+///
+/// As [`rule_run`], for the three slots `ix(k)`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn fused_run<T: Scalar<Real = f64>>(
+    pair: Pair,
+    s: usize,
+    e: usize,
+    base: usize,
+    vals: &[T],
+    adj: &mut [T],
+    fp: impl Fn(T, T) -> rules::Binary<T>,
+    fc: impl Fn(T, T) -> rules::Binary<T>,
+    ix: impl Fn(usize) -> (usize, usize, usize),
+) {
+    // `p · g` by rule 3 (zero if either is), `fixed`: `p` a nonzero constant
+    #[inline(always)]
+    fn times<T: Scalar>(fixed: bool, p: T, g: T) -> Option<T> {
+        (fixed || !p.is_zero()).then(|| p * g)
+    }
+    let fixed_c = pair.fixed_c && pair.side != Side::Same;
+    down!(s, e, |k| {
+        let i = base + k;
+        // SAFETY (every access): the caller's contract.
+        let g = *adj.get_unchecked(i);
+        if fixed_c || !g.is_zero() {
+            *adj.get_unchecked_mut(i) = T::zero();
+            let (ia, ib, ic) = ix(k);
+            let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
+            let v = fp(x, y).0;
+            // the consumer: `a` then `b`, as the unfused sweep adds them
+            let gp = match pair.side {
+                Side::Left => {
+                    let (_, ca, cb) = fc(v, *vals.get_unchecked(ic));
+                    let gp = times(fixed_c, ca, g);
+                    if pair.other {
+                        if let Some(d) = times(fixed_c, cb, g) {
+                            *adj.get_unchecked_mut(ic) += d;
+                        }
+                    }
+                    gp
+                }
+                Side::Right => {
+                    let (_, ca, cb) = fc(*vals.get_unchecked(ic), v);
+                    if pair.other {
+                        if let Some(d) = times(fixed_c, ca, g) {
+                            *adj.get_unchecked_mut(ic) += d;
+                        }
+                    }
+                    times(fixed_c, cb, g)
+                }
+                Side::Same => {
+                    let (_, ca, cb) = fc(v, v);
+                    times(false, ca + cb, g)
+                }
+            };
+            // the producer, with its adjoint `gp`
+            if let Some(gp) = gp.filter(|gp| pair.fixed_p || !gp.is_zero()) {
+                let (_, pa, pb) = fp(x, y);
+                let fixed = pair.fixed_p;
+                match pair.shape {
+                    Shape::Unary | Shape::SlotConst => {
+                        if let Some(d) = times(fixed, pa, gp) {
+                            *adj.get_unchecked_mut(ia) += d;
+                        }
+                    }
+                    Shape::Same => {
+                        if let Some(d) = times(false, pa + pb, gp) {
+                            *adj.get_unchecked_mut(ia) += d;
+                        }
+                    }
+                    Shape::ConstSlot => {
+                        if let Some(d) = times(fixed, pb, gp) {
+                            *adj.get_unchecked_mut(ib) += d;
+                        }
+                    }
+                    Shape::Both => {
+                        if let Some(d) = times(fixed, pa, gp) {
+                            *adj.get_unchecked_mut(ia) += d;
+                        }
+                        if let Some(d) = times(fixed, pb, gp) {
+                            *adj.get_unchecked_mut(ib) += d;
+                        }
+                    }
+                    Shape::Consts => {}
+                }
+            }
+        }
+    });
 }
