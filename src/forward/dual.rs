@@ -181,7 +181,11 @@ pub(crate) fn scaled<T: Scalar, const N: usize>(eps: &[T; N], d: T) -> [T; N] {
     out
 }
 
-/// [`scaled`] for an infinite or NaN partial (rule 3), out of line.
+/// [`scaled`] for an infinite or NaN partial (rule 3), out of line. The
+/// tangents come by value on purpose: a reference to them reaching a function
+/// that is not inlined would keep the caller's `DualVec` in memory on the
+/// common path too (measured 2-3x slower, benches/README.md); by value the
+/// copy is made on this path only.
 #[cold]
 #[inline(never)]
 fn scaled_rare<T: Scalar, const N: usize>(eps: [T; N], d: T) -> [T; N] {
