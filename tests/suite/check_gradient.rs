@@ -5,12 +5,14 @@ use std::any::type_name;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::check_report::flat;
+use crate::support::compare;
 use dualtape::check::{self, Config, Index, Mode};
 use dualtape::finite_diff::Scheme;
 use dualtape::{finite_diff, forward, reverse, Differentiable, DualVec, Scalar};
 
+/// Relative to the larger value, with `rel` also as the absolute floor.
 fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * (1.0 + b.abs())
+    compare::close(a, b, rel, rel)
 }
 
 /// Rosenbrock: ∇f = (−2(1−a) − 400a(b−a²), 200(b−a²)).

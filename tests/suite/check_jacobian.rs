@@ -1,12 +1,14 @@
 //! `VectorFunction`, its drivers and `check::jacobian`, against closed-form
 //! Jacobians.
 
+use crate::support::compare;
 use dualtape::check::{self, Index, Mode};
 use dualtape::finite_diff::{self, Scheme};
 use dualtape::{forward, reverse, Dual, Scalar, VectorFunction};
 
+/// Relative to the larger value, with `rel` also as the absolute floor.
 fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * (1.0 + b.abs())
+    compare::close(a, b, rel, rel)
 }
 
 /// Spherical to Cartesian: (r, θ, φ) ↦ (r sin θ cos φ, r sin θ sin φ, r cos θ).
