@@ -897,25 +897,6 @@ impl<T: Scalar<Real = f64>> Workspace<T> {
     }
 }
 
-/// Runs `$body` with `$k` each of `$s..$e`, in order. A macro, not a
-/// function taking a closure, so that the body is always inlined.
-macro_rules! up {
-    ($s:expr, $e:expr, |$k:ident| $body:block) => {{
-        for $k in $s..$e {
-            $body
-        }
-    }};
-}
-
-/// As [`up!`], in reverse order.
-macro_rules! down {
-    ($s:expr, $e:expr, |$k:ident| $body:block) => {{
-        for $k in ($s..$e).rev() {
-            $body
-        }
-    }};
-}
-
 /// [`eval`] out of line: one copy per scalar type for the operations
 /// without a loop of their own.
 #[inline(never)]
@@ -1060,61 +1041,57 @@ impl Exec {
         // SAFETY (every access below): the caller's contract.
         match shape {
             Shape::Unary => {
-                up!(s, e, |k| {
+                for k in s..e {
                     let x = *vals.get_unchecked(ix(k).0);
                     let (v, pa, _) = f(x, x);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa;
-                });
+                }
             }
             Shape::Same => {
-                up!(s, e, |k| {
+                for k in s..e {
                     let x = *vals.get_unchecked(ix(k).0);
                     let (v, pa, pb) = f(x, x);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa + pb;
-                });
+                }
             }
             Shape::SlotConst => {
-                up!(s, e, |k| {
+                for k in s..e {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, pa, _) = f(x, y);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa;
-                });
+                }
             }
             Shape::ConstSlot => {
-                up!(s, e, |k| {
+                for k in s..e {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, _, pb) = f(x, y);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pb;
-                });
+                }
             }
             Shape::Both => {
-                up!(s, e, |k| {
+                for k in s..e {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, pa, pb) = f(x, y);
                     *vals.get_unchecked_mut(base + k) = v;
                     *da.get_unchecked_mut(k) = pa;
                     *db.get_unchecked_mut(k) = pb;
-                });
+                }
             }
-            Shape::Consts => {
-                up!(s, e, |k| {
-                    let (ia, ib) = ix(k);
-                    let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
-                    *vals.get_unchecked_mut(base + k) = f(x, y).0;
-                });
-            }
+            // operands both constant: no partial is read, as in `values`
+            Shape::Consts => self.values(s, e, vals, f, ix),
         }
     }
 
     /// Evaluates instructions `s..e` by `f` (a rule), keeping only the
-    /// value: the operations of [`rederives`].
+    /// value: the operations of [`rederives`], and any operation whose
+    /// operands are both constants (no partial of it is read).
     ///
     /// # Safety
     ///
@@ -1129,12 +1106,12 @@ impl Exec {
         ix: impl Fn(usize) -> (usize, usize),
     ) {
         let base = self.base();
-        up!(s, e, |k| {
+        for k in s..e {
             let (ia, ib) = ix(k);
             // SAFETY: the caller's contract.
             let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
             *vals.get_unchecked_mut(base + k) = f(x, y).0;
-        });
+        }
     }
 
     /// Evaluates fused instructions `s..e`: the producer's rule `fp` on
@@ -1157,7 +1134,7 @@ impl Exec {
         ix: impl Fn(usize) -> (usize, usize, usize),
     ) {
         let base = self.base();
-        up!(s, e, |k| {
+        for k in s..e {
             let (ia, ib, ic) = ix(k);
             // SAFETY: the caller's contract.
             let v = fp(*vals.get_unchecked(ia), *vals.get_unchecked(ib)).0;
@@ -1167,7 +1144,7 @@ impl Exec {
                 Side::Same => fc(v, v),
             };
             *vals.get_unchecked_mut(base + k) = w.0;
-        });
+        }
     }
 
     /// A batch of `MulAddTail`: `a.mul_add(b, c)` where `a[k]` is the slot
@@ -1246,7 +1223,7 @@ impl Exec {
                 // `da[k] · g` (A, B), `$ta`/`$tb` those of `da`/`db` (Both)
                 macro_rules! one {
                     ($t:expr) => {
-                        down!(s, e, |k| {
+                        for k in (s..e).rev() {
                             let i = base + k;
                             let g = *adj.get_unchecked(i);
                             if !g.is_zero() {
@@ -1256,12 +1233,12 @@ impl Exec {
                                     *adj.get_unchecked_mut($t(k)) += p * g;
                                 }
                             }
-                        })
+                        }
                     };
                 }
                 macro_rules! two {
                     ($ta:expr, $tb:expr) => {
-                        down!(s, e, |k| {
+                        for k in (s..e).rev() {
                             let i = base + k;
                             let g = *adj.get_unchecked(i);
                             if !g.is_zero() {
@@ -1274,7 +1251,7 @@ impl Exec {
                                     *adj.get_unchecked_mut($tb(k)) += pb * g;
                                 }
                             }
-                        })
+                        }
                     };
                 }
                 let ta = |k: usize| *ai.get_unchecked(k) as usize;
@@ -1391,7 +1368,7 @@ unsafe fn rule_run<T: Scalar<Real = f64>>(
     // one loop per shape; `$p` the partial(s) from `(pa, pb)`
     macro_rules! each {
         ($fixed:expr, |$ia:ident, $ib:ident, $pa:ident, $pb:ident, $g:ident| $body:block) => {
-            down!(s, e, |k| {
+            for k in (s..e).rev() {
                 let i = base + k;
                 // SAFETY (every access): the caller's contract.
                 let $g = *adj.get_unchecked(i);
@@ -1401,7 +1378,7 @@ unsafe fn rule_run<T: Scalar<Real = f64>>(
                     let (_, $pa, $pb) = f(*vals.get_unchecked($ia), *vals.get_unchecked($ib));
                     $body
                 }
-            })
+            }
         };
     }
     macro_rules! add {
@@ -1480,7 +1457,7 @@ unsafe fn fused_run<T: Scalar<Real = f64>>(
         (fixed || !p.is_zero()).then(|| p * g)
     }
     let fixed_c = pair.fixed_c && pair.side != Side::Same;
-    down!(s, e, |k| {
+    for k in (s..e).rev() {
         let i = base + k;
         // SAFETY (every access): the caller's contract.
         let g = *adj.get_unchecked(i);
@@ -1547,5 +1524,5 @@ unsafe fn fused_run<T: Scalar<Real = f64>>(
                 }
             }
         }
-    });
+    }
 }
