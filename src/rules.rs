@@ -362,7 +362,7 @@ pub fn atan2<T: Scalar>(y: T, x: T) -> Binary<T> {
 #[inline]
 pub fn sigmoid<T: Scalar>(x: T) -> Unary<T> {
     let (nonnegative, e) = exp_minus_abs(x);
-    let (s, one_minus_s) = sigmoid_parts(nonnegative, e);
+    let (s, one_minus_s) = sigmoid_parts(nonnegative, e, (T::one() + e).recip());
     (s, s * one_minus_s)
 }
 
@@ -375,10 +375,9 @@ fn exp_minus_abs<T: Scalar>(x: T) -> (bool, T) {
     (nonnegative, if nonnegative { (-x).exp() } else { x.exp() })
 }
 
-/// `(σ(x), 1 - σ(x))` from [`exp_minus_abs`]`(x)`.
+/// `(σ(x), 1 - σ(x))` from [`exp_minus_abs`]`(x)` and `big = 1/(1 + e)`.
 #[inline(always)]
-fn sigmoid_parts<T: Scalar>(nonnegative: bool, e: T) -> (T, T) {
-    let big = (T::one() + e).recip();
+fn sigmoid_parts<T: Scalar>(nonnegative: bool, e: T, big: T) -> (T, T) {
     let small = e * big;
     if nonnegative {
         (big, small)
@@ -395,20 +394,22 @@ fn sigmoid_parts<T: Scalar>(nonnegative: bool, e: T) -> (T, T) {
 #[inline]
 pub fn softplus<T: Scalar>(x: T) -> Unary<T> {
     let (nonnegative, e) = exp_minus_abs(x);
-    let l = ln_1p_small(e);
+    let u = T::one() + e;
+    let big = u.recip();
+    let l = ln_1p_small(e, u, big);
     let v = if nonnegative { x + l } else { l };
-    (v, sigmoid_parts(nonnegative, e).0)
+    (v, sigmoid_parts(nonnegative, e, big).0)
 }
 
 /// `ln(1 + e)` for `0 <= e <= 1`, as `ln(u) + (e - (u - 1))/u` with
 /// `u = 1 + e` rounded: the second term is the rounding error of `u`
 /// (`e - (u - 1)` is exact there), to first order. Within about one ulp, like
 /// `ln_1p`, at a fraction of its cost (glibc's `log1p` is several times
-/// slower than `log`), and `1/u` is `σ`'s own division, shared.
+/// slower than `log`), and `1/u` is `σ`'s own division, computed once by
+/// [`softplus`] and passed in as `recip_u`.
 #[inline(always)]
-fn ln_1p_small<T: Scalar>(e: T) -> T {
-    let u = T::one() + e;
-    u.ln() + (e - (u - T::one())) * u.recip()
+fn ln_1p_small<T: Scalar>(e: T, u: T, recip_u: T) -> T {
+    u.ln() + (e - (u - T::one())) * recip_u
 }
 
 // ---------------------------------------------------------------- hyperbolic
