@@ -464,7 +464,8 @@ fn unfused(p: &Program) -> Program {
     let n = p.inputs();
     let every = (n..n + p.instructions().len()).map(|s| Arg::Slot(s as u32));
     let outputs = p.output_args().iter().copied().chain(every).collect();
-    let u = Program::from_parts(n, p.instructions().to_vec(), outputs, p.guards().to_vec()).unwrap();
+    let u =
+        Program::from_parts(n, p.instructions().to_vec(), outputs, p.guards().to_vec()).unwrap();
     assert_eq!(u.stats().fused, 0);
     u
 }

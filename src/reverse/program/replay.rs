@@ -598,7 +598,10 @@ impl Exec {
         };
         covers(&mut self.batches.iter().map(|b| (b.start, b.end)));
         covers(&mut self.runs.iter().map(|r| (r.start, r.end)));
-        let spans = self.batches.iter().map(|b| (b.start, b.end, b.affine, b.chain, b.tail));
+        let spans = self
+            .batches
+            .iter()
+            .map(|b| (b.start, b.end, b.affine, b.chain, b.tail));
         let runs = self.runs.iter().map(|r| {
             let tail = match r.kind {
                 Sweep::Fused(_, _, tail) => Some(tail),
