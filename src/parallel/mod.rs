@@ -38,6 +38,11 @@
 //! you call the driver from. Without the feature the same chunks run one
 //! after the other on the calling thread, with identical results.
 //!
+//! On a dedicated machine, [`pinned_pool`] builds a pool whose threads
+//! stay on their cores: the OS then cannot queue a woken worker behind
+//! its waker while another core idles (see its docs for when that pays
+//! and when not).
+//!
 //! ```
 //! use std::ops::Range;
 //! use dualtape::parallel::{self, SumOfLosses};
@@ -115,9 +120,14 @@
 
 pub mod finite_diff;
 pub mod forward;
+#[cfg(feature = "parallel")]
+mod pool;
 pub mod program;
 pub mod reverse;
 pub mod timeline;
+
+#[cfg(feature = "parallel")]
+pub use pool::pinned_pool;
 
 use std::ops::Range;
 
