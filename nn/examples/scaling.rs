@@ -12,7 +12,7 @@
 //!     [--modes tape,replay,forward] [--pin] [--install-per-call]
 //! ```
 //!
-//! Chunks: 256 points for the notebook's network, 8 for the 2-64-64-1 one
+//! Chunks: `parallel::DEFAULT_CHUNK` (128) points for the notebook's network, 8 for the 2-64-64-1 one
 //! (`--chunk` sets both).
 //!
 //! For every workload, mode and thread count it prints the median gradient
