@@ -685,3 +685,18 @@ fn a_plan_for_another_function_panics() {
     let plan = JacobianPlan::detect(&Banded { n: 3, b: 1 }, &[0.1; 3], Side::Auto);
     plan.eval(&Banded { n: 4, b: 1 }, &[0.1; 4]);
 }
+
+#[test]
+#[should_panic(expected = "sparse::HessianPlan: the gradient buffer has 2 entries but x has 3")]
+fn a_short_gradient_buffer_panics_naming_the_method_called() {
+    let x = [0.1; 3];
+    let plan = HessianPlan::detect(&Chain(3), &x);
+    let mut values = vec![0.0; plan.sparsity().nnz()];
+    plan.values_with(
+        &mut sparse::Workspace::default(),
+        &Chain(3),
+        &x,
+        &mut values,
+        &mut [0.0; 2],
+    );
+}
