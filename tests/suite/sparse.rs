@@ -8,7 +8,7 @@ use nalgebra::DMatrix;
 use nalgebra_sparse::CsrMatrix;
 
 fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()))
+    crate::support::compare::close(a, b, 1e-12, 1e-12)
 }
 
 /// Every entry of a sparse matrix equals the dense one, and the dense one
