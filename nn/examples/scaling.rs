@@ -51,7 +51,11 @@
 //! went to sleep (voluntary context switches) and was moved to another
 //! core (Linux's `/proc/self/task/TID/sched`); `steal` is the VM's steal
 //! time (`/proc/stat`: the hypervisor running something else on the
-//! vCPUs' cores) over wall time × cores in the pool's timed rounds.
+//! vCPUs' cores) over wall time × cores in the pool's timed rounds;
+//! `shared` is the share of rounds after which two of the pool's threads
+//! were last seen on the same core (`/proc/self/task/TID/stat`): with
+//! `wait ms` near the gradient's time, the second worker queued behind the
+//! first on one core while the other core did something else.
 //!
 //! Rounds are interleaved (one measurement of every configuration per
 //! round) so that other work on the machine affects all alike. The CSV
@@ -172,6 +176,8 @@ struct ThreadStat {
     wait: f64,
     sleeps: f64,
     migrations: f64,
+    /// The core it last ran on (`stat` field 39).
+    core: Option<usize>,
 }
 
 /// `ThreadStat` of the thread whose /proc directory is `dir`
@@ -189,11 +195,18 @@ fn thread_stat(dir: &str) -> Option<ThreadStat> {
             .and_then(|l| l.split(':').nth(1)?.trim().parse::<f64>().ok())
             .unwrap_or(0.0)
     };
+    // `stat`: after the command's closing parenthesis, field 3 is the
+    // state; the last core is field 39.
+    let stat = std::fs::read_to_string(format!("{dir}/stat")).unwrap_or_default();
+    let core = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(39 - 3)?.parse().ok());
     Some(ThreadStat {
         cpu,
         wait,
         sleeps: count("nr_voluntary_switches"),
         migrations: count("se.nr_migrations"),
+        core,
     })
 }
 
@@ -324,6 +337,9 @@ struct Samples {
     /// context switches) and moves to another core.
     sleeps: Vec<f64>,
     migrations: Vec<f64>,
+    /// Per round: whether the pool's threads were last seen on fewer
+    /// distinct cores than they could use (two workers sharing a core).
+    shared: Vec<f64>,
     /// Steal time of the whole VM and wall time, summed over the rounds.
     steal: f64,
     wall: f64,
@@ -367,6 +383,8 @@ struct Row {
     wait: f64,
     sleeps: f64,
     migrations: f64,
+    /// Share of rounds that ended with two of the pool's threads on one core.
+    shared: f64,
     /// The VM's steal time over the wall time × cores of the rounds.
     steal: f64,
 }
@@ -604,6 +622,11 @@ fn run(wl: &Workload, args: &Args, pools: &[Pool], csv: &mut String) {
                     s.wait.push(per(|t| t.wait).iter().sum());
                     s.sleeps.push(per(|t| t.sleeps).iter().sum());
                     s.migrations.push(per(|t| t.migrations).iter().sum());
+                    let cores_seen: std::collections::BTreeSet<usize> =
+                        a.iter().filter_map(|t| t.core).collect();
+                    let could = a.len().min(cores());
+                    s.shared
+                        .push(f64::from(u8::from(a.len() > 1 && cores_seen.len() < could)));
                 }
             }
         }
@@ -709,6 +732,7 @@ fn report(
                 pinned: p.pinned,
                 sleeps: median(&s.sleeps),
                 migrations: median(&s.migrations),
+                shared: s.shared.iter().sum::<f64>() / s.shared.len().max(1) as f64,
                 steal: if s.wall > 0.0 {
                     s.steal / (s.wall * cores() as f64)
                 } else {
@@ -734,7 +758,7 @@ fn report(
         .expect("1 thread is always measured");
     let one_s = one.seconds;
     println!(
-        "    {:>7} {:>9} {:>8} {:>10} {:>8} {:>9} {:>8} {:>12} {:>10} {:>7} {:>6} {:>6}",
+        "    {:>7} {:>9} {:>8} {:>10} {:>8} {:>9} {:>8} {:>12} {:>10} {:>7} {:>6} {:>6} {:>7}",
         "threads",
         "median ms",
         "speedup",
@@ -746,7 +770,8 @@ fn report(
         "wait ms",
         "sleeps",
         "moves",
-        "steal"
+        "steal",
+        "shared"
     );
     let label = |r: &Row| format!("{}{}", r.threads, if r.pinned { " pin" } else { "" });
     for r in &rows {
@@ -758,7 +783,7 @@ fn report(
         // every thread had a core, from the work and its balance alone.
         let cpu_speedup = one.cpu / r.max_cpu;
         println!(
-            "    {:>7} {:>9.3} {:>8.2} {:>9.0}% {:>8.3} {:>9.2} {:>8.3} {:>12.2} {:>10.3} {:>7.2} {:>6.2} {:>5.1}%",
+            "    {:>7} {:>9.3} {:>8.2} {:>9.0}% {:>8.3} {:>9.2} {:>8.3} {:>12.2} {:>10.3} {:>7.2} {:>6.2} {:>5.1}% {:>6.0}%",
             label(r),
             r.seconds * 1e3,
             speedup,
@@ -770,11 +795,12 @@ fn report(
             r.wait * 1e3,
             r.sleeps,
             r.migrations,
-            100.0 * r.steal
+            100.0 * r.steal,
+            100.0 * r.shared
         );
         writeln!(
             csv,
-            "{},{},{},{},{},{},{},{:.9},{:.4},{:.4},{:.9},{:.4},{:.9},{:.9},{:.4},{:.9},{:.9},{:.9},{},{:.2},{:.2},{:.2},{:.2},{:.2},{:.4},{:.2},{},{:.3},{:.3},{:.4}",
+            "{},{},{},{},{},{},{},{:.9},{:.4},{:.4},{:.9},{:.4},{:.9},{:.9},{:.4},{:.9},{:.9},{:.9},{},{:.2},{:.2},{:.2},{:.2},{:.2},{:.4},{:.2},{},{:.3},{:.3},{:.4},{:.3}",
             wl.name,
             mode.name(),
             wl.mlp,
@@ -804,7 +830,8 @@ fn report(
             r.pinned,
             r.sleeps,
             r.migrations,
-            r.steal
+            r.steal,
+            r.shared
         )
         .expect("writing to a String");
     }
@@ -927,7 +954,7 @@ fn main() {
          run_queue_wait_seconds,serial_chunks_seconds,whole_recording_seconds,rounds,\
          traced_call_us,before_first_chunk_us,all_started_us,first_thread_done_us,\
          after_last_chunk_us,idle_share,per_chunk_us,pinned,sleeps_per_gradient,\
-         migrations_per_gradient,steal_share\n",
+         migrations_per_gradient,steal_share,shared_core_rounds\n",
     );
     for wl in &workloads {
         run(wl, &args, &pools, &mut csv);
