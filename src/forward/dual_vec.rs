@@ -28,13 +28,29 @@ use crate::Scalar;
 /// assert!((r.eps[0] - 3.0 / 5.0).abs() < 1e-15);
 /// assert!((r.eps[1] - 4.0 / 5.0).abs() < 1e-15);
 /// ```
-#[derive(Clone, Copy, Debug)]
+//
+// The tangents come first in memory: the lane loops then start at the
+// struct's own alignment (with N = 13, at a 16-byte boundary, so no 16-byte
+// load straddles a cache line), and the compiler's 2-wide vectors hold lanes
+// only, without the value mixed in by shuffles (benches/README.md, fourth
+// round: 107 → N instructions per Rosenbrock pair).
+#[derive(Clone, Copy)]
 #[repr(C)]
 pub struct DualVec<T, const N: usize> {
-    /// The value.
-    pub re: T,
     /// The tangents: `eps[i]` is the derivative along the `i`-th seed.
     pub eps: [T; N],
+    /// The value.
+    pub re: T,
+}
+
+impl<T: fmt::Debug, const N: usize> fmt::Debug for DualVec<T, N> {
+    /// `DualVec { re: .., eps: [..] }`: the value first, as it reads.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DualVec")
+            .field("re", &self.re)
+            .field("eps", &self.eps)
+            .finish()
+    }
 }
 
 impl<T: Scalar, const N: usize> Default for DualVec<T, N> {

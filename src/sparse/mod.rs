@@ -235,7 +235,14 @@ pub fn hessian<M: Differentiable + ?Sized>(f: &M, x: &[f64]) -> (f64, Vec<f64>, 
     let plan = HessianPlan::new(hessian_sparsity_of(&program));
     let mut v = vec![0.0; plan.sparsity.nnz()];
     let mut grad = vec![0.0; x.len()];
-    let value = plan.values_at_recording(&mut Workspace::default(), program, x, &mut v, &mut grad);
+    let value = plan.values_at_recording(
+        "sparse::hessian",
+        &mut Workspace::default(),
+        program,
+        x,
+        &mut v,
+        &mut grad,
+    );
     (value, grad, plan.sparsity.csr(v))
 }
 
@@ -718,7 +725,13 @@ impl HessianPlan {
             self.sparsity.ncols()
         );
         check_values(WHO, &self.sparsity, values);
-        self.values_at_recording(ws, record::scalar(f, x), x, values, grad)
+        assert_eq!(
+            grad.len(),
+            n,
+            "{WHO}: the gradient buffer has {} entries but x has {n}; give one entry per input",
+            grad.len()
+        );
+        self.values_at_recording(WHO, ws, record::scalar(f, x), x, values, grad)
     }
 
     /// The values and gradient by replaying `program`, recorded from the
@@ -727,6 +740,7 @@ impl HessianPlan {
     /// replay is allowed both.
     fn values_at_recording(
         &self,
+        who: &str,
         ws: &mut Workspace,
         mut program: crate::reverse::Program,
         x: &[f64],
@@ -734,7 +748,7 @@ impl HessianPlan {
         grad: &mut [f64],
     ) -> f64 {
         program.accept_value_escape().accept_kink_switches();
-        self.values_program_with(ws, &program, x, values, grad)
+        self.replay_as(who, ws, &program, x, values, grad)
             .unwrap_or_else(|e| {
                 panic!(
                     "dualtape: internal error: a program did not replay at the point where it \

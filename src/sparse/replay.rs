@@ -401,26 +401,39 @@ impl HessianPlan {
         values: &mut [f64],
         grad: &mut [f64],
     ) -> Result<f64, ReplayError> {
-        const WHO: &str = "sparse::HessianPlan::eval_program";
+        self.replay_as("sparse::HessianPlan::eval_program", ws, p, x, values, grad)
+    }
+
+    /// [`values_program_with`](Self::values_program_with) with panic
+    /// messages naming `who`, the public method the caller called.
+    pub(super) fn replay_as(
+        &self,
+        who: &str,
+        ws: &mut Workspace,
+        p: &Program,
+        x: &[f64],
+        values: &mut [f64],
+        grad: &mut [f64],
+    ) -> Result<f64, ReplayError> {
         assert_eq!(
             p.outputs(),
             1,
-            "{WHO}: the program has {} outputs; a Hessian needs one",
+            "{who}: the program has {} outputs; a Hessian needs one",
             p.outputs()
         );
         assert!(
             self.sparsity.nrows() == p.inputs() && x.len() == p.inputs(),
-            "{WHO}: the plan is for {} inputs and x has {}, but the program has {}; make the plan \
+            "{who}: the plan is for {} inputs and x has {}, but the program has {}; make the plan \
              from this program",
             self.sparsity.nrows(),
             x.len(),
             p.inputs()
         );
-        check_values(WHO, &self.sparsity, values);
+        check_values(who, &self.sparsity, values);
         assert_eq!(
             grad.len(),
             x.len(),
-            "{WHO}: the gradient buffer has {} entries but the program {} inputs",
+            "{who}: the gradient buffer has {} entries but x has {}; give one entry per input",
             grad.len(),
             x.len()
         );

@@ -8,7 +8,7 @@ use nalgebra::DMatrix;
 use nalgebra_sparse::CsrMatrix;
 
 fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()))
+    crate::support::compare::close(a, b, 1e-12, 1e-12)
 }
 
 /// Every entry of a sparse matrix equals the dense one, and the dense one
@@ -684,4 +684,19 @@ fn a_bad_colouring_panics() {
 fn a_plan_for_another_function_panics() {
     let plan = JacobianPlan::detect(&Banded { n: 3, b: 1 }, &[0.1; 3], Side::Auto);
     plan.eval(&Banded { n: 4, b: 1 }, &[0.1; 4]);
+}
+
+#[test]
+#[should_panic(expected = "sparse::HessianPlan: the gradient buffer has 2 entries but x has 3")]
+fn a_short_gradient_buffer_panics_naming_the_method_called() {
+    let x = [0.1; 3];
+    let plan = HessianPlan::detect(&Chain(3), &x);
+    let mut values = vec![0.0; plan.sparsity().nnz()];
+    plan.values_with(
+        &mut sparse::Workspace::default(),
+        &Chain(3),
+        &x,
+        &mut values,
+        &mut [0.0; 2],
+    );
 }
