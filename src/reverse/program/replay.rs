@@ -24,6 +24,11 @@
 //! [`Exec::compile`]): one instruction computes both values and, in the
 //! sweep, applies both rules' partials in the order the two instructions
 //! would, so the intermediate value and adjoint never reach memory.
+//! Where fused instructions form a *chain* (a running sum: each one's other
+//! operand is the previous one's value, [`chain_of`]), the forward pass
+//! keeps the previous value in a register and the sweep the contribution to
+//! the previous adjoint, which takes a store and a reload off the sum's
+//! critical path in both passes (the same additions in the same order).
 //!
 //! Each instruction is still evaluated by its own rule of
 //! [`rules`](crate::rules) ([`eval`], or the rule itself for `+`, `-`, `*`,
@@ -1431,8 +1436,15 @@ impl Exec {
                 }
             }
         }
-        out.copy_from_slice(&adj[..self.n]);
-        adj[..self.n].fill(T::zero());
+        assert!(
+            out.len() == self.n,
+            "dualtape: internal error: an adjoint output of the wrong length"
+        );
+        // one pass, copying and clearing (not `copy_from_slice` then `fill`)
+        for (o, a) in out.iter_mut().zip(&mut adj[..self.n]) {
+            *o = *a;
+            *a = T::zero();
+        }
     }
 }
 
