@@ -12,7 +12,7 @@
 //!     [--modes tape,replay,forward] [--pin] [--install-per-call]
 //! ```
 //!
-//! Chunks: 256 points for the notebook's network, 8 for the 2-64-64-1 one
+//! Chunks: `parallel::DEFAULT_CHUNK` (128) points for the notebook's network, 8 for the 2-64-64-1 one
 //! (`--chunk` sets both).
 //!
 //! For every workload, mode and thread count it prints the median gradient
@@ -43,9 +43,19 @@
 //! over one thread: cores slowing each other down).
 //! Every thread count must give the same bits, and replay the tape's bits;
 //! the example stops if not.
-//! `--pin` pins thread i of every pool to core i mod cores (with `taskset`):
-//! on a busy machine the scheduler can leave a pool's threads on one core
-//! for a whole short gradient.
+//! `--pin` adds, for every thread count, a pool built by
+//! `dualtape::parallel::pinned_pool` (thread i on core i mod cores; rows
+//! "2 pin"), timed in the same interleaved rounds as the unpinned pools,
+//! its speedup over the pinned 1-thread pool. Columns `sleeps` and `moves`
+//! count, per gradient and over the pool's threads, how often a thread
+//! went to sleep (voluntary context switches) and was moved to another
+//! core (Linux's `/proc/self/task/TID/sched`); `steal` is the VM's steal
+//! time (`/proc/stat`: the hypervisor running something else on the
+//! vCPUs' cores) over wall time × cores in the pool's timed rounds;
+//! `shared` is the share of rounds after which two of the pool's threads
+//! were last seen on the same core (`/proc/self/task/TID/stat`): with
+//! `wait ms` near the gradient's time, the second worker queued behind the
+//! first on one core while the other core did something else.
 //!
 //! Rounds are interleaved (one measurement of every configuration per
 //! round) so that other work on the machine affects all alike. The CSV
@@ -157,27 +167,47 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// Pins thread `i` of `pool` to core `i mod cores` with `taskset` (Linux,
-/// util-linux). On a busy machine the scheduler may keep a pool's threads
-/// on one core for a whole short gradient; pinning measures what the
-/// pool does when its threads are spread.
-fn pin(tids: &[String], cores: usize) {
-    for (i, tid) in tids.iter().enumerate() {
-        let status = std::process::Command::new("taskset")
-            .args(["-p", "-c", &(i % cores).to_string(), tid])
-            .stdout(std::process::Stdio::null())
-            .status()
-            .expect("--pin runs taskset (util-linux)");
-        assert!(status.success(), "taskset could not pin thread {tid}");
-    }
+/// What Linux counts for one thread (`/proc/.../schedstat` and `sched`):
+/// CPU time and run-queue wait in seconds, times it went to sleep
+/// (voluntary context switches), times it moved to another core.
+#[derive(Clone, Copy, Default)]
+struct ThreadStat {
+    cpu: f64,
+    wait: f64,
+    sleeps: f64,
+    migrations: f64,
+    /// The core it last ran on (`stat` field 39).
+    core: Option<usize>,
 }
 
-/// This thread's CPU time and run-queue wait so far, in seconds (Linux's
-/// `/proc/thread-self/schedstat`); `None` elsewhere.
-fn schedstat() -> Option<(f64, f64)> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+/// `ThreadStat` of the thread whose /proc directory is `dir`
+/// (`/proc/thread-self` or `/proc/self/task/TID`); `None` off Linux.
+fn thread_stat(dir: &str) -> Option<ThreadStat> {
+    let s = std::fs::read_to_string(format!("{dir}/schedstat")).ok()?;
     let mut it = s.split_whitespace().map(|v| v.parse::<f64>().ok());
-    Some((it.next()?? * 1e-9, it.next()?? * 1e-9))
+    let (cpu, wait) = (it.next()?? * 1e-9, it.next()?? * 1e-9);
+    // `sched` needs CONFIG_SCHED_DEBUG; without it the counts stay 0.
+    let sched = std::fs::read_to_string(format!("{dir}/sched")).unwrap_or_default();
+    let count = |key: &str| {
+        sched
+            .lines()
+            .find(|l| l.split(':').next().map(str::trim) == Some(key))
+            .and_then(|l| l.split(':').nth(1)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // `stat`: after the command's closing parenthesis, field 3 is the
+    // state; the last core is field 39.
+    let stat = std::fs::read_to_string(format!("{dir}/stat")).unwrap_or_default();
+    let core = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(39 - 3)?.parse().ok());
+    Some(ThreadStat {
+        cpu,
+        wait,
+        sleeps: count("nr_voluntary_switches"),
+        migrations: count("se.nr_migrations"),
+        core,
+    })
 }
 
 /// The Linux thread ids of `pool`'s threads, in thread-index order (empty
@@ -192,20 +222,29 @@ fn thread_ids(pool: &ThreadPool) -> Vec<String> {
     .unwrap_or_default()
 }
 
-/// CPU time and run-queue wait of the threads `tids` of this process, read
-/// from `/proc/self/task/TID/schedstat`: from any thread, without waking
-/// a pool's threads (which would let the OS place them anew).
-fn pool_schedstat(tids: &[String]) -> Option<Vec<(f64, f64)>> {
+/// `ThreadStat` of the threads `tids` of this process, read from
+/// `/proc/self/task/TID/`: from any thread, without waking a pool's
+/// threads (which would let the OS place them anew).
+fn pool_stat(tids: &[String]) -> Option<Vec<ThreadStat>> {
     if tids.is_empty() {
         return None;
     }
     tids.iter()
-        .map(|tid| {
-            let s = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
-            let mut it = s.split_whitespace().map(|v| v.parse::<f64>().ok());
-            Some((it.next()?? * 1e-9, it.next()?? * 1e-9))
-        })
+        .map(|tid| thread_stat(&format!("/proc/self/task/{tid}")))
         .collect()
+}
+
+/// The machine's steal time so far, in seconds (`/proc/stat`, in clock
+/// ticks of 10 ms): time the hypervisor gave this VM's vCPUs' physical
+/// cores to something else while they had work. `None` off Linux.
+fn steal_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu = stat.lines().next()?.strip_prefix("cpu ")?;
+    Some(cpu.split_whitespace().nth(7)?.parse::<f64>().ok()? / 100.0)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn load_average() -> String {
@@ -258,6 +297,21 @@ impl Mode {
 /// Tangents per forward pass.
 const LANES: usize = 16;
 
+/// A thread pool of the benchmark, pinned (`dualtape::parallel::pinned_pool`)
+/// or not, and its threads' Linux ids.
+struct Pool {
+    threads: usize,
+    pinned: bool,
+    pool: ThreadPool,
+    tids: Vec<String>,
+}
+
+impl Pool {
+    fn label(&self) -> String {
+        format!("{}{}", self.threads, if self.pinned { " pin" } else { "" })
+    }
+}
+
 /// One way of computing the gradient, timed.
 enum Config<'p> {
     /// The chunks one after another on this thread, summed left to right.
@@ -279,6 +333,16 @@ struct Samples {
     /// if every thread had a core to itself.
     max_cpu: Vec<f64>,
     wait: Vec<f64>,
+    /// Per gradient, summed over the pool's threads: sleeps (voluntary
+    /// context switches) and moves to another core.
+    sleeps: Vec<f64>,
+    migrations: Vec<f64>,
+    /// Per round: whether the pool's threads were last seen on fewer
+    /// distinct cores than they could use (two workers sharing a core).
+    shared: Vec<f64>,
+    /// Steal time of the whole VM and wall time, summed over the rounds.
+    steal: f64,
+    wall: f64,
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -307,6 +371,7 @@ struct Workload {
 
 struct Row {
     threads: usize,
+    pinned: bool,
     /// Where a traced gradient's time goes.
     place: Where,
     /// Median and best wall time of one gradient.
@@ -316,6 +381,12 @@ struct Row {
     cpu: f64,
     max_cpu: f64,
     wait: f64,
+    sleeps: f64,
+    migrations: f64,
+    /// Share of rounds that ended with two of the pool's threads on one core.
+    shared: f64,
+    /// The VM's steal time over the wall time × cores of the rounds.
+    steal: f64,
 }
 
 type Gradient<'a> = Box<dyn Fn() -> (f64, Vec<f64>) + Sync + 'a>;
@@ -432,13 +503,7 @@ fn same_bits(a: &(f64, Vec<f64>), b: &(f64, Vec<f64>)) -> bool {
             .all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
-fn run(
-    wl: &Workload,
-    args: &Args,
-    pools: &[(usize, ThreadPool)],
-    tids: &[Vec<String>],
-    csv: &mut String,
-) {
+fn run(wl: &Workload, args: &Args, pools: &[Pool], csv: &mut String) {
     let data = disk_ring(wl.points, 1);
     let w = wl.mlp.init_params_lecun(0);
     // The mean loss as a sum over chunks (nn's Objective is a SumOfLosses).
@@ -472,16 +537,17 @@ fn run(
         if whole_too {
             configs.push(Config::Whole);
         }
-        configs.extend(pools.iter().zip(tids).map(|((_, p), t)| Config::Pool(p, t)));
+        configs.extend(pools.iter().map(|p| Config::Pool(&p.pool, &p.tids)));
 
         // Warm every tape and workspace, check the bits, and calibrate:
         // repeat the gradient so that one measurement takes at least 50 ms.
-        let reference = pools[0].1.install(&on_pool);
-        for (t, p) in pools {
+        let reference = pools[0].pool.install(&on_pool);
+        for p in pools {
             assert!(
-                same_bits(&p.install(&on_pool), &reference),
-                "{}: {t} threads gave other bits than 1 thread",
-                mode.name()
+                same_bits(&p.pool.install(&on_pool), &reference),
+                "{}: {} threads gave other bits than 1 thread",
+                mode.name(),
+                p.label()
             );
         }
         match (mode, &tape_result) {
@@ -508,19 +574,21 @@ fn run(
                     }
                 };
                 let timed = |f: &dyn Fn()| {
-                    let before = schedstat().map(|s| vec![s]);
+                    let before = thread_stat("/proc/thread-self").map(|s| vec![s]);
                     let start = Instant::now();
                     f();
-                    (start.elapsed(), before, schedstat().map(|s| vec![s]))
+                    let after = thread_stat("/proc/thread-self").map(|s| vec![s]);
+                    (start.elapsed(), before, after)
                 };
+                let steal_before = steal_seconds();
                 let (elapsed, before, after) = match c {
                     Config::SerialChunks => timed(&|| repeat(&serial_chunks)),
                     Config::Whole => timed(&|| repeat(&whole)),
                     Config::Pool(p, t) if args.install_per_call => {
-                        let before = pool_schedstat(t);
+                        let before = pool_stat(t);
                         let start = Instant::now();
                         repeat(&|| p.install(&on_pool));
-                        (start.elapsed(), before, pool_schedstat(t))
+                        (start.elapsed(), before, pool_stat(t))
                     }
                     Config::Pool(p, t) => p.install(|| {
                         // Untimed first: the OS places threads woken by
@@ -530,22 +598,35 @@ fn run(
                         // training loop inside one `install` pays that
                         // once, not per gradient.
                         repeat(&on_pool);
-                        let before = pool_schedstat(t);
+                        let before = pool_stat(t);
                         let start = Instant::now();
                         repeat(&on_pool);
-                        (start.elapsed(), before, pool_schedstat(t))
+                        (start.elapsed(), before, pool_stat(t))
                     }),
                 };
                 s.seconds.push(elapsed.as_secs_f64() / reps as f64);
+                if let (Some(b), Some(a)) = (steal_before, steal_seconds()) {
+                    s.steal += a - b;
+                    s.wall += elapsed.as_secs_f64();
+                }
                 if let (Some(b), Some(a)) = (before, after) {
-                    let d: Vec<(f64, f64)> = a
-                        .iter()
-                        .zip(&b)
-                        .map(|(a, b)| ((a.0 - b.0) / reps as f64, (a.1 - b.1) / reps as f64))
-                        .collect();
-                    s.cpu.push(d.iter().map(|x| x.0).sum());
-                    s.max_cpu.push(d.iter().map(|x| x.0).fold(0.0, f64::max));
-                    s.wait.push(d.iter().map(|x| x.1).sum());
+                    let per = |f: fn(&ThreadStat) -> f64| -> Vec<f64> {
+                        a.iter()
+                            .zip(&b)
+                            .map(|(a, b)| (f(a) - f(b)) / reps as f64)
+                            .collect()
+                    };
+                    let cpu = per(|t| t.cpu);
+                    s.cpu.push(cpu.iter().sum());
+                    s.max_cpu.push(cpu.iter().copied().fold(0.0, f64::max));
+                    s.wait.push(per(|t| t.wait).iter().sum());
+                    s.sleeps.push(per(|t| t.sleeps).iter().sum());
+                    s.migrations.push(per(|t| t.migrations).iter().sum());
+                    let cores_seen: std::collections::BTreeSet<usize> =
+                        a.iter().filter_map(|t| t.core).collect();
+                    let could = a.len().min(cores());
+                    s.shared
+                        .push(f64::from(u8::from(a.len() > 1 && cores_seen.len() < could)));
                 }
             }
         }
@@ -553,8 +634,8 @@ fn run(
         // start and end times; kept out of the timed rounds above).
         let traces: Vec<Vec<Call>> = pools
             .iter()
-            .map(|(_, p)| {
-                p.install(|| {
+            .map(|p| {
+                p.pool.install(|| {
                     for _ in 0..reps {
                         std::hint::black_box(on_pool());
                     }
@@ -615,7 +696,7 @@ fn report(
     wl: &Workload,
     args: &Args,
     mode: Mode,
-    pools: &[(usize, ThreadPool)],
+    pools: &[Pool],
     samples: &[Samples],
     traces: &[Vec<Call>],
     whole_too: bool,
@@ -643,11 +724,20 @@ fn report(
         .iter()
         .zip(&samples[first_pool..])
         .zip(traces)
-        .map(|(((threads, _), s), t)| {
+        .map(|((p, s), t)| {
             let (seconds, cpu, wait) = med(s);
             Row {
                 place: where_time_goes(t),
-                threads: *threads,
+                threads: p.threads,
+                pinned: p.pinned,
+                sleeps: median(&s.sleeps),
+                migrations: median(&s.migrations),
+                shared: s.shared.iter().sum::<f64>() / s.shared.len().max(1) as f64,
+                steal: if s.wall > 0.0 {
+                    s.steal / (s.wall * cores() as f64)
+                } else {
+                    f64::NAN
+                },
                 seconds,
                 best: s.seconds.iter().copied().fold(f64::INFINITY, f64::min),
                 cpu,
@@ -656,13 +746,19 @@ fn report(
             }
         })
         .collect();
+    // Each row's speedup is over 1 thread of the same kind (pinned or not).
+    let one_of = |r: &Row| {
+        rows.iter()
+            .find(|o| o.threads == 1 && o.pinned == r.pinned)
+            .expect("1 thread is always measured")
+    };
     let one = rows
         .iter()
-        .find(|r| r.threads == 1)
+        .find(|r| r.threads == 1 && !r.pinned)
         .expect("1 thread is always measured");
-    let (one_s, one_best, one_cpu) = (one.seconds, one.best, one.cpu);
+    let one_s = one.seconds;
     println!(
-        "    {:>7} {:>9} {:>8} {:>10} {:>8} {:>9} {:>8} {:>12} {:>10}",
+        "    {:>7} {:>9} {:>8} {:>10} {:>8} {:>9} {:>8} {:>12} {:>10} {:>7} {:>6} {:>6} {:>7}",
         "threads",
         "median ms",
         "speedup",
@@ -671,18 +767,24 @@ fn report(
         "speedup",
         "CPU ms",
         "CPU speedup",
-        "wait ms"
+        "wait ms",
+        "sleeps",
+        "moves",
+        "steal",
+        "shared"
     );
+    let label = |r: &Row| format!("{}{}", r.threads, if r.pinned { " pin" } else { "" });
     for r in &rows {
-        let speedup = one_s / r.seconds;
+        let one = one_of(r);
+        let speedup = one.seconds / r.seconds;
         let efficiency = speedup / r.threads as f64;
-        let best_speedup = one_best / r.best;
+        let best_speedup = one.best / r.best;
         // One thread's CPU time over the busiest thread's: the speedup if
         // every thread had a core, from the work and its balance alone.
-        let cpu_speedup = one_cpu / r.max_cpu;
+        let cpu_speedup = one.cpu / r.max_cpu;
         println!(
-            "    {:>7} {:>9.3} {:>8.2} {:>9.0}% {:>8.3} {:>9.2} {:>8.3} {:>12.2} {:>10.3}",
-            r.threads,
+            "    {:>7} {:>9.3} {:>8.2} {:>9.0}% {:>8.3} {:>9.2} {:>8.3} {:>12.2} {:>10.3} {:>7.2} {:>6.2} {:>5.1}% {:>6.0}%",
+            label(r),
             r.seconds * 1e3,
             speedup,
             100.0 * efficiency,
@@ -690,11 +792,15 @@ fn report(
             best_speedup,
             r.cpu * 1e3,
             cpu_speedup,
-            r.wait * 1e3
+            r.wait * 1e3,
+            r.sleeps,
+            r.migrations,
+            100.0 * r.steal,
+            100.0 * r.shared
         );
         writeln!(
             csv,
-            "{},{},{},{},{},{},{},{:.9},{:.4},{:.4},{:.9},{:.4},{:.9},{:.9},{:.4},{:.9},{:.9},{:.9},{},{:.2},{:.2},{:.2},{:.2},{:.2},{:.4},{:.2}",
+            "{},{},{},{},{},{},{},{:.9},{:.4},{:.4},{:.9},{:.4},{:.9},{:.9},{:.4},{:.9},{:.9},{:.9},{},{:.2},{:.2},{:.2},{:.2},{:.2},{:.4},{:.2},{},{:.3},{:.3},{:.4},{:.3}",
             wl.name,
             mode.name(),
             wl.mlp,
@@ -720,7 +826,12 @@ fn report(
             r.place.first_done,
             r.place.after_last,
             r.place.idle_share,
-            r.place.per_chunk
+            r.place.per_chunk,
+            r.pinned,
+            r.sleeps,
+            r.migrations,
+            r.steal,
+            r.shared
         )
         .expect("writing to a String");
     }
@@ -735,12 +846,11 @@ fn report(
         "idle",
         "per chunk"
     );
-    let one_chunk = one.place.per_chunk;
     for r in &rows {
         let p = &r.place;
         println!(
             "    {:>7} {:>8.1} {:>12.1} {:>13.1} {:>16.1} {:>11.1} {:>6.1}% {:>7.1} {:+.0}%",
-            r.threads,
+            label(r),
             p.call,
             p.before_first,
             p.all_started,
@@ -748,7 +858,7 @@ fn report(
             p.after_last,
             100.0 * p.idle_share,
             p.per_chunk,
-            100.0 * (p.per_chunk / one_chunk - 1.0)
+            100.0 * (p.per_chunk / one_of(r).place.per_chunk - 1.0)
         );
     }
     println!(
@@ -770,28 +880,29 @@ fn main() {
         eprintln!("scaling: {e} (try --help)");
         std::process::exit(2)
     });
-    let pools: Vec<(usize, ThreadPool)> = args
-        .threads
-        .iter()
-        .map(|&t| {
-            let pool = ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .unwrap_or_else(|e| panic!("cannot start a pool of {t} threads: {e}"));
-            (t, pool)
+    // Unpinned pools, and with `--pin` pinned ones next to them (timed in
+    // the same interleaved rounds).
+    let pools: Vec<Pool> = [false, true]
+        .into_iter()
+        .filter(|&pinned| !pinned || args.pin)
+        .flat_map(|pinned| args.threads.iter().map(move |&t| (t, pinned)))
+        .map(|(threads, pinned)| {
+            let pool = if pinned {
+                parallel::pinned_pool(threads)
+            } else {
+                ThreadPoolBuilder::new().num_threads(threads).build()
+            }
+            .unwrap_or_else(|e| panic!("cannot start a pool of {threads} threads: {e}"));
+            let tids = thread_ids(&pool);
+            Pool {
+                threads,
+                pinned,
+                pool,
+                tids,
+            }
         })
         .collect();
-    let tids: Vec<Vec<String>> = pools.iter().map(|(_, p)| thread_ids(p)).collect();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if args.pin {
-        assert!(
-            tids.iter().all(|t| !t.is_empty()),
-            "--pin needs Linux's /proc/thread-self"
-        );
-        for t in &tids {
-            pin(t, cores);
-        }
-    }
+    let cores = cores();
     println!(
         "dualtape::parallel scaling: the gradient by {}, {} rounds (median), {cores} cores{}{}, \
          load average {} at the start",
@@ -802,7 +913,7 @@ fn main() {
             .join(", "),
         args.rounds,
         if args.pin {
-            ", pool threads pinned"
+            ", unpinned and pinned pools (parallel::pinned_pool)"
         } else {
             ""
         },
@@ -842,10 +953,11 @@ fn main() {
          best_seconds,best_speedup,pool_cpu_seconds,busiest_thread_cpu_seconds,cpu_speedup,\
          run_queue_wait_seconds,serial_chunks_seconds,whole_recording_seconds,rounds,\
          traced_call_us,before_first_chunk_us,all_started_us,first_thread_done_us,\
-         after_last_chunk_us,idle_share,per_chunk_us\n",
+         after_last_chunk_us,idle_share,per_chunk_us,pinned,sleeps_per_gradient,\
+         migrations_per_gradient,steal_share,shared_core_rounds\n",
     );
     for wl in &workloads {
-        run(wl, &args, &pools, &tids, &mut csv);
+        run(wl, &args, &pools, &mut csv);
     }
     println!("\nload average {} at the end", load_average());
     if let Some(dir) = args.csv.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -471,7 +471,11 @@ impl TrainLog {
 ///
 /// The automatic methods use every thread of the current rayon pool and
 /// give the same trajectory, bit for bit, on any number of them; to choose
-/// the number, run `train` inside a pool's `install`:
+/// the number, run `train` inside a pool's `install` (inside `install` the
+/// loop itself runs on a pool thread, which then works on the chunks too).
+/// On a machine that runs nothing else,
+/// [`dualtape::parallel::pinned_pool`] gives a pool whose threads stay on
+/// their cores (the same bits):
 ///
 /// ```
 /// use dualtape_nn::{data::disk_ring, train, GradientDescent, Mlp, Reverse};

@@ -29,11 +29,11 @@ use crate::Scalar;
 /// assert!((r.eps[1] - 4.0 / 5.0).abs() < 1e-15);
 /// ```
 //
-// The tangents come first in memory: the lane loops then start at the
-// struct's own alignment (with N = 13, at a 16-byte boundary, so no 16-byte
-// load straddles a cache line), and the compiler's 2-wide vectors hold lanes
-// only, without the value mixed in by shuffles (benches/README.md, fourth
-// round: 107 → N instructions per Rosenbrock pair).
+// The tangents come first in memory, the value last: the compiler's 2-wide
+// vectors then hold lanes only, without the value mixed in and shuffled out
+// again, and the lane loads start where the struct does (for N = 13, 112
+// bytes, a 16-byte boundary in a vector from the allocator). benches/README.md,
+// fourth round: Rosenbrock 107 → 102 instructions per pair, log det −5 %.
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub struct DualVec<T, const N: usize> {

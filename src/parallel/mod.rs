@@ -38,6 +38,11 @@
 //! you call the driver from. Without the feature the same chunks run one
 //! after the other on the calling thread, with identical results.
 //!
+//! On a dedicated machine, [`pinned_pool`] builds a pool whose threads
+//! stay on their cores: the OS then cannot queue a woken worker behind
+//! its waker while another core idles (see its docs for when that pays
+//! and when not).
+//!
 //! ```
 //! use std::ops::Range;
 //! use dualtape::parallel::{self, SumOfLosses};
@@ -115,9 +120,14 @@
 
 pub mod finite_diff;
 pub mod forward;
+#[cfg(feature = "parallel")]
+mod pool;
 pub mod program;
 pub mod reverse;
 pub mod timeline;
+
+#[cfg(feature = "parallel")]
+pub use pool::pinned_pool;
 
 use std::ops::Range;
 
@@ -192,9 +202,20 @@ impl<M: SumOfLosses> SumOfLosses for &M {
 
 /// A reasonable chunk size for losses that cost a few hundred nanoseconds
 /// per example (a small network): big enough that a chunk's work dwarfs
-/// the cost of scheduling it, small enough to give every thread several
-/// chunks. The chunk size is part of the result's definition (it fixes the
-/// summation order), so keep it fixed where you compare results.
+/// the cost of scheduling it (a chunk of the notebook's 2-3-1 network takes
+/// about 20 µs recorded on the tape, 10 µs replayed), small enough to give
+/// every thread many chunks. The chunk size is part of the result's
+/// definition (it fixes the summation order), so keep it fixed where you
+/// compare results.
+///
+/// Why 128 and not 256 (issue 12, 2 threads, the notebook at 10k points):
+/// work is handed between threads a whole chunk at a time, so a gradient
+/// ends with one thread idle for up to a chunk; with 256 that tail was
+/// 10-35 µs of a 0.4-0.9 ms gradient (3-5 % idle), long enough that the
+/// idle worker went to sleep in 30-90 % of gradients and had to be woken
+/// (and placed on a core by the OS anew) for the next one. With 128 the
+/// tail was 2-13 µs (1-3 % idle), workers slept in 2-30 % of gradients,
+/// and the per-chunk overhead stayed below 1 % at 1 thread.
 ///
 /// For a bigger model, choose the chunk so that one chunk's recording
 /// (about 24 bytes per operation on the tape, 32 per operation in a replay
@@ -203,7 +224,7 @@ impl<M: SumOfLosses> SumOfLosses for &M {
 /// operations per example) ran 1.8x faster on 2 threads than on 1 with
 /// chunks of 32 examples (6.4 MB) and 2.0x with chunks of 8 (1.6 MB);
 /// [`timeline`] shows it as time per chunk growing with the thread count.
-pub const DEFAULT_CHUNK: usize = 256;
+pub const DEFAULT_CHUNK: usize = 128;
 
 /// The chunks of `0..len`: `k·chunk_size .. min((k+1)·chunk_size, len)`
 /// for `k = 0, 1, …`, the last one shorter if `chunk_size` does not divide

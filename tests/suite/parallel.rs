@@ -334,6 +334,63 @@ mod threads {
         }
     }
 
+    /// The cores this thread's affinity allows, as Linux lists them
+    /// (`Cpus_allowed_list` in /proc/thread-self/status).
+    #[cfg(target_os = "linux")]
+    fn allowed_cpus() -> String {
+        let status = std::fs::read_to_string("/proc/thread-self/status").expect("Linux /proc");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .expect("Cpus_allowed_list in /proc/thread-self/status")
+            .trim()
+            .to_string()
+    }
+
+    #[test]
+    fn a_pinned_pool_gives_the_same_bits_and_keeps_each_thread_on_one_core() {
+        let m = Logistic::new(N);
+        let (rv, rg) = reference(&m, &W, CHUNK);
+        for t in [1, 2, 3] {
+            let p = parallel::pinned_pool(t).expect("a pinned pool");
+            assert_eq!(p.install(parallel::threads), t);
+            let (v, g) = p.install(|| parallel::reverse::gradient(&m, &W, CHUNK));
+            assert_eq!(bits(v, &g), bits(rv, &rg), "reverse on {t} pinned threads");
+            #[cfg(target_os = "linux")]
+            {
+                // Thread i on the (i mod k)-th allowed core: a single core
+                // each, different cores while there are enough of them.
+                let cores = core_count();
+                let allowed: Vec<String> = p.broadcast(|_| allowed_cpus());
+                for (i, a) in allowed.iter().enumerate() {
+                    assert!(
+                        a.parse::<usize>().is_ok(),
+                        "thread {i} of {t} may run on {a}"
+                    );
+                    if i >= cores {
+                        assert_eq!(*a, allowed[i % cores], "thread {i} of {t}");
+                    }
+                }
+                let distinct: std::collections::BTreeSet<&String> = allowed.iter().collect();
+                assert_eq!(distinct.len(), t.min(cores), "{t} threads on {allowed:?}");
+            }
+        }
+    }
+
+    /// The number of cores this process may use (its affinity mask).
+    #[cfg(target_os = "linux")]
+    fn core_count() -> usize {
+        core_affinity::get_core_ids()
+            .expect("the affinity mask")
+            .len()
+    }
+
+    #[test]
+    #[should_panic(expected = "parallel::pinned_pool: 0 threads")]
+    fn a_pinned_pool_of_no_threads_says_what_to_do() {
+        let _ = parallel::pinned_pool(0);
+    }
+
     #[test]
     fn a_timeline_sees_every_chunk_of_every_call_once() {
         use dualtape::parallel::timeline::timeline;

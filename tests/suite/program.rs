@@ -427,14 +427,7 @@ fn fused_pairs_are_bit_exact_at_awkward_points() {
     let p = reverse::record(pairs, &x0);
     let stats = p.stats();
     assert!(stats.fused >= 9 * m, "expected the pairs fused: {stats:?}");
-    let unfused = {
-        use dualtape::reverse::program::Arg;
-        let n = p.inputs();
-        let every = (n..n + p.instructions().len()).map(|s| Arg::Slot(s as u32));
-        let outputs = p.output_args().iter().copied().chain(every).collect();
-        Program::from_parts(n, p.instructions().to_vec(), outputs, p.guards().to_vec()).unwrap()
-    };
-    assert_eq!(unfused.stats().fused, 0);
+    let unfused = unfused(&p);
     let mut ws = p.workspace();
     for (k, &param) in [0.5, 0.0, -0.0, 1e-200, f64::INFINITY, f64::NAN, -3.0]
         .iter()
@@ -449,28 +442,102 @@ fn fused_pairs_are_bit_exact_at_awkward_points() {
         for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
             assert!(identical(*a, *b), "∂/∂x{i} at {x:?}: replay {a}, fresh {b}");
         }
-        // on dual numbers (a Hessian-vector product), against the same
-        // program with every value an output, which fuses nothing
-        let dir: Vec<f64> = (0..x.len()).map(|i| 1.0 - 0.25 * i as f64).collect();
-        let (mut hg, mut hv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-        p.hvp_into(&mut Default::default(), &x, &dir, &mut hg, &mut hv)
-            .unwrap();
-        let xs: Vec<Dual<f64>> = x.iter().zip(&dir).map(|(&a, &d)| Dual::new(a, d)).collect();
-        let zero = Dual::new(0.0, 0.0);
-        let mut y = vec![zero; unfused.outputs()];
-        let mut dws = Default::default();
-        unfused.evaluate(&mut dws, &xs, &mut y).unwrap();
-        let mut w = vec![zero; unfused.outputs()];
-        w[0] = Dual::new(1.0, 0.0);
-        let mut xbar = vec![zero; x.len()];
-        unfused.pullback(&mut dws, &w, &mut xbar);
-        for (i, (a, b)) in hv.iter().zip(&xbar).enumerate() {
-            assert!(
-                identical(*a, b.eps),
-                "(Hv)_{i} at {x:?}: fused {a}, unfused {}",
-                b.eps
-            );
-            assert!(identical(hg[i], b.re), "∂/∂x{i} on duals at {x:?}");
+        hvp_equals_unfused(&p, &unfused, &x);
+    }
+}
+
+/// `p` with every value an output: the same operations, none fused.
+fn unfused(p: &Program) -> Program {
+    use dualtape::reverse::program::Arg;
+    let n = p.inputs();
+    let every = (n..n + p.instructions().len()).map(|s| Arg::Slot(s as u32));
+    let outputs = p.output_args().iter().copied().chain(every).collect();
+    let u =
+        Program::from_parts(n, p.instructions().to_vec(), outputs, p.guards().to_vec()).unwrap();
+    assert_eq!(u.stats().fused, 0);
+    u
+}
+
+/// On dual numbers (a Hessian-vector product), `p` (fused) and `unfused`
+/// (`unfused(p)`) agree bit for bit at `x`.
+fn hvp_equals_unfused(p: &Program, unfused: &Program, x: &[f64]) {
+    let dir: Vec<f64> = (0..x.len()).map(|i| 1.0 - 0.25 * i as f64).collect();
+    let (mut hg, mut hv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+    p.hvp_into(&mut Default::default(), x, &dir, &mut hg, &mut hv)
+        .unwrap();
+    let xs: Vec<Dual<f64>> = x.iter().zip(&dir).map(|(&a, &d)| Dual::new(a, d)).collect();
+    let zero = Dual::new(0.0, 0.0);
+    let mut y = vec![zero; unfused.outputs()];
+    let mut dws = Default::default();
+    unfused.evaluate(&mut dws, &xs, &mut y).unwrap();
+    let mut w = vec![zero; unfused.outputs()];
+    w[0] = Dual::new(1.0, 0.0);
+    let mut xbar = vec![zero; x.len()];
+    unfused.pullback(&mut dws, &w, &mut xbar);
+    for (i, (a, b)) in hv.iter().zip(&xbar).enumerate() {
+        assert!(
+            identical(*a, b.eps),
+            "(Hv)_{i} at {x:?}: fused {a}, unfused {}",
+            b.eps
+        );
+        assert!(identical(hg[i], b.re), "∂/∂x{i} on duals at {x:?}");
+    }
+}
+
+/// Running sums of fused terms, both sides (`s + a·b`, `a·c + s`, `s -
+/// a·c`, `s + (a + b)`): chains of every length from 1, and (at `n` past
+/// two batches) chains whose first sum comes from an earlier batch.
+fn chained<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let n = x.len();
+    let mut s = x[0];
+    for i in 1..n {
+        let (a, b) = (x[i], x[(i * 5 + 1) % n]);
+        s = match i % 4 {
+            0 => s + a * b,
+            1 => a * 3.0 + s,
+            2 => s - a * 0.5,
+            _ => s + (a + b),
+        };
+    }
+    let mut t = S::constant(0.0);
+    for i in 0..n / 2 {
+        let (a, b) = (x[2 * i], x[2 * i + 1]);
+        t += (b - a * a) * (b - a * a) * 100.0 + (S::constant(1.0) - a) * (S::constant(1.0) - a);
+    }
+    s * 0.25 + t
+}
+
+#[test]
+fn chained_sums_are_bit_exact_at_awkward_points() {
+    let sizes: &[usize] = if cfg!(miri) {
+        &[1, 2, 3, 4, 5, 9]
+    } else {
+        &[1, 2, 3, 4, 5, 6, 7, 9, 17, 66, 601, 1203]
+    };
+    for &n in sizes {
+        let x0: Vec<f64> = (0..n).map(|i| 0.4 + 0.01 * i as f64).collect();
+        let p = reverse::record(chained, &x0);
+        let unfused = unfused(&p);
+        let mut ws = p.workspace();
+        for k in 0..5 {
+            // mostly ordinary values, every few an awkward one
+            let x: Vec<f64> = (0..n)
+                .map(|i| {
+                    if (i + k) % 3 == 0 {
+                        AWKWARD[(i * 7 + k) % AWKWARD.len()]
+                    } else {
+                        x0[i] - 0.1 * k as f64
+                    }
+                })
+                .collect();
+            let (fv, fg) = reverse::gradient(chained, &x);
+            let mut g = vec![0.0; n];
+            let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
+            assert!(identical(v, fv), "n={n}: value at {x:?}: {v} vs {fv}");
+            for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
+                assert!(identical(*a, *b), "n={n}: ∂/∂x{i}: replay {a}, fresh {b}");
+            }
+            hvp_equals_unfused(&p, &unfused, &x);
         }
     }
 }

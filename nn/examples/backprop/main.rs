@@ -27,7 +27,7 @@
 use dualtape_nn::data::{disk_ring, xor_blobs, Dataset};
 use dualtape_nn::{
     train, Activation, Adam, GradientDescent, GradientMethod, Method, Mlp, Optimizer, Reverse,
-    ReverseTape, TrainLog,
+    ReverseTape, TrainLog, CHUNK,
 };
 use plots::{Curve, Stroke};
 use plotters::chart::SeriesLabelPosition;
@@ -53,7 +53,7 @@ struct Row {
     method: String,
     network: String,
     optimiser: String,
-    /// Threads the gradient ran on (`dualtape::parallel`, chunks of 256 points).
+    /// Threads the gradient ran on (`dualtape::parallel`, chunks of `nn::CHUNK` points).
     threads: usize,
     log: TrainLog,
     train_accuracy: f64,
@@ -484,7 +484,7 @@ fn main() {
          parameters of |g - g_analytic|, the method's gradient against the hand-derived\none, \
          at the initial parameters (n/a: no hand derivation for 2-16-1). GD = gradient \
          descent.\nthreads = threads of the full-batch gradient (dualtape::parallel: chunks of \
-         256 points summed in a\nfixed order, so reverse mode on 1 thread follows the same \
+         {CHUNK} points summed in a\nfixed order, so reverse mode on 1 thread follows the same \
          trajectory bit for bit; checked).\nreverse = one program per chunk length recorded at the \
          first epoch and replayed after;\nreverse, re-record = every chunk recorded on the tape \
          at every epoch (the same trajectory, bit for bit; checked).\nForward mode carries 16 \

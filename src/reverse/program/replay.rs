@@ -24,6 +24,11 @@
 //! [`Exec::compile`]): one instruction computes both values and, in the
 //! sweep, applies both rules' partials in the order the two instructions
 //! would, so the intermediate value and adjoint never reach memory.
+//! Where fused instructions form a *chain* (a running sum: each one's other
+//! operand is the previous one's value, [`chain_of`]), the forward pass
+//! keeps the previous value in a register and the sweep the contribution to
+//! the previous adjoint, which takes a store and a reload off the sum's
+//! critical path in both passes (the same additions in the same order).
 //!
 //! Each instruction is still evaluated by its own rule of
 //! [`rules`](crate::rules) ([`eval`], or the rule itself for `+`, `-`, `*`,
@@ -241,6 +246,9 @@ pub(crate) struct Batch {
     /// `a[start + i] == a0 + i * sa`, `b[start + i] == b0 + i * sb`, so the
     /// loops compute them instead of loading them.
     pub(crate) affine: Option<Affine>,
+    /// A fused chain ([`chain_of`]); then `affine` describes `c` from the
+    /// second instruction on only.
+    pub(crate) chain: bool,
 }
 
 /// Operand slots `a0 + i * sa`, `b0 + i * sb` for the `i`-th instruction of
@@ -306,6 +314,8 @@ pub(crate) struct Run {
     pub(crate) end: u32,
     /// As [`Batch::affine`].
     pub(crate) affine: Option<Affine>,
+    /// As [`Batch::chain`].
+    pub(crate) chain: bool,
 }
 
 /// One comparison to re-check, in slots of the executable form.
@@ -488,12 +498,23 @@ impl Exec {
                     start: e as u32,
                     end: e as u32 + 1,
                     affine: None,
+                    chain: false,
                 }),
             }
         }
         for bt in &mut batches {
+            let (s, e) = (bt.start as usize, bt.end as usize);
+            // (exec) chains: the progression of `c` from the second on
+            bt.chain = chain_of(&a, &b, &c, base, bt.tail, s, e);
+            let c_first = c.get(s).copied();
+            if bt.chain {
+                c[s] = (base + s - 1) as u32;
+            }
             if bt.end - bt.start >= 4 && bt.op != Op::MulAddTail {
-                bt.affine = Affine::of(&a, &b, &c, bt.start as usize, bt.end as usize);
+                bt.affine = Affine::of(&a, &b, &c, s, e);
+            }
+            if let Some(c_first) = c_first {
+                c[s] = c_first;
             }
         }
         let mut runs: Vec<Run> = Vec::new();
@@ -511,8 +532,18 @@ impl Exec {
                     start: bt.start,
                     end: bt.end,
                     affine: bt.affine,
+                    chain: false,
                 }),
             }
+        }
+        // (exec) a run's chain: a merged run is one only as a whole; an
+        // affine run is one batch, with that batch's `affine`
+        for r in &mut runs {
+            let tail = match r.kind {
+                Sweep::Fused(_, _, tail) => Some(tail),
+                _ => None,
+            };
+            r.chain = chain_of(&a, &b, &c, base, tail, r.start as usize, r.end as usize);
         }
         let exec = Exec {
             n,
@@ -574,13 +605,29 @@ impl Exec {
         };
         covers(&mut self.batches.iter().map(|b| (b.start, b.end)));
         covers(&mut self.runs.iter().map(|r| (r.start, r.end)));
-        let spans = self.batches.iter().map(|b| (b.start, b.end, b.affine));
-        for (s, e, affine) in spans.chain(self.runs.iter().map(|r| (r.start, r.end, r.affine))) {
+        let spans = self
+            .batches
+            .iter()
+            .map(|b| (b.start, b.end, b.affine, b.chain, b.tail));
+        let runs = self.runs.iter().map(|r| {
+            let tail = match r.kind {
+                Sweep::Fused(_, _, tail) => Some(tail),
+                _ => None,
+            };
+            (r.start, r.end, r.affine, r.chain, tail)
+        });
+        for (s, e, affine, chain, tail) in spans.chain(runs) {
+            let (s, e) = (s as usize, e as usize);
+            assert!(
+                chain == chain_of(&self.a, &self.b, &self.c, base, tail, s, e),
+                "dualtape: internal error: a malformed chain"
+            );
             if let Some(af) = affine {
-                for k in s as usize..e as usize {
+                for k in s..e {
+                    let (ia, ib, ic) = af.at3(s, k);
                     assert!(
-                        af.at3(s as usize, k)
-                            == (self.a[k] as usize, self.b[k] as usize, self.c[k] as usize),
+                        (ia, ib) == (self.a[k] as usize, self.b[k] as usize)
+                            && (ic == self.c[k] as usize || (chain && k == s)),
                         "dualtape: internal error: a batch's operands are not in progression"
                     );
                 }
@@ -603,6 +650,33 @@ impl Exec {
             }
         }
     }
+}
+
+/// Whether fused instructions `s..e` (executable positions; `tail` their
+/// consumer, `base` the first instruction's slot) form a *chain*, as a
+/// running sum does: the consumer's other operand is a slot (`tail.other`,
+/// not [`Side::Same`]), and from the second instruction on it is the
+/// previous instruction's value (`c[k] == base + k - 1`), while the
+/// producer's operands `a`, `b` are all older than the span. Then the
+/// forward pass keeps the previous value in a register, and the sweep the
+/// contribution to the previous adjoint ([`fused_run`]): nothing else in
+/// the span reads or adds into the span's own slots.
+pub(crate) fn chain_of(
+    a: &[u32],
+    b: &[u32],
+    c: &[u32],
+    base: usize,
+    tail: Option<Tail>,
+    s: usize,
+    e: usize,
+) -> bool {
+    let Some(tail) = tail else { return false };
+    tail.other
+        && tail.side != Side::Same
+        && e >= s + 2
+        && e <= c.len()
+        && (s + 1..e).all(|k| c[k] as usize == base + k - 1)
+        && (s..e).all(|k| (a[k] as usize) < base + s && (b[k] as usize) < base + s)
 }
 
 /// The slots that instruction `k` of shape `shape` adds into (`a`, then
@@ -1005,20 +1079,27 @@ impl Exec {
                         ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
                             match (bt.op, bt.shape, tail.op, tail.side, tail.other) {
                                 $((Op::$po, Shape::$ps, Op::$co, Side::$side, $other) => {
-                                    match bt.affine {
-                                        Some(af) => self.fused_values(
-                                            s, e, vals, rule_of!($po), rule_of!($co), Side::$side,
-                                            |k| af.at3(s, k),
-                                        ),
-                                        None => self.fused_values(
-                                            s, e, vals, rule_of!($po), rule_of!($co), Side::$side,
-                                            |k| (
-                                                *ai.get_unchecked(k) as usize,
-                                                *bi.get_unchecked(k) as usize,
-                                                *ci.get_unchecked(k) as usize,
-                                            ),
-                                        ),
+                                    // (a chain only where `chain_of` allows one)
+                                    let chain = $other && Side::$side != Side::Same && bt.chain;
+                                    macro_rules! with {
+                                        ($chain:literal) => {
+                                            match bt.affine {
+                                                Some(af) => self.fused_values::<T, $chain>(
+                                                    s, e, vals, rule_of!($po), rule_of!($co),
+                                                    Side::$side, |k| af.at3(s, k),
+                                                ),
+                                                None => self.fused_values::<T, $chain>(
+                                                    s, e, vals, rule_of!($po), rule_of!($co),
+                                                    Side::$side, |k| (
+                                                        *ai.get_unchecked(k) as usize,
+                                                        *bi.get_unchecked(k) as usize,
+                                                        *ci.get_unchecked(k) as usize,
+                                                    ),
+                                                ),
+                                            }
+                                        };
                                     }
+                                    if chain { with!(true) } else { with!(false) }
                                 })*
                                 _ => unreachable!("dualtape: internal error: no loop for a fused pair"),
                             }
@@ -1186,12 +1267,19 @@ impl Exec {
     /// slots `a`, `b`, then the consumer's `fc` on its value and slot `c`
     /// (on its value twice for [`Side::Same`]); stores the consumer's value.
     ///
+    /// `CHAIN`: the instructions form a chain ([`chain_of`]), so slot `c`
+    /// of each but the first holds the previous instruction's value, which
+    /// is taken from a register instead of memory (the same value: a
+    /// store and reload less on the running sum's critical path). The
+    /// first reads `self.c[s]` (`ix(s).2` may be the progression's slot).
+    ///
     /// # Safety
     ///
-    /// As [`batch`](Self::batch), for the three slots `ix(k)`.
+    /// As [`batch`](Self::batch), for the three slots `ix(k)` and `self.c[s]`;
+    /// with `CHAIN`, `s < e` and the span is a chain.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    unsafe fn fused_values<T: Scalar<Real = f64>>(
+    unsafe fn fused_values<T: Scalar<Real = f64>, const CHAIN: bool>(
         &self,
         s: usize,
         e: usize,
@@ -1202,16 +1290,25 @@ impl Exec {
         ix: impl Fn(usize) -> (usize, usize, usize),
     ) {
         let base = self.base();
+        // SAFETY (every access): the caller's contract.
+        let mut prev = if CHAIN {
+            *vals.get_unchecked(*self.c.get_unchecked(s) as usize)
+        } else {
+            T::zero()
+        };
         for k in s..e {
             let (ia, ib, ic) = ix(k);
-            // SAFETY: the caller's contract.
             let v = fp(*vals.get_unchecked(ia), *vals.get_unchecked(ib)).0;
+            let other = |ic: usize| if CHAIN { prev } else { *vals.get_unchecked(ic) };
             let w = match side {
-                Side::Left => fc(v, *vals.get_unchecked(ic)),
-                Side::Right => fc(*vals.get_unchecked(ic), v),
+                Side::Left => fc(v, other(ic)),
+                Side::Right => fc(other(ic), v),
                 Side::Same => fc(v, v),
             };
             *vals.get_unchecked_mut(base + k) = w.0;
+            if CHAIN {
+                prev = w.0;
+            }
         }
     }
 
@@ -1376,18 +1473,27 @@ impl Exec {
                                             fixed_p: fixed_of!($po),
                                             fixed_c: fixed_of!($co),
                                         };
-                                        match affine {
-                                            Some(af) => fused_run(
-                                                pair, s, e, base, vals, adj,
-                                                rule_of!($po), rule_of!($co),
-                                                |k| af.at3(s, k),
-                                            ),
-                                            None => fused_run(
-                                                pair, s, e, base, vals, adj,
-                                                rule_of!($po), rule_of!($co),
-                                                |k| (ta(k), tb(k), *ci.get_unchecked(k) as usize),
-                                            ),
+                                        // (a chain only where `chain_of` allows one)
+                                        let chain = $other && Side::$side != Side::Same && run.chain;
+                                        let c_first = *ci.get_unchecked(s) as usize;
+                                        macro_rules! with {
+                                            ($chain:literal) => {
+                                                match affine {
+                                                    Some(af) => fused_run::<T, $chain>(
+                                                        pair, s, e, base, vals, adj,
+                                                        rule_of!($po), rule_of!($co),
+                                                        |k| af.at3(s, k), c_first,
+                                                    ),
+                                                    None => fused_run::<T, $chain>(
+                                                        pair, s, e, base, vals, adj,
+                                                        rule_of!($po), rule_of!($co),
+                                                        |k| (ta(k), tb(k), *ci.get_unchecked(k) as usize),
+                                                        c_first,
+                                                    ),
+                                                }
+                                            };
                                         }
+                                        if chain { with!(true) } else { with!(false) }
                                     })*
                                     _ => unreachable!("dualtape: internal error: no loop for a fused pair"),
                                 }
@@ -1398,8 +1504,15 @@ impl Exec {
                 }
             }
         }
-        out.copy_from_slice(&adj[..self.n]);
-        adj[..self.n].fill(T::zero());
+        assert!(
+            out.len() == self.n,
+            "dualtape: internal error: an adjoint output of the wrong length"
+        );
+        // one pass, copying and clearing (not `copy_from_slice` then `fill`)
+        for (o, a) in out.iter_mut().zip(&mut adj[..self.n]) {
+            *o = *a;
+            *a = T::zero();
+        }
     }
 }
 
@@ -1503,12 +1616,26 @@ struct Pair {
 /// the zero it is (skipped by rule 3, or a `±0` that leaves an adjoint as
 /// it is).
 ///
+/// `CHAIN`: the span is a chain ([`chain_of`]): slot `c` of instruction
+/// `k > s` is the slot of instruction `k - 1`, the next one swept, and no
+/// other instruction of the span adds into the span's slots. Then
+/// instruction `k`'s contribution `d` to that adjoint is kept in a register
+/// (`carry`) and added when instruction `k - 1` reads its adjoint: `adj +
+/// d`, the very sum the store and reload would form, off the memory round
+/// trip that is otherwise on the running sum's critical path. A
+/// contribution rule 3 skips is no carry at all, as it is no addition. The
+/// adjoint slot is cleared whatever it held, as the sum would have been
+/// read from it. The first instruction adds into `c_first` (its `c`, where
+/// `ix(s).2` may be the progression's slot) in memory, in its place among
+/// its contributions.
+///
 /// # Safety
 ///
-/// As [`rule_run`], for the three slots `ix(k)`.
+/// As [`rule_run`], for the three slots `ix(k)` and `c_first`; with
+/// `CHAIN`, the span is a chain.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn fused_run<T: Scalar<Real = f64>>(
+unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool>(
     pair: Pair,
     s: usize,
     e: usize,
@@ -1518,6 +1645,7 @@ unsafe fn fused_run<T: Scalar<Real = f64>>(
     fp: impl Fn(T, T) -> rules::Binary<T>,
     fc: impl Fn(T, T) -> rules::Binary<T>,
     ix: impl Fn(usize) -> (usize, usize, usize),
+    c_first: usize,
 ) {
     // `p · g` by rule 3 (zero if either is), `fixed`: `p` a nonzero constant
     #[inline(always)]
@@ -1525,13 +1653,33 @@ unsafe fn fused_run<T: Scalar<Real = f64>>(
         (fixed || !p.is_zero()).then(|| p * g)
     }
     let fixed_c = pair.fixed_c && pair.side != Side::Same;
+    // with `CHAIN`: instruction `k + 1`'s contribution to this adjoint
+    let mut carry: Option<T> = None;
     for k in (s..e).rev() {
         let i = base + k;
         // SAFETY (every access): the caller's contract.
-        let g = *adj.get_unchecked(i);
-        if fixed_c || !g.is_zero() {
+        let g = match carry.take() {
+            Some(d) => *adj.get_unchecked(i) + d,
+            None => *adj.get_unchecked(i),
+        };
+        if CHAIN {
             *adj.get_unchecked_mut(i) = T::zero();
+        }
+        if fixed_c || !g.is_zero() {
+            if !CHAIN {
+                *adj.get_unchecked_mut(i) = T::zero();
+            }
             let (ia, ib, ic) = ix(k);
+            let ic = if CHAIN && k == s { c_first } else { ic };
+            // into the consumer's other operand: carried to the next
+            // instruction swept, or added in memory
+            let mut into_c = |d: T| {
+                if CHAIN && k > s {
+                    carry = Some(d);
+                } else {
+                    *adj.get_unchecked_mut(ic) += d;
+                }
+            };
             let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
             let v = fp(x, y).0;
             // the consumer: `a` then `b`, as the unfused sweep adds them
@@ -1541,7 +1689,7 @@ unsafe fn fused_run<T: Scalar<Real = f64>>(
                     let gp = times(fixed_c, ca, g);
                     if pair.other {
                         if let Some(d) = times(fixed_c, cb, g) {
-                            *adj.get_unchecked_mut(ic) += d;
+                            into_c(d);
                         }
                     }
                     gp
@@ -1550,7 +1698,7 @@ unsafe fn fused_run<T: Scalar<Real = f64>>(
                     let (_, ca, cb) = fc(*vals.get_unchecked(ic), v);
                     if pair.other {
                         if let Some(d) = times(fixed_c, ca, g) {
-                            *adj.get_unchecked_mut(ic) += d;
+                            into_c(d);
                         }
                     }
                     times(fixed_c, cb, g)
