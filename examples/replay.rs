@@ -7,6 +7,7 @@
 //! cargo run --release --example replay            # the full table
 //! cargo run --release --example replay -- quick   # n ≤ 10⁵, shorter rounds (~15 s)
 //! cargo run --release --example replay -- quick 1000000   # only these Rosenbrock sizes, no net
+//! cargo run --release --example replay -- quick net       # only the notebook net rows
 //! ```
 
 #[path = "../benches/common/mod.rs"]
@@ -149,7 +150,10 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let sizes: &[usize] = if !chosen.is_empty() {
+    let net = std::env::args().any(|a| a == "net");
+    let sizes: &[usize] = if net {
+        &[]
+    } else if !chosen.is_empty() {
         &chosen
     } else if quick {
         &[10, 100, 1000, 10_000, 100_000]

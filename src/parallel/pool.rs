@@ -1,34 +1,30 @@
-//! A rayon thread pool whose threads stay on their cores, for dedicated
-//! machines: [`pinned_pool`].
-//!
-//! The drivers hand a chunk tree to the pool's threads many times a
-//! second (a 10k-point gradient of a small network takes about a
-//! millisecond). Between gradients, and in a gradient's tail, an idle
-//! worker goes to sleep; the next gradient wakes it, and each wake-up is
-//! a new placement decision by the OS scheduler. On a machine with no
-//! other work that decision can still be wrong for a while: Linux may
-//! queue the woken worker on the busy core of the thread that woke it
-//! (wake-affine placement) and move it to the idle core only later. For a
-//! one-millisecond gradient that is the difference between 1.9x and 1.4x
-//! on 2 cores (issue 12: a 2-vCPU VM, where unpinned threads waited 0.67
-//! ms per 1.38 ms gradient for a core while the other core was idle).
-//! Pinned threads cannot be queued behind each other.
-//!
-//! **When to use it**: on a machine (or a container's cpuset) that runs
-//! nothing else heavy, with at most one pinned pool thread per core, for
-//! many short gradients (training loops). **When not to**: on a machine
-//! shared with other work, or with several pinned pools at once, a pinned
-//! thread cannot flee a core that something else occupies, and waits for
-//! it instead; there the OS's free placement is the better bet. The
-//! results are the same bits either way: pinning changes where chunks
-//! run, never which chunks or how they are combined.
+//! [`pinned_pool`]: a rayon thread pool whose threads stay on their cores.
 
 /// A rayon thread pool of `threads` threads in which thread `i` runs only
 /// on the `i mod k`-th of the `k` cores this process may use (its
 /// affinity mask, so `taskset` and container cpusets are respected), so
 /// that the OS never queues two of its threads on one core while another
-/// core idles. Use it through [`install`](rayon::ThreadPool::install), as
-/// any pool; see the [module docs](self) for when it pays and when not.
+/// core does something else. Use it through
+/// [`install`](rayon::ThreadPool::install), as any pool. The results are
+/// the same bits as on any other pool: pinning changes where chunks run,
+/// never which chunks or how they are combined.
+///
+/// **Why**: the drivers hand a chunk tree to the pool many times a second
+/// (a 10k-point gradient of a small network takes about a millisecond).
+/// An unpinned worker can end up on the same core as the worker that woke
+/// it; runnable in rayon's yield loop, it then steals chunks and takes
+/// turns with the other on that one core, never sleeps, so it is never
+/// placed again, and for whole stretches 2 threads run at 1 thread's speed
+/// (issue 12, 2-vCPU VM: 0.8–1.2x instead of 1.8–2.0x in half the
+/// unpinned measurements under load; 0.67 ms of run-queue wait per 1.38
+/// ms gradient in one idle run). Pinned threads cannot share a core.
+///
+/// **When to use it**: on a machine (or a container's cpuset) that runs
+/// nothing else heavy, with at most one pinned pool thread per core, for
+/// many short gradients (training loops). **When not to**: on a machine
+/// shared with other work, or with several pinned pools busy at once: a
+/// pinned thread cannot flee a core that something else occupies, and
+/// waits for it instead; there the OS's free placement is the better bet.
 ///
 /// Pinning is best effort: where the OS does not support it (or refuses
 /// it), the threads run unpinned and everything else is the same.
