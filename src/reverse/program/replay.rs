@@ -318,6 +318,16 @@ pub(crate) struct Run {
     pub(crate) chain: bool,
 }
 
+impl Run {
+    /// The consumer half of a fused run, as [`Batch::tail`]; `None` otherwise.
+    fn tail(&self) -> Option<Tail> {
+        match self.kind {
+            Sweep::Fused(_, _, tail) => Some(tail),
+            _ => None,
+        }
+    }
+}
+
 /// One comparison to re-check, in slots of the executable form.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct XGuard {
@@ -539,11 +549,7 @@ impl Exec {
         // (exec) a run's chain: a merged run is one only as a whole; an
         // affine run is one batch, with that batch's `affine`
         for r in &mut runs {
-            let tail = match r.kind {
-                Sweep::Fused(_, _, tail) => Some(tail),
-                _ => None,
-            };
-            r.chain = chain_of(&a, &b, &c, base, tail, r.start as usize, r.end as usize);
+            r.chain = chain_of(&a, &b, &c, base, r.tail(), r.start as usize, r.end as usize);
         }
         let exec = Exec {
             n,
@@ -609,13 +615,10 @@ impl Exec {
             .batches
             .iter()
             .map(|b| (b.start, b.end, b.affine, b.chain, b.tail));
-        let runs = self.runs.iter().map(|r| {
-            let tail = match r.kind {
-                Sweep::Fused(_, _, tail) => Some(tail),
-                _ => None,
-            };
-            (r.start, r.end, r.affine, r.chain, tail)
-        });
+        let runs = self
+            .runs
+            .iter()
+            .map(|r| (r.start, r.end, r.affine, r.chain, r.tail()));
         for (s, e, affine, chain, tail) in spans.chain(runs) {
             let (s, e) = (s as usize, e as usize);
             assert!(
