@@ -243,6 +243,11 @@ fn steal_seconds() -> Option<f64> {
     Some(cpu.split_whitespace().nth(7)?.parse::<f64>().ok()? / 100.0)
 }
 
+/// A row's name in the tables: the thread count, " pin" for a pinned pool.
+fn label(threads: usize, pinned: bool) -> String {
+    format!("{threads}{}", if pinned { " pin" } else { "" })
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -308,7 +313,7 @@ struct Pool {
 
 impl Pool {
     fn label(&self) -> String {
-        format!("{}{}", self.threads, if self.pinned { " pin" } else { "" })
+        label(self.threads, self.pinned)
     }
 }
 
@@ -773,7 +778,6 @@ fn report(
         "steal",
         "shared"
     );
-    let label = |r: &Row| format!("{}{}", r.threads, if r.pinned { " pin" } else { "" });
     for r in &rows {
         let one = one_of(r);
         let speedup = one.seconds / r.seconds;
@@ -784,7 +788,7 @@ fn report(
         let cpu_speedup = one.cpu / r.max_cpu;
         println!(
             "    {:>7} {:>9.3} {:>8.2} {:>9.0}% {:>8.3} {:>9.2} {:>8.3} {:>12.2} {:>10.3} {:>7.2} {:>6.2} {:>5.1}% {:>6.0}%",
-            label(r),
+            label(r.threads, r.pinned),
             r.seconds * 1e3,
             speedup,
             100.0 * efficiency,
@@ -850,7 +854,7 @@ fn report(
         let p = &r.place;
         println!(
             "    {:>7} {:>8.1} {:>12.1} {:>13.1} {:>16.1} {:>11.1} {:>6.1}% {:>7.1} {:+.0}%",
-            label(r),
+            label(r.threads, r.pinned),
             p.call,
             p.before_first,
             p.all_started,
