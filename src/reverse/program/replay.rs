@@ -137,39 +137,57 @@ pub(crate) struct Tail {
     pub(crate) other: bool,
 }
 
-/// The fused pairs the interpreter has loops for, as (producer operation,
-/// producer shape, consumer operation, side, other operand a slot): the
-/// repeated pairs of sums of squares and of dense layers. `$m!` receives
-/// the list.
+/// The fused pairs the interpreter has loops for, as (index, producer
+/// operation, producer shape, consumer operation, side, other operand a
+/// slot): the repeated pairs of sums of squares and of dense layers. `$m!`
+/// receives the list. The index (`0, 1, 2, ...` in order, below
+/// [`NO_PAIR`]) is what a batch or run stores ([`Batch::pair`]), so that
+/// the interpreter picks a pair's loop by one jump on it instead of
+/// comparing five fields.
 macro_rules! fused_pairs {
     ($m:ident) => {
         $m! {
-            (Mul, Same, Sub, Right, true),     // b - a²
-            (Sub, ConstSlot, Mul, Same, false), // (c - a)²
-            (Mul, Same, Mul, Left, false),     // a² · c
-            (Add, Both, Add, Left, true),      // (a + b) + x
-            (Add, Both, Add, Right, true),     // x + (a + b)
-            (Mul, Both, Add, Left, true),      // a · b + x
-            (Mul, Both, Add, Right, true),     // x + a · b
-            (Mul, SlotConst, Add, Left, true), // a · c + x
-            (Mul, SlotConst, Add, Right, true), // x + a · c
-            (Mul, SlotConst, Sub, Right, true), // x - a · c
+            (0, Mul, Same, Sub, Right, true),      // b - a²
+            (1, Sub, ConstSlot, Mul, Same, false), // (c - a)²
+            (2, Mul, Same, Mul, Left, false),      // a² · c
+            (3, Add, Both, Add, Left, true),       // (a + b) + x
+            (4, Add, Both, Add, Right, true),      // x + (a + b)
+            (5, Mul, Both, Add, Left, true),       // a · b + x
+            (6, Mul, Both, Add, Right, true),      // x + a · b
+            (7, Mul, SlotConst, Add, Left, true),  // a · c + x
+            (8, Mul, SlotConst, Add, Right, true), // x + a · c
+            (9, Mul, SlotConst, Sub, Right, true), // x - a · c
         }
     };
 }
 
-/// Whether the interpreter fuses producer `(op, shape)` into `tail`.
-fn fusable(op: Op, shape: Shape, tail: Tail) -> bool {
-    macro_rules! any {
-        ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
-            false $(|| (op == Op::$po
+/// [`Batch::pair`] of a batch that is not fused.
+pub(crate) const NO_PAIR: u8 = u8::MAX;
+
+/// The index in [`fused_pairs`] of producer `(op, shape)` fused into
+/// `tail`, [`NO_PAIR`] for `None` or a pair the interpreter has no loops
+/// for.
+fn pair_of(op: Op, shape: Shape, tail: Option<Tail>) -> u8 {
+    let Some(tail) = tail else { return NO_PAIR };
+    macro_rules! find {
+        ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+            $(if op == Op::$po
                 && shape == Shape::$ps
                 && tail.op == Op::$co
                 && tail.side == Side::$side
-                && tail.other == $other))*
+                && tail.other == $other
+            {
+                return $i;
+            })*
         };
     }
-    fused_pairs!(any)
+    fused_pairs!(find);
+    NO_PAIR
+}
+
+/// Whether the interpreter fuses producer `(op, shape)` into `tail`.
+fn fusable(op: Op, shape: Shape, tail: Tail) -> bool {
+    pair_of(op, shape, Some(tail)) != NO_PAIR
 }
 
 /// The rule of an operation of [`rederives`], by name.
@@ -240,6 +258,9 @@ pub(crate) struct Batch {
     pub(crate) shape: Shape,
     /// For fused instructions, the consumer (`op`, `shape` are the producer's).
     pub(crate) tail: Option<Tail>,
+    /// The index of the fused pair in [`fused_pairs`] ([`pair_of`]), or
+    /// [`NO_PAIR`]: the forward pass and the sweep jump on it.
+    pub(crate) pair: u8,
     pub(crate) start: u32,
     pub(crate) end: u32,
     /// Operand slots in arithmetic progression (a repeated computation):
@@ -310,6 +331,8 @@ impl Affine {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Run {
     pub(crate) kind: Sweep,
+    /// As [`Batch::pair`], for a run of [`Sweep::Fused`].
+    pub(crate) pair: u8,
     pub(crate) start: u32,
     pub(crate) end: u32,
     /// As [`Batch::affine`].
@@ -505,6 +528,7 @@ impl Exec {
                     op,
                     shape,
                     tail,
+                    pair: pair_of(op, shape, tail),
                     start: e as u32,
                     end: e as u32 + 1,
                     affine: None,
@@ -539,6 +563,7 @@ impl Exec {
                 }
                 _ => runs.push(Run {
                     kind,
+                    pair: bt.pair,
                     start: bt.start,
                     end: bt.end,
                     affine: bt.affine,
@@ -651,6 +676,20 @@ impl Exec {
                     "dualtape: internal error: a fused pair without its loops"
                 );
             }
+            assert!(
+                bt.pair == pair_of(bt.op, bt.shape, bt.tail),
+                "dualtape: internal error: a batch's pair index is wrong"
+            );
+        }
+        for r in &self.runs {
+            let pair = match r.kind {
+                Sweep::Fused(op, shape, tail) => pair_of(op, shape, Some(tail)),
+                _ => NO_PAIR,
+            };
+            assert!(
+                r.pair == pair && (pair != NO_PAIR || !matches!(r.kind, Sweep::Fused(..))),
+                "dualtape: internal error: a run's pair index is wrong"
+            );
         }
     }
 }
@@ -1026,8 +1065,20 @@ impl<T> Default for Workspace<T> {
 }
 
 impl<T: Scalar<Real = f64>> Workspace<T> {
-    /// Sizes the buffers for `e` (allocating only when they are too small).
+    /// Sizes the buffers for `e` (allocating only when they are too small):
+    /// three comparisons inline, the growing out of line.
+    #[inline(always)]
     pub(crate) fn fit(&mut self, e: &Exec) {
+        let (slots, ops) = (e.slots(), e.len());
+        if self.vals.len() < slots || self.adj.len() < slots || self.da.len() < ops {
+            self.grow(e);
+        }
+    }
+
+    /// [`fit`](Self::fit)'s allocation.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, e: &Exec) {
         let (slots, ops) = (e.slots(), e.len());
         if self.vals.len() < slots {
             self.vals.resize(slots, T::zero());
@@ -1077,11 +1128,11 @@ impl Exec {
             // batch's pair is one of `fused_pairs`.
             unsafe {
                 let (ai, bi, ci) = (&self.a[..], &self.b[..], &self.c[..]);
-                if let Some(tail) = bt.tail {
+                if bt.pair != NO_PAIR {
                     macro_rules! fused {
-                        ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
-                            match (bt.op, bt.shape, tail.op, tail.side, tail.other) {
-                                $((Op::$po, Shape::$ps, Op::$co, Side::$side, $other) => {
+                        ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+                            match bt.pair {
+                                $($i => {
                                     // (a chain only where `chain_of` allows one)
                                     let chain = $other && Side::$side != Side::Same && bt.chain;
                                     macro_rules! with {
@@ -1424,6 +1475,49 @@ impl Exec {
                 }
                 let ta = |k: usize| *ai.get_unchecked(k) as usize;
                 let tb = |k: usize| *bi.get_unchecked(k) as usize;
+                // a fused pair: one jump on its index
+                if run.pair != NO_PAIR {
+                    let ci = &self.c[..];
+                    macro_rules! fused {
+                        ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+                            match run.pair {
+                                $($i => {
+                                    let pair = Pair {
+                                        shape: Shape::$ps,
+                                        side: Side::$side,
+                                        other: $other,
+                                        fixed_p: fixed_of!($po),
+                                        fixed_c: fixed_of!($co),
+                                    };
+                                    // (a chain only where `chain_of` allows one)
+                                    let chain = $other && Side::$side != Side::Same && run.chain;
+                                    let c_first = *ci.get_unchecked(s) as usize;
+                                    macro_rules! with {
+                                        ($chain:literal) => {
+                                            match run.affine {
+                                                Some(af) => fused_run::<T, $chain>(
+                                                    pair, s, e, base, vals, adj,
+                                                    rule_of!($po), rule_of!($co),
+                                                    |k| af.at3(s, k), c_first,
+                                                ),
+                                                None => fused_run::<T, $chain>(
+                                                    pair, s, e, base, vals, adj,
+                                                    rule_of!($po), rule_of!($co),
+                                                    |k| (ta(k), tb(k), *ci.get_unchecked(k) as usize),
+                                                    c_first,
+                                                ),
+                                            }
+                                        };
+                                    }
+                                    if chain { with!(true) } else { with!(false) }
+                                })*
+                                _ => unreachable!("dualtape: internal error: no loop for a fused pair"),
+                            }
+                        };
+                    }
+                    fused_pairs!(fused);
+                    continue;
+                }
                 match (run.kind, run.affine) {
                     (Sweep::A, Some(af)) => one!(|k: usize| af.at(s, k).0),
                     (Sweep::A, None) => one!(ta),
@@ -1463,46 +1557,8 @@ impl Exec {
                             _ => unreachable!("dualtape: internal error: {op:?} is not re-derived"),
                         }
                     }
-                    (Sweep::Fused(op, shape, tail), affine) => {
-                        let ci = &self.c[..];
-                        macro_rules! fused {
-                            ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
-                                match (op, shape, tail.op, tail.side, tail.other) {
-                                    $((Op::$po, Shape::$ps, Op::$co, Side::$side, $other) => {
-                                        let pair = Pair {
-                                            shape: Shape::$ps,
-                                            side: Side::$side,
-                                            other: $other,
-                                            fixed_p: fixed_of!($po),
-                                            fixed_c: fixed_of!($co),
-                                        };
-                                        // (a chain only where `chain_of` allows one)
-                                        let chain = $other && Side::$side != Side::Same && run.chain;
-                                        let c_first = *ci.get_unchecked(s) as usize;
-                                        macro_rules! with {
-                                            ($chain:literal) => {
-                                                match affine {
-                                                    Some(af) => fused_run::<T, $chain>(
-                                                        pair, s, e, base, vals, adj,
-                                                        rule_of!($po), rule_of!($co),
-                                                        |k| af.at3(s, k), c_first,
-                                                    ),
-                                                    None => fused_run::<T, $chain>(
-                                                        pair, s, e, base, vals, adj,
-                                                        rule_of!($po), rule_of!($co),
-                                                        |k| (ta(k), tb(k), *ci.get_unchecked(k) as usize),
-                                                        c_first,
-                                                    ),
-                                                }
-                                            };
-                                        }
-                                        if chain { with!(true) } else { with!(false) }
-                                    })*
-                                    _ => unreachable!("dualtape: internal error: no loop for a fused pair"),
-                                }
-                            };
-                        }
-                        fused_pairs!(fused);
+                    (Sweep::Fused(..), _) => {
+                        unreachable!("dualtape: internal error: a fused run without its pair index")
                     }
                 }
             }
