@@ -1801,3 +1801,36 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The indices in `fused_pairs` are `0, 1, 2, ...` in order, each pair
+    /// maps to its own index, and an unlisted pair to `NO_PAIR`: the loops
+    /// the forward pass and the sweep jump to by index are the pair's.
+    #[test]
+    fn fused_pair_indices_are_positions() {
+        let mut at = 0u8;
+        macro_rules! check {
+            ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+                $(
+                    assert_eq!($i, at, "fused_pairs: index out of order");
+                    let tail = Tail { op: Op::$co, side: Side::$side, other: $other };
+                    assert_eq!(pair_of(Op::$po, Shape::$ps, Some(tail)), at);
+                    assert!(fusable(Op::$po, Shape::$ps, tail));
+                    at += 1;
+                )*
+            };
+        }
+        fused_pairs!(check);
+        assert!(at < NO_PAIR);
+        let tail = Tail {
+            op: Op::Div,
+            side: Side::Left,
+            other: true,
+        };
+        assert_eq!(pair_of(Op::Mul, Shape::Both, Some(tail)), NO_PAIR);
+        assert_eq!(pair_of(Op::Mul, Shape::Both, None), NO_PAIR);
+    }
+}
