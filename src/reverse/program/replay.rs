@@ -671,7 +671,8 @@ impl Exec {
         assert!(base <= top, "dualtape: internal error: malformed slots");
         let mut written = vec![false; top];
         written[..base].fill(true);
-        let mut slot_of = vec![0usize; self.len()];
+        // (the batches cover `0..len()` in order)
+        let mut slot_of = Vec::with_capacity(self.len());
         for bt in &self.batches {
             for k in bt.start as usize..bt.end as usize {
                 for s in [self.a[k], self.b[k], self.c[k]] {
@@ -686,13 +687,14 @@ impl Exec {
                     "dualtape: internal error: instruction {k} of a compiled program writes outside its slots"
                 );
                 written[o] = true;
-                slot_of[k] = o;
+                slot_of.push(o);
             }
         }
         for r in &self.runs {
-            for k in r.start as usize..r.end as usize {
+            let s = r.start as usize;
+            for (i, &o) in slot_of[s..r.end as usize].iter().enumerate() {
                 assert!(
-                    r.ob().wrapping_add(k) == slot_of[k],
+                    r.ob().wrapping_add(s + i) == o,
                     "dualtape: internal error: a run's slots are not its batches'"
                 );
             }
