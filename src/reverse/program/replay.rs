@@ -29,6 +29,12 @@
 //! keeps the previous value in a register and the sweep the contribution to
 //! the previous adjoint, which takes a store and a reload off the sum's
 //! critical path in both passes (the same additions in the same order).
+//! Where every instruction of a run adds into one slot through the same
+//! operand (a weight or bias shared by all data points: a *sink*,
+//! [`sink_of`]), the sweep keeps that slot's running adjoint in a register
+//! across the run and stores it once, which takes the same store and
+//! reload off that sum's chain (again the same additions in the same
+//! order, and a contribution rule 3 skips stays skipped).
 //!
 //! Each instruction is still evaluated by its own rule of
 //! [`rules`](crate::rules) ([`eval`], or the rule itself for `+`, `-`, `*`,
@@ -316,6 +322,20 @@ pub(crate) struct Run {
     pub(crate) affine: Option<Affine>,
     /// As [`Batch::chain`].
     pub(crate) chain: bool,
+    /// A slot every instruction of the run adds into ([`sink_of`]), whose
+    /// running adjoint the sweep keeps in a register.
+    pub(crate) sink: Option<Sink>,
+}
+
+/// The operand of a run whose slot is the same in every instruction
+/// (a weight or a bias shared by all data points), and that slot: the
+/// sweep loads its adjoint once, adds the run's contributions to it in a
+/// register and stores it once ([`rule_run`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Sink {
+    /// `false`: operand `a`; `true`: operand `b`.
+    pub(crate) b: bool,
+    pub(crate) slot: u32,
 }
 
 impl Run {
@@ -533,8 +553,16 @@ impl Exec {
                 Some(tail) => Sweep::Fused(bt.op, bt.shape, tail),
                 None => bt.shape.sweep(bt.op),
             };
+            // (sweep) a batch with a sink ([`sink_of`]) joins only a run with
+            // the same sink, so that merging keeps it
+            let sink = sink_of(kind, &a, &b, base, bt.start as usize, bt.end as usize);
             match runs.last_mut() {
-                Some(last) if last.kind == kind && last.affine.is_none() && bt.affine.is_none() => {
+                Some(last)
+                    if last.kind == kind
+                        && last.affine.is_none()
+                        && bt.affine.is_none()
+                        && last.sink == sink =>
+                {
                     last.end = bt.end
                 }
                 _ => runs.push(Run {
@@ -543,6 +571,7 @@ impl Exec {
                     end: bt.end,
                     affine: bt.affine,
                     chain: false,
+                    sink,
                 }),
             }
         }
@@ -550,6 +579,7 @@ impl Exec {
         // affine run is one batch, with that batch's `affine`
         for r in &mut runs {
             r.chain = chain_of(&a, &b, &c, base, r.tail(), r.start as usize, r.end as usize);
+            r.sink = sink_of(r.kind, &a, &b, base, r.start as usize, r.end as usize);
         }
         let exec = Exec {
             n,
@@ -636,6 +666,20 @@ impl Exec {
                 }
             }
         }
+        for r in &self.runs {
+            assert!(
+                r.sink
+                    == sink_of(
+                        r.kind,
+                        &self.a,
+                        &self.b,
+                        base,
+                        r.start as usize,
+                        r.end as usize
+                    ),
+                "dualtape: internal error: a malformed sink"
+            );
+        }
         for bt in &self.batches {
             if bt.op == Op::MulAddTail {
                 for k in bt.start as usize..bt.end as usize {
@@ -680,6 +724,63 @@ pub(crate) fn chain_of(
         && e <= c.len()
         && (s + 1..e).all(|k| c[k] as usize == base + k - 1)
         && (s..e).all(|k| (a[k] as usize) < base + s && (b[k] as usize) < base + s)
+}
+
+/// The slot of a run of [`Sweep::Rule`] instructions `s..e` (executable
+/// positions, `base` the first instruction's slot) that every instruction
+/// adds into through the same operand, if there is one: the *sink*. Then
+/// the sweep keeps that slot's running adjoint in a register across the
+/// run ([`rule_run`]), which takes a store and a reload off the critical
+/// path of its sum (nalgebra's products `h·w` and bias additions `z + b`
+/// over the data points, all into one weight's, one bias's, adjoint).
+///
+/// The slot must be older than the span (`< base + s`: no instruction of
+/// the span adds into it through its own adjoint, or reads it as its
+/// adjoint), and no instruction of the span may add into it through its
+/// other operand; then the run's contributions to it are the only
+/// accesses to it during the run, and adding them in a register, in the
+/// sweep's order, forms the same sums as adding them in memory.
+pub(crate) fn sink_of(
+    kind: Sweep,
+    a: &[u32],
+    b: &[u32],
+    base: usize,
+    s: usize,
+    e: usize,
+) -> Option<Sink> {
+    let Sweep::Rule(_, shape) = kind else {
+        return None;
+    };
+    if e < s + 2 || e > a.len() {
+        return None;
+    }
+    let same = |v: &[u32]| (s..e).all(|k| v[k] == v[s]) && (v[s] as usize) < base + s;
+    match shape {
+        Shape::Unary | Shape::Same | Shape::SlotConst => same(a).then_some(Sink {
+            b: false,
+            slot: a[s],
+        }),
+        Shape::ConstSlot => same(b).then_some(Sink {
+            b: true,
+            slot: b[s],
+        }),
+        Shape::Both => {
+            if same(a) && (s..e).all(|k| b[k] != a[s]) {
+                Some(Sink {
+                    b: false,
+                    slot: a[s],
+                })
+            } else if same(b) && (s..e).all(|k| a[k] != b[s]) {
+                Some(Sink {
+                    b: true,
+                    slot: b[s],
+                })
+            } else {
+                None
+            }
+        }
+        Shape::Consts => None,
+    }
 }
 
 /// The slots that instruction `k` of shape `shape` adds into (`a`, then
@@ -1439,18 +1540,45 @@ impl Exec {
                         }
                     }
                     (Sweep::Rule(op, shape), affine) => {
+                        macro_rules! with_sink {
+                            ($f:expr, $fixed:expr, $sink:literal, $slot:expr) => {
+                                match affine {
+                                    Some(af) => rule_run::<T, $sink>(
+                                        shape,
+                                        s,
+                                        e,
+                                        base,
+                                        vals,
+                                        adj,
+                                        $f,
+                                        $fixed,
+                                        |k| af.at(s, k),
+                                        $slot,
+                                    ),
+                                    None => rule_run::<T, $sink>(
+                                        shape,
+                                        s,
+                                        e,
+                                        base,
+                                        vals,
+                                        adj,
+                                        $f,
+                                        $fixed,
+                                        |k| (ta(k), tb(k)),
+                                        $slot,
+                                    ),
+                                }
+                            };
+                        }
                         macro_rules! rule {
                             ($f:expr, $fixed:expr) => {
-                                match affine {
-                                    Some(af) => {
-                                        rule_run(shape, s, e, base, vals, adj, $f, $fixed, |k| {
-                                            af.at(s, k)
-                                        })
+                                match run.sink {
+                                    None => with_sink!($f, $fixed, 0, 0),
+                                    Some(Sink { b: false, slot }) => {
+                                        with_sink!($f, $fixed, 1, slot as usize)
                                     }
-                                    None => {
-                                        rule_run(shape, s, e, base, vals, adj, $f, $fixed, |k| {
-                                            (ta(k), tb(k))
-                                        })
+                                    Some(Sink { b: true, slot }) => {
+                                        with_sink!($f, $fixed, 2, slot as usize)
                                     }
                                 }
                             };
@@ -1532,13 +1660,24 @@ impl Exec {
 /// both are); clearing a zero adjoint stores the `+0` it holds. (For a
 /// dual number the same holds per component.)
 ///
+/// `SINK` (1: operand `a`, 2: operand `b`, 0: none): the run's sink
+/// ([`sink_of`]), slot `sink`, every instruction's target through that
+/// operand. Its adjoint is loaded once into a register (`acc`), each
+/// contribution rule 3 lets through is added to it there, in the sweep's
+/// order, and it is stored once at the end: the same additions of the
+/// same values in the same order, off the store and reload that otherwise
+/// put every one of them on one dependent chain. A contribution rule 3
+/// skips is skipped here too (not added as a zero, which could turn a
+/// `-0` sum into `+0`).
+///
 /// # Safety
 ///
 /// `s <= e`, `base + e <= adj.len(), vals.len()`, and for every `k` in
-/// `s..e` the operand slots `ix(k)` below `base + k`.
+/// `s..e` the operand slots `ix(k)` below `base + k`; with `SINK`, `sink`
+/// below `adj.len()`, and the run's sink ([`sink_of`]).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn rule_run<T: Scalar<Real = f64>>(
+unsafe fn rule_run<T: Scalar<Real = f64>, const SINK: u8>(
     shape: Shape,
     s: usize,
     e: usize,
@@ -1548,7 +1687,14 @@ unsafe fn rule_run<T: Scalar<Real = f64>>(
     f: impl Fn(T, T) -> rules::Binary<T>,
     fixed: bool,
     ix: impl Fn(usize) -> (usize, usize),
+    sink: usize,
 ) {
+    // SAFETY: the caller's contract.
+    let mut acc = if SINK != 0 {
+        *adj.get_unchecked(sink)
+    } else {
+        T::zero()
+    };
     // one loop per shape; `$p` the partial(s) from `(pa, pb)`
     macro_rules! each {
         ($fixed:expr, |$ia:ident, $ib:ident, $pa:ident, $pb:ident, $g:ident| $body:block) => {
@@ -1565,30 +1711,44 @@ unsafe fn rule_run<T: Scalar<Real = f64>>(
             }
         };
     }
+    // `$sink`: whether target `$t` is the sink (then `acc` takes the sum)
     macro_rules! add {
-        ($fixed:expr, $t:expr, $p:expr, $g:expr) => {{
+        ($fixed:expr, $t:expr, $p:expr, $g:expr, $sink:expr) => {{
             let p = $p;
             if $fixed || !p.is_zero() {
-                *adj.get_unchecked_mut($t) += p * $g;
+                if $sink {
+                    acc += p * $g;
+                } else {
+                    *adj.get_unchecked_mut($t) += p * $g;
+                }
             }
         }};
     }
     match shape {
         Shape::Unary | Shape::SlotConst => {
-            each!(fixed, |ia, _ib, pa, _pb, g| { add!(fixed, ia, pa, g) })
+            each!(fixed, |ia, _ib, pa, _pb, g| {
+                add!(fixed, ia, pa, g, SINK == 1)
+            })
         }
         // `x - x`: the summed partial is 0, so keep the tests
-        Shape::Same => each!(false, |ia, _ib, pa, pb, g| { add!(false, ia, pa + pb, g) }),
-        Shape::ConstSlot => each!(fixed, |_ia, ib, _pa, pb, g| { add!(fixed, ib, pb, g) }),
+        Shape::Same => each!(false, |ia, _ib, pa, pb, g| {
+            add!(false, ia, pa + pb, g, SINK == 1)
+        }),
+        Shape::ConstSlot => each!(fixed, |_ia, ib, _pa, pb, g| {
+            add!(fixed, ib, pb, g, SINK == 2)
+        }),
         Shape::Both => each!(fixed, |ia, ib, pa, pb, g| {
-            add!(fixed, ia, pa, g);
-            add!(fixed, ib, pb, g);
+            add!(fixed, ia, pa, g, SINK == 1);
+            add!(fixed, ib, pb, g, SINK == 2);
         }),
         Shape::Consts => {
             for k in s..e {
                 *adj.get_unchecked_mut(base + k) = T::zero();
             }
         }
+    }
+    if SINK != 0 {
+        *adj.get_unchecked_mut(sink) = acc;
     }
 }
 
