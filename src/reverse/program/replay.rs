@@ -36,6 +36,13 @@
 //! reload off that sum's chain (again the same additions in the same
 //! order, and a contribution rule 3 skips stays skipped).
 //!
+//! Slots are reused: a batch whose values are all read by later batches,
+//! and not by the sweep, an output or a guard, hands its slots (values and
+//! adjoints) to a later batch of its length ([`assign_slots`]), so a long
+//! program's single-use intermediates stay in cache instead of each taking
+//! a slot in memory (Rosenbrock at n = 10⁶: one value slot kept per term
+//! instead of four).
+//!
 //! Each instruction is still evaluated by its own rule of
 //! [`rules`](crate::rules) ([`eval`], or the rule itself for `+`, `-`, `*`,
 //! `/`), with the same operands, so every value and partial is the one a
@@ -143,39 +150,57 @@ pub(crate) struct Tail {
     pub(crate) other: bool,
 }
 
-/// The fused pairs the interpreter has loops for, as (producer operation,
-/// producer shape, consumer operation, side, other operand a slot): the
-/// repeated pairs of sums of squares and of dense layers. `$m!` receives
-/// the list.
+/// The fused pairs the interpreter has loops for, as (index, producer
+/// operation, producer shape, consumer operation, side, other operand a
+/// slot): the repeated pairs of sums of squares and of dense layers. `$m!`
+/// receives the list. The index (`0, 1, 2, ...` in order, below
+/// [`NO_PAIR`]) is what a batch or run stores ([`Batch::pair`]), so that
+/// the interpreter picks a pair's loop by one jump on it instead of
+/// comparing five fields.
 macro_rules! fused_pairs {
     ($m:ident) => {
         $m! {
-            (Mul, Same, Sub, Right, true),     // b - a²
-            (Sub, ConstSlot, Mul, Same, false), // (c - a)²
-            (Mul, Same, Mul, Left, false),     // a² · c
-            (Add, Both, Add, Left, true),      // (a + b) + x
-            (Add, Both, Add, Right, true),     // x + (a + b)
-            (Mul, Both, Add, Left, true),      // a · b + x
-            (Mul, Both, Add, Right, true),     // x + a · b
-            (Mul, SlotConst, Add, Left, true), // a · c + x
-            (Mul, SlotConst, Add, Right, true), // x + a · c
-            (Mul, SlotConst, Sub, Right, true), // x - a · c
+            (0, Mul, Same, Sub, Right, true),      // b - a²
+            (1, Sub, ConstSlot, Mul, Same, false), // (c - a)²
+            (2, Mul, Same, Mul, Left, false),      // a² · c
+            (3, Add, Both, Add, Left, true),       // (a + b) + x
+            (4, Add, Both, Add, Right, true),      // x + (a + b)
+            (5, Mul, Both, Add, Left, true),       // a · b + x
+            (6, Mul, Both, Add, Right, true),      // x + a · b
+            (7, Mul, SlotConst, Add, Left, true),  // a · c + x
+            (8, Mul, SlotConst, Add, Right, true), // x + a · c
+            (9, Mul, SlotConst, Sub, Right, true), // x - a · c
         }
     };
 }
 
-/// Whether the interpreter fuses producer `(op, shape)` into `tail`.
-fn fusable(op: Op, shape: Shape, tail: Tail) -> bool {
-    macro_rules! any {
-        ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
-            false $(|| (op == Op::$po
+/// [`Batch::pair`] of a batch that is not fused.
+pub(crate) const NO_PAIR: u8 = u8::MAX;
+
+/// The index in [`fused_pairs`] of producer `(op, shape)` fused into
+/// `tail`, [`NO_PAIR`] for `None` or a pair the interpreter has no loops
+/// for.
+fn pair_of(op: Op, shape: Shape, tail: Option<Tail>) -> u8 {
+    let Some(tail) = tail else { return NO_PAIR };
+    macro_rules! find {
+        ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+            $(if op == Op::$po
                 && shape == Shape::$ps
                 && tail.op == Op::$co
                 && tail.side == Side::$side
-                && tail.other == $other))*
+                && tail.other == $other
+            {
+                return $i;
+            })*
         };
     }
-    fused_pairs!(any)
+    fused_pairs!(find);
+    NO_PAIR
+}
+
+/// Whether the interpreter fuses producer `(op, shape)` into `tail`.
+fn fusable(op: Op, shape: Shape, tail: Tail) -> bool {
+    pair_of(op, shape, Some(tail)) != NO_PAIR
 }
 
 /// The rule of an operation of [`rederives`], by name.
@@ -246,6 +271,9 @@ pub(crate) struct Batch {
     pub(crate) shape: Shape,
     /// For fused instructions, the consumer (`op`, `shape` are the producer's).
     pub(crate) tail: Option<Tail>,
+    /// The index of the fused pair in [`fused_pairs`] ([`pair_of`]), or
+    /// [`NO_PAIR`]: the forward pass and the sweep jump on it.
+    pub(crate) pair: u8,
     pub(crate) start: u32,
     pub(crate) end: u32,
     /// Operand slots in arithmetic progression (a repeated computation):
@@ -255,6 +283,18 @@ pub(crate) struct Batch {
     /// A fused chain ([`chain_of`]); then `affine` describes `c` from the
     /// second instruction on only.
     pub(crate) chain: bool,
+    /// The first instruction's slot; instruction `start + i` writes slot
+    /// `out + i` ([`assign_slots`]).
+    pub(crate) out: u32,
+}
+
+impl Batch {
+    /// The slot of instruction `k` is `ob() + k` (wrapping: `out` may be
+    /// below `start`).
+    #[inline(always)]
+    pub(crate) fn ob(&self) -> usize {
+        (self.out as usize).wrapping_sub(self.start as usize)
+    }
 }
 
 /// Operand slots `a0 + i * sa`, `b0 + i * sb` for the `i`-th instruction of
@@ -316,12 +356,16 @@ impl Affine {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Run {
     pub(crate) kind: Sweep,
+    /// As [`Batch::pair`], for a run of [`Sweep::Fused`].
+    pub(crate) pair: u8,
     pub(crate) start: u32,
     pub(crate) end: u32,
     /// As [`Batch::affine`].
     pub(crate) affine: Option<Affine>,
     /// As [`Batch::chain`].
     pub(crate) chain: bool,
+    /// As [`Batch::out`].
+    pub(crate) out: u32,
     /// A slot every instruction of the run adds into ([`sink_of`]), whose
     /// running adjoint the sweep keeps in a register.
     pub(crate) sink: Option<Sink>,
@@ -339,6 +383,12 @@ pub(crate) struct Sink {
 }
 
 impl Run {
+    /// As [`Batch::ob`].
+    #[inline(always)]
+    pub(crate) fn ob(&self) -> usize {
+        (self.out as usize).wrapping_sub(self.start as usize)
+    }
+
     /// The consumer half of a fused run, as [`Batch::tail`]; `None` otherwise.
     fn tail(&self) -> Option<Tail> {
         match self.kind {
@@ -358,8 +408,10 @@ pub(crate) struct XGuard {
 }
 
 /// A program compiled for replay. Slots: the `n` inputs, then the constants,
-/// then one per instruction in executable order (instruction `k` of the
-/// executable form writes slot `base() + k`).
+/// then the instructions' slots, up to `slots()`: instruction `k` of the
+/// executable form writes slot `bt.ob() + k` of its batch `bt`, where batches
+/// whose values are all read take over the slots of earlier ones
+/// ([`assign_slots`]).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Exec {
     pub(crate) n: usize,
@@ -374,6 +426,8 @@ pub(crate) struct Exec {
     pub(crate) runs: Vec<Run>,
     pub(crate) outputs: Vec<u32>,
     pub(crate) guards: Vec<XGuard>,
+    /// The number of slots.
+    pub(crate) top: usize,
 }
 
 impl Exec {
@@ -389,8 +443,9 @@ impl Exec {
         self.a.len()
     }
 
+    /// The number of slots (inputs, constants, instructions' slots).
     pub(crate) fn slots(&self) -> usize {
-        self.base() + self.len()
+        self.top
     }
 
     /// Compiles the instructions of `p` (already validated: every operand
@@ -525,20 +580,41 @@ impl Exec {
                     op,
                     shape,
                     tail,
+                    pair: pair_of(op, shape, tail),
                     start: e as u32,
                     end: e as u32 + 1,
                     affine: None,
                     chain: false,
+                    out: 0,
                 }),
             }
         }
+        let mut outputs: Vec<u32> = outs.into_iter().map(place).collect();
+        let mut guards: Vec<XGuard> = p
+            .guards
+            .iter()
+            .zip(guards)
+            .map(|(g, (a, b))| XGuard {
+                test: g.test,
+                a: place(a),
+                b: place(b),
+                outcome: g.outcome,
+            })
+            .collect();
+        let top = assign_slots(
+            base,
+            &mut batches,
+            [&mut a, &mut b, &mut c],
+            &mut outputs,
+            &mut guards,
+        );
         for bt in &mut batches {
             let (s, e) = (bt.start as usize, bt.end as usize);
             // (exec) chains: the progression of `c` from the second on
-            bt.chain = chain_of(&a, &b, &c, base, bt.tail, s, e);
+            bt.chain = chain_of(&a, &b, &c, bt.ob(), bt.tail, s, e);
             let c_first = c.get(s).copied();
             if bt.chain {
-                c[s] = (base + s - 1) as u32;
+                c[s] = bt.out.wrapping_sub(1);
             }
             if bt.end - bt.start >= 4 && bt.op != Op::MulAddTail {
                 bt.affine = Affine::of(&a, &b, &c, s, e);
@@ -555,22 +631,25 @@ impl Exec {
             };
             // (sweep) a batch with a sink ([`sink_of`]) joins only a run with
             // the same sink, so that merging keeps it
-            let sink = sink_of(kind, &a, &b, base, bt.start as usize, bt.end as usize);
+            let sink = sink_of(kind, &a, &b, bt.ob(), bt.start as usize, bt.end as usize);
             match runs.last_mut() {
                 Some(last)
                     if last.kind == kind
                         && last.affine.is_none()
                         && bt.affine.is_none()
+                        && last.ob() == bt.ob()
                         && last.sink == sink =>
                 {
                     last.end = bt.end
                 }
                 _ => runs.push(Run {
                     kind,
+                    pair: bt.pair,
                     start: bt.start,
                     end: bt.end,
                     affine: bt.affine,
                     chain: false,
+                    out: bt.out,
                     sink,
                 }),
             }
@@ -578,8 +657,16 @@ impl Exec {
         // (exec) a run's chain: a merged run is one only as a whole; an
         // affine run is one batch, with that batch's `affine`
         for r in &mut runs {
-            r.chain = chain_of(&a, &b, &c, base, r.tail(), r.start as usize, r.end as usize);
-            r.sink = sink_of(r.kind, &a, &b, base, r.start as usize, r.end as usize);
+            r.chain = chain_of(
+                &a,
+                &b,
+                &c,
+                r.ob(),
+                r.tail(),
+                r.start as usize,
+                r.end as usize,
+            );
+            r.sink = sink_of(r.kind, &a, &b, r.ob(), r.start as usize, r.end as usize);
         }
         let exec = Exec {
             n,
@@ -589,26 +676,20 @@ impl Exec {
             c,
             batches,
             runs,
-            outputs: outs.into_iter().map(place).collect(),
-            guards: p
-                .guards
-                .iter()
-                .zip(guards)
-                .map(|(g, (a, b))| XGuard {
-                    test: g.test,
-                    a: place(a),
-                    b: place(b),
-                    outcome: g.outcome,
-                })
-                .collect(),
+            outputs,
+            guards,
+            top,
         };
         exec.validate();
         exec
     }
 
     /// The structural facts the interpreter's unchecked indexing relies on,
-    /// checked once: every operand slot is below its instruction's own slot,
-    /// the batches and the runs each cover `0..len()` in order, and where a
+    /// checked once: every operand slot is below `slots()` and written by an
+    /// earlier instruction (or an input or constant), every instruction's
+    /// own slot `ob + k` is in `base()..slots()` and the same in its batch
+    /// and its run, the batches and the runs each cover `0..len()` in
+    /// order, and where a
     /// batch or run computes its operand slots by [`Affine`], they are the
     /// ones in `a`, `b` and `c`.
     fn validate(&self) {
@@ -617,14 +698,6 @@ impl Exec {
             self.b.len() == self.len() && self.c.len() == self.len(),
             "dualtape: internal error: malformed operand table"
         );
-        for k in 0..self.len() {
-            assert!(
-                (self.a[k] as usize) < base + k
-                    && (self.b[k] as usize) < base + k
-                    && (self.c[k] as usize) < base + k,
-                "dualtape: internal error: instruction {k} of a compiled program reads a later slot"
-            );
-        }
         let covers = |spans: &mut dyn Iterator<Item = (u32, u32)>| {
             let mut at = 0;
             for (s, e) in spans {
@@ -641,18 +714,54 @@ impl Exec {
         };
         covers(&mut self.batches.iter().map(|b| (b.start, b.end)));
         covers(&mut self.runs.iter().map(|r| (r.start, r.end)));
+        // every slot read is below `slots()` and written before (an input, a
+        // constant, an earlier instruction's); every instruction writes a
+        // slot of `base()..slots()`, the same one in the forward pass and
+        // the sweep
+        let top = self.slots();
+        assert!(base <= top, "dualtape: internal error: malformed slots");
+        let mut written = vec![false; top];
+        written[..base].fill(true);
+        // (the batches cover `0..len()` in order)
+        let mut slot_of = Vec::with_capacity(self.len());
+        for bt in &self.batches {
+            for k in bt.start as usize..bt.end as usize {
+                for s in [self.a[k], self.b[k], self.c[k]] {
+                    assert!(
+                        (s as usize) < top && written[s as usize],
+                        "dualtape: internal error: instruction {k} of a compiled program reads a slot not yet written"
+                    );
+                }
+                let o = bt.ob().wrapping_add(k);
+                assert!(
+                    (base..top).contains(&o),
+                    "dualtape: internal error: instruction {k} of a compiled program writes outside its slots"
+                );
+                written[o] = true;
+                slot_of.push(o);
+            }
+        }
+        for r in &self.runs {
+            let s = r.start as usize;
+            for (i, &o) in slot_of[s..r.end as usize].iter().enumerate() {
+                assert!(
+                    r.ob().wrapping_add(s + i) == o,
+                    "dualtape: internal error: a run's slots are not its batches'"
+                );
+            }
+        }
         let spans = self
             .batches
             .iter()
-            .map(|b| (b.start, b.end, b.affine, b.chain, b.tail));
+            .map(|b| (b.start, b.end, b.affine, b.chain, b.tail, b.ob()));
         let runs = self
             .runs
             .iter()
-            .map(|r| (r.start, r.end, r.affine, r.chain, r.tail()));
-        for (s, e, affine, chain, tail) in spans.chain(runs) {
+            .map(|r| (r.start, r.end, r.affine, r.chain, r.tail(), r.ob()));
+        for (s, e, affine, chain, tail, ob) in spans.chain(runs) {
             let (s, e) = (s as usize, e as usize);
             assert!(
-                chain == chain_of(&self.a, &self.b, &self.c, base, tail, s, e),
+                chain == chain_of(&self.a, &self.b, &self.c, ob, tail, s, e),
                 "dualtape: internal error: a malformed chain"
             );
             if let Some(af) = affine {
@@ -673,7 +782,7 @@ impl Exec {
                         r.kind,
                         &self.a,
                         &self.b,
-                        base,
+                        r.ob(),
                         r.start as usize,
                         r.end as usize
                     ),
@@ -682,9 +791,15 @@ impl Exec {
         }
         for bt in &self.batches {
             if bt.op == Op::MulAddTail {
+                // (`mul_add_tail` finds the Mul at position `a[k] - base()`:
+                // no slot is reused in such a program)
+                assert!(
+                    self.batches.iter().all(|b| b.ob() == base),
+                    "dualtape: internal error: MulAddTail with reused slots"
+                );
                 for k in bt.start as usize..bt.end as usize {
                     assert!(
-                        self.a[k] as usize >= base,
+                        (base..base + k).contains(&(self.a[k] as usize)),
                         "dualtape: internal error: MulAddTail without its Mul"
                     );
                 }
@@ -695,16 +810,31 @@ impl Exec {
                     "dualtape: internal error: a fused pair without its loops"
                 );
             }
+            assert!(
+                bt.pair == pair_of(bt.op, bt.shape, bt.tail),
+                "dualtape: internal error: a batch's pair index is wrong"
+            );
+        }
+        for r in &self.runs {
+            let pair = match r.kind {
+                Sweep::Fused(op, shape, tail) => pair_of(op, shape, Some(tail)),
+                _ => NO_PAIR,
+            };
+            assert!(
+                r.pair == pair && (pair != NO_PAIR || !matches!(r.kind, Sweep::Fused(..))),
+                "dualtape: internal error: a run's pair index is wrong"
+            );
         }
     }
 }
 
 /// Whether fused instructions `s..e` (executable positions; `tail` their
-/// consumer, `base` the first instruction's slot) form a *chain*, as a
+/// consumer, instruction `k` writing slot `ob + k`) form a *chain*, as a
 /// running sum does: the consumer's other operand is a slot (`tail.other`,
 /// not [`Side::Same`]), and from the second instruction on it is the
-/// previous instruction's value (`c[k] == base + k - 1`), while the
-/// producer's operands `a`, `b` are all older than the span. Then the
+/// previous instruction's value (`c[k] == ob + k - 1`), while the
+/// producer's operands `a`, `b` and the first `c` are none of the span's
+/// own slots. Then the
 /// forward pass keeps the previous value in a register, and the sweep the
 /// contribution to the previous adjoint ([`fused_run`]): nothing else in
 /// the span reads or adds into the span's own slots.
@@ -712,39 +842,40 @@ pub(crate) fn chain_of(
     a: &[u32],
     b: &[u32],
     c: &[u32],
-    base: usize,
+    ob: usize,
     tail: Option<Tail>,
     s: usize,
     e: usize,
 ) -> bool {
     let Some(tail) = tail else { return false };
+    let own = |x: u32| (s..e).contains(&(x as usize).wrapping_sub(ob));
     tail.other
         && tail.side != Side::Same
         && e >= s + 2
         && e <= c.len()
-        && (s + 1..e).all(|k| c[k] as usize == base + k - 1)
-        && (s..e).all(|k| (a[k] as usize) < base + s && (b[k] as usize) < base + s)
+        && (s + 1..e).all(|k| c[k] as usize == ob.wrapping_add(k - 1))
+        && !own(c[s])
+        && (s..e).all(|k| !own(a[k]) && !own(b[k]))
 }
 
 /// The slot of a run of [`Sweep::Rule`] instructions `s..e` (executable
-/// positions, `base` the first instruction's slot) that every instruction
+/// positions; instruction `k`'s own slot `ob + k`, wrapping) that every instruction
 /// adds into through the same operand, if there is one: the *sink*. Then
 /// the sweep keeps that slot's running adjoint in a register across the
 /// run ([`rule_run`]), which takes a store and a reload off the critical
 /// path of its sum (nalgebra's products `h·w` and bias additions `z + b`
 /// over the data points, all into one weight's, one bias's, adjoint).
 ///
-/// The slot must be older than the span (`< base + s`: no instruction of
-/// the span adds into it through its own adjoint, or reads it as its
-/// adjoint), and no instruction of the span may add into it through its
-/// other operand; then the run's contributions to it are the only
+/// The slot must not be one of the span's own slots (no instruction of
+/// the span reads or clears it as its adjoint), and no instruction of the
+/// span may add into it through its other operand; then the run's contributions to it are the only
 /// accesses to it during the run, and adding them in a register, in the
 /// sweep's order, forms the same sums as adding them in memory.
 pub(crate) fn sink_of(
     kind: Sweep,
     a: &[u32],
     b: &[u32],
-    base: usize,
+    ob: usize,
     s: usize,
     e: usize,
 ) -> Option<Sink> {
@@ -754,7 +885,8 @@ pub(crate) fn sink_of(
     if e < s + 2 || e > a.len() {
         return None;
     }
-    let same = |v: &[u32]| (s..e).all(|k| v[k] == v[s]) && (v[s] as usize) < base + s;
+    let own = |x: u32| (s..e).contains(&(x as usize).wrapping_sub(ob));
+    let same = |v: &[u32]| (s..e).all(|k| v[k] == v[s]) && !own(v[s]);
     match shape {
         Shape::Unary | Shape::Same | Shape::SlotConst => same(a).then_some(Sink {
             b: false,
@@ -782,6 +914,138 @@ pub(crate) fn sink_of(
         Shape::Consts => None,
     }
 }
+
+/// Whether the sweep of an instruction of operation `op`, shape `shape`
+/// and consumer `tail` (fused) reads the values of its operands: `(a and
+/// b, c)`. Only where a partial depends on them: the operations with
+/// stored partials read none, and `+`, `-` and negation have constant
+/// partials ([`rule_run`], [`fused_run`] may load such a value, but no
+/// result depends on it); a product's partials are its operands, and a
+/// fused product's consumer needs the producer's value, recomputed from
+/// `a` and `b`.
+fn sweep_reads(op: Op, shape: Shape, tail: Option<Tail>) -> (bool, bool) {
+    match tail {
+        Some(t) => (
+            op == Op::Mul || t.op == Op::Mul,
+            t.op == Op::Mul && t.side != Side::Same,
+        ),
+        None => match shape.sweep(op) {
+            Sweep::Rule(op, _) => (op == Op::Mul, false),
+            _ => (false, false),
+        },
+    }
+}
+
+/// Gives each batch its slots (`Batch::out`) and renames the slots in `abc`,
+/// `outputs` and `guards` from positional (instruction `k` in slot `base +
+/// k`) to those; returns the number of slots.
+///
+/// A batch takes over the slots of an earlier batch of the same length
+/// once every instruction reading that batch's values has run (the most
+/// recently freed first, so they are still in cache) and none of its values
+/// is read after the forward pass: by the sweep ([`sweep_reads`]), as an
+/// output or by a guard. So the single-use intermediates of a long program
+/// (three of Rosenbrock's four instructions per term) live in a few blocks
+/// of slots that stay in cache instead of one slot each in memory. The
+/// adjoints share the slots: a slot's adjoint is nonzero in the sweep only
+/// between its last reader and its writer, the value's lifetime swept
+/// backwards, and the sweep leaves every adjoint it reads zero, so each
+/// block's adjoints are zero again when the block's earlier owner's
+/// readers start adding into them. An instruction never writes a slot it
+/// reads (the reader batch's slots are taken before its operands' blocks
+/// are freed). Programs with `MulAddTail` keep positional slots
+/// ([`Exec::mul_add_tail`] finds the `Mul` by its position).
+fn assign_slots(
+    base: usize,
+    batches: &mut [Batch],
+    abc: [&mut Vec<u32>; 3],
+    outputs: &mut [u32],
+    guards: &mut [XGuard],
+) -> usize {
+    let len = abc[0].len();
+    if !REUSE || batches.iter().any(|bt| bt.op == Op::MulAddTail) {
+        for bt in batches.iter_mut() {
+            bt.out = (base + bt.start as usize) as u32;
+        }
+        return base + len;
+    }
+    let nb = batches.len();
+    let mut batch_of = vec![0u32; len];
+    for (t, bt) in batches.iter().enumerate() {
+        batch_of[bt.start as usize..bt.end as usize].fill(t as u32);
+    }
+    // until[q]: the last batch reading a value of batch q; kept[q]: a value
+    // of batch q is read after the forward pass
+    let mut until: Vec<u32> = (0..nb as u32).collect();
+    let mut kept = vec![false; nb];
+    let [a, b, c] = abc;
+    for (t, bt) in batches.iter().enumerate() {
+        let (ab, cr) = sweep_reads(bt.op, bt.shape, bt.tail);
+        for k in bt.start as usize..bt.end as usize {
+            for (x, swept) in [(a[k], ab), (b[k], ab), (c[k], cr)] {
+                if x as usize >= base {
+                    let q = batch_of[x as usize - base] as usize;
+                    until[q] = until[q].max(t as u32);
+                    kept[q] |= swept;
+                }
+            }
+        }
+    }
+    let fixed = outputs
+        .iter()
+        .chain(guards.iter().flat_map(|g| [&g.a, &g.b]));
+    for &x in fixed {
+        if x as usize >= base {
+            kept[batch_of[x as usize - base] as usize] = true;
+        }
+    }
+    // the batches freed after each batch, in order
+    let mut frees: Vec<(u32, u32)> = (0..nb as u32)
+        .filter(|&q| !kept[q as usize])
+        .map(|q| (until[q as usize], q))
+        .collect();
+    frees.sort_unstable();
+    let mut free = FxHashMap::<u32, Vec<u32>>::default();
+    let mut top = base;
+    let mut next = 0;
+    for t in 0..nb {
+        let size = batches[t].end - batches[t].start;
+        batches[t].out = match free.get_mut(&size).and_then(|v| v.pop()) {
+            Some(o) => o,
+            None => {
+                top += size as usize;
+                (top - size as usize) as u32
+            }
+        };
+        while next < frees.len() && frees[next].0 as usize == t {
+            let q = &batches[frees[next].1 as usize];
+            free.entry(q.end - q.start).or_default().push(q.out);
+            next += 1;
+        }
+    }
+    let rename = |x: &mut u32| {
+        if *x as usize >= base {
+            let e = *x as usize - base;
+            *x = batches[batch_of[e] as usize].ob().wrapping_add(e) as u32;
+        }
+    };
+    for x in a
+        .iter_mut()
+        .chain(b.iter_mut())
+        .chain(c.iter_mut())
+        .chain(outputs.iter_mut())
+    {
+        rename(x);
+    }
+    for g in guards {
+        rename(&mut g.a);
+        rename(&mut g.b);
+    }
+    top
+}
+
+/// Whether [`Exec::compile`] lets batches reuse slots ([`assign_slots`]).
+const REUSE: bool = true;
 
 /// The slots that instruction `k` of shape `shape` adds into (`a`, then
 /// `b`), as program slots.
@@ -1127,8 +1391,20 @@ impl<T> Default for Workspace<T> {
 }
 
 impl<T: Scalar<Real = f64>> Workspace<T> {
-    /// Sizes the buffers for `e` (allocating only when they are too small).
+    /// Sizes the buffers for `e` (allocating only when they are too small):
+    /// three comparisons inline, the growing out of line.
+    #[inline(always)]
     pub(crate) fn fit(&mut self, e: &Exec) {
+        let (slots, ops) = (e.slots(), e.len());
+        if self.vals.len() < slots || self.adj.len() < slots || self.da.len() < ops {
+            self.grow(e);
+        }
+    }
+
+    /// [`fit`](Self::fit)'s allocation.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, e: &Exec) {
         let (slots, ops) = (e.slots(), e.len());
         if self.vals.len() < slots {
             self.vals.resize(slots, T::zero());
@@ -1161,39 +1437,42 @@ impl Exec {
         kinks: bool,
     ) -> Result<(), ReplayError> {
         let (base, len) = (self.base(), self.len());
-        let vals = &mut ws.vals[..base + len];
+        let vals = &mut ws.vals[..self.slots()];
         let (da, db) = (&mut ws.da[..len], &mut ws.db[..len]);
         for (c, v) in self.consts.iter().zip(&mut vals[self.n..base]) {
             *v = T::constant(*c);
         }
         for bt in &self.batches {
             let (s, e) = (bt.start as usize, bt.end as usize);
+            // instruction `k` writes slot `ob + k` (see `assign_slots`)
+            let ob = bt.ob();
             // SAFETY: `validate` checked, once per compiled program, that
             // the batches cover `0..len` (so `s <= e <= len == da.len() ==
             // db.len() == ai.len() == bi.len()`), that every operand slot
-            // `a[k]`, `b[k]` is below `base + k < base + len == vals.len()`,
-            // and that an affine batch's slots are those; a `MulAddTail`'s
+            // `a[k]`, `b[k]`, `c[k]` and own slot `ob + k` (wrapping) is below
+            // `slots() == vals.len()`, and that an affine batch's slots are
+            // those; a `MulAddTail`'s
             // `a[k]` is an instruction slot `base + m` with `m < k`, whose
             // operands are below `base + m` in turn; and that a fused
             // batch's pair is one of `fused_pairs`.
             unsafe {
                 let (ai, bi, ci) = (&self.a[..], &self.b[..], &self.c[..]);
-                if let Some(tail) = bt.tail {
+                if bt.pair != NO_PAIR {
                     macro_rules! fused {
-                        ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
-                            match (bt.op, bt.shape, tail.op, tail.side, tail.other) {
-                                $((Op::$po, Shape::$ps, Op::$co, Side::$side, $other) => {
+                        ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+                            match bt.pair {
+                                $($i => {
                                     // (a chain only where `chain_of` allows one)
                                     let chain = $other && Side::$side != Side::Same && bt.chain;
                                     macro_rules! with {
                                         ($chain:literal) => {
                                             match bt.affine {
                                                 Some(af) => self.fused_values::<T, $chain>(
-                                                    s, e, vals, rule_of!($po), rule_of!($co),
+                                                    s, e, ob, vals, rule_of!($po), rule_of!($co),
                                                     Side::$side, |k| af.at3(s, k),
                                                 ),
                                                 None => self.fused_values::<T, $chain>(
-                                                    s, e, vals, rule_of!($po), rule_of!($co),
+                                                    s, e, ob, vals, rule_of!($po), rule_of!($co),
                                                     Side::$side, |k| (
                                                         *ai.get_unchecked(k) as usize,
                                                         *bi.get_unchecked(k) as usize,
@@ -1216,9 +1495,9 @@ impl Exec {
                     ($f:expr) => {
                         match bt.affine {
                             Some(af) => {
-                                self.batch(bt.shape, s, e, vals, da, db, $f, |k| af.at(s, k))
+                                self.batch(bt.shape, s, e, ob, vals, da, db, $f, |k| af.at(s, k))
                             }
-                            None => self.batch(bt.shape, s, e, vals, da, db, $f, |k| {
+                            None => self.batch(bt.shape, s, e, ob, vals, da, db, $f, |k| {
                                 (*ai.get_unchecked(k) as usize, *bi.get_unchecked(k) as usize)
                             }),
                         }
@@ -1228,8 +1507,8 @@ impl Exec {
                 macro_rules! value {
                     ($f:expr) => {
                         match bt.affine {
-                            Some(af) => self.values(s, e, vals, $f, |k| af.at(s, k)),
-                            None => self.values(s, e, vals, $f, |k| {
+                            Some(af) => self.values(s, e, ob, vals, $f, |k| af.at(s, k)),
+                            None => self.values(s, e, ob, vals, $f, |k| {
                                 (*ai.get_unchecked(k) as usize, *bi.get_unchecked(k) as usize)
                             }),
                         }
@@ -1276,7 +1555,8 @@ impl Exec {
     /// # Safety
     ///
     /// `s <= e <= da.len(), db.len()`, and for every `k` in `s..e` the
-    /// operand slots `ix(k)` below `base() + k`, which is below `vals.len()`.
+    /// operand slots `ix(k)` and the own slot `base + k` (wrapping) below
+    /// `vals.len()`.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     unsafe fn batch<T: Scalar<Real = f64>>(
@@ -1284,20 +1564,20 @@ impl Exec {
         shape: Shape,
         s: usize,
         e: usize,
+        base: usize,
         vals: &mut [T],
         da: &mut [T],
         db: &mut [T],
         f: impl Fn(T, T) -> rules::Binary<T>,
         ix: impl Fn(usize) -> (usize, usize),
     ) {
-        let base = self.base();
         // SAFETY (every access below): the caller's contract.
         match shape {
             Shape::Unary => {
                 for k in s..e {
                     let x = *vals.get_unchecked(ix(k).0);
                     let (v, pa, _) = f(x, x);
-                    *vals.get_unchecked_mut(base + k) = v;
+                    *vals.get_unchecked_mut(base.wrapping_add(k)) = v;
                     *da.get_unchecked_mut(k) = pa;
                 }
             }
@@ -1305,7 +1585,7 @@ impl Exec {
                 for k in s..e {
                     let x = *vals.get_unchecked(ix(k).0);
                     let (v, pa, pb) = f(x, x);
-                    *vals.get_unchecked_mut(base + k) = v;
+                    *vals.get_unchecked_mut(base.wrapping_add(k)) = v;
                     *da.get_unchecked_mut(k) = pa + pb;
                 }
             }
@@ -1314,7 +1594,7 @@ impl Exec {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, pa, _) = f(x, y);
-                    *vals.get_unchecked_mut(base + k) = v;
+                    *vals.get_unchecked_mut(base.wrapping_add(k)) = v;
                     *da.get_unchecked_mut(k) = pa;
                 }
             }
@@ -1323,7 +1603,7 @@ impl Exec {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, _, pb) = f(x, y);
-                    *vals.get_unchecked_mut(base + k) = v;
+                    *vals.get_unchecked_mut(base.wrapping_add(k)) = v;
                     *da.get_unchecked_mut(k) = pb;
                 }
             }
@@ -1332,13 +1612,13 @@ impl Exec {
                     let (ia, ib) = ix(k);
                     let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
                     let (v, pa, pb) = f(x, y);
-                    *vals.get_unchecked_mut(base + k) = v;
+                    *vals.get_unchecked_mut(base.wrapping_add(k)) = v;
                     *da.get_unchecked_mut(k) = pa;
                     *db.get_unchecked_mut(k) = pb;
                 }
             }
             // operands both constant: no partial is read, as in `values`
-            Shape::Consts => self.values(s, e, vals, f, ix),
+            Shape::Consts => self.values(s, e, base, vals, f, ix),
         }
     }
 
@@ -1354,16 +1634,16 @@ impl Exec {
         &self,
         s: usize,
         e: usize,
+        base: usize,
         vals: &mut [T],
         f: impl Fn(T, T) -> rules::Binary<T>,
         ix: impl Fn(usize) -> (usize, usize),
     ) {
-        let base = self.base();
         for k in s..e {
             let (ia, ib) = ix(k);
             // SAFETY: the caller's contract.
             let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
-            *vals.get_unchecked_mut(base + k) = f(x, y).0;
+            *vals.get_unchecked_mut(base.wrapping_add(k)) = f(x, y).0;
         }
     }
 
@@ -1387,13 +1667,13 @@ impl Exec {
         &self,
         s: usize,
         e: usize,
+        base: usize,
         vals: &mut [T],
         fp: impl Fn(T, T) -> rules::Binary<T>,
         fc: impl Fn(T, T) -> rules::Binary<T>,
         side: Side,
         ix: impl Fn(usize) -> (usize, usize, usize),
     ) {
-        let base = self.base();
         // SAFETY (every access): the caller's contract.
         let mut prev = if CHAIN {
             *vals.get_unchecked(*self.c.get_unchecked(s) as usize)
@@ -1409,7 +1689,7 @@ impl Exec {
                 Side::Right => fc(other(ic), v),
                 Side::Same => fc(v, v),
             };
-            *vals.get_unchecked_mut(base + k) = w.0;
+            *vals.get_unchecked_mut(base.wrapping_add(k)) = w.0;
             if CHAIN {
                 prev = w.0;
             }
@@ -1442,7 +1722,7 @@ impl Exec {
             let y = *vals.get_unchecked(*self.b.get_unchecked(m) as usize);
             let c = *vals.get_unchecked(*self.b.get_unchecked(k) as usize);
             let (v, _, _, _) = rules::mul_add(x, y, c);
-            *vals.get_unchecked_mut(base + k) = v;
+            *vals.get_unchecked_mut(base.wrapping_add(k)) = v;
             match shape {
                 Shape::Same => *da.get_unchecked_mut(k) = T::one() + T::one(),
                 _ => {
@@ -1471,7 +1751,7 @@ impl Exec {
         out: &mut [T],
     ) {
         let (base, len) = (self.base(), self.len());
-        let adj = &mut ws.adj[..base + len];
+        let adj = &mut ws.adj[..self.slots()];
         for (j, w) in seeds {
             let s = self.outputs[j] as usize;
             if s < self.n || s >= base {
@@ -1479,13 +1759,16 @@ impl Exec {
             }
         }
         let (da, db) = (&ws.da[..len], &ws.db[..len]);
-        let vals = &ws.vals[..base + len];
+        let vals = &ws.vals[..self.slots()];
         let (ai, bi) = (&self.a[..], &self.b[..]);
         for run in self.runs.iter().rev() {
             let (s, e) = (run.start as usize, run.end as usize);
+            // instruction `k`'s slot is `base + k` (see `assign_slots`)
+            let base = run.ob();
             // SAFETY: `validate` checked that the runs cover `0..len`, so
             // `k < len == da.len() == db.len() == ai.len() == bi.len()`, that
-            // `a[k]`, `b[k] < base + k < adj.len()`, and that an affine run's
+            // `a[k]`, `b[k]`, `c[k]` and `base + k` (wrapping) are below
+            // `slots() == adj.len() == vals.len()`, and that an affine run's
             // slots are those.
             unsafe {
                 // one loop per kind: `$t(k)` is the slot that receives
@@ -1493,7 +1776,7 @@ impl Exec {
                 macro_rules! one {
                     ($t:expr) => {
                         for k in (s..e).rev() {
-                            let i = base + k;
+                            let i = base.wrapping_add(k);
                             let g = *adj.get_unchecked(i);
                             if !g.is_zero() {
                                 *adj.get_unchecked_mut(i) = T::zero();
@@ -1508,7 +1791,7 @@ impl Exec {
                 macro_rules! two {
                     ($ta:expr, $tb:expr) => {
                         for k in (s..e).rev() {
-                            let i = base + k;
+                            let i = base.wrapping_add(k);
                             let g = *adj.get_unchecked(i);
                             if !g.is_zero() {
                                 *adj.get_unchecked_mut(i) = T::zero();
@@ -1525,6 +1808,49 @@ impl Exec {
                 }
                 let ta = |k: usize| *ai.get_unchecked(k) as usize;
                 let tb = |k: usize| *bi.get_unchecked(k) as usize;
+                // a fused pair: one jump on its index
+                if run.pair != NO_PAIR {
+                    let ci = &self.c[..];
+                    macro_rules! fused {
+                        ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+                            match run.pair {
+                                $($i => {
+                                    let pair = Pair {
+                                        shape: Shape::$ps,
+                                        side: Side::$side,
+                                        other: $other,
+                                        fixed_p: fixed_of!($po),
+                                        fixed_c: fixed_of!($co),
+                                    };
+                                    // (a chain only where `chain_of` allows one)
+                                    let chain = $other && Side::$side != Side::Same && run.chain;
+                                    let c_first = *ci.get_unchecked(s) as usize;
+                                    macro_rules! with {
+                                        ($chain:literal) => {
+                                            match run.affine {
+                                                Some(af) => fused_run::<T, $chain>(
+                                                    pair, s, e, base, vals, adj,
+                                                    rule_of!($po), rule_of!($co),
+                                                    |k| af.at3(s, k), c_first,
+                                                ),
+                                                None => fused_run::<T, $chain>(
+                                                    pair, s, e, base, vals, adj,
+                                                    rule_of!($po), rule_of!($co),
+                                                    |k| (ta(k), tb(k), *ci.get_unchecked(k) as usize),
+                                                    c_first,
+                                                ),
+                                            }
+                                        };
+                                    }
+                                    if chain { with!(true) } else { with!(false) }
+                                })*
+                                _ => unreachable!("dualtape: internal error: no loop for a fused pair"),
+                            }
+                        };
+                    }
+                    fused_pairs!(fused);
+                    continue;
+                }
                 match (run.kind, run.affine) {
                     (Sweep::A, Some(af)) => one!(|k: usize| af.at(s, k).0),
                     (Sweep::A, None) => one!(ta),
@@ -1536,7 +1862,7 @@ impl Exec {
                     (Sweep::Both, None) => two!(ta, tb),
                     (Sweep::Nothing, _) => {
                         for k in s..e {
-                            *adj.get_unchecked_mut(base + k) = T::zero();
+                            *adj.get_unchecked_mut(base.wrapping_add(k)) = T::zero();
                         }
                     }
                     (Sweep::Rule(op, shape), affine) => {
@@ -1591,46 +1917,8 @@ impl Exec {
                             _ => unreachable!("dualtape: internal error: {op:?} is not re-derived"),
                         }
                     }
-                    (Sweep::Fused(op, shape, tail), affine) => {
-                        let ci = &self.c[..];
-                        macro_rules! fused {
-                            ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
-                                match (op, shape, tail.op, tail.side, tail.other) {
-                                    $((Op::$po, Shape::$ps, Op::$co, Side::$side, $other) => {
-                                        let pair = Pair {
-                                            shape: Shape::$ps,
-                                            side: Side::$side,
-                                            other: $other,
-                                            fixed_p: fixed_of!($po),
-                                            fixed_c: fixed_of!($co),
-                                        };
-                                        // (a chain only where `chain_of` allows one)
-                                        let chain = $other && Side::$side != Side::Same && run.chain;
-                                        let c_first = *ci.get_unchecked(s) as usize;
-                                        macro_rules! with {
-                                            ($chain:literal) => {
-                                                match affine {
-                                                    Some(af) => fused_run::<T, $chain>(
-                                                        pair, s, e, base, vals, adj,
-                                                        rule_of!($po), rule_of!($co),
-                                                        |k| af.at3(s, k), c_first,
-                                                    ),
-                                                    None => fused_run::<T, $chain>(
-                                                        pair, s, e, base, vals, adj,
-                                                        rule_of!($po), rule_of!($co),
-                                                        |k| (ta(k), tb(k), *ci.get_unchecked(k) as usize),
-                                                        c_first,
-                                                    ),
-                                                }
-                                            };
-                                        }
-                                        if chain { with!(true) } else { with!(false) }
-                                    })*
-                                    _ => unreachable!("dualtape: internal error: no loop for a fused pair"),
-                                }
-                            };
-                        }
-                        fused_pairs!(fused);
+                    (Sweep::Fused(..), _) => {
+                        unreachable!("dualtape: internal error: a fused run without its pair index")
                     }
                 }
             }
@@ -1672,9 +1960,10 @@ impl Exec {
 ///
 /// # Safety
 ///
-/// `s <= e`, `base + e <= adj.len(), vals.len()`, and for every `k` in
-/// `s..e` the operand slots `ix(k)` below `base + k`; with `SINK`, `sink`
-/// below `adj.len()`, and the run's sink ([`sink_of`]).
+/// `s <= e`, and for every `k` in `s..e` the own slot `base + k`
+/// (wrapping) and the operand slots `ix(k)` below `adj.len()`,
+/// `vals.len()`; with `SINK`, `sink` below `adj.len()`, and the run's
+/// sink ([`sink_of`]).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn rule_run<T: Scalar<Real = f64>, const SINK: u8>(
@@ -1699,7 +1988,7 @@ unsafe fn rule_run<T: Scalar<Real = f64>, const SINK: u8>(
     macro_rules! each {
         ($fixed:expr, |$ia:ident, $ib:ident, $pa:ident, $pb:ident, $g:ident| $body:block) => {
             for k in (s..e).rev() {
-                let i = base + k;
+                let i = base.wrapping_add(k);
                 // SAFETY (every access): the caller's contract.
                 let $g = *adj.get_unchecked(i);
                 if $fixed || !$g.is_zero() {
@@ -1743,7 +2032,7 @@ unsafe fn rule_run<T: Scalar<Real = f64>, const SINK: u8>(
         }),
         Shape::Consts => {
             for k in s..e {
-                *adj.get_unchecked_mut(base + k) = T::zero();
+                *adj.get_unchecked_mut(base.wrapping_add(k)) = T::zero();
             }
         }
     }
@@ -1819,7 +2108,7 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool>(
     // with `CHAIN`: instruction `k + 1`'s contribution to this adjoint
     let mut carry: Option<T> = None;
     for k in (s..e).rev() {
-        let i = base + k;
+        let i = base.wrapping_add(k);
         // SAFETY (every access): the caller's contract.
         let g = match carry.take() {
             Some(d) => *adj.get_unchecked(i) + d,
@@ -1903,5 +2192,38 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool>(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The indices in `fused_pairs` are `0, 1, 2, ...` in order, each pair
+    /// maps to its own index, and an unlisted pair to `NO_PAIR`: the loops
+    /// the forward pass and the sweep jump to by index are the pair's.
+    #[test]
+    fn fused_pair_indices_are_positions() {
+        let mut at = 0u8;
+        macro_rules! check {
+            ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+                $(
+                    assert_eq!($i, at, "fused_pairs: index out of order");
+                    let tail = Tail { op: Op::$co, side: Side::$side, other: $other };
+                    assert_eq!(pair_of(Op::$po, Shape::$ps, Some(tail)), at);
+                    assert!(fusable(Op::$po, Shape::$ps, tail));
+                    at += 1;
+                )*
+            };
+        }
+        fused_pairs!(check);
+        assert!(at < NO_PAIR);
+        let tail = Tail {
+            op: Op::Div,
+            side: Side::Left,
+            other: true,
+        };
+        assert_eq!(pair_of(Op::Mul, Shape::Both, Some(tail)), NO_PAIR);
+        assert_eq!(pair_of(Op::Mul, Shape::Both, None), NO_PAIR);
     }
 }
