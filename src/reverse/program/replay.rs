@@ -29,6 +29,12 @@
 //! keeps the previous value in a register and the sweep the contribution to
 //! the previous adjoint, which takes a store and a reload off the sum's
 //! critical path in both passes (the same additions in the same order).
+//! Where every instruction of a run adds into one slot through the same
+//! operand (a weight or bias shared by all data points: a *sink*,
+//! [`sink_of`]), the sweep keeps that slot's running adjoint in a register
+//! across the run and stores it once, which takes the same store and
+//! reload off that sum's chain (again the same additions in the same
+//! order, and a contribution rule 3 skips stays skipped).
 //!
 //! Slots are reused: a batch whose values are all read by later batches,
 //! and not by the sweep, an output or a guard, hands its slots (values and
@@ -360,6 +366,20 @@ pub(crate) struct Run {
     pub(crate) chain: bool,
     /// As [`Batch::out`].
     pub(crate) out: u32,
+    /// A slot every instruction of the run adds into ([`sink_of`]), whose
+    /// running adjoint the sweep keeps in a register.
+    pub(crate) sink: Option<Sink>,
+}
+
+/// The operand of a run whose slot is the same in every instruction
+/// (a weight or a bias shared by all data points), and that slot: the
+/// sweep loads its adjoint once, adds the run's contributions to it in a
+/// register and stores it once ([`rule_run`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Sink {
+    /// `false`: operand `a`; `true`: operand `b`.
+    pub(crate) b: bool,
+    pub(crate) slot: u32,
 }
 
 impl Run {
@@ -609,12 +629,16 @@ impl Exec {
                 Some(tail) => Sweep::Fused(bt.op, bt.shape, tail),
                 None => bt.shape.sweep(bt.op),
             };
+            // (sweep) a batch with a sink ([`sink_of`]) joins only a run with
+            // the same sink, so that merging keeps it
+            let sink = sink_of(kind, &a, &b, bt.ob(), bt.start as usize, bt.end as usize);
             match runs.last_mut() {
                 Some(last)
                     if last.kind == kind
                         && last.affine.is_none()
                         && bt.affine.is_none()
-                        && last.ob() == bt.ob() =>
+                        && last.ob() == bt.ob()
+                        && last.sink == sink =>
                 {
                     last.end = bt.end
                 }
@@ -626,6 +650,7 @@ impl Exec {
                     affine: bt.affine,
                     chain: false,
                     out: bt.out,
+                    sink,
                 }),
             }
         }
@@ -641,6 +666,7 @@ impl Exec {
                 r.start as usize,
                 r.end as usize,
             );
+            r.sink = sink_of(r.kind, &a, &b, r.ob(), r.start as usize, r.end as usize);
         }
         let exec = Exec {
             n,
@@ -749,6 +775,20 @@ impl Exec {
                 }
             }
         }
+        for r in &self.runs {
+            assert!(
+                r.sink
+                    == sink_of(
+                        r.kind,
+                        &self.a,
+                        &self.b,
+                        r.ob(),
+                        r.start as usize,
+                        r.end as usize
+                    ),
+                "dualtape: internal error: a malformed sink"
+            );
+        }
         for bt in &self.batches {
             if bt.op == Op::MulAddTail {
                 // (`mul_add_tail` finds the Mul at position `a[k] - base()`:
@@ -816,6 +856,63 @@ pub(crate) fn chain_of(
         && (s + 1..e).all(|k| c[k] as usize == ob.wrapping_add(k - 1))
         && !own(c[s])
         && (s..e).all(|k| !own(a[k]) && !own(b[k]))
+}
+
+/// The slot of a run of [`Sweep::Rule`] instructions `s..e` (executable
+/// positions; instruction `k`'s own slot `ob + k`, wrapping) that every instruction
+/// adds into through the same operand, if there is one: the *sink*. Then
+/// the sweep keeps that slot's running adjoint in a register across the
+/// run ([`rule_run`]), which takes a store and a reload off the critical
+/// path of its sum (nalgebra's products `h·w` and bias additions `z + b`
+/// over the data points, all into one weight's, one bias's, adjoint).
+///
+/// The slot must not be one of the span's own slots (no instruction of
+/// the span reads or clears it as its adjoint), and no instruction of the
+/// span may add into it through its other operand; then the run's contributions to it are the only
+/// accesses to it during the run, and adding them in a register, in the
+/// sweep's order, forms the same sums as adding them in memory.
+pub(crate) fn sink_of(
+    kind: Sweep,
+    a: &[u32],
+    b: &[u32],
+    ob: usize,
+    s: usize,
+    e: usize,
+) -> Option<Sink> {
+    let Sweep::Rule(_, shape) = kind else {
+        return None;
+    };
+    if e < s + 2 || e > a.len() {
+        return None;
+    }
+    let own = |x: u32| (s..e).contains(&(x as usize).wrapping_sub(ob));
+    let same = |v: &[u32]| (s..e).all(|k| v[k] == v[s]) && !own(v[s]);
+    match shape {
+        Shape::Unary | Shape::Same | Shape::SlotConst => same(a).then_some(Sink {
+            b: false,
+            slot: a[s],
+        }),
+        Shape::ConstSlot => same(b).then_some(Sink {
+            b: true,
+            slot: b[s],
+        }),
+        Shape::Both => {
+            if same(a) && (s..e).all(|k| b[k] != a[s]) {
+                Some(Sink {
+                    b: false,
+                    slot: a[s],
+                })
+            } else if same(b) && (s..e).all(|k| a[k] != b[s]) {
+                Some(Sink {
+                    b: true,
+                    slot: b[s],
+                })
+            } else {
+                None
+            }
+        }
+        Shape::Consts => None,
+    }
 }
 
 /// Whether the sweep of an instruction of operation `op`, shape `shape`
@@ -1769,18 +1866,45 @@ impl Exec {
                         }
                     }
                     (Sweep::Rule(op, shape), affine) => {
+                        macro_rules! with_sink {
+                            ($f:expr, $fixed:expr, $sink:literal, $slot:expr) => {
+                                match affine {
+                                    Some(af) => rule_run::<T, $sink>(
+                                        shape,
+                                        s,
+                                        e,
+                                        base,
+                                        vals,
+                                        adj,
+                                        $f,
+                                        $fixed,
+                                        |k| af.at(s, k),
+                                        $slot,
+                                    ),
+                                    None => rule_run::<T, $sink>(
+                                        shape,
+                                        s,
+                                        e,
+                                        base,
+                                        vals,
+                                        adj,
+                                        $f,
+                                        $fixed,
+                                        |k| (ta(k), tb(k)),
+                                        $slot,
+                                    ),
+                                }
+                            };
+                        }
                         macro_rules! rule {
                             ($f:expr, $fixed:expr) => {
-                                match affine {
-                                    Some(af) => {
-                                        rule_run(shape, s, e, base, vals, adj, $f, $fixed, |k| {
-                                            af.at(s, k)
-                                        })
+                                match run.sink {
+                                    None => with_sink!($f, $fixed, 0, 0),
+                                    Some(Sink { b: false, slot }) => {
+                                        with_sink!($f, $fixed, 1, slot as usize)
                                     }
-                                    None => {
-                                        rule_run(shape, s, e, base, vals, adj, $f, $fixed, |k| {
-                                            (ta(k), tb(k))
-                                        })
+                                    Some(Sink { b: true, slot }) => {
+                                        with_sink!($f, $fixed, 2, slot as usize)
                                     }
                                 }
                             };
@@ -1824,14 +1948,25 @@ impl Exec {
 /// both are); clearing a zero adjoint stores the `+0` it holds. (For a
 /// dual number the same holds per component.)
 ///
+/// `SINK` (1: operand `a`, 2: operand `b`, 0: none): the run's sink
+/// ([`sink_of`]), slot `sink`, every instruction's target through that
+/// operand. Its adjoint is loaded once into a register (`acc`), each
+/// contribution rule 3 lets through is added to it there, in the sweep's
+/// order, and it is stored once at the end: the same additions of the
+/// same values in the same order, off the store and reload that otherwise
+/// put every one of them on one dependent chain. A contribution rule 3
+/// skips is skipped here too (not added as a zero, which could turn a
+/// `-0` sum into `+0`).
+///
 /// # Safety
 ///
 /// `s <= e`, and for every `k` in `s..e` the own slot `base + k`
 /// (wrapping) and the operand slots `ix(k)` below `adj.len()`,
-/// `vals.len()`.
+/// `vals.len()`; with `SINK`, `sink` below `adj.len()`, and the run's
+/// sink ([`sink_of`]).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn rule_run<T: Scalar<Real = f64>>(
+unsafe fn rule_run<T: Scalar<Real = f64>, const SINK: u8>(
     shape: Shape,
     s: usize,
     e: usize,
@@ -1841,7 +1976,14 @@ unsafe fn rule_run<T: Scalar<Real = f64>>(
     f: impl Fn(T, T) -> rules::Binary<T>,
     fixed: bool,
     ix: impl Fn(usize) -> (usize, usize),
+    sink: usize,
 ) {
+    // SAFETY: the caller's contract.
+    let mut acc = if SINK != 0 {
+        *adj.get_unchecked(sink)
+    } else {
+        T::zero()
+    };
     // one loop per shape; `$p` the partial(s) from `(pa, pb)`
     macro_rules! each {
         ($fixed:expr, |$ia:ident, $ib:ident, $pa:ident, $pb:ident, $g:ident| $body:block) => {
@@ -1859,30 +2001,44 @@ unsafe fn rule_run<T: Scalar<Real = f64>>(
             }
         };
     }
+    // `$sink`: whether target `$t` is the sink (then `acc` takes the sum)
     macro_rules! add {
-        ($fixed:expr, $t:expr, $p:expr, $g:expr) => {{
+        ($fixed:expr, $t:expr, $p:expr, $g:expr, $sink:expr) => {{
             let p = $p;
             if $fixed || !p.is_zero() {
-                *adj.get_unchecked_mut($t) += p * $g;
+                if $sink {
+                    acc += p * $g;
+                } else {
+                    *adj.get_unchecked_mut($t) += p * $g;
+                }
             }
         }};
     }
     match shape {
         Shape::Unary | Shape::SlotConst => {
-            each!(fixed, |ia, _ib, pa, _pb, g| { add!(fixed, ia, pa, g) })
+            each!(fixed, |ia, _ib, pa, _pb, g| {
+                add!(fixed, ia, pa, g, SINK == 1)
+            })
         }
         // `x - x`: the summed partial is 0, so keep the tests
-        Shape::Same => each!(false, |ia, _ib, pa, pb, g| { add!(false, ia, pa + pb, g) }),
-        Shape::ConstSlot => each!(fixed, |_ia, ib, _pa, pb, g| { add!(fixed, ib, pb, g) }),
+        Shape::Same => each!(false, |ia, _ib, pa, pb, g| {
+            add!(false, ia, pa + pb, g, SINK == 1)
+        }),
+        Shape::ConstSlot => each!(fixed, |_ia, ib, _pa, pb, g| {
+            add!(fixed, ib, pb, g, SINK == 2)
+        }),
         Shape::Both => each!(fixed, |ia, ib, pa, pb, g| {
-            add!(fixed, ia, pa, g);
-            add!(fixed, ib, pb, g);
+            add!(fixed, ia, pa, g, SINK == 1);
+            add!(fixed, ib, pb, g, SINK == 2);
         }),
         Shape::Consts => {
             for k in s..e {
                 *adj.get_unchecked_mut(base.wrapping_add(k)) = T::zero();
             }
         }
+    }
+    if SINK != 0 {
+        *adj.get_unchecked_mut(sink) = acc;
     }
 }
 
