@@ -547,7 +547,8 @@ fn chained_sums_are_bit_exact_at_awkward_points() {
 /// x[1]`, used by every data point `x[2..]`): `x·w` and `w·x` (each product
 /// read twice, so it is not fused), `z + b`, `w · c` and `c - b` with
 /// constants `c`, then `-w`; in data order (operand slots in progression) and
-/// permuted (not).
+/// permuted (not); and fused `(p + q) + β` whose bias `β` is one of three
+/// slots in turn.
 fn shared<S: Scalar<Real = f64>>(x: &[S]) -> S {
     let (w, b, d) = (x[0], x[1], &x[2..]);
     let m = d.len();
@@ -573,7 +574,17 @@ fn shared<S: Scalar<Real = f64>>(x: &[S]) -> S {
     for i in 0..m {
         v += (-w).exp() * (1.0 + i as f64);
     }
-    s + t * 0.5 + u * 0.25 + v
+    // fused `(c·x + c'·w) + β` with β one of three slots in turn (nalgebra's
+    // dense layer: a bias per unit)
+    let mut r = S::constant(0.0);
+    let biases = [b, d[0], d[m - 1]];
+    for (i, &xi) in d.iter().skip(1).take(m.saturating_sub(2)).enumerate() {
+        for (j, &beta) in biases.iter().enumerate() {
+            let c = 0.25 + (i + j) as f64;
+            r += ((S::constant(c) * xi + S::constant(-c) * w) + beta).tanh() * 0.5;
+        }
+    }
+    s + t * 0.5 + u * 0.25 + v + r
 }
 
 #[test]

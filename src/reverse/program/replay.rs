@@ -34,7 +34,9 @@
 //! [`sink_of`]), the sweep keeps that slot's running adjoint in a register
 //! across the run and stores it once, which takes the same store and
 //! reload off that sum's chain (again the same additions in the same
-//! order, and a contribution rule 3 skips stays skipped).
+//! order, and a contribution rule 3 skips stays skipped); likewise a fused
+//! run's other operand `c` where it repeats with a short period (a bias per
+//! unit of a dense layer, in turn: [`csink_of`]).
 //!
 //! Slots are reused: a batch whose values are all read by later batches,
 //! and not by the sweep, an output or a guard, hands its slots (values and
@@ -374,6 +376,10 @@ pub(crate) struct Run {
     /// A slot every instruction of the run adds into ([`sink_of`]), whose
     /// running adjoint the sweep keeps in a register.
     pub(crate) sink: Option<Sink>,
+    /// For a fused run: the period (1 to 3; 0: none) of the slots `c`
+    /// that every instruction adds into ([`csink_of`]), whose running
+    /// adjoints the sweep keeps in registers ([`fused_run`]).
+    pub(crate) csink: u8,
 }
 
 /// The operand of a run whose slot is the same in every instruction
@@ -656,6 +662,7 @@ impl Exec {
                     chain: false,
                     out: bt.out,
                     sink,
+                    csink: 0,
                 }),
             }
         }
@@ -672,6 +679,7 @@ impl Exec {
                 r.end as usize,
             );
             r.sink = sink_of(r.kind, &a, &b, r.ob(), r.start as usize, r.end as usize);
+            r.csink = csink_of(r, &a, &b, &c);
         }
         let exec = Exec {
             n,
@@ -791,6 +799,10 @@ impl Exec {
                         r.start as usize,
                         r.end as usize
                     ),
+                "dualtape: internal error: a malformed sink"
+            );
+            assert!(
+                r.csink == csink_of(r, &self.a, &self.b, &self.c),
                 "dualtape: internal error: a malformed sink"
             );
         }
@@ -1051,6 +1063,35 @@ fn assign_slots(
 
 /// Whether [`Exec::compile`] lets batches reuse slots ([`assign_slots`]).
 const REUSE: bool = true;
+
+/// For a fused run `r` that is not a chain and whose consumer adds into
+/// its other operand `c`: the least period `p` (1 to 3) with which `c`
+/// repeats (`c[k] == c[k - p]`: a bias, or a few biases in turn, shared by
+/// all data points), if its `p` slots are distinct, none is one of the
+/// run's own slots and no instruction adds into one through `a` or `b`;
+/// else 0. Then the sweep keeps those `p` adjoints in registers across the
+/// run ([`fused_run`]), as for [`sink_of`].
+pub(crate) fn csink_of(r: &Run, a: &[u32], b: &[u32], c: &[u32]) -> u8 {
+    let Some(tail) = r.tail() else { return 0 };
+    let (s, e, ob) = (r.start as usize, r.end as usize, r.ob());
+    if r.chain || !tail.other || tail.side == Side::Same || e > c.len() {
+        return 0;
+    }
+    let own = |x: u32| (s..e).contains(&(x as usize).wrapping_sub(ob));
+    for p in 1..=3usize {
+        if e - s < 2 * p {
+            break;
+        }
+        let slots = &c[s..s + p];
+        if (s + p..e).all(|k| c[k] == c[k - p])
+            && (0..p).all(|j| !own(slots[j]) && !slots[..j].contains(&slots[j]))
+            && (s..e).all(|k| !slots.contains(&a[k]) && !slots.contains(&b[k]))
+        {
+            return p as u8;
+        }
+    }
+    0
+}
 
 /// The slots that instruction `k` of shape `shape` adds into (`a`, then
 /// `b`), as program slots.
@@ -1831,14 +1872,14 @@ impl Exec {
                                     let chain = $other && Side::$side != Side::Same && run.chain;
                                     let c_first = *ci.get_unchecked(s) as usize;
                                     macro_rules! with {
-                                        ($chain:literal) => {
+                                        ($chain:literal, $cp:literal) => {
                                             match run.affine {
-                                                Some(af) => fused_run::<T, $chain>(
+                                                Some(af) => fused_run::<T, $chain, $cp>(
                                                     pair, s, e, base, vals, adj,
                                                     rule_of!($po), rule_of!($co),
                                                     |k| af.at3(s, k), c_first,
                                                 ),
-                                                None => fused_run::<T, $chain>(
+                                                None => fused_run::<T, $chain, $cp>(
                                                     pair, s, e, base, vals, adj,
                                                     rule_of!($po), rule_of!($co),
                                                     |k| (ta(k), tb(k), *ci.get_unchecked(k) as usize),
@@ -1847,7 +1888,13 @@ impl Exec {
                                             }
                                         };
                                     }
-                                    if chain { with!(true) } else { with!(false) }
+                                    match (chain, run.csink) {
+                                        (true, _) => with!(true, 0),
+                                        (false, 1) => with!(false, 1),
+                                        (false, 2) => with!(false, 2),
+                                        (false, 3) => with!(false, 3),
+                                        _ => with!(false, 0),
+                                    }
                                 })*
                                 _ => unreachable!("dualtape: internal error: no loop for a fused pair"),
                             }
@@ -2090,10 +2137,18 @@ struct Pair {
 /// # Safety
 ///
 /// As [`rule_run`], for the three slots `ix(k)` and `c_first`; with
-/// `CHAIN`, the span is a chain.
+/// `CHAIN`, the span is a chain; with `CP > 0`, not a chain, and `CP` the
+/// span's [`csink_of`].
+///
+/// `CP > 0`: slot `c` repeats with period `CP` ([`csink_of`]). Then the
+/// `CP` adjoints are loaded once into registers, instruction `k` adds its
+/// contribution to slot `c` (where rule 3 lets one through) into the
+/// `(k - s) % CP`-th, in the sweep's order, and they are stored once at
+/// the end: the same sums, off the store and reload on their chains. The
+/// loop is unrolled by `CP` so that each register is a constant index.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool>(
+unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool, const CP: usize>(
     pair: Pair,
     s: usize,
     e: usize,
@@ -2113,7 +2168,15 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool>(
     let fixed_c = pair.fixed_c && pair.side != Side::Same;
     // with `CHAIN`: instruction `k + 1`'s contribution to this adjoint
     let mut carry: Option<T> = None;
-    for k in (s..e).rev() {
+    // with `CP`: the adjoints of slots `c` of instructions `s..s + CP`
+    let mut acc = [T::zero(); 3];
+    for (j, acc) in acc.iter_mut().enumerate().take(CP) {
+        if s + j < e {
+            *acc = *adj.get_unchecked(ix(s + j).2);
+        }
+    }
+    // instruction `k`; `sink`: with `CP`, its slot `c`'s register
+    let mut one = |k: usize, sink: &mut T| {
         let i = base.wrapping_add(k);
         // SAFETY (every access): the caller's contract.
         let g = match carry.take() {
@@ -2132,10 +2195,12 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool>(
             }
             let ic = if CHAIN && k == s { c_first } else { ic };
             // into the consumer's other operand: carried to the next
-            // instruction swept, or added in memory
+            // instruction swept, into its register, or added in memory
             let mut into_c = |d: T| {
                 if CHAIN && k > s {
                     carry = Some(d);
+                } else if CP > 0 {
+                    *sink += d;
                 } else {
                     *adj.get_unchecked_mut(ic) += d;
                 }
@@ -2198,6 +2263,32 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool>(
                     }
                     Shape::Consts => {}
                 }
+            }
+        }
+    };
+    if CP == 0 {
+        let mut none = T::zero();
+        for k in (s..e).rev() {
+            one(k, &mut none);
+        }
+    } else {
+        // the last, partial, group, then whole groups of `CP` downwards
+        let full = (e - s) - (e - s) % CP;
+        for j in (0..CP).rev() {
+            if s + full + j < e {
+                one(s + full + j, &mut acc[j]);
+            }
+        }
+        let mut g = full;
+        while g > 0 {
+            g -= CP;
+            for j in (0..CP).rev() {
+                one(s + g + j, &mut acc[j]);
+            }
+        }
+        for (j, acc) in acc.iter().enumerate().take(CP) {
+            if s + j < e {
+                *adj.get_unchecked_mut(ix(s + j).2) = *acc;
             }
         }
     }
