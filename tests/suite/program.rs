@@ -542,6 +542,85 @@ fn chained_sums_are_bit_exact_at_awkward_points() {
     }
 }
 
+/// Many contributions into one shared slot from runs of unfused
+/// instructions (the sweep's *sinks*: one weight `w = x[0]`, one bias `b =
+/// x[1]`, used by every data point `x[2..]`): `x·w` and `w·x` (each product
+/// read twice, so it is not fused), `z + b`, `w · c` and `c - b` with
+/// constants `c`, then `-w`; in data order (operand slots in progression) and
+/// permuted (not).
+fn shared<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let (w, b, d) = (x[0], x[1], &x[2..]);
+    let m = d.len();
+    let mut s = S::constant(0.0);
+    for &xi in d {
+        // (at b = ±0 and xi = 0, the sqrt's partial is ∞ and w's is 0)
+        let z = xi * w;
+        let y = z + b;
+        s += y.sqrt() + y.sin() * z;
+    }
+    let mut t = S::constant(0.0);
+    for i in 0..m {
+        let xi = d[(i * 7 + 3) % m];
+        let z = w * xi;
+        t += (b + z).cos() * z;
+    }
+    let mut u = S::constant(0.0);
+    for i in 0..m {
+        let c = 0.5 + i as f64;
+        u += (w * c).tanh() * (S::constant(c) - b).sin();
+    }
+    let mut v = S::constant(0.0);
+    for i in 0..m {
+        v += (-w).exp() * (1.0 + i as f64);
+    }
+    s + t * 0.5 + u * 0.25 + v
+}
+
+#[test]
+fn shared_slots_are_bit_exact_at_awkward_points() {
+    let sizes: &[usize] = if cfg!(miri) {
+        &[1, 2, 3, 7]
+    } else {
+        &[1, 2, 3, 4, 7, 66, 300, 601, 1203]
+    };
+    for &m in sizes {
+        let n = m + 2;
+        let x0: Vec<f64> = (0..n).map(|i| 0.3 + 0.01 * i as f64).collect();
+        let p = reverse::record(shared, &x0);
+        let unfused = unfused(&p);
+        let mut ws = p.workspace();
+        let awkward = 2 * AWKWARD.len();
+        for k in 0..awkward + 2 {
+            // the weight and bias ordinary or awkward, mostly ordinary data
+            // with every few an awkward value; last, b = ±0 with ordinary
+            // data but one 0, where an infinite adjoint (the sqrt's) meets a
+            // zero partial (w's, 0) that rule 3 must skip
+            let x: Vec<f64> = (0..n)
+                .map(|i| match i {
+                    1 if k >= awkward => [0.0, -0.0][k - awkward],
+                    _ if k >= awkward => [x0[i], 0.0][usize::from(i == 2 + m / 2)],
+                    0 | 1 if k % 2 == 1 => AWKWARD[(k / 2 + 5 * i) % AWKWARD.len()],
+                    _ if i >= 2 && (i + k) % 3 == 0 => AWKWARD[(i * 7 + k) % AWKWARD.len()],
+                    _ => x0[i] - 0.05 * k as f64,
+                })
+                .collect();
+            let (fv, fg) = reverse::gradient(shared, &x);
+            let mut g = vec![0.0; n];
+            let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
+            assert!(identical(v, fv), "m={m}: value at {x:?}: {v} vs {fv}");
+            for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
+                assert!(
+                    identical(*a, *b),
+                    "m={m}, k={k}: ∂/∂x{i}: replay {a}, fresh {b} (w = {}, b = {})",
+                    x[0],
+                    x[1]
+                );
+            }
+            hvp_equals_unfused(&p, &unfused, &x);
+        }
+    }
+}
+
 #[test]
 fn adjoint_sums_keep_the_recording_order() {
     // x[0]'s adjoint gets ±1e16 and O(1) contributions from two kinds of

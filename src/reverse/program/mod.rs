@@ -476,9 +476,20 @@ impl Program {
         Ok(())
     }
 
+    /// Panics unless `got == want` (the test inline, the message out of
+    /// line: nothing but a comparison on a replay's path).
+    #[inline(always)]
     fn check_len(&self, what: &str, name: &str, got: usize, want: usize) {
-        assert!(
-            got == want,
+        if got != want {
+            Self::wrong_len(what, name, got, want)
+        }
+    }
+
+    /// [`check_len`](Self::check_len)'s panic.
+    #[cold]
+    #[inline(never)]
+    fn wrong_len(what: &str, name: &str, got: usize, want: usize) -> ! {
+        panic!(
             "Program::{what}: {name} has {got} entries but the program has {want} {}; pass one \
              per {}",
             if name == "w" || name == "y" {

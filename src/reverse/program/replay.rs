@@ -29,6 +29,12 @@
 //! keeps the previous value in a register and the sweep the contribution to
 //! the previous adjoint, which takes a store and a reload off the sum's
 //! critical path in both passes (the same additions in the same order).
+//! Where every instruction of a run adds into one slot through the same
+//! operand (a weight or bias shared by all data points: a *sink*,
+//! [`sink_of`]), the sweep keeps that slot's running adjoint in a register
+//! across the run and stores it once, which takes the same store and
+//! reload off that sum's chain (again the same additions in the same
+//! order, and a contribution rule 3 skips stays skipped).
 //!
 //! Slots are reused: a batch whose values are all read by later batches,
 //! and not by the sweep, an output or a guard, hands its slots (values and
@@ -144,39 +150,57 @@ pub(crate) struct Tail {
     pub(crate) other: bool,
 }
 
-/// The fused pairs the interpreter has loops for, as (producer operation,
-/// producer shape, consumer operation, side, other operand a slot): the
-/// repeated pairs of sums of squares and of dense layers. `$m!` receives
-/// the list.
+/// The fused pairs the interpreter has loops for, as (index, producer
+/// operation, producer shape, consumer operation, side, other operand a
+/// slot): the repeated pairs of sums of squares and of dense layers. `$m!`
+/// receives the list. The index (`0, 1, 2, ...` in order, below
+/// [`NO_PAIR`]) is what a batch or run stores ([`Batch::pair`]), so that
+/// the interpreter picks a pair's loop by one jump on it instead of
+/// comparing five fields.
 macro_rules! fused_pairs {
     ($m:ident) => {
         $m! {
-            (Mul, Same, Sub, Right, true),     // b - a²
-            (Sub, ConstSlot, Mul, Same, false), // (c - a)²
-            (Mul, Same, Mul, Left, false),     // a² · c
-            (Add, Both, Add, Left, true),      // (a + b) + x
-            (Add, Both, Add, Right, true),     // x + (a + b)
-            (Mul, Both, Add, Left, true),      // a · b + x
-            (Mul, Both, Add, Right, true),     // x + a · b
-            (Mul, SlotConst, Add, Left, true), // a · c + x
-            (Mul, SlotConst, Add, Right, true), // x + a · c
-            (Mul, SlotConst, Sub, Right, true), // x - a · c
+            (0, Mul, Same, Sub, Right, true),      // b - a²
+            (1, Sub, ConstSlot, Mul, Same, false), // (c - a)²
+            (2, Mul, Same, Mul, Left, false),      // a² · c
+            (3, Add, Both, Add, Left, true),       // (a + b) + x
+            (4, Add, Both, Add, Right, true),      // x + (a + b)
+            (5, Mul, Both, Add, Left, true),       // a · b + x
+            (6, Mul, Both, Add, Right, true),      // x + a · b
+            (7, Mul, SlotConst, Add, Left, true),  // a · c + x
+            (8, Mul, SlotConst, Add, Right, true), // x + a · c
+            (9, Mul, SlotConst, Sub, Right, true), // x - a · c
         }
     };
 }
 
-/// Whether the interpreter fuses producer `(op, shape)` into `tail`.
-fn fusable(op: Op, shape: Shape, tail: Tail) -> bool {
-    macro_rules! any {
-        ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
-            false $(|| (op == Op::$po
+/// [`Batch::pair`] of a batch that is not fused.
+pub(crate) const NO_PAIR: u8 = u8::MAX;
+
+/// The index in [`fused_pairs`] of producer `(op, shape)` fused into
+/// `tail`, [`NO_PAIR`] for `None` or a pair the interpreter has no loops
+/// for.
+fn pair_of(op: Op, shape: Shape, tail: Option<Tail>) -> u8 {
+    let Some(tail) = tail else { return NO_PAIR };
+    macro_rules! find {
+        ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+            $(if op == Op::$po
                 && shape == Shape::$ps
                 && tail.op == Op::$co
                 && tail.side == Side::$side
-                && tail.other == $other))*
+                && tail.other == $other
+            {
+                return $i;
+            })*
         };
     }
-    fused_pairs!(any)
+    fused_pairs!(find);
+    NO_PAIR
+}
+
+/// Whether the interpreter fuses producer `(op, shape)` into `tail`.
+fn fusable(op: Op, shape: Shape, tail: Tail) -> bool {
+    pair_of(op, shape, Some(tail)) != NO_PAIR
 }
 
 /// The rule of an operation of [`rederives`], by name.
@@ -247,6 +271,9 @@ pub(crate) struct Batch {
     pub(crate) shape: Shape,
     /// For fused instructions, the consumer (`op`, `shape` are the producer's).
     pub(crate) tail: Option<Tail>,
+    /// The index of the fused pair in [`fused_pairs`] ([`pair_of`]), or
+    /// [`NO_PAIR`]: the forward pass and the sweep jump on it.
+    pub(crate) pair: u8,
     pub(crate) start: u32,
     pub(crate) end: u32,
     /// Operand slots in arithmetic progression (a repeated computation):
@@ -329,6 +356,8 @@ impl Affine {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Run {
     pub(crate) kind: Sweep,
+    /// As [`Batch::pair`], for a run of [`Sweep::Fused`].
+    pub(crate) pair: u8,
     pub(crate) start: u32,
     pub(crate) end: u32,
     /// As [`Batch::affine`].
@@ -337,6 +366,20 @@ pub(crate) struct Run {
     pub(crate) chain: bool,
     /// As [`Batch::out`].
     pub(crate) out: u32,
+    /// A slot every instruction of the run adds into ([`sink_of`]), whose
+    /// running adjoint the sweep keeps in a register.
+    pub(crate) sink: Option<Sink>,
+}
+
+/// The operand of a run whose slot is the same in every instruction
+/// (a weight or a bias shared by all data points), and that slot: the
+/// sweep loads its adjoint once, adds the run's contributions to it in a
+/// register and stores it once ([`rule_run`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Sink {
+    /// `false`: operand `a`; `true`: operand `b`.
+    pub(crate) b: bool,
+    pub(crate) slot: u32,
 }
 
 impl Run {
@@ -541,6 +584,7 @@ impl Exec {
                     op,
                     shape,
                     tail,
+                    pair: pair_of(op, shape, tail),
                     start: e as u32,
                     end: e as u32 + 1,
                     affine: None,
@@ -589,22 +633,28 @@ impl Exec {
                 Some(tail) => Sweep::Fused(bt.op, bt.shape, tail),
                 None => bt.shape.sweep(bt.op),
             };
+            // (sweep) a batch with a sink ([`sink_of`]) joins only a run with
+            // the same sink, so that merging keeps it
+            let sink = sink_of(kind, &a, &b, bt.ob(), bt.start as usize, bt.end as usize);
             match runs.last_mut() {
                 Some(last)
                     if last.kind == kind
                         && last.affine.is_none()
                         && bt.affine.is_none()
-                        && last.ob() == bt.ob() =>
+                        && last.ob() == bt.ob()
+                        && last.sink == sink =>
                 {
                     last.end = bt.end
                 }
                 _ => runs.push(Run {
                     kind,
+                    pair: bt.pair,
                     start: bt.start,
                     end: bt.end,
                     affine: bt.affine,
                     chain: false,
                     out: bt.out,
+                    sink,
                 }),
             }
         }
@@ -620,6 +670,7 @@ impl Exec {
                 r.start as usize,
                 r.end as usize,
             );
+            r.sink = sink_of(r.kind, &a, &b, r.ob(), r.start as usize, r.end as usize);
         }
         let finals = finals(n, &runs, [&a, &b, &c]);
         let exec = Exec {
@@ -752,6 +803,20 @@ impl Exec {
                 }
             }
         }
+        for r in &self.runs {
+            assert!(
+                r.sink
+                    == sink_of(
+                        r.kind,
+                        &self.a,
+                        &self.b,
+                        r.ob(),
+                        r.start as usize,
+                        r.end as usize
+                    ),
+                "dualtape: internal error: a malformed sink"
+            );
+        }
         for bt in &self.batches {
             if bt.op == Op::MulAddTail {
                 // (`mul_add_tail` finds the Mul at position `a[k] - base()`:
@@ -773,6 +838,20 @@ impl Exec {
                     "dualtape: internal error: a fused pair without its loops"
                 );
             }
+            assert!(
+                bt.pair == pair_of(bt.op, bt.shape, bt.tail),
+                "dualtape: internal error: a batch's pair index is wrong"
+            );
+        }
+        for r in &self.runs {
+            let pair = match r.kind {
+                Sweep::Fused(op, shape, tail) => pair_of(op, shape, Some(tail)),
+                _ => NO_PAIR,
+            };
+            assert!(
+                r.pair == pair && (pair != NO_PAIR || !matches!(r.kind, Sweep::Fused(..))),
+                "dualtape: internal error: a run's pair index is wrong"
+            );
         }
     }
 }
@@ -805,6 +884,63 @@ pub(crate) fn chain_of(
         && (s + 1..e).all(|k| c[k] as usize == ob.wrapping_add(k - 1))
         && !own(c[s])
         && (s..e).all(|k| !own(a[k]) && !own(b[k]))
+}
+
+/// The slot of a run of [`Sweep::Rule`] instructions `s..e` (executable
+/// positions; instruction `k`'s own slot `ob + k`, wrapping) that every instruction
+/// adds into through the same operand, if there is one: the *sink*. Then
+/// the sweep keeps that slot's running adjoint in a register across the
+/// run ([`rule_run`]), which takes a store and a reload off the critical
+/// path of its sum (nalgebra's products `h·w` and bias additions `z + b`
+/// over the data points, all into one weight's, one bias's, adjoint).
+///
+/// The slot must not be one of the span's own slots (no instruction of
+/// the span reads or clears it as its adjoint), and no instruction of the
+/// span may add into it through its other operand; then the run's contributions to it are the only
+/// accesses to it during the run, and adding them in a register, in the
+/// sweep's order, forms the same sums as adding them in memory.
+pub(crate) fn sink_of(
+    kind: Sweep,
+    a: &[u32],
+    b: &[u32],
+    ob: usize,
+    s: usize,
+    e: usize,
+) -> Option<Sink> {
+    let Sweep::Rule(_, shape) = kind else {
+        return None;
+    };
+    if e < s + 2 || e > a.len() {
+        return None;
+    }
+    let own = |x: u32| (s..e).contains(&(x as usize).wrapping_sub(ob));
+    let same = |v: &[u32]| (s..e).all(|k| v[k] == v[s]) && !own(v[s]);
+    match shape {
+        Shape::Unary | Shape::Same | Shape::SlotConst => same(a).then_some(Sink {
+            b: false,
+            slot: a[s],
+        }),
+        Shape::ConstSlot => same(b).then_some(Sink {
+            b: true,
+            slot: b[s],
+        }),
+        Shape::Both => {
+            if same(a) && (s..e).all(|k| b[k] != a[s]) {
+                Some(Sink {
+                    b: false,
+                    slot: a[s],
+                })
+            } else if same(b) && (s..e).all(|k| a[k] != b[s]) {
+                Some(Sink {
+                    b: true,
+                    slot: b[s],
+                })
+            } else {
+                None
+            }
+        }
+        Shape::Consts => None,
+    }
 }
 
 /// Whether the sweep of an instruction of operation `op`, shape `shape`
@@ -1313,8 +1449,20 @@ impl<T> Default for Workspace<T> {
 }
 
 impl<T: Scalar<Real = f64>> Workspace<T> {
-    /// Sizes the buffers for `e` (allocating only when they are too small).
+    /// Sizes the buffers for `e` (allocating only when they are too small):
+    /// three comparisons inline, the growing out of line.
+    #[inline(always)]
     pub(crate) fn fit(&mut self, e: &Exec) {
+        let (slots, ops) = (e.slots(), e.len());
+        if self.vals.len() < slots || self.adj.len() < slots || self.da.len() < ops {
+            self.grow(e);
+        }
+    }
+
+    /// [`fit`](Self::fit)'s allocation.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, e: &Exec) {
         let (slots, ops) = (e.slots(), e.len());
         if self.vals.len() < slots {
             self.vals.resize(slots, T::zero());
@@ -1367,11 +1515,11 @@ impl Exec {
             // batch's pair is one of `fused_pairs`.
             unsafe {
                 let (ai, bi, ci) = (&self.a[..], &self.b[..], &self.c[..]);
-                if let Some(tail) = bt.tail {
+                if bt.pair != NO_PAIR {
                     macro_rules! fused {
-                        ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
-                            match (bt.op, bt.shape, tail.op, tail.side, tail.other) {
-                                $((Op::$po, Shape::$ps, Op::$co, Side::$side, $other) => {
+                        ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+                            match bt.pair {
+                                $($i => {
                                     // (a chain only where `chain_of` allows one)
                                     let chain = $other && Side::$side != Side::Same && bt.chain;
                                     macro_rules! with {
@@ -1732,6 +1880,49 @@ impl Exec {
                 }
                 let ta = |k: usize| *ai.get_unchecked(k) as usize;
                 let tb = |k: usize| *bi.get_unchecked(k) as usize;
+                // a fused pair: one jump on its index
+                if run.pair != NO_PAIR {
+                    let ci = &self.c[..];
+                    macro_rules! fused {
+                        ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+                            match run.pair {
+                                $($i => {
+                                    let pair = Pair {
+                                        shape: Shape::$ps,
+                                        side: Side::$side,
+                                        other: $other,
+                                        fixed_p: fixed_of!($po),
+                                        fixed_c: fixed_of!($co),
+                                    };
+                                    // (a chain only where `chain_of` allows one)
+                                    let chain = $other && Side::$side != Side::Same && run.chain;
+                                    let c_first = *ci.get_unchecked(s) as usize;
+                                    macro_rules! with {
+                                        ($chain:literal) => {
+                                            match run.affine {
+                                                Some(af) => fused_run::<T, $chain>(
+                                                    pair, s, e, base, vals, adj,
+                                                    rule_of!($po), rule_of!($co),
+                                                    |k| af.at3(s, k), c_first,
+                                                ),
+                                                None => fused_run::<T, $chain>(
+                                                    pair, s, e, base, vals, adj,
+                                                    rule_of!($po), rule_of!($co),
+                                                    |k| (ta(k), tb(k), *ci.get_unchecked(k) as usize),
+                                                    c_first,
+                                                ),
+                                            }
+                                        };
+                                    }
+                                    if chain { with!(true) } else { with!(false) }
+                                })*
+                                _ => unreachable!("dualtape: internal error: no loop for a fused pair"),
+                            }
+                        };
+                    }
+                    fused_pairs!(fused);
+                    continue;
+                }
                 match (run.kind, run.affine) {
                     (Sweep::A, Some(af)) => one!(|k: usize| af.at(s, k).0),
                     (Sweep::A, None) => one!(ta),
@@ -1747,18 +1938,45 @@ impl Exec {
                         }
                     }
                     (Sweep::Rule(op, shape), affine) => {
+                        macro_rules! with_sink {
+                            ($f:expr, $fixed:expr, $sink:literal, $slot:expr) => {
+                                match affine {
+                                    Some(af) => rule_run::<T, $sink>(
+                                        shape,
+                                        s,
+                                        e,
+                                        base,
+                                        vals,
+                                        adj,
+                                        $f,
+                                        $fixed,
+                                        |k| af.at(s, k),
+                                        $slot,
+                                    ),
+                                    None => rule_run::<T, $sink>(
+                                        shape,
+                                        s,
+                                        e,
+                                        base,
+                                        vals,
+                                        adj,
+                                        $f,
+                                        $fixed,
+                                        |k| (ta(k), tb(k)),
+                                        $slot,
+                                    ),
+                                }
+                            };
+                        }
                         macro_rules! rule {
                             ($f:expr, $fixed:expr) => {
-                                match affine {
-                                    Some(af) => {
-                                        rule_run(shape, s, e, base, vals, adj, $f, $fixed, |k| {
-                                            af.at(s, k)
-                                        })
+                                match run.sink {
+                                    None => with_sink!($f, $fixed, 0, 0),
+                                    Some(Sink { b: false, slot }) => {
+                                        with_sink!($f, $fixed, 1, slot as usize)
                                     }
-                                    None => {
-                                        rule_run(shape, s, e, base, vals, adj, $f, $fixed, |k| {
-                                            (ta(k), tb(k))
-                                        })
+                                    Some(Sink { b: true, slot }) => {
+                                        with_sink!($f, $fixed, 2, slot as usize)
                                     }
                                 }
                             };
@@ -1771,46 +1989,8 @@ impl Exec {
                             _ => unreachable!("dualtape: internal error: {op:?} is not re-derived"),
                         }
                     }
-                    (Sweep::Fused(op, shape, tail), affine) => {
-                        let ci = &self.c[..];
-                        macro_rules! fused {
-                            ($(($po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
-                                match (op, shape, tail.op, tail.side, tail.other) {
-                                    $((Op::$po, Shape::$ps, Op::$co, Side::$side, $other) => {
-                                        let pair = Pair {
-                                            shape: Shape::$ps,
-                                            side: Side::$side,
-                                            other: $other,
-                                            fixed_p: fixed_of!($po),
-                                            fixed_c: fixed_of!($co),
-                                        };
-                                        // (a chain only where `chain_of` allows one)
-                                        let chain = $other && Side::$side != Side::Same && run.chain;
-                                        let c_first = *ci.get_unchecked(s) as usize;
-                                        macro_rules! with {
-                                            ($chain:literal) => {
-                                                match affine {
-                                                    Some(af) => fused_run::<T, $chain>(
-                                                        pair, s, e, base, vals, adj,
-                                                        rule_of!($po), rule_of!($co),
-                                                        |k| af.at3(s, k), c_first,
-                                                    ),
-                                                    None => fused_run::<T, $chain>(
-                                                        pair, s, e, base, vals, adj,
-                                                        rule_of!($po), rule_of!($co),
-                                                        |k| (ta(k), tb(k), *ci.get_unchecked(k) as usize),
-                                                        c_first,
-                                                    ),
-                                                }
-                                            };
-                                        }
-                                        if chain { with!(true) } else { with!(false) }
-                                    })*
-                                    _ => unreachable!("dualtape: internal error: no loop for a fused pair"),
-                                }
-                            };
-                        }
-                        fused_pairs!(fused);
+                    (Sweep::Fused(..), _) => {
+                        unreachable!("dualtape: internal error: a fused run without its pair index")
                     }
                 }
             }
@@ -1846,14 +2026,25 @@ fn copy_out<T: Scalar>(adj: &mut [T], out: &mut [T], lo: u32, hi: u32) {
 /// both are); clearing a zero adjoint stores the `+0` it holds. (For a
 /// dual number the same holds per component.)
 ///
+/// `SINK` (1: operand `a`, 2: operand `b`, 0: none): the run's sink
+/// ([`sink_of`]), slot `sink`, every instruction's target through that
+/// operand. Its adjoint is loaded once into a register (`acc`), each
+/// contribution rule 3 lets through is added to it there, in the sweep's
+/// order, and it is stored once at the end: the same additions of the
+/// same values in the same order, off the store and reload that otherwise
+/// put every one of them on one dependent chain. A contribution rule 3
+/// skips is skipped here too (not added as a zero, which could turn a
+/// `-0` sum into `+0`).
+///
 /// # Safety
 ///
 /// `s <= e`, and for every `k` in `s..e` the own slot `base + k`
 /// (wrapping) and the operand slots `ix(k)` below `adj.len()`,
-/// `vals.len()`.
+/// `vals.len()`; with `SINK`, `sink` below `adj.len()`, and the run's
+/// sink ([`sink_of`]).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn rule_run<T: Scalar<Real = f64>>(
+unsafe fn rule_run<T: Scalar<Real = f64>, const SINK: u8>(
     shape: Shape,
     s: usize,
     e: usize,
@@ -1863,7 +2054,14 @@ unsafe fn rule_run<T: Scalar<Real = f64>>(
     f: impl Fn(T, T) -> rules::Binary<T>,
     fixed: bool,
     ix: impl Fn(usize) -> (usize, usize),
+    sink: usize,
 ) {
+    // SAFETY: the caller's contract.
+    let mut acc = if SINK != 0 {
+        *adj.get_unchecked(sink)
+    } else {
+        T::zero()
+    };
     // one loop per shape; `$p` the partial(s) from `(pa, pb)`
     macro_rules! each {
         ($fixed:expr, |$ia:ident, $ib:ident, $pa:ident, $pb:ident, $g:ident| $body:block) => {
@@ -1880,30 +2078,44 @@ unsafe fn rule_run<T: Scalar<Real = f64>>(
             }
         };
     }
+    // `$sink`: whether target `$t` is the sink (then `acc` takes the sum)
     macro_rules! add {
-        ($fixed:expr, $t:expr, $p:expr, $g:expr) => {{
+        ($fixed:expr, $t:expr, $p:expr, $g:expr, $sink:expr) => {{
             let p = $p;
             if $fixed || !p.is_zero() {
-                *adj.get_unchecked_mut($t) += p * $g;
+                if $sink {
+                    acc += p * $g;
+                } else {
+                    *adj.get_unchecked_mut($t) += p * $g;
+                }
             }
         }};
     }
     match shape {
         Shape::Unary | Shape::SlotConst => {
-            each!(fixed, |ia, _ib, pa, _pb, g| { add!(fixed, ia, pa, g) })
+            each!(fixed, |ia, _ib, pa, _pb, g| {
+                add!(fixed, ia, pa, g, SINK == 1)
+            })
         }
         // `x - x`: the summed partial is 0, so keep the tests
-        Shape::Same => each!(false, |ia, _ib, pa, pb, g| { add!(false, ia, pa + pb, g) }),
-        Shape::ConstSlot => each!(fixed, |_ia, ib, _pa, pb, g| { add!(fixed, ib, pb, g) }),
+        Shape::Same => each!(false, |ia, _ib, pa, pb, g| {
+            add!(false, ia, pa + pb, g, SINK == 1)
+        }),
+        Shape::ConstSlot => each!(fixed, |_ia, ib, _pa, pb, g| {
+            add!(fixed, ib, pb, g, SINK == 2)
+        }),
         Shape::Both => each!(fixed, |ia, ib, pa, pb, g| {
-            add!(fixed, ia, pa, g);
-            add!(fixed, ib, pb, g);
+            add!(fixed, ia, pa, g, SINK == 1);
+            add!(fixed, ib, pb, g, SINK == 2);
         }),
         Shape::Consts => {
             for k in s..e {
                 *adj.get_unchecked_mut(base.wrapping_add(k)) = T::zero();
             }
         }
+    }
+    if SINK != 0 {
+        *adj.get_unchecked_mut(sink) = acc;
     }
 }
 
@@ -2058,5 +2270,38 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool>(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The indices in `fused_pairs` are `0, 1, 2, ...` in order, each pair
+    /// maps to its own index, and an unlisted pair to `NO_PAIR`: the loops
+    /// the forward pass and the sweep jump to by index are the pair's.
+    #[test]
+    fn fused_pair_indices_are_positions() {
+        let mut at = 0u8;
+        macro_rules! check {
+            ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
+                $(
+                    assert_eq!($i, at, "fused_pairs: index out of order");
+                    let tail = Tail { op: Op::$co, side: Side::$side, other: $other };
+                    assert_eq!(pair_of(Op::$po, Shape::$ps, Some(tail)), at);
+                    assert!(fusable(Op::$po, Shape::$ps, tail));
+                    at += 1;
+                )*
+            };
+        }
+        fused_pairs!(check);
+        assert!(at < NO_PAIR);
+        let tail = Tail {
+            op: Op::Div,
+            side: Side::Left,
+            other: true,
+        };
+        assert_eq!(pair_of(Op::Mul, Shape::Both, Some(tail)), NO_PAIR);
+        assert_eq!(pair_of(Op::Mul, Shape::Both, None), NO_PAIR);
     }
 }
