@@ -1080,7 +1080,16 @@ fn assign_slots(
 /// sweep copies it out and clears it while it is still in cache (instead of
 /// one pass over all inputs' adjoints at the end, which at n = 10⁶ reads
 /// them back from memory).
+///
+/// Below [`FINALS_MIN`] inputs, all are copied at the end (their adjoints
+/// stay in cache anyway), which costs the sweep one comparison per run.
 fn finals(n: usize, runs: &[Run], abc: [&[u32]; 3]) -> Vec<(u32, u32, u32)> {
+    if n < FINALS_MIN {
+        return (n > 0)
+            .then_some((u32::MAX, 0, n as u32))
+            .into_iter()
+            .collect();
+    }
     let mut first = vec![u32::MAX; n];
     for (r, run) in runs.iter().enumerate() {
         for k in run.start as usize..run.end as usize {
@@ -1101,6 +1110,10 @@ fn finals(n: usize, runs: &[Run], abc: [&[u32]; 3]) -> Vec<(u32, u32, u32)> {
     f.sort_by_key(|&(r, lo, _)| (r == u32::MAX, Reverse(r), lo));
     f
 }
+
+/// The fewest inputs for which the sweep copies adjoints out run by run
+/// ([`finals`]): 128 KiB of `f64` adjoints, well inside L2.
+const FINALS_MIN: usize = 1 << 14;
 
 /// Whether [`Exec::compile`] lets batches reuse slots ([`assign_slots`]).
 const REUSE: bool = true;
@@ -1823,16 +1836,14 @@ impl Exec {
         let (da, db) = (&ws.da[..len], &ws.db[..len]);
         let vals = &ws.vals[..self.slots()];
         let (ai, bi) = (&self.a[..], &self.b[..]);
-        // the next inputs whose adjoints are final (`finals`)
+        // the next inputs whose adjoints are final (`finals`): entry `fin`,
+        // final after run `next`
         let mut fin = 0;
+        let mut next = self.finals.first().map_or(u32::MAX, |f| f.0);
         for (ri, run) in self.runs.iter().enumerate().rev() {
-            // those final after the run swept last (`ri + 1`)
-            while let Some(&(r, lo, hi)) = self.finals.get(fin) {
-                if r != ri as u32 + 1 {
-                    break;
-                }
-                copy_out(adj, out, lo, hi);
-                fin += 1;
+            if ri as u32 + 1 == next {
+                // those final after the run swept last
+                (fin, next) = copy_finals(&self.finals, fin, adj, out);
             }
             let (s, e) = (run.start as usize, run.end as usize);
             // instruction `k`'s slot is `base + k` (see `assign_slots`)
@@ -2000,6 +2011,26 @@ impl Exec {
             copy_out(adj, out, lo, hi);
         }
     }
+}
+
+/// Copies out (as [`copy_out`]) the entries of `finals` from `fin` on that
+/// share its run; returns the next entry and its run (`u32::MAX`: none).
+#[inline(never)]
+fn copy_finals<T: Scalar>(
+    finals: &[(u32, u32, u32)],
+    mut fin: usize,
+    adj: &mut [T],
+    out: &mut [T],
+) -> (usize, u32) {
+    let r = finals[fin].0;
+    while let Some(&(q, lo, hi)) = finals.get(fin) {
+        if q != r {
+            return (fin, q);
+        }
+        copy_out(adj, out, lo, hi);
+        fin += 1;
+    }
+    (fin, u32::MAX)
 }
 
 /// Copies the adjoints of inputs `lo..hi` into `out` and clears them (one
