@@ -2100,9 +2100,10 @@ unsafe fn rule_run<T: Scalar<Real = f64>, const SINK: u8>(
                 let i = base.wrapping_add(k);
                 // SAFETY (every access): the caller's contract.
                 let $g = *adj.get_unchecked(i);
+                // (on every path, as in `fused_run`)
+                let ($ia, $ib) = ix(k);
                 if $fixed || !$g.is_zero() {
                     *adj.get_unchecked_mut(i) = T::zero();
-                    let ($ia, $ib) = ix(k);
                     let (_, $pa, $pb) = f(*vals.get_unchecked($ia), *vals.get_unchecked($ib));
                     $body
                 }
@@ -2226,11 +2227,13 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool>(
         if CHAIN {
             *adj.get_unchecked_mut(i) = T::zero();
         }
+        // (the operand slots on every path: an affine run's are then
+        // running sums, not products of `k`)
+        let (ia, ib, ic) = ix(k);
         if fixed_c || !g.is_zero() {
             if !CHAIN {
                 *adj.get_unchecked_mut(i) = T::zero();
             }
-            let (ia, ib, ic) = ix(k);
             let ic = if CHAIN && k == s { c_first } else { ic };
             // into the consumer's other operand: carried to the next
             // instruction swept, or added in memory
