@@ -83,6 +83,11 @@ use crate::{rules, Scalar};
 /// are still in cache.
 pub(crate) const BATCH: usize = 256;
 
+/// The fewest instructions in a batch whose operand slots the loops compute
+/// ([`Affine`]) instead of loading: below it, the loop's set-up (strides,
+/// first slots, LLVM's unrolled preamble) costs more than the loads save.
+const AFFINE_MIN: u32 = 16;
+
 /// An operand in the compiler: `Ok(program slot)` or `Err(constant index)`.
 type Operand = Result<u32, u32>;
 
@@ -620,7 +625,7 @@ impl Exec {
             if bt.chain {
                 c[s] = bt.out.wrapping_sub(1);
             }
-            if bt.end - bt.start >= 4 && bt.op != Op::MulAddTail {
+            if bt.end - bt.start >= AFFINE_MIN && bt.op != Op::MulAddTail {
                 bt.affine = Affine::of(&a, &b, &c, s, e);
             }
             if let Some(c_first) = c_first {
