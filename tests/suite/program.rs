@@ -367,7 +367,8 @@ const AWKWARD: &[f64] = &[
 
 #[test]
 fn batched_replay_is_bit_exact_at_awkward_points() {
-    // batches of 8 still take the strided (affine) path under Miri
+    // batches of 8 still take the strided (affine) path under Miri (where
+    // the replay computes the slots of batches from 4 instructions on)
     let m = if cfg!(miri) { 8 } else { 48 };
     let x0: Vec<f64> = (0..=m).map(|i| 0.7 + 0.01 * i as f64).collect();
     let mut p = reverse::record(shapes, &x0);
