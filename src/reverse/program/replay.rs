@@ -88,7 +88,9 @@ pub(crate) const BATCH: usize = 256;
 /// The fewest instructions in a batch whose operand slots the loops compute
 /// ([`Affine`]) instead of loading: below it, the loop's set-up (strides,
 /// first slots, LLVM's unrolled preamble) costs more than the loads save.
-const AFFINE_MIN: u32 = 16;
+/// Under Miri it is 4, as it was before, so that the tests Miri runs (small
+/// programs, to keep it fast) take the strided loops too.
+const AFFINE_MIN: u32 = if cfg!(miri) { 4 } else { 16 };
 
 /// An operand in the compiler: `Ok(program slot)` or `Err(constant index)`.
 type Operand = Result<u32, u32>;
@@ -439,6 +441,10 @@ pub(crate) struct Exec {
     pub(crate) guards: Vec<XGuard>,
     /// The number of slots.
     pub(crate) top: usize,
+    /// Inputs `lo..hi` whose adjoints are final once run `r` is swept, as
+    /// `(r, lo, hi)` in the sweep's order (runs backwards, then `r ==
+    /// u32::MAX`: inputs no instruction reads), covering `0..n` ([`finals`]).
+    pub(crate) finals: Vec<(u32, u32, u32)>,
 }
 
 impl Exec {
@@ -681,6 +687,7 @@ impl Exec {
             r.sink = sink_of(r.kind, &a, &b, r.ob(), r.start as usize, r.end as usize);
             r.csink = csink_of(r, &a, &b, &c);
         }
+        let finals = finals(n, &runs, [&a, &b, &c]);
         let exec = Exec {
             n,
             consts,
@@ -692,6 +699,7 @@ impl Exec {
             outputs,
             guards,
             top,
+            finals,
         };
         exec.validate();
         exec
@@ -754,6 +762,28 @@ impl Exec {
                 slot_of.push(o);
             }
         }
+        // `finals` covers the inputs once, in the sweep's order
+        let mut copied = vec![false; self.n];
+        for (i, &(r, lo, hi)) in self.finals.iter().enumerate() {
+            assert!(
+                lo < hi
+                    && hi as usize <= self.n
+                    && (r == u32::MAX || (r as usize) < self.runs.len())
+                    && self
+                        .finals
+                        .get(i + 1)
+                        .is_none_or(|&(q, _, _)| q == u32::MAX || (r != u32::MAX && q <= r)),
+                "dualtape: internal error: malformed finals"
+            );
+            for c in &mut copied[lo as usize..hi as usize] {
+                assert!(!*c, "dualtape: internal error: malformed finals");
+                *c = true;
+            }
+        }
+        assert!(
+            copied.iter().all(|&c| c),
+            "dualtape: internal error: malformed finals"
+        );
         for r in &self.runs {
             let s = r.start as usize;
             for (i, &o) in slot_of[s..r.end as usize].iter().enumerate() {
@@ -1060,6 +1090,49 @@ fn assign_slots(
     }
     top
 }
+
+/// For each input, the run of its first reader (exec order), in ranges of
+/// consecutive inputs: `(run, lo, hi)` in the sweep's order, runs backwards,
+/// then (`run == u32::MAX`) the inputs no instruction reads. Every
+/// contribution to an input's adjoint comes from an instruction reading it,
+/// so once its first reader's run is swept the adjoint is final, and the
+/// sweep copies it out and clears it while it is still in cache (instead of
+/// one pass over all inputs' adjoints at the end, which at n = 10⁶ reads
+/// them back from memory).
+///
+/// Below [`FINALS_MIN`] inputs, all are copied at the end (their adjoints
+/// stay in cache anyway), which costs the sweep one comparison per run.
+fn finals(n: usize, runs: &[Run], abc: [&[u32]; 3]) -> Vec<(u32, u32, u32)> {
+    if n < FINALS_MIN {
+        return (n > 0)
+            .then_some((u32::MAX, 0, n as u32))
+            .into_iter()
+            .collect();
+    }
+    let mut first = vec![u32::MAX; n];
+    for (r, run) in runs.iter().enumerate() {
+        for k in run.start as usize..run.end as usize {
+            for x in abc.map(|v| v[k] as usize) {
+                if x < n && first[x] == u32::MAX {
+                    first[x] = r as u32;
+                }
+            }
+        }
+    }
+    let mut f: Vec<(u32, u32, u32)> = Vec::new();
+    for (i, &r) in first.iter().enumerate() {
+        match f.last_mut() {
+            Some((q, _, hi)) if *q == r => *hi = i as u32 + 1,
+            _ => f.push((r, i as u32, i as u32 + 1)),
+        }
+    }
+    f.sort_by_key(|&(r, lo, _)| (r == u32::MAX, Reverse(r), lo));
+    f
+}
+
+/// The fewest inputs for which the sweep copies adjoints out run by run
+/// ([`finals`]): 128 KiB of `f64` adjoints, well inside L2.
+const FINALS_MIN: usize = 1 << 14;
 
 /// Whether [`Exec::compile`] lets batches reuse slots ([`assign_slots`]).
 const REUSE: bool = true;
@@ -1798,6 +1871,10 @@ impl Exec {
     ) {
         let (base, len) = (self.base(), self.len());
         let adj = &mut ws.adj[..self.slots()];
+        assert!(
+            out.len() == self.n,
+            "dualtape: internal error: an adjoint output of the wrong length"
+        );
         for (j, w) in seeds {
             let s = self.outputs[j] as usize;
             if s < self.n || s >= base {
@@ -1807,7 +1884,15 @@ impl Exec {
         let (da, db) = (&ws.da[..len], &ws.db[..len]);
         let vals = &ws.vals[..self.slots()];
         let (ai, bi) = (&self.a[..], &self.b[..]);
-        for run in self.runs.iter().rev() {
+        // the next inputs whose adjoints are final (`finals`): entry `fin`,
+        // final after run `next`
+        let mut fin = 0;
+        let mut next = self.finals.first().map_or(u32::MAX, |f| f.0);
+        for (ri, run) in self.runs.iter().enumerate().rev() {
+            if ri as u32 + 1 == next {
+                // those final after the run swept last
+                (fin, next) = copy_finals(&self.finals, fin, adj, out);
+            }
             let (s, e) = (run.start as usize, run.end as usize);
             // instruction `k`'s slot is `base + k` (see `assign_slots`)
             let base = run.ob();
@@ -1975,15 +2060,41 @@ impl Exec {
                 }
             }
         }
-        assert!(
-            out.len() == self.n,
-            "dualtape: internal error: an adjoint output of the wrong length"
-        );
-        // one pass, copying and clearing (not `copy_from_slice` then `fill`)
-        for (o, a) in out.iter_mut().zip(&mut adj[..self.n]) {
-            *o = *a;
-            *a = T::zero();
+        // those final after run 0, and those no instruction reads
+        for &(_, lo, hi) in &self.finals[fin..] {
+            copy_out(adj, out, lo, hi);
         }
+    }
+}
+
+/// Copies out (as [`copy_out`]) the entries of `finals` from `fin` on that
+/// share its run; returns the next entry and its run (`u32::MAX`: none).
+#[inline(never)]
+fn copy_finals<T: Scalar>(
+    finals: &[(u32, u32, u32)],
+    mut fin: usize,
+    adj: &mut [T],
+    out: &mut [T],
+) -> (usize, u32) {
+    let r = finals[fin].0;
+    while let Some(&(q, lo, hi)) = finals.get(fin) {
+        if q != r {
+            return (fin, q);
+        }
+        copy_out(adj, out, lo, hi);
+        fin += 1;
+    }
+    (fin, u32::MAX)
+}
+
+/// Copies the adjoints of inputs `lo..hi` into `out` and clears them (one
+/// pass, not `copy_from_slice` then `fill`).
+#[inline(always)]
+fn copy_out<T: Scalar>(adj: &mut [T], out: &mut [T], lo: u32, hi: u32) {
+    let (lo, hi) = (lo as usize, hi as usize);
+    for (o, a) in out[lo..hi].iter_mut().zip(&mut adj[lo..hi]) {
+        *o = *a;
+        *a = T::zero();
     }
 }
 
