@@ -535,7 +535,8 @@ impl Program {
         self.check_len("evaluate", "y", y.len(), self.outputs.len());
         self.check_policy()?;
         ws.fit(&self.exec);
-        self.exec.forward(ws, !self.accept_kinks, replay::inputs(x))?;
+        self.exec
+            .forward(ws, !self.accept_kinks, replay::inputs(x))?;
         for (i, yi) in y.iter_mut().enumerate() {
             *yi = self.exec.output(ws, i);
         }
@@ -611,7 +612,8 @@ impl Program {
         self.check_len("gradient_into", "grad", grad.len(), self.inputs);
         self.check_policy()?;
         ws.fit(&self.exec);
-        self.exec.forward(ws, !self.accept_kinks, replay::inputs(x))?;
+        self.exec
+            .forward(ws, !self.accept_kinks, replay::inputs(x))?;
         let v = self.exec.output(ws, 0);
         self.exec.sweep(ws, [(0, 1.0)], grad);
         Ok(v)

@@ -1635,6 +1635,25 @@ impl Exec {
         kinks: bool,
         mut input: impl FnMut(usize, &mut [T]),
     ) -> Result<(), ReplayError> {
+        if self.firsts.len() <= 1 {
+            // one range (below `FIRSTS_MIN`): all inputs up front, and a
+            // loop over the batches that checks nothing more
+            input(0, &mut ws.vals[..self.n]);
+            self.forward_from::<T, false>(ws, kinks, input)
+        } else {
+            self.forward_from::<T, true>(ws, kinks, input)
+        }
+    }
+
+    /// [`forward`](Self::forward); with `EACH`, copying the inputs in
+    /// range by range ([`firsts`]), else with them in place on entry.
+    #[inline(always)]
+    fn forward_from<T: Scalar<Real = f64>, const EACH: bool>(
+        &self,
+        ws: &mut Workspace<T>,
+        kinks: bool,
+        mut input: impl FnMut(usize, &mut [T]),
+    ) -> Result<(), ReplayError> {
         let (base, len) = (self.base(), self.len());
         let vals = &mut ws.vals[..self.slots()];
         let (da, db) = (&mut ws.da[..len], &mut ws.db[..len]);
@@ -1643,10 +1662,12 @@ impl Exec {
         }
         // the next inputs to copy in (`firsts`): entry `first`, before batch
         // `next`
-        let mut first = 0;
-        let mut next = self.firsts.first().map_or(u32::MAX, |f| f.0);
-        for (bi, bt) in self.batches.iter().enumerate() {
-            if bi as u32 == next {
+        let (mut first, mut next) = match EACH {
+            true => (0, self.firsts.first().map_or(u32::MAX, |f| f.0)),
+            false => (self.firsts.len(), u32::MAX),
+        };
+        for (bn, bt) in self.batches.iter().enumerate() {
+            if EACH && bn as u32 == next {
                 (first, next) = copy_firsts(&self.firsts, first, vals, &mut input);
             }
             let (s, e) = (bt.start as usize, bt.end as usize);
@@ -1735,7 +1756,7 @@ impl Exec {
             }
         }
         // those no instruction reads
-        for &(_, lo, hi) in &self.firsts[first..] {
+        for &(_, lo, hi) in self.firsts.get(first..).unwrap_or_default() {
             input(lo as usize, &mut vals[lo as usize..hi as usize]);
         }
         for (index, g) in self.guards.iter().enumerate() {
