@@ -505,13 +505,24 @@ impl Program {
         );
     }
 
+    /// Panics unless the program has one output (as
+    /// [`check_len`](Self::check_len): the test inline, the message out of
+    /// line).
+    #[inline(always)]
     fn one_output(&self, what: &str) {
-        assert!(
-            self.outputs.len() == 1,
-            "Program::{what}: the program has {} outputs, not 1; use vjp, jacobian or evaluate \
-             for a program recorded with record_vector",
-            self.outputs.len()
-        );
+        if self.outputs.len() != 1 {
+            Self::not_one_output(what, self.outputs.len())
+        }
+    }
+
+    /// [`one_output`](Self::one_output)'s panic.
+    #[cold]
+    #[inline(never)]
+    fn not_one_output(what: &str, outputs: usize) -> ! {
+        panic!(
+            "Program::{what}: the program has {outputs} outputs, not 1; use vjp, jacobian or \
+             evaluate for a program recorded with record_vector"
+        )
     }
 
     /// Replays the forward pass on any scalar type: the inputs `x`, the

@@ -1995,13 +1995,19 @@ impl Exec {
         }
         let (da, db) = (&ws.da[..len], &ws.db[..len]);
         let vals = &ws.vals[..self.slots()];
-        let (ai, bi) = (&self.a[..], &self.b[..]);
+        let (ai, bi, ci) = (&self.a[..], &self.b[..], &self.c[..]);
+        // SAFETY (both, where called below): `k < len`, as below
+        let ta = |k: usize| unsafe { *ai.get_unchecked(k) as usize };
+        let tb = |k: usize| unsafe { *bi.get_unchecked(k) as usize };
         // the next inputs whose adjoints are final (`finals`): entry `fin`,
-        // final after run `next`
+        // final after run `next`; `after`: the run swept last, plus one (a
+        // counter, not `enumerate`, whose index costs a division per run)
         let mut fin = 0;
         let mut next = self.finals.first().map_or(u32::MAX, |f| f.0);
-        for (ri, run) in self.runs.iter().enumerate().rev() {
-            if ri as u32 + 1 == next {
+        let mut after = self.runs.len() as u32 + 1;
+        for run in self.runs.iter().rev() {
+            after -= 1;
+            if after == next {
                 // those final after the run swept last
                 (fin, next) = copy_finals(&self.finals, fin, adj, out);
             }
@@ -2049,11 +2055,8 @@ impl Exec {
                         }
                     };
                 }
-                let ta = |k: usize| *ai.get_unchecked(k) as usize;
-                let tb = |k: usize| *bi.get_unchecked(k) as usize;
                 // a fused pair: one jump on its index
                 if run.pair != NO_PAIR {
-                    let ci = &self.c[..];
                     macro_rules! fused {
                         ($(($i:literal, $po:ident, $ps:ident, $co:ident, $side:ident, $other:literal)),* $(,)?) => {
                             match run.pair {
