@@ -1623,11 +1623,11 @@ fn eval_outlined<T: Scalar>(op: Op, a: T, b: T) -> rules::Binary<T> {
 }
 
 impl Exec {
-    /// The forward pass: `input(lo, s)` writes the values of inputs `lo..lo
-    /// + s.len()` into `s`, called for each range of [`firsts`] just before
-    /// the batch that first reads it; on return every slot holds its value
-    /// (the inputs' too), and `da`/`db` every instruction's partials. Then
-    /// checks the recorded comparisons.
+    /// The forward pass: `input(lo, s)` writes the values of the inputs
+    /// from `lo` on into `s` (one per entry), called for each range of
+    /// [`firsts`] just before the batch that first reads it; on return
+    /// every slot holds its value (the inputs' too), and `da`/`db` every
+    /// instruction's partials. Then checks the recorded comparisons.
     #[inline(never)]
     pub(crate) fn forward<T: Scalar<Real = f64>>(
         &self,
