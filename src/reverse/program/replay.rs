@@ -450,7 +450,15 @@ pub(crate) struct Exec {
     /// batches.len()`: inputs no instruction reads, copied after the last
     /// batch), covering `0..n` ([`firsts`]).
     pub(crate) firsts: Vec<(u32, u32, u32)>,
+    /// This compiled program's own number (from [`NEXT_ID`]; 0 only for
+    /// the empty default, which has no constants), kept by its clones: a
+    /// workspace whose [`Workspace::consts_of`] is this already holds its
+    /// constants.
+    pub(crate) id: u64,
 }
+
+/// The next [`Exec::id`].
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Exec {
     /// The first instruction's slot.
@@ -707,6 +715,7 @@ impl Exec {
             top,
             finals,
             firsts,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         exec.validate();
         exec
@@ -1572,6 +1581,11 @@ pub struct Workspace<T = f64> {
     pub(crate) db: Vec<T>,
     pub(crate) adj: Vec<T>,
     pub(crate) out: Vec<T>,
+    /// The [`Exec::id`] of the program whose constants `vals` holds in
+    /// their slots (0: none): the forward pass writes them only when
+    /// another program used the workspace last. Nothing else writes those
+    /// slots (instructions write slots from `base()` on).
+    pub(crate) consts_of: u64,
 }
 
 impl<T> Default for Workspace<T> {
@@ -1582,6 +1596,7 @@ impl<T> Default for Workspace<T> {
             db: Vec::new(),
             adj: Vec::new(),
             out: Vec::new(),
+            consts_of: 0,
         }
     }
 }
@@ -1657,8 +1672,12 @@ impl Exec {
         let (base, len) = (self.base(), self.len());
         let vals = &mut ws.vals[..self.slots()];
         let (da, db) = (&mut ws.da[..len], &mut ws.db[..len]);
-        for (c, v) in self.consts.iter().zip(&mut vals[self.n..base]) {
-            *v = T::constant(*c);
+        // (once per workspace and program: they stay in their slots)
+        if ws.consts_of != self.id {
+            for (c, v) in self.consts.iter().zip(&mut vals[self.n..base]) {
+                *v = T::constant(*c);
+            }
+            ws.consts_of = self.id;
         }
         // the next inputs to copy in (`firsts`): entry `first`, before batch
         // `next`
@@ -2070,9 +2089,14 @@ impl Exec {
                                     };
                                     // (a chain only where `chain_of` allows one)
                                     let chain = $other && Side::$side != Side::Same && run.chain;
-                                    let c_first = *ci.get_unchecked(s) as usize;
                                     macro_rules! with {
-                                        ($chain:literal, $cp:literal) => {
+                                        ($chain:literal, $cp:literal) => {{
+                                            // (read by a chain only)
+                                            let c_first = if $chain {
+                                                *ci.get_unchecked(s) as usize
+                                            } else {
+                                                0
+                                            };
                                             match run.affine {
                                                 Some(af) => fused_run::<T, $chain, $cp>(
                                                     pair, s, e, base, vals, adj,
@@ -2086,7 +2110,7 @@ impl Exec {
                                                     c_first,
                                                 ),
                                             }
-                                        };
+                                        }};
                                     }
                                     match (chain, run.csink) {
                                         (true, _) => with!(true, 0),
