@@ -803,6 +803,71 @@ fn many_inputs_adjoints_are_bit_exact() {
     }
 }
 
+/// Many inputs (past the size where the forward pass copies inputs in batch
+/// by batch, just before the first batch that reads them): the upper half
+/// read first, then the lower half's Rosenbrock terms, some inputs read by
+/// no instruction (`x[0]`, `x[4]`, every fifth of the upper half...), and
+/// `x[1]` read only by the last instruction.
+fn late<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let n = x.len();
+    let mut s = S::constant(0.0);
+    for i in (n / 2..n).filter(|i| i % 5 != 4) {
+        s += x[i].sin() * x[n - 1 - i + n / 2];
+    }
+    for i in (2..n / 2 - 1).step_by(2).filter(|i| i % 5 < 3) {
+        let (a, b) = (x[i], x[i + 1]);
+        s += (b - a * a) * (b - a * a) * 100.0 + (S::constant(1.0) - a) * (S::constant(1.0) - a);
+    }
+    s * x[1]
+}
+
+#[test]
+fn many_inputs_are_copied_in_where_first_read() {
+    // (under Miri, past its smaller threshold)
+    let n = if cfg!(miri) { 150 } else { 20_000 };
+    let unread = 4; // read by no instruction
+    let x0: Vec<f64> = (0..n).map(|i| 0.2 + 0.0001 * i as f64).collect();
+    let p = reverse::record(late, &x0);
+    let both = |x: &[Var]| vec![late(x), x[unread]];
+    let q = reverse::record_vector(both, &x0);
+    let mut ws = p.workspace();
+    for k in 0..2 {
+        let x: Vec<f64> = (0..n)
+            .map(|i| {
+                if (i + k) % 89 == 0 {
+                    AWKWARD[(i + k) % AWKWARD.len()]
+                } else {
+                    x0[i] * (0.7 + 0.5 * k as f64)
+                }
+            })
+            .collect();
+        let (fv, fg) = reverse::gradient(late, &x);
+        let mut g = vec![0.0; n];
+        let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
+        assert!(identical(v, fv), "value: {v} vs {fv}");
+        for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
+            assert!(identical(*a, *b), "∂/∂x{i}: replay {a}, fresh {b}");
+        }
+        assert!(identical(p.value(&x).unwrap(), fv));
+        // on `Dual<f64>`: the inputs' tangents are copied in with them
+        let dir: Vec<f64> = (0..n).map(|i| 1.0 - 0.001 * i as f64).collect();
+        let (hv0, hv) = p.hvp(&x, &dir).unwrap();
+        let (rv0, rhv) = reverse::hvp(late, &x, &dir);
+        assert!(identical(hv0, rv0));
+        for (i, (a, b)) in hv.iter().zip(&rhv).enumerate() {
+            assert!(close(*a, *b), "(Hv)_{i}: replay {a}, fresh {b}");
+        }
+        // an input no instruction reads, as an output
+        let (y, jac) = q.jacobian(&x).unwrap();
+        assert!(identical(y[0], fv) && identical(y[1], x[unread]));
+        let (ry, rjac) = reverse::jacobian(both, &x);
+        assert!(y.iter().zip(&ry).all(|(a, b)| identical(*a, *b)));
+        for (i, (a, b)) in jac.iter().zip(rjac.iter()).enumerate() {
+            assert!(identical(*a, *b), "J entry {i}: replay {a}, fresh {b}");
+        }
+    }
+}
+
 /// One workspace shared, in turn, by two programs with different constants
 /// in the same slots, and by a clone: every replay reads its own program's
 /// constants (the forward pass writes them only when the workspace was used

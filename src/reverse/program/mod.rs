@@ -546,8 +546,8 @@ impl Program {
         self.check_len("evaluate", "y", y.len(), self.outputs.len());
         self.check_policy()?;
         ws.fit(&self.exec);
-        ws.vals[..self.inputs].copy_from_slice(x);
-        self.exec.forward(ws, !self.accept_kinks)?;
+        self.exec
+            .forward(ws, !self.accept_kinks, replay::inputs(x))?;
         for (i, yi) in y.iter_mut().enumerate() {
             *yi = self.exec.output(ws, i);
         }
@@ -623,8 +623,8 @@ impl Program {
         self.check_len("gradient_into", "grad", grad.len(), self.inputs);
         self.check_policy()?;
         ws.fit(&self.exec);
-        ws.vals[..self.inputs].copy_from_slice(x);
-        self.exec.forward(ws, !self.accept_kinks)?;
+        self.exec
+            .forward(ws, !self.accept_kinks, replay::inputs(x))?;
         let v = self.exec.output(ws, 0);
         self.exec.sweep(ws, [(0, 1.0)], grad);
         Ok(v)
@@ -712,10 +712,11 @@ impl Program {
         }
         self.check_policy()?;
         ws.fit(&self.exec);
-        for ((s, &xi), &vi) in ws.vals.iter_mut().zip(x).zip(v) {
-            *s = Dual::new(xi, vi);
-        }
-        self.exec.forward(ws, !self.accept_kinks)?;
+        self.exec.forward(ws, !self.accept_kinks, |lo, s| {
+            for ((s, &xi), &vi) in s.iter_mut().zip(&x[lo..]).zip(&v[lo..]) {
+                *s = Dual::new(xi, vi);
+            }
+        })?;
         let value = self.exec.output(ws, 0).re;
         let n = self.inputs;
         let mut xbar = std::mem::take(&mut ws.out);

@@ -445,6 +445,11 @@ pub(crate) struct Exec {
     /// `(r, lo, hi)` in the sweep's order (runs backwards, then `r ==
     /// u32::MAX`: inputs no instruction reads), covering `0..n` ([`finals`]).
     pub(crate) finals: Vec<(u32, u32, u32)>,
+    /// Inputs `lo..hi` whose values the forward pass copies in just before
+    /// batch `b`, as `(b, lo, hi)` in the forward order (then `b ==
+    /// batches.len()`: inputs no instruction reads, copied after the last
+    /// batch), covering `0..n` ([`firsts`]).
+    pub(crate) firsts: Vec<(u32, u32, u32)>,
     /// This compiled program's own number (from [`NEXT_ID`]; 0 only for
     /// the empty default, which has no constants), kept by its clones: a
     /// workspace whose [`Workspace::consts_of`] is this already holds its
@@ -696,6 +701,7 @@ impl Exec {
             r.csink = csink_of(r, &a, &b, &c);
         }
         let finals = finals(n, &runs, [&a, &b, &c]);
+        let firsts = firsts(n, &batches, [&a, &b, &c]);
         let exec = Exec {
             n,
             consts,
@@ -708,6 +714,7 @@ impl Exec {
             guards,
             top,
             finals,
+            firsts,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         exec.validate();
@@ -751,10 +758,30 @@ impl Exec {
         let top = self.slots();
         assert!(base <= top, "dualtape: internal error: malformed slots");
         let mut written = vec![false; top];
-        written[..base].fill(true);
+        written[self.n..base].fill(true);
+        // `firsts` covers the inputs once, in the forward order, each range
+        // copied (so written) before the batch it names
+        let mut first = 0;
+        let mut copy_firsts = |b: usize, written: &mut [bool]| {
+            while let Some(&(q, lo, hi)) = self.firsts.get(first) {
+                if q as usize != b {
+                    break;
+                }
+                assert!(
+                    lo < hi && hi as usize <= self.n,
+                    "dualtape: internal error: malformed firsts"
+                );
+                for w in &mut written[lo as usize..hi as usize] {
+                    assert!(!*w, "dualtape: internal error: malformed firsts");
+                    *w = true;
+                }
+                first += 1;
+            }
+        };
         // (the batches cover `0..len()` in order)
         let mut slot_of = Vec::with_capacity(self.len());
-        for bt in &self.batches {
+        for (i, bt) in self.batches.iter().enumerate() {
+            copy_firsts(i, &mut written);
             for k in bt.start as usize..bt.end as usize {
                 for s in [self.a[k], self.b[k], self.c[k]] {
                     assert!(
@@ -771,6 +798,11 @@ impl Exec {
                 slot_of.push(o);
             }
         }
+        copy_firsts(self.batches.len(), &mut written);
+        assert!(
+            first == self.firsts.len() && written[..self.n].iter().all(|&w| w),
+            "dualtape: internal error: malformed firsts"
+        );
         // `finals` covers the inputs once, in the sweep's order
         let mut copied = vec![false; self.n];
         for (i, &(r, lo, hi)) in self.finals.iter().enumerate() {
@@ -1142,6 +1174,51 @@ fn finals(n: usize, runs: &[Run], abc: [&[u32]; 3]) -> Vec<(u32, u32, u32)> {
 /// The fewest inputs for which the sweep copies adjoints out run by run
 /// ([`finals`]): 128 KiB of `f64` adjoints, well inside L2.
 const FINALS_MIN: usize = 1 << 14;
+
+/// For each input, the batch of its first reader, in ranges of consecutive
+/// inputs: `(batch, lo, hi)` in the forward order, then (`batch ==
+/// batches.len()`) the inputs no instruction reads. The forward pass copies
+/// each range into the inputs' slots just before its batch, so that the
+/// batch finds them in cache (one pass over all inputs up front would, at
+/// n = 10⁶, evict them before the first batch reads them); those no
+/// instruction reads last, so that all inputs are in place for the outputs,
+/// the comparisons and the sweep.
+///
+/// Below [`FIRSTS_MIN`] inputs, all are copied before the first batch (one
+/// copy, as cheap as a `memcpy` can be).
+fn firsts(n: usize, batches: &[Batch], abc: [&[u32]; 3]) -> Vec<(u32, u32, u32)> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if n < FIRSTS_MIN {
+        return vec![(0, 0, n as u32)];
+    }
+    let never = batches.len() as u32;
+    let mut first = vec![never; n];
+    for (i, bt) in batches.iter().enumerate() {
+        for k in bt.start as usize..bt.end as usize {
+            for x in abc.map(|v| v[k] as usize) {
+                if x < n && first[x] == never {
+                    first[x] = i as u32;
+                }
+            }
+        }
+    }
+    let mut f: Vec<(u32, u32, u32)> = Vec::new();
+    for (i, &b) in first.iter().enumerate() {
+        match f.last_mut() {
+            Some((q, _, hi)) if *q == b => *hi = i as u32 + 1,
+            _ => f.push((b, i as u32, i as u32 + 1)),
+        }
+    }
+    f.sort_by_key(|&(b, lo, _)| (b, lo));
+    f
+}
+
+/// The fewest inputs for which the forward pass copies them in batch by
+/// batch ([`firsts`]), as [`FINALS_MIN`] (small under Miri, so that its
+/// tests reach that path).
+const FIRSTS_MIN: usize = if cfg!(miri) { 64 } else { 1 << 14 };
 
 /// Whether [`Exec::compile`] lets batches reuse slots ([`assign_slots`]).
 const REUSE: bool = true;
@@ -1561,14 +1638,36 @@ fn eval_outlined<T: Scalar>(op: Op, a: T, b: T) -> rules::Binary<T> {
 }
 
 impl Exec {
-    /// The forward pass: `ws.vals[..n]` holds the inputs on entry; on return
-    /// every slot holds its value, and `da`/`db` every instruction's
-    /// partials. Then checks the recorded comparisons.
+    /// The forward pass: `input(lo, s)` writes the values of the inputs
+    /// from `lo` on into `s` (one per entry), called for each range of
+    /// [`firsts`] just before the batch that first reads it; on return
+    /// every slot holds its value (the inputs' too), and `da`/`db` every
+    /// instruction's partials. Then checks the recorded comparisons.
     #[inline(never)]
     pub(crate) fn forward<T: Scalar<Real = f64>>(
         &self,
         ws: &mut Workspace<T>,
         kinks: bool,
+        mut input: impl FnMut(usize, &mut [T]),
+    ) -> Result<(), ReplayError> {
+        if self.firsts.len() <= 1 {
+            // one range (below `FIRSTS_MIN`): all inputs up front, and a
+            // loop over the batches that checks nothing more
+            input(0, &mut ws.vals[..self.n]);
+            self.forward_from::<T, false>(ws, kinks, input)
+        } else {
+            self.forward_from::<T, true>(ws, kinks, input)
+        }
+    }
+
+    /// [`forward`](Self::forward); with `EACH`, copying the inputs in
+    /// range by range ([`firsts`]), else with them in place on entry.
+    #[inline(always)]
+    fn forward_from<T: Scalar<Real = f64>, const EACH: bool>(
+        &self,
+        ws: &mut Workspace<T>,
+        kinks: bool,
+        mut input: impl FnMut(usize, &mut [T]),
     ) -> Result<(), ReplayError> {
         let (base, len) = (self.base(), self.len());
         let vals = &mut ws.vals[..self.slots()];
@@ -1580,7 +1679,16 @@ impl Exec {
             }
             ws.consts_of = self.id;
         }
-        for bt in &self.batches {
+        // the next inputs to copy in (`firsts`): entry `first`, before batch
+        // `next`
+        let (mut first, mut next) = match EACH {
+            true => (0, self.firsts.first().map_or(u32::MAX, |f| f.0)),
+            false => (self.firsts.len(), u32::MAX),
+        };
+        for (bn, bt) in self.batches.iter().enumerate() {
+            if EACH && bn as u32 == next {
+                (first, next) = copy_firsts(&self.firsts, first, vals, &mut input);
+            }
             let (s, e) = (bt.start as usize, bt.end as usize);
             // instruction `k` writes slot `ob + k` (see `assign_slots`)
             let ob = bt.ob();
@@ -1665,6 +1773,10 @@ impl Exec {
                     op => go!(|x, y| eval_outlined(op, x, y)),
                 }
             }
+        }
+        // those no instruction reads
+        for &(_, lo, hi) in self.firsts.get(first..).unwrap_or_default() {
+            input(lo as usize, &mut vals[lo as usize..hi as usize]);
         }
         for (index, g) in self.guards.iter().enumerate() {
             if !kinks && g.test.is_kink() {
@@ -2092,6 +2204,33 @@ impl Exec {
             copy_out(adj, out, lo, hi);
         }
     }
+}
+
+/// Copies in (by `input`, see [`Exec::forward`]) the entries of `firsts`
+/// from `first` on that share its batch; returns the next entry and its
+/// batch (`u32::MAX`: none).
+#[inline(never)]
+fn copy_firsts<T>(
+    firsts: &[(u32, u32, u32)],
+    mut first: usize,
+    vals: &mut [T],
+    input: &mut impl FnMut(usize, &mut [T]),
+) -> (usize, u32) {
+    let b = firsts[first].0;
+    while let Some(&(q, lo, hi)) = firsts.get(first) {
+        if q != b {
+            return (first, q);
+        }
+        input(lo as usize, &mut vals[lo as usize..hi as usize]);
+        first += 1;
+    }
+    (first, u32::MAX)
+}
+
+/// The inputs `x` for [`Exec::forward`]: copies `x[lo..lo + s.len()]`
+/// into `s`.
+pub(crate) fn inputs<T: Copy>(x: &[T]) -> impl FnMut(usize, &mut [T]) + '_ {
+    |lo, s| s.copy_from_slice(&x[lo..lo + s.len()])
 }
 
 /// Copies out (as [`copy_out`]) the entries of `finals` from `fin` on that
