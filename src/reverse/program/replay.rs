@@ -1150,12 +1150,28 @@ fn finals(n: usize, runs: &[Run], abc: [&[u32]; 3]) -> Vec<(u32, u32, u32)> {
             .into_iter()
             .collect();
     }
-    let mut first = vec![u32::MAX; n];
-    for (r, run) in runs.iter().enumerate() {
-        for k in run.start as usize..run.end as usize {
+    let spans = runs.iter().map(|r| (r.start, r.end));
+    let mut f = first_readers(n, spans, abc, u32::MAX);
+    f.sort_by_key(|&(r, lo, _)| (r == u32::MAX, Reverse(r), lo));
+    f
+}
+
+/// For each input, the first of `spans` (in order) whose instructions read
+/// it (`never` for none), as ranges of consecutive inputs with the same
+/// first reader: `(span, lo, hi)`, by input. What [`finals`] and
+/// [`firsts`] order their own way.
+fn first_readers(
+    n: usize,
+    spans: impl Iterator<Item = (u32, u32)>,
+    abc: [&[u32]; 3],
+    never: u32,
+) -> Vec<(u32, u32, u32)> {
+    let mut first = vec![never; n];
+    for (i, (start, end)) in spans.enumerate() {
+        for k in start as usize..end as usize {
             for x in abc.map(|v| v[k] as usize) {
-                if x < n && first[x] == u32::MAX {
-                    first[x] = r as u32;
+                if x < n && first[x] == never {
+                    first[x] = i as u32;
                 }
             }
         }
@@ -1167,7 +1183,6 @@ fn finals(n: usize, runs: &[Run], abc: [&[u32]; 3]) -> Vec<(u32, u32, u32)> {
             _ => f.push((r, i as u32, i as u32 + 1)),
         }
     }
-    f.sort_by_key(|&(r, lo, _)| (r == u32::MAX, Reverse(r), lo));
     f
 }
 
@@ -1193,24 +1208,8 @@ fn firsts(n: usize, batches: &[Batch], abc: [&[u32]; 3]) -> Vec<(u32, u32, u32)>
     if n < FIRSTS_MIN {
         return vec![(0, 0, n as u32)];
     }
-    let never = batches.len() as u32;
-    let mut first = vec![never; n];
-    for (i, bt) in batches.iter().enumerate() {
-        for k in bt.start as usize..bt.end as usize {
-            for x in abc.map(|v| v[k] as usize) {
-                if x < n && first[x] == never {
-                    first[x] = i as u32;
-                }
-            }
-        }
-    }
-    let mut f: Vec<(u32, u32, u32)> = Vec::new();
-    for (i, &b) in first.iter().enumerate() {
-        match f.last_mut() {
-            Some((q, _, hi)) if *q == b => *hi = i as u32 + 1,
-            _ => f.push((b, i as u32, i as u32 + 1)),
-        }
-    }
+    let spans = batches.iter().map(|b| (b.start, b.end));
+    let mut f = first_readers(n, spans, abc, batches.len() as u32);
     f.sort_by_key(|&(b, lo, _)| (b, lo));
     f
 }
