@@ -33,6 +33,26 @@ fn close(a: f64, b: f64) -> bool {
     crate::support::compare::close(a, b, 1e-11, 1e-13)
 }
 
+/// Replays `p`'s gradient at `x` on `ws` and asserts that it is a fresh
+/// recording's (`reverse::gradient` of `f`), the value and every partial bit
+/// for bit; `case` names the point in a failure's message. Returns the value.
+fn assert_replay_is_fresh(
+    p: &Program,
+    ws: &mut reverse::Workspace,
+    f: impl Fn(&[Var]) -> Var,
+    x: &[f64],
+    case: std::fmt::Arguments,
+) -> f64 {
+    let (fv, fg) = reverse::gradient(f, x);
+    let mut g = vec![0.0; x.len()];
+    let v = p.gradient_into(ws, x, &mut g).unwrap();
+    assert!(identical(v, fv), "{case}: value: replay {v}, fresh {fv}");
+    for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
+        assert!(identical(*a, *b), "{case}: ∂/∂x{i}: replay {a}, fresh {b}");
+    }
+    fv
+}
+
 #[test]
 fn replay_equals_a_fresh_recording_bit_for_bit() {
     let p = reverse::record(rosenbrock, &points(10, 0));
@@ -387,13 +407,7 @@ fn batched_replay_is_bit_exact_at_awkward_points() {
                 AWKWARD[(i + k) % AWKWARD.len()]
             }
         }));
-        let (fv, fg) = reverse::gradient(shapes, &x);
-        let mut g = vec![0.0; x.len()];
-        let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
-        assert!(identical(v, fv), "value at {x:?}: {v} vs {fv}");
-        for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
-            assert!(identical(*a, *b), "∂/∂x{i} at {x:?}: replay {a}, fresh {b}");
-        }
+        assert_replay_is_fresh(&p, &mut ws, shapes, &x, format_args!("at {x:?}"));
         assert!(identical(p.value(&x).unwrap(), shapes(&x)));
     }
 }
@@ -436,13 +450,7 @@ fn fused_pairs_are_bit_exact_at_awkward_points() {
     {
         let mut x = vec![param];
         x.extend((0..m).map(|i| AWKWARD[(i * 5 + k) % AWKWARD.len()]));
-        let (fv, fg) = reverse::gradient(pairs, &x);
-        let mut g = vec![0.0; x.len()];
-        let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
-        assert!(identical(v, fv), "value at {x:?}: {v} vs {fv}");
-        for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
-            assert!(identical(*a, *b), "∂/∂x{i} at {x:?}: replay {a}, fresh {b}");
-        }
+        assert_replay_is_fresh(&p, &mut ws, pairs, &x, format_args!("at {x:?}"));
         hvp_equals_unfused(&p, &unfused, &x);
     }
 }
@@ -531,13 +539,7 @@ fn chained_sums_are_bit_exact_at_awkward_points() {
                     }
                 })
                 .collect();
-            let (fv, fg) = reverse::gradient(chained, &x);
-            let mut g = vec![0.0; n];
-            let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
-            assert!(identical(v, fv), "n={n}: value at {x:?}: {v} vs {fv}");
-            for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
-                assert!(identical(*a, *b), "n={n}: ∂/∂x{i}: replay {a}, fresh {b}");
-            }
+            assert_replay_is_fresh(&p, &mut ws, chained, &x, format_args!("n={n} at {x:?}"));
             hvp_equals_unfused(&p, &unfused, &x);
         }
     }
@@ -616,18 +618,13 @@ fn shared_slots_are_bit_exact_at_awkward_points() {
                     _ => x0[i] - 0.05 * k as f64,
                 })
                 .collect();
-            let (fv, fg) = reverse::gradient(shared, &x);
-            let mut g = vec![0.0; n];
-            let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
-            assert!(identical(v, fv), "m={m}: value at {x:?}: {v} vs {fv}");
-            for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
-                assert!(
-                    identical(*a, *b),
-                    "m={m}, k={k}: ∂/∂x{i}: replay {a}, fresh {b} (w = {}, b = {})",
-                    x[0],
-                    x[1]
-                );
-            }
+            assert_replay_is_fresh(
+                &p,
+                &mut ws,
+                shared,
+                &x,
+                format_args!("m={m}, k={k} (w = {}, b = {}) at {x:?}", x[0], x[1]),
+            );
             hvp_equals_unfused(&p, &unfused, &x);
         }
     }
@@ -745,13 +742,8 @@ fn reused_slots_are_bit_exact() {
                     }
                 })
                 .collect();
-            let (fv, fg) = reverse::gradient(stages, &x);
-            let mut g = vec![0.0; m];
-            let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
-            assert!(identical(v, fv), "m={m}: value at {x:?}: {v} vs {fv}");
-            for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
-                assert!(identical(*a, *b), "m={m}: ∂/∂x{i}: replay {a}, fresh {b}");
-            }
+            let fv =
+                assert_replay_is_fresh(&p, &mut ws, stages, &x, format_args!("m={m} at {x:?}"));
             assert!(identical(p.value(&x).unwrap(), fv));
             hvp_equals_unfused(&p, &unfused, &x);
         }
@@ -793,13 +785,7 @@ fn many_inputs_adjoints_are_bit_exact() {
                 }
             })
             .collect();
-        let (fv, fg) = reverse::gradient(spread, &x);
-        let mut g = vec![0.0; n];
-        let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
-        assert!(identical(v, fv), "value: {v} vs {fv}");
-        for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
-            assert!(identical(*a, *b), "∂/∂x{i}: replay {a}, fresh {b}");
-        }
+        assert_replay_is_fresh(&p, &mut ws, spread, &x, format_args!("k={k}"));
     }
 }
 
@@ -841,13 +827,7 @@ fn many_inputs_are_copied_in_where_first_read() {
                 }
             })
             .collect();
-        let (fv, fg) = reverse::gradient(late, &x);
-        let mut g = vec![0.0; n];
-        let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
-        assert!(identical(v, fv), "value: {v} vs {fv}");
-        for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
-            assert!(identical(*a, *b), "∂/∂x{i}: replay {a}, fresh {b}");
-        }
+        let fv = assert_replay_is_fresh(&p, &mut ws, late, &x, format_args!("k={k}"));
         assert!(identical(p.value(&x).unwrap(), fv));
         // on `Dual<f64>`: the inputs' tangents are copied in with them
         let dir: Vec<f64> = (0..n).map(|i| 1.0 - 0.001 * i as f64).collect();
