@@ -22,7 +22,7 @@ SELECTION=$(cat <<'LIST'
 suite reverse_soundness:: reverse_tape::
 suite reverse_misuse::ended_var reverse_misuse::a_var_ reverse_misuse::another_thread reverse_misuse::finished_thread reverse_misuse::inside reverse_misuse::recovers reverse_misuse::panicked
 suite allocations::a_smaller_recording allocations::a_warm_tape_serves
-suite program::replay_equals program::a_workspace_shared program::reused_slots program::batched_replay program::fused_pairs program::chained_sums program::shared_slots program::adjoint_sums program::an_operation_on_constants program::zero_partials program::constant_and_input program::vjp_and_jacobian program::many_inputs_are_copied_in
+suite program::replay_equals program::large_replays program::a_workspace_shared program::reused_slots program::batched_replay program::fused_pairs program::chained_sums program::shared_slots program::adjoint_sums program::an_operation_on_constants program::zero_partials program::constant_and_input program::vjp_and_jacobian program::many_inputs_are_copied_in
 reverse_oom
 LIST
 )

@@ -898,3 +898,101 @@ fn a_workspace_shared_by_programs_reads_each_ones_constants() {
         );
     }
 }
+
+/// Many inputs (past the size where the replay leaves the inputs outside
+/// the workspace: the instructions read them from the caller's `x`, and
+/// their adjoints add straight into the caller's gradient, each range
+/// cleared just before its first contribution): every replay's output
+/// buffer starts full of NaN, and the workspace was last used at another
+/// point by `evaluate` (which leaves that point's inputs in the
+/// workspace), so a value read from the workspace instead of `x`, or an
+/// adjoint added to an uncleared entry, shows. `late` leaves some inputs
+/// read by no instruction (their partials must be 0); `x[unread]` is also
+/// an output (its seed is its first contribution), and a program whose
+/// output is an input and that has no instruction at all.
+#[test]
+fn large_replays_read_the_callers_inputs_and_clear_its_outputs() {
+    let n = if cfg!(miri) { 150 } else { 20_000 };
+    let unread = 4; // read by no instruction
+    let at = |k: usize| -> Vec<f64> {
+        (0..n)
+            .map(|i| {
+                if (i + k) % 83 == 0 {
+                    AWKWARD[(i + k) % AWKWARD.len()]
+                } else {
+                    0.2 + 0.0001 * i as f64 * (0.6 + 0.5 * k as f64)
+                }
+            })
+            .collect()
+    };
+    let p = reverse::record(late, &at(0));
+    let both = |x: &[Var]| vec![late(x), x[unread]];
+    let q = reverse::record_vector(both, &at(0));
+    let id = reverse::record(|x: &[Var]| x[unread], &at(0));
+    let (mut ws, mut qws, mut dws) = (p.workspace(), q.workspace(), reverse::Workspace::default());
+    for k in 1..3 {
+        let (x, stale) = (at(k), at(k + 5));
+        let (fv, fg) = reverse::gradient(late, &x);
+        // gradient_into
+        let mut y = [0.0];
+        p.evaluate(&mut ws, &stale, &mut y).unwrap();
+        let mut g = vec![f64::NAN; n];
+        let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
+        assert!(identical(v, fv), "k={k}: value: replay {v}, fresh {fv}");
+        for (i, (a, b)) in g.iter().zip(&fg).enumerate() {
+            assert!(identical(*a, *b), "k={k}: ∂/∂x{i}: replay {a}, fresh {b}");
+        }
+        assert!(identical(g[unread], 0.0) && identical(g[0], 0.0));
+        // evaluate and pullback: the seed on an input that is an output
+        let w = [1.0, -2.5];
+        let (ry, rxbar) = reverse::vjp(both, &x, &w);
+        let mut y = [0.0; 2];
+        q.evaluate(&mut qws, &x, &mut y).unwrap();
+        let mut xbar = vec![f64::NAN; n];
+        q.pullback(&mut qws, &w, &mut xbar);
+        assert!(y.iter().zip(&ry).all(|(a, b)| identical(*a, *b)));
+        for (i, (a, b)) in xbar.iter().zip(&rxbar).enumerate() {
+            assert!(identical(*a, *b), "k={k}: (wᵀJ)_{i}: replay {a}, fresh {b}");
+        }
+        assert!(identical(xbar[unread], -2.5));
+        // an output that is an input, no instruction
+        let mut g = vec![f64::NAN; n];
+        let v = id.gradient_into(&mut ws, &x, &mut g).unwrap();
+        assert!(identical(v, x[unread]));
+        for (i, gi) in g.iter().enumerate() {
+            assert!(
+                identical(*gi, if i == unread { 1.0 } else { 0.0 }),
+                "∂/∂x{i}: {gi}"
+            );
+        }
+        // on `Dual<f64>` (the inputs copied in, the adjoints added into the
+        // workspace's output buffer, last holding another point's)
+        // (at a point without awkward values, where the gradient's parts of
+        // dual numbers are the `f64` gradient's)
+        let smooth: Vec<f64> = (0..n).map(|i| 0.3 + 0.0002 * i as f64 * k as f64).collect();
+        let (_, fg) = reverse::gradient(late, &smooth);
+        let dir: Vec<f64> = (0..n).map(|i| 1.0 - 0.001 * i as f64).collect();
+        let (mut hg, mut hv) = (vec![f64::NAN; n], vec![f64::NAN; n]);
+        p.hvp_into(&mut dws, &stale, &dir, &mut hg, &mut hv)
+            .unwrap();
+        let hv0 = p
+            .hvp_into(&mut dws, &smooth, &dir, &mut hg, &mut hv)
+            .unwrap();
+        let (rv0, rhv) = reverse::hvp(late, &smooth, &dir);
+        assert!(identical(hv0, rv0));
+        for i in 0..n {
+            assert!(
+                close(hg[i], fg[i]),
+                "k={k}: ∂/∂x{i}: hvp {}, fresh {}",
+                hg[i],
+                fg[i]
+            );
+            assert!(
+                close(hv[i], rhv[i]),
+                "k={k}: (Hv)_{i}: replay {}, fresh {}",
+                hv[i],
+                rhv[i]
+            );
+        }
+    }
+}

@@ -546,8 +546,9 @@ impl Program {
         self.check_len("evaluate", "y", y.len(), self.outputs.len());
         self.check_policy()?;
         ws.fit(&self.exec);
+        // (the inputs copied into the workspace, for `pullback`)
         self.exec
-            .forward(ws, !self.accept_kinks, replay::inputs(x))?;
+            .forward(ws, !self.accept_kinks, replay::inputs(x), None)?;
         for (i, yi) in y.iter_mut().enumerate() {
             *yi = self.exec.output(ws, i);
         }
@@ -564,7 +565,8 @@ impl Program {
         self.check_len("pullback", "w", w.len(), self.outputs.len());
         self.check_len("pullback", "xbar", xbar.len(), self.inputs);
         ws.fit(&self.exec);
-        self.exec.sweep(ws, w.iter().copied().enumerate(), xbar);
+        self.exec
+            .sweep(ws, w.iter().copied().enumerate(), xbar, None);
     }
 
     /// The value at `x` (of the first output).
@@ -623,10 +625,11 @@ impl Program {
         self.check_len("gradient_into", "grad", grad.len(), self.inputs);
         self.check_policy()?;
         ws.fit(&self.exec);
+        // (a large program reads `x` where it is, and adds into `grad`)
         self.exec
-            .forward(ws, !self.accept_kinks, replay::inputs(x))?;
+            .forward(ws, !self.accept_kinks, replay::inputs(x), Some(x))?;
         let v = self.exec.output(ws, 0);
-        self.exec.sweep(ws, [(0, 1.0)], grad);
+        self.exec.sweep(ws, [(0, 1.0)], grad, Some(x));
         Ok(v)
     }
 
@@ -659,7 +662,7 @@ impl Program {
         let mut jac = DMatrix::zeros(m, n);
         let mut row = vec![0.0; n];
         for i in 0..m {
-            self.exec.sweep(&mut ws, [(i, 1.0)], &mut row);
+            self.exec.sweep(&mut ws, [(i, 1.0)], &mut row, None);
             for (j, &r) in row.iter().enumerate() {
                 jac[(i, j)] = r;
             }
@@ -712,16 +715,23 @@ impl Program {
         }
         self.check_policy()?;
         ws.fit(&self.exec);
-        self.exec.forward(ws, !self.accept_kinks, |lo, s| {
-            for ((s, &xi), &vi) in s.iter_mut().zip(&x[lo..]).zip(&v[lo..]) {
-                *s = Dual::new(xi, vi);
-            }
-        })?;
+        // (the inputs are built from `x` and `v` into the workspace)
+        self.exec.forward(
+            ws,
+            !self.accept_kinks,
+            |lo, s| {
+                for ((s, &xi), &vi) in s.iter_mut().zip(&x[lo..]).zip(&v[lo..]) {
+                    *s = Dual::new(xi, vi);
+                }
+            },
+            None,
+        )?;
         let value = self.exec.output(ws, 0).re;
         let n = self.inputs;
         let mut xbar = std::mem::take(&mut ws.out);
         xbar.resize(n, Dual::new(0.0, 0.0));
-        self.exec.sweep(ws, [(0, Dual::new(1.0, 0.0))], &mut xbar);
+        self.exec
+            .sweep(ws, [(0, Dual::new(1.0, 0.0))], &mut xbar, None);
         for i in 0..n {
             grad[i] = xbar[i].re;
             hv[i] = xbar[i].eps;
@@ -760,7 +770,7 @@ impl Program {
             self.evaluate(&mut ws, &xs, &mut y)?;
             value = y[0].re;
             self.exec
-                .sweep(&mut ws, [(0, DualVec::new(1.0, [0.0; N]))], &mut xbar);
+                .sweep(&mut ws, [(0, DualVec::new(1.0, [0.0; N]))], &mut xbar, None);
             for i in 0..n {
                 grad[i] = xbar[i].re;
                 for l in 0..N.min(n.saturating_sub(start)) {

@@ -45,6 +45,19 @@
 //! a slot in memory (Rosenbrock at n = 10⁶: one value slot kept per term
 //! instead of four).
 //!
+//! Large programs ([`DIRECT_MIN`] inputs or more) leave the inputs outside
+//! the workspace ([`Exec::direct`]): for a gradient, whose caller has the
+//! inputs as values of the replay's type, the loops read them from the
+//! caller's `x`, and every sweep adds the inputs' adjoints straight into
+//! the caller's output, each range cleared just before its first
+//! contribution ([`lasts`]). Each batch and run reads each of its operands
+//! all from inputs or all from the workspace ([`Batch::inp`]), so the place
+//! is chosen once per batch ([`Bases`]), not per slot. At n = 10⁶ that takes
+//! the inputs' copy into the workspace, and their adjoints' trip through
+//! it, off the bytes each replay moves. (A replay on dual numbers built
+//! from `f64` inputs, and `evaluate` followed by `pullback`, still copy the
+//! inputs in: the sweep then reads them from the workspace.)
+//!
 //! Each instruction is still evaluated by its own rule of
 //! [`rules`](crate::rules) ([`eval`], or the rule itself for `+`, `-`, `*`,
 //! `/`), with the same operands, so every value and partial is the one a
@@ -295,6 +308,10 @@ pub(crate) struct Batch {
     /// The first instruction's slot; instruction `start + i` writes slot
     /// `out + i` ([`assign_slots`]).
     pub(crate) out: u32,
+    /// In a program replayed with its inputs outside the workspace
+    /// ([`Exec::direct`]): which operands are inputs, the same for every
+    /// instruction of the batch ([`inputs_of`]); 0 otherwise.
+    pub(crate) inp: u8,
 }
 
 impl Batch {
@@ -382,6 +399,8 @@ pub(crate) struct Run {
     /// that every instruction adds into ([`csink_of`]), whose running
     /// adjoints the sweep keeps in registers ([`fused_run`]).
     pub(crate) csink: u8,
+    /// As [`Batch::inp`].
+    pub(crate) inp: u8,
 }
 
 /// The operand of a run whose slot is the same in every instruction
@@ -450,6 +469,21 @@ pub(crate) struct Exec {
     /// batches.len()`: inputs no instruction reads, copied after the last
     /// batch), covering `0..n` ([`firsts`]).
     pub(crate) firsts: Vec<(u32, u32, u32)>,
+    /// Whether the inputs stay outside the workspace where the caller gives
+    /// them ([`DIRECT_MIN`] inputs or more, no `MulAddTail`): the forward
+    /// pass reads their values from the caller's `x` where it has one
+    /// ([`Exec::forward`]), and the sweep reads them from there and adds
+    /// their adjoints straight into the caller's output ([`Exec::sweep`]).
+    /// Then every batch and run reads each of its operands `a`, `b`, `c`
+    /// either all from inputs or none ([`Batch::inp`]).
+    pub(crate) direct: bool,
+    /// With `direct`: the output ranges `lo..hi` the sweep clears just
+    /// before run `r`, the first swept that adds into them, as `(r, lo,
+    /// hi)` in the sweep's order: `r == runs.len()` first (inputs that are
+    /// outputs: cleared before the seeds), then runs backwards, then `r ==
+    /// u32::MAX` (inputs no instruction reads), covering `0..n`
+    /// ([`lasts`]). Empty without `direct`.
+    pub(crate) lasts: Vec<(u32, u32, u32)>,
     /// This compiled program's own number (from [`NEXT_ID`]; 0 only for
     /// the empty default, which has no constants), kept by its clones: a
     /// workspace whose [`Workspace::consts_of`] is this already holds its
@@ -566,6 +600,7 @@ impl Exec {
             }
         };
         let m = order.len();
+        let direct = n >= DIRECT_MIN && p.instrs.iter().all(|i| i.op != Op::MulAddTail);
         let (mut a, mut b, mut c) = (
             Vec::with_capacity(m),
             Vec::with_capacity(m),
@@ -597,11 +632,18 @@ impl Exec {
                     (p.instrs[k].op, shapes[k], None)
                 }
             };
+            // (with `direct`, a batch's operands are all inputs or none)
+            let inp = if direct {
+                inputs_of(n, [&a, &b, &c], e)
+            } else {
+                0
+            };
             match batches.last_mut() {
                 Some(last)
                     if last.op == op
                         && last.shape == shape
                         && last.tail == tail
+                        && last.inp == inp
                         && (last.end - last.start) < BATCH as u32 =>
                 {
                     last.end += 1
@@ -616,6 +658,7 @@ impl Exec {
                     affine: None,
                     chain: false,
                     out: 0,
+                    inp,
                 }),
             }
         }
@@ -668,7 +711,8 @@ impl Exec {
                         && last.affine.is_none()
                         && bt.affine.is_none()
                         && last.ob() == bt.ob()
-                        && last.sink == sink =>
+                        && last.sink == sink
+                        && last.inp == bt.inp =>
                 {
                     last.end = bt.end
                 }
@@ -682,6 +726,7 @@ impl Exec {
                     out: bt.out,
                     sink,
                     csink: 0,
+                    inp: bt.inp,
                 }),
             }
         }
@@ -702,6 +747,10 @@ impl Exec {
         }
         let finals = finals(n, &runs, [&a, &b, &c]);
         let firsts = firsts(n, &batches, [&a, &b, &c]);
+        let lasts = match direct {
+            true => lasts(n, &runs, [&a, &b, &c], &outputs),
+            false => Vec::new(),
+        };
         let exec = Exec {
             n,
             consts,
@@ -715,10 +764,89 @@ impl Exec {
             top,
             finals,
             firsts,
+            direct,
+            lasts,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         exec.validate();
         exec
+    }
+
+    /// [`validate`](Self::validate)'s part for [`Exec::direct`]: with it,
+    /// every batch and run reads each operand from inputs in all its
+    /// instructions or in none, as its `inp` says (the loops read an input
+    /// operand from the caller's `x`, of `n` entries, and any other from the
+    /// workspace), no instruction is a `MulAddTail`, and `lasts` covers the
+    /// inputs once, in the sweep's order, each range cleared before anything
+    /// adds into it (a seed, for an output; else the last run reading it);
+    /// without it, every `inp` is 0 and `lasts` is empty.
+    fn validate_direct(&self) {
+        let n = self.n;
+        let spans = self.batches.iter().map(|b| (b.start, b.end, b.inp));
+        let runs = self.runs.iter().map(|r| (r.start, r.end, r.inp));
+        for (s, e, inp) in spans.chain(runs) {
+            for k in s as usize..e as usize {
+                assert!(
+                    inp == if self.direct {
+                        inputs_of(n, [&self.a, &self.b, &self.c], k)
+                    } else {
+                        0
+                    },
+                    "dualtape: internal error: a batch reads inputs and other slots through one operand"
+                );
+            }
+        }
+        if !self.direct {
+            assert!(
+                self.lasts.is_empty(),
+                "dualtape: internal error: malformed lasts"
+            );
+            return;
+        }
+        assert!(
+            self.batches.iter().all(|b| b.op != Op::MulAddTail),
+            "dualtape: internal error: MulAddTail with the inputs outside the workspace"
+        );
+        let nr = self.runs.len() as u32;
+        let spans = self
+            .runs
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, r)| (i as u32, r.start, r.end));
+        let last = first_readers(n, spans, [&self.a, &self.b, &self.c], u32::MAX);
+        let mut output = vec![false; n];
+        for &o in &self.outputs {
+            if (o as usize) < n {
+                output[o as usize] = true;
+            }
+        }
+        let mut cleared = vec![false; n];
+        for (i, &(r, lo, hi)) in self.lasts.iter().enumerate() {
+            assert!(
+                lo < hi
+                    && hi as usize <= n
+                    && (r == u32::MAX || r <= nr)
+                    && self
+                        .lasts
+                        .get(i + 1)
+                        .is_none_or(|&(q, _, _)| q == u32::MAX || (r != u32::MAX && q <= r)),
+                "dualtape: internal error: malformed lasts"
+            );
+            for x in lo as usize..hi as usize {
+                assert!(
+                    !cleared[x]
+                        && (!output[x] || r == nr)
+                        && (last[x] == u32::MAX || (r != u32::MAX && r >= last[x])),
+                    "dualtape: internal error: malformed lasts"
+                );
+                cleared[x] = true;
+            }
+        }
+        assert!(
+            cleared.iter().all(|&c| c),
+            "dualtape: internal error: malformed lasts"
+        );
     }
 
     /// The structural facts the interpreter's unchecked indexing relies on,
@@ -825,6 +953,7 @@ impl Exec {
             copied.iter().all(|&c| c),
             "dualtape: internal error: malformed finals"
         );
+        self.validate_direct();
         for r in &self.runs {
             let s = r.start as usize;
             for (i, &o) in slot_of[s..r.end as usize].iter().enumerate() {
@@ -1143,6 +1272,9 @@ fn assign_slots(
 ///
 /// Below [`FINALS_MIN`] inputs, all are copied at the end (their adjoints
 /// stay in cache anyway), which costs the sweep one comparison per run.
+/// A [`direct`](Exec::direct) program's sweep copies nothing (the adjoints
+/// are added where the caller wants them, [`lasts`]), so from
+/// [`DIRECT_MIN`] on this serves only programs with `MulAddTail`.
 fn finals(n: usize, runs: &[Run], abc: [&[u32]; 3]) -> Vec<(u32, u32, u32)> {
     if n < FINALS_MIN {
         return (n > 0)
@@ -1150,34 +1282,43 @@ fn finals(n: usize, runs: &[Run], abc: [&[u32]; 3]) -> Vec<(u32, u32, u32)> {
             .into_iter()
             .collect();
     }
-    let spans = runs.iter().map(|r| (r.start, r.end));
-    let mut f = first_readers(n, spans, abc, u32::MAX);
+    let spans = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i as u32, r.start, r.end));
+    let mut f = ranges(&first_readers(n, spans, abc, u32::MAX));
     f.sort_by_key(|&(r, lo, _)| (r == u32::MAX, Reverse(r), lo));
     f
 }
 
-/// For each input, the first of `spans` (in order) whose instructions read
-/// it (`never` for none), as ranges of consecutive inputs with the same
-/// first reader: `(span, lo, hi)`, by input. What [`finals`] and
-/// [`firsts`] order their own way.
+/// For each input, the first of `spans` (`(index, start, end)`, in the
+/// order given) whose instructions read it, as that span's index (`never`
+/// for none). What [`finals`], [`firsts`] and [`lasts`] group into
+/// [`ranges`] and order their own way.
 fn first_readers(
     n: usize,
-    spans: impl Iterator<Item = (u32, u32)>,
+    spans: impl Iterator<Item = (u32, u32, u32)>,
     abc: [&[u32]; 3],
     never: u32,
-) -> Vec<(u32, u32, u32)> {
+) -> Vec<u32> {
     let mut first = vec![never; n];
-    for (i, (start, end)) in spans.enumerate() {
+    for (i, start, end) in spans {
         for k in start as usize..end as usize {
             for x in abc.map(|v| v[k] as usize) {
                 if x < n && first[x] == never {
-                    first[x] = i as u32;
+                    first[x] = i;
                 }
             }
         }
     }
+    first
+}
+
+/// `of[i]` for each input `i` as ranges of consecutive inputs with the same
+/// entry: `(of[i], lo, hi)`, by input.
+fn ranges(of: &[u32]) -> Vec<(u32, u32, u32)> {
     let mut f: Vec<(u32, u32, u32)> = Vec::new();
-    for (i, &r) in first.iter().enumerate() {
+    for (i, &r) in of.iter().enumerate() {
         match f.last_mut() {
             Some((q, _, hi)) if *q == r => *hi = i as u32 + 1,
             _ => f.push((r, i as u32, i as u32 + 1)),
@@ -1208,16 +1349,79 @@ fn firsts(n: usize, batches: &[Batch], abc: [&[u32]; 3]) -> Vec<(u32, u32, u32)>
     if n < FIRSTS_MIN {
         return vec![(0, 0, n as u32)];
     }
-    let spans = batches.iter().map(|b| (b.start, b.end));
-    let mut f = first_readers(n, spans, abc, batches.len() as u32);
+    let spans = batches
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (i as u32, b.start, b.end));
+    let mut f = ranges(&first_readers(n, spans, abc, batches.len() as u32));
     f.sort_by_key(|&(b, lo, _)| (b, lo));
     f
+}
+
+/// For a program replayed with its inputs outside the workspace
+/// ([`Exec::direct`]): for each input, the run whose sweep adds into its
+/// adjoint first, in ranges of consecutive inputs, as `(run, lo, hi)` in
+/// the sweep's order: first (`run == runs.len()`) the inputs that are
+/// outputs (a seed adds into them before any run), then the last run (in
+/// executable order) reading each input, runs backwards, then (`run ==
+/// u32::MAX`) the inputs no instruction reads. The sweep clears each range
+/// of the caller's output just before that run ([`Exec::sweep`]), so that
+/// its first contribution is added to `+0`, as in the workspace, while the
+/// range is in cache (clearing all of it up front would, at n = 10⁶, evict
+/// it before the sweep adds into it); those no instruction reads last.
+fn lasts(n: usize, runs: &[Run], abc: [&[u32]; 3], outputs: &[u32]) -> Vec<(u32, u32, u32)> {
+    let spans = runs
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, r)| (i as u32, r.start, r.end));
+    let mut last = first_readers(n, spans, abc, u32::MAX);
+    for &o in outputs {
+        if (o as usize) < n {
+            last[o as usize] = runs.len() as u32;
+        }
+    }
+    // blocks of `LASTS_BLOCK` inputs are cleared at once, before the first
+    // run swept that adds into any of them (the largest run, `u32::MAX`
+    // least): inputs read by different runs in turn (Rosenbrock's `a` by
+    // two, `b` by one) would otherwise make ranges of one input each, a
+    // table as large as the inputs
+    for block in last.chunks_mut(LASTS_BLOCK) {
+        let r = block
+            .iter()
+            .copied()
+            .filter(|&r| r != u32::MAX)
+            .max()
+            .unwrap_or(u32::MAX);
+        block.fill(r);
+    }
+    let mut f = ranges(&last);
+    f.sort_by_key(|&(r, lo, _)| (r == u32::MAX, Reverse(r), lo));
+    f
+}
+
+/// The inputs [`lasts`] clears at once (512 bytes of `f64`).
+const LASTS_BLOCK: usize = 64;
+
+/// Which operands of instruction `k` are inputs (slots below `n`): bit 0
+/// `a`, bit 1 `b`, bit 2 `c` ([`Batch::inp`]).
+fn inputs_of(n: usize, [a, b, c]: [&[u32]; 3], k: usize) -> u8 {
+    let is = |v: &[u32]| ((v[k] as usize) < n) as u8;
+    is(a) | is(b) << 1 | is(c) << 2
 }
 
 /// The fewest inputs for which the forward pass copies them in batch by
 /// batch ([`firsts`]), as [`FINALS_MIN`] (small under Miri, so that its
 /// tests reach that path).
 const FIRSTS_MIN: usize = if cfg!(miri) { 64 } else { 1 << 14 };
+
+/// The fewest inputs for which the replay keeps the inputs outside the
+/// workspace ([`Exec::direct`]), as [`FIRSTS_MIN`] (small under Miri, so
+/// that its tests reach that path). Below it, the inputs' values and
+/// adjoints live in the workspace (one copy in, one copy out, in cache),
+/// which keeps the loops' one base address per pass that the small
+/// programs' instruction counts depend on.
+const DIRECT_MIN: usize = if cfg!(miri) { 64 } else { 1 << 14 };
 
 /// Whether [`Exec::compile`] lets batches reuse slots ([`assign_slots`]).
 const REUSE: bool = true;
@@ -1636,38 +1840,114 @@ fn eval_outlined<T: Scalar>(op: Op, a: T, b: T) -> rules::Binary<T> {
     eval(op, a, b)
 }
 
+/// Where a loop finds its slots: instruction `k` of a batch or run writes
+/// (in the sweep: reads and clears) its own slot at `own`, and reads (adds
+/// into) its operand slots `a`, `b`, `c` at bases `a`, `b`, `c`. All are
+/// the workspace's buffer, except, with [`Exec::direct`], the operands a
+/// batch's or run's `inp` marks as inputs, which are at the caller's `x`
+/// (values) or output (adjoints). Pointers, not slices: one buffer is read
+/// through several of them and written through another.
+#[derive(Clone, Copy)]
+struct Bases<T> {
+    own: *mut T,
+    a: *mut T,
+    b: *mut T,
+    c: *mut T,
+}
+
+impl<T> Bases<T> {
+    /// Every slot in `mem` (one address: the loops of small programs keep
+    /// one register for it).
+    #[inline(always)]
+    fn all(mem: *mut T) -> Self {
+        Bases {
+            own: mem,
+            a: mem,
+            b: mem,
+            c: mem,
+        }
+    }
+
+    /// The operands `inp` marks as inputs ([`Batch::inp`]) at `inputs`, all
+    /// other slots in `mem`: chosen once per batch or run, not per slot.
+    #[inline(always)]
+    fn of(mem: *mut T, inputs: *mut T, inp: u8) -> Self {
+        let at = |bit: u8| if inp & bit != 0 { inputs } else { mem };
+        Bases {
+            own: mem,
+            a: at(1),
+            b: at(2),
+            c: at(4),
+        }
+    }
+}
+
+/// [`Exec::forward_from`]'s ways to the inputs: all copied in on entry,
+/// copied in range by range ([`firsts`]), or read where the caller has them
+/// ([`Exec::direct`]).
+const UPFRONT: u8 = 0;
+const EACH: u8 = 1;
+const DIRECT: u8 = 2;
+
 impl Exec {
     /// The forward pass: `input(lo, s)` writes the values of the inputs
     /// from `lo` on into `s` (one per entry), called for each range of
     /// [`firsts`] just before the batch that first reads it; on return
     /// every slot holds its value (the inputs' too), and `da`/`db` every
     /// instruction's partials. Then checks the recorded comparisons.
+    ///
+    /// With `x` (the inputs' values, where the caller has them as `T`) and
+    /// a [`direct`](Exec::direct) program, the instructions read the inputs
+    /// from `x` instead and `input` is not called: the inputs' slots then
+    /// hold their values only where an output is an input, and a following
+    /// [`sweep`](Self::sweep) must be given the same `x`. (`evaluate` has
+    /// no `x` to give: its [`pullback`](super::Program::pullback) reads the
+    /// inputs from the workspace; nor does a replay on dual numbers built
+    /// from `f64` inputs.)
+    ///
+    /// # Panics
+    ///
+    /// If `x` does not have one entry per input.
     #[inline(never)]
     pub(crate) fn forward<T: Scalar<Real = f64>>(
         &self,
         ws: &mut Workspace<T>,
         kinks: bool,
         mut input: impl FnMut(usize, &mut [T]),
+        x: Option<&[T]>,
     ) -> Result<(), ReplayError> {
         if self.firsts.len() <= 1 {
             // one range (below `FIRSTS_MIN`): all inputs up front, and a
             // loop over the batches that checks nothing more
             input(0, &mut ws.vals[..self.n]);
-            self.forward_from::<T, false>(ws, kinks, input)
+            self.forward_from::<T, UPFRONT>(ws, kinks, input, &[])
         } else {
-            self.forward_from::<T, true>(ws, kinks, input)
+            match x {
+                Some(x) if self.direct => self.forward_from::<T, DIRECT>(ws, kinks, input, x),
+                _ => self.forward_from::<T, EACH>(ws, kinks, input, &[]),
+            }
         }
     }
 
-    /// [`forward`](Self::forward); with `EACH`, copying the inputs in
-    /// range by range ([`firsts`]), else with them in place on entry.
+    /// [`forward`](Self::forward); by `MODE`, the inputs in place on entry
+    /// ([`UPFRONT`]), copied in range by range ([`EACH`], [`firsts`]), or
+    /// read from `x` ([`DIRECT`]).
     #[inline(always)]
-    fn forward_from<T: Scalar<Real = f64>, const EACH: bool>(
+    fn forward_from<T: Scalar<Real = f64>, const MODE: u8>(
         &self,
         ws: &mut Workspace<T>,
         kinks: bool,
         mut input: impl FnMut(usize, &mut [T]),
+        x: &[T],
     ) -> Result<(), ReplayError> {
+        if MODE == DIRECT {
+            assert!(
+                x.len() == self.n,
+                "dualtape: internal error: inputs of the wrong length"
+            );
+        }
+        // (read only)
+        let xp = x.as_ptr() as *mut T;
         let (base, len) = (self.base(), self.len());
         let vals = &mut ws.vals[..self.slots()];
         let (da, db) = (&mut ws.da[..len], &mut ws.db[..len]);
@@ -1680,23 +1960,32 @@ impl Exec {
         }
         // the next inputs to copy in (`firsts`): entry `first`, before batch
         // `next`
-        let (mut first, mut next) = match EACH {
-            true => (0, self.firsts.first().map_or(u32::MAX, |f| f.0)),
-            false => (self.firsts.len(), u32::MAX),
+        let (mut first, mut next) = match MODE {
+            EACH => (0, self.firsts.first().map_or(u32::MAX, |f| f.0)),
+            _ => (self.firsts.len(), u32::MAX),
         };
         for (bn, bt) in self.batches.iter().enumerate() {
-            if EACH && bn as u32 == next {
+            if MODE == EACH && bn as u32 == next {
                 (first, next) = copy_firsts(&self.firsts, first, vals, &mut input);
             }
             let (s, e) = (bt.start as usize, bt.end as usize);
             // instruction `k` writes slot `ob + k` (see `assign_slots`)
             let ob = bt.ob();
+            // (taken per batch: `copy_firsts` and `mul_add_tail` write
+            // through the slice in between)
+            let vp = vals.as_mut_ptr();
+            let v = match MODE {
+                DIRECT => Bases::of(vp, xp, bt.inp),
+                _ => Bases::all(vp),
+            };
             // SAFETY: `validate` checked, once per compiled program, that
             // the batches cover `0..len` (so `s <= e <= len == da.len() ==
             // db.len() == ai.len() == bi.len()`), that every operand slot
             // `a[k]`, `b[k]`, `c[k]` and own slot `ob + k` (wrapping) is below
             // `slots() == vals.len()`, and that an affine batch's slots are
-            // those; a `MulAddTail`'s
+            // those; with `DIRECT` (a `direct` program), that an operand
+            // `inp` marks is an input in every instruction, below `n ==
+            // x.len()` (asserted above); a `MulAddTail`'s
             // `a[k]` is an instruction slot `base + m` with `m < k`, whose
             // operands are below `base + m` in turn; and that a fused
             // batch's pair is one of `fused_pairs`.
@@ -1713,11 +2002,11 @@ impl Exec {
                                         ($chain:literal) => {
                                             match bt.affine {
                                                 Some(af) => self.fused_values::<T, $chain>(
-                                                    s, e, ob, vals, rule_of!($po), rule_of!($co),
+                                                    s, e, ob, v, rule_of!($po), rule_of!($co),
                                                     Side::$side, |k| af.at3(s, k),
                                                 ),
                                                 None => self.fused_values::<T, $chain>(
-                                                    s, e, ob, vals, rule_of!($po), rule_of!($co),
+                                                    s, e, ob, v, rule_of!($po), rule_of!($co),
                                                     Side::$side, |k| (
                                                         *ai.get_unchecked(k) as usize,
                                                         *bi.get_unchecked(k) as usize,
@@ -1740,9 +2029,9 @@ impl Exec {
                     ($f:expr) => {
                         match bt.affine {
                             Some(af) => {
-                                self.batch(bt.shape, s, e, ob, vals, da, db, $f, |k| af.at(s, k))
+                                self.batch(bt.shape, s, e, ob, v, da, db, $f, |k| af.at(s, k))
                             }
-                            None => self.batch(bt.shape, s, e, ob, vals, da, db, $f, |k| {
+                            None => self.batch(bt.shape, s, e, ob, v, da, db, $f, |k| {
                                 (*ai.get_unchecked(k) as usize, *bi.get_unchecked(k) as usize)
                             }),
                         }
@@ -1752,8 +2041,8 @@ impl Exec {
                 macro_rules! value {
                     ($f:expr) => {
                         match bt.affine {
-                            Some(af) => self.values(s, e, ob, vals, $f, |k| af.at(s, k)),
-                            None => self.values(s, e, ob, vals, $f, |k| {
+                            Some(af) => self.values(s, e, ob, v, $f, |k| af.at(s, k)),
+                            None => self.values(s, e, ob, v, $f, |k| {
                                 (*ai.get_unchecked(k) as usize, *bi.get_unchecked(k) as usize)
                             }),
                         }
@@ -1773,15 +2062,27 @@ impl Exec {
                 }
             }
         }
-        // those no instruction reads
+        // those no instruction reads; with `DIRECT`, the outputs that are
+        // inputs (for `output`)
         for &(_, lo, hi) in self.firsts.get(first..).unwrap_or_default() {
             input(lo as usize, &mut vals[lo as usize..hi as usize]);
         }
+        if MODE == DIRECT {
+            for &o in &self.outputs {
+                if (o as usize) < self.n {
+                    vals[o as usize] = x[o as usize];
+                }
+            }
+        }
+        let value = |s: u32| match MODE {
+            DIRECT if (s as usize) < self.n => x[s as usize].value(),
+            _ => vals[s as usize].value(),
+        };
         for (index, g) in self.guards.iter().enumerate() {
             if !kinks && g.test.is_kink() {
                 continue;
             }
-            let (a, b) = (vals[g.a as usize].value(), vals[g.b as usize].value());
+            let (a, b) = (value(g.a), value(g.b));
             let now = g.test.outcome(a, b);
             if now != g.outcome {
                 return Err(ReplayError::ComparisonChanged {
@@ -1804,8 +2105,9 @@ impl Exec {
     /// # Safety
     ///
     /// `s <= e <= da.len(), db.len()`, and for every `k` in `s..e` the
-    /// operand slots `ix(k)` and the own slot `base + k` (wrapping) below
-    /// `vals.len()`.
+    /// operand slots `ix(k)` in bounds of what `v.a`, `v.b` point into,
+    /// and the own slot `base + k` (wrapping) of what `v.own` points into,
+    /// which no other pointer or reference writes meanwhile.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     unsafe fn batch<T: Scalar<Real = f64>>(
@@ -1814,7 +2116,7 @@ impl Exec {
         s: usize,
         e: usize,
         base: usize,
-        vals: &mut [T],
+        v: Bases<T>,
         da: &mut [T],
         db: &mut [T],
         f: impl Fn(T, T) -> rules::Binary<T>,
@@ -1824,50 +2126,50 @@ impl Exec {
         match shape {
             Shape::Unary => {
                 for k in s..e {
-                    let x = *vals.get_unchecked(ix(k).0);
-                    let (v, pa, _) = f(x, x);
-                    *vals.get_unchecked_mut(base.wrapping_add(k)) = v;
+                    let x = *v.a.add(ix(k).0);
+                    let (y, pa, _) = f(x, x);
+                    *v.own.add(base.wrapping_add(k)) = y;
                     *da.get_unchecked_mut(k) = pa;
                 }
             }
             Shape::Same => {
                 for k in s..e {
-                    let x = *vals.get_unchecked(ix(k).0);
-                    let (v, pa, pb) = f(x, x);
-                    *vals.get_unchecked_mut(base.wrapping_add(k)) = v;
+                    let x = *v.a.add(ix(k).0);
+                    let (y, pa, pb) = f(x, x);
+                    *v.own.add(base.wrapping_add(k)) = y;
                     *da.get_unchecked_mut(k) = pa + pb;
                 }
             }
             Shape::SlotConst => {
                 for k in s..e {
                     let (ia, ib) = ix(k);
-                    let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
-                    let (v, pa, _) = f(x, y);
-                    *vals.get_unchecked_mut(base.wrapping_add(k)) = v;
+                    let (x, y) = (*v.a.add(ia), *v.b.add(ib));
+                    let (z, pa, _) = f(x, y);
+                    *v.own.add(base.wrapping_add(k)) = z;
                     *da.get_unchecked_mut(k) = pa;
                 }
             }
             Shape::ConstSlot => {
                 for k in s..e {
                     let (ia, ib) = ix(k);
-                    let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
-                    let (v, _, pb) = f(x, y);
-                    *vals.get_unchecked_mut(base.wrapping_add(k)) = v;
+                    let (x, y) = (*v.a.add(ia), *v.b.add(ib));
+                    let (z, _, pb) = f(x, y);
+                    *v.own.add(base.wrapping_add(k)) = z;
                     *da.get_unchecked_mut(k) = pb;
                 }
             }
             Shape::Both => {
                 for k in s..e {
                     let (ia, ib) = ix(k);
-                    let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
-                    let (v, pa, pb) = f(x, y);
-                    *vals.get_unchecked_mut(base.wrapping_add(k)) = v;
+                    let (x, y) = (*v.a.add(ia), *v.b.add(ib));
+                    let (z, pa, pb) = f(x, y);
+                    *v.own.add(base.wrapping_add(k)) = z;
                     *da.get_unchecked_mut(k) = pa;
                     *db.get_unchecked_mut(k) = pb;
                 }
             }
             // operands both constant: no partial is read, as in `values`
-            Shape::Consts => self.values(s, e, base, vals, f, ix),
+            Shape::Consts => self.values(s, e, base, v, f, ix),
         }
     }
 
@@ -1884,15 +2186,15 @@ impl Exec {
         s: usize,
         e: usize,
         base: usize,
-        vals: &mut [T],
+        v: Bases<T>,
         f: impl Fn(T, T) -> rules::Binary<T>,
         ix: impl Fn(usize) -> (usize, usize),
     ) {
         for k in s..e {
             let (ia, ib) = ix(k);
             // SAFETY: the caller's contract.
-            let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
-            *vals.get_unchecked_mut(base.wrapping_add(k)) = f(x, y).0;
+            let (x, y) = (*v.a.add(ia), *v.b.add(ib));
+            *v.own.add(base.wrapping_add(k)) = f(x, y).0;
         }
     }
 
@@ -1917,7 +2219,7 @@ impl Exec {
         s: usize,
         e: usize,
         base: usize,
-        vals: &mut [T],
+        v: Bases<T>,
         fp: impl Fn(T, T) -> rules::Binary<T>,
         fc: impl Fn(T, T) -> rules::Binary<T>,
         side: Side,
@@ -1925,20 +2227,20 @@ impl Exec {
     ) {
         // SAFETY (every access): the caller's contract.
         let mut prev = if CHAIN {
-            *vals.get_unchecked(*self.c.get_unchecked(s) as usize)
+            *v.c.add(*self.c.get_unchecked(s) as usize)
         } else {
             T::zero()
         };
         for k in s..e {
             let (ia, ib, ic) = ix(k);
-            let v = fp(*vals.get_unchecked(ia), *vals.get_unchecked(ib)).0;
-            let other = |ic: usize| if CHAIN { prev } else { *vals.get_unchecked(ic) };
+            let p = fp(*v.a.add(ia), *v.b.add(ib)).0;
+            let other = |ic: usize| if CHAIN { prev } else { *v.c.add(ic) };
             let w = match side {
-                Side::Left => fc(v, other(ic)),
-                Side::Right => fc(other(ic), v),
-                Side::Same => fc(v, v),
+                Side::Left => fc(p, other(ic)),
+                Side::Right => fc(other(ic), p),
+                Side::Same => fc(p, p),
             };
-            *vals.get_unchecked_mut(base.wrapping_add(k)) = w.0;
+            *v.own.add(base.wrapping_add(k)) = w.0;
             if CHAIN {
                 prev = w.0;
             }
@@ -1992,12 +2294,41 @@ impl Exec {
     /// instruction in reverse executable order (the tape's loop: a zero
     /// adjoint or a zero partial contributes nothing, rule 3), writes the
     /// inputs' adjoints into `out` and leaves `ws.adj` all zeros.
-    #[inline(never)]
+    ///
+    /// The inputs' values are in the workspace, where the forward pass put
+    /// them, or with `x` (and a [`direct`](Exec::direct) program) in `x`,
+    /// the forward pass's `x`. In a `direct` program the inputs' adjoints
+    /// add straight into `out`, each range cleared just before the first
+    /// contribution to it ([`lasts`]); else in the workspace, then copied
+    /// out.
+    ///
+    /// # Panics
+    ///
+    /// If `out` or `x` does not have one entry per input.
+    #[inline]
     pub(crate) fn sweep<T: Scalar<Real = f64>>(
         &self,
         ws: &mut Workspace<T>,
         seeds: impl IntoIterator<Item = (usize, T)>,
         out: &mut [T],
+        x: Option<&[T]>,
+    ) {
+        if self.direct {
+            self.sweep_in::<T, true>(ws, seeds, out, x)
+        } else {
+            self.sweep_in::<T, false>(ws, seeds, out, None)
+        }
+    }
+
+    /// [`sweep`](Self::sweep); `DIRECT`: the program's
+    /// [`direct`](Exec::direct).
+    #[inline(never)]
+    fn sweep_in<T: Scalar<Real = f64>, const DIRECT: bool>(
+        &self,
+        ws: &mut Workspace<T>,
+        seeds: impl IntoIterator<Item = (usize, T)>,
+        out: &mut [T],
+        x: Option<&[T]>,
     ) {
         let (base, len) = (self.base(), self.len());
         let adj = &mut ws.adj[..self.slots()];
@@ -2005,51 +2336,90 @@ impl Exec {
             out.len() == self.n,
             "dualtape: internal error: an adjoint output of the wrong length"
         );
+        // with `DIRECT`, the next ranges of `out` to clear (`lasts`): entry
+        // `last`, before run `clear` (those that are outputs: before the
+        // seeds)
+        let mut last = 0;
+        let mut clear = self.lasts.first().map_or(u32::MAX, |f| f.0);
+        if DIRECT && clear == self.runs.len() as u32 {
+            (last, clear) = clear_lasts(&self.lasts, last, out);
+        }
         for (j, w) in seeds {
             let s = self.outputs[j] as usize;
-            if s < self.n || s >= base {
+            if DIRECT && s < self.n {
+                out[s] += w;
+            } else if s < self.n || s >= base {
                 adj[s] += w;
             }
         }
         let (da, db) = (&ws.da[..len], &ws.db[..len]);
         let vals = &ws.vals[..self.slots()];
+        // the inputs' values (read only)
+        let xs = match x {
+            Some(x) if DIRECT => {
+                assert!(
+                    x.len() == self.n,
+                    "dualtape: internal error: inputs of the wrong length"
+                );
+                x
+            }
+            _ => vals,
+        };
         let (ai, bi, ci) = (&self.a[..], &self.b[..], &self.c[..]);
         // SAFETY (both, where called below): `k < len`, as below
         let ta = |k: usize| unsafe { *ai.get_unchecked(k) as usize };
         let tb = |k: usize| unsafe { *bi.get_unchecked(k) as usize };
-        // the next inputs whose adjoints are final (`finals`): entry `fin`,
-        // final after run `next`; `after`: the run swept last, plus one (a
-        // counter, not `enumerate`, whose index costs a division per run)
+        // the next inputs whose adjoints are final (`finals`, without
+        // `DIRECT`): entry `fin`, final after run `next`; `after`: the run
+        // swept last, plus one (a counter, not `enumerate`, whose index
+        // costs a division per run)
         let mut fin = 0;
         let mut next = self.finals.first().map_or(u32::MAX, |f| f.0);
         let mut after = self.runs.len() as u32 + 1;
         for run in self.runs.iter().rev() {
             after -= 1;
-            if after == next {
+            if DIRECT {
+                if after - 1 == clear {
+                    // those the run about to be swept adds into first
+                    (last, clear) = clear_lasts(&self.lasts, last, out);
+                }
+            } else if after == next {
                 // those final after the run swept last
                 (fin, next) = copy_finals(&self.finals, fin, adj, out);
             }
             let (s, e) = (run.start as usize, run.end as usize);
             // instruction `k`'s slot is `base + k` (see `assign_slots`)
             let base = run.ob();
+            // where the adjoints of the run's slots are, for the loops with
+            // stored partials (taken per run: `copy_finals` and `clear_lasts`
+            // write through the slice in between); the fused and re-derived
+            // runs take the slices (so that their loops know that the
+            // workspace's adjoints alias nothing else) and `inp`
+            let inp = if DIRECT { run.inp } else { 0 };
+            let am = Bases::of(adj.as_mut_ptr(), out.as_mut_ptr(), inp);
             // SAFETY: `validate` checked that the runs cover `0..len`, so
             // `k < len == da.len() == db.len() == ai.len() == bi.len()`, that
             // `a[k]`, `b[k]`, `c[k]` and `base + k` (wrapping) are below
-            // `slots() == adj.len() == vals.len()`, and that an affine run's
-            // slots are those.
+            // `slots() == adj.len() == vals.len()`, that an affine run's
+            // slots are those, and with `DIRECT` (a `direct` program) that
+            // an operand `inp` marks is an input in every instruction, below
+            // `n == out.len() == xs.len()` (asserted above). `am`'s pointers
+            // (the workspace's adjoints or `out`) are written through nothing
+            // else while a loop uses them.
             unsafe {
                 // one loop per kind: `$t(k)` is the slot that receives
-                // `da[k] · g` (A, B), `$ta`/`$tb` those of `da`/`db` (Both)
+                // `da[k] · g` (A, B) at `$at`, `$ta`/`$tb` those of
+                // `da`/`db` (Both)
                 macro_rules! one {
-                    ($t:expr) => {
+                    ($at:expr, $t:expr) => {
                         for k in (s..e).rev() {
                             let i = base.wrapping_add(k);
-                            let g = *adj.get_unchecked(i);
+                            let g = *am.own.add(i);
                             if !g.is_zero() {
-                                *adj.get_unchecked_mut(i) = T::zero();
+                                *am.own.add(i) = T::zero();
                                 let p = *da.get_unchecked(k);
                                 if !p.is_zero() {
-                                    *adj.get_unchecked_mut($t(k)) += p * g;
+                                    *$at.add($t(k)) += p * g;
                                 }
                             }
                         }
@@ -2059,15 +2429,15 @@ impl Exec {
                     ($ta:expr, $tb:expr) => {
                         for k in (s..e).rev() {
                             let i = base.wrapping_add(k);
-                            let g = *adj.get_unchecked(i);
+                            let g = *am.own.add(i);
                             if !g.is_zero() {
-                                *adj.get_unchecked_mut(i) = T::zero();
+                                *am.own.add(i) = T::zero();
                                 let (pa, pb) = (*da.get_unchecked(k), *db.get_unchecked(k));
                                 if !pa.is_zero() {
-                                    *adj.get_unchecked_mut($ta(k)) += pa * g;
+                                    *am.a.add($ta(k)) += pa * g;
                                 }
                                 if !pb.is_zero() {
-                                    *adj.get_unchecked_mut($tb(k)) += pb * g;
+                                    *am.b.add($tb(k)) += pb * g;
                                 }
                             }
                         }
@@ -2098,12 +2468,12 @@ impl Exec {
                                             };
                                             match run.affine {
                                                 Some(af) => fused_run::<T, $chain, $cp>(
-                                                    pair, s, e, base, vals, adj,
+                                                    pair, s, e, base, vals, adj, xs, out, inp,
                                                     rule_of!($po), rule_of!($co),
                                                     |k| af.at3(s, k), c_first,
                                                 ),
                                                 None => fused_run::<T, $chain, $cp>(
-                                                    pair, s, e, base, vals, adj,
+                                                    pair, s, e, base, vals, adj, xs, out, inp,
                                                     rule_of!($po), rule_of!($co),
                                                     |k| (ta(k), tb(k), *ci.get_unchecked(k) as usize),
                                                     c_first,
@@ -2127,17 +2497,17 @@ impl Exec {
                     continue;
                 }
                 match (run.kind, run.affine) {
-                    (Sweep::A, Some(af)) => one!(|k: usize| af.at(s, k).0),
-                    (Sweep::A, None) => one!(ta),
-                    (Sweep::B, Some(af)) => one!(|k: usize| af.at(s, k).1),
-                    (Sweep::B, None) => one!(tb),
+                    (Sweep::A, Some(af)) => one!(am.a, |k: usize| af.at(s, k).0),
+                    (Sweep::A, None) => one!(am.a, ta),
+                    (Sweep::B, Some(af)) => one!(am.b, |k: usize| af.at(s, k).1),
+                    (Sweep::B, None) => one!(am.b, tb),
                     (Sweep::Both, Some(af)) => {
                         two!(|k: usize| af.at(s, k).0, |k: usize| af.at(s, k).1)
                     }
                     (Sweep::Both, None) => two!(ta, tb),
                     (Sweep::Nothing, _) => {
                         for k in s..e {
-                            *adj.get_unchecked_mut(base.wrapping_add(k)) = T::zero();
+                            *am.own.add(base.wrapping_add(k)) = T::zero();
                         }
                     }
                     (Sweep::Rule(op, shape), affine) => {
@@ -2151,6 +2521,9 @@ impl Exec {
                                         base,
                                         vals,
                                         adj,
+                                        xs,
+                                        out,
+                                        inp,
                                         $f,
                                         $fixed,
                                         |k| af.at(s, k),
@@ -2163,6 +2536,9 @@ impl Exec {
                                         base,
                                         vals,
                                         adj,
+                                        xs,
+                                        out,
+                                        inp,
                                         $f,
                                         $fixed,
                                         |k| (ta(k), tb(k)),
@@ -2198,11 +2574,38 @@ impl Exec {
                 }
             }
         }
-        // those final after run 0, and those no instruction reads
-        for &(_, lo, hi) in &self.finals[fin..] {
-            copy_out(adj, out, lo, hi);
+        if DIRECT {
+            // those no instruction reads
+            for &(_, lo, hi) in &self.lasts[last..] {
+                out[lo as usize..hi as usize].fill(T::zero());
+            }
+        } else {
+            // those final after run 0, and those no instruction reads
+            for &(_, lo, hi) in &self.finals[fin..] {
+                copy_out(adj, out, lo, hi);
+            }
         }
     }
+}
+
+/// Clears (to `+0`, where the workspace's adjoints start) the ranges of
+/// `out` in the entries of `lasts` from `last` on that share its run;
+/// returns the next entry and its run (`u32::MAX`: none).
+#[inline(never)]
+fn clear_lasts<T: Scalar>(
+    lasts: &[(u32, u32, u32)],
+    mut last: usize,
+    out: &mut [T],
+) -> (usize, u32) {
+    let r = lasts[last].0;
+    while let Some(&(q, lo, hi)) = lasts.get(last) {
+        if q != r {
+            return (last, q);
+        }
+        out[lo as usize..hi as usize].fill(T::zero());
+        last += 1;
+    }
+    (last, u32::MAX)
 }
 
 /// Copies in (by `input`, see [`Exec::forward`]) the entries of `firsts`
@@ -2289,9 +2692,11 @@ fn copy_out<T: Scalar>(adj: &mut [T], out: &mut [T], lo: u32, hi: u32) {
 /// # Safety
 ///
 /// `s <= e`, and for every `k` in `s..e` the own slot `base + k`
-/// (wrapping) and the operand slots `ix(k)` below `adj.len()`,
-/// `vals.len()`; with `SINK`, `sink` below `adj.len()`, and the run's
-/// sink ([`sink_of`]).
+/// (wrapping) below `adj.len()`, and the operand slots `ix(k)` below
+/// `vals.len()`, `adj.len()`, or, for those `inp` marks as inputs
+/// ([`Bases::of`]: `v`, `g`), below `x.len()`, `out.len()`; with `SINK`,
+/// `sink` likewise for operand `a` (1) or `b` (2), and the run's sink
+/// ([`sink_of`]).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn rule_run<T: Scalar<Real = f64>, const SINK: u8>(
@@ -2301,29 +2706,31 @@ unsafe fn rule_run<T: Scalar<Real = f64>, const SINK: u8>(
     base: usize,
     vals: &[T],
     adj: &mut [T],
+    x: &[T],
+    out: &mut [T],
+    inp: u8,
     f: impl Fn(T, T) -> rules::Binary<T>,
     fixed: bool,
     ix: impl Fn(usize) -> (usize, usize),
     sink: usize,
 ) {
+    let v = Bases::of(vals.as_ptr() as *mut T, x.as_ptr() as *mut T, inp);
+    let g = Bases::of(adj.as_mut_ptr(), out.as_mut_ptr(), inp);
     // SAFETY: the caller's contract.
-    let mut acc = if SINK != 0 {
-        *adj.get_unchecked(sink)
-    } else {
-        T::zero()
-    };
+    let at = if SINK == 2 { g.b } else { g.a };
+    let mut acc = if SINK != 0 { *at.add(sink) } else { T::zero() };
     // one loop per shape; `$p` the partial(s) from `(pa, pb)`
     macro_rules! each {
         ($fixed:expr, |$ia:ident, $ib:ident, $pa:ident, $pb:ident, $g:ident| $body:block) => {
             for k in (s..e).rev() {
                 let i = base.wrapping_add(k);
                 // SAFETY (every access): the caller's contract.
-                let $g = *adj.get_unchecked(i);
+                let $g = *g.own.add(i);
                 // (on every path, as in `fused_run`)
                 let ($ia, $ib) = ix(k);
                 if $fixed || !$g.is_zero() {
-                    *adj.get_unchecked_mut(i) = T::zero();
-                    let (_, $pa, $pb) = f(*vals.get_unchecked($ia), *vals.get_unchecked($ib));
+                    *g.own.add(i) = T::zero();
+                    let (_, $pa, $pb) = f(*v.a.add($ia), *v.b.add($ib));
                     $body
                 }
             }
@@ -2331,42 +2738,42 @@ unsafe fn rule_run<T: Scalar<Real = f64>, const SINK: u8>(
     }
     // `$sink`: whether target `$t` is the sink (then `acc` takes the sum)
     macro_rules! add {
-        ($fixed:expr, $t:expr, $p:expr, $g:expr, $sink:expr) => {{
+        ($fixed:expr, $at:expr, $t:expr, $p:expr, $g:expr, $sink:expr) => {{
             let p = $p;
             if $fixed || !p.is_zero() {
                 if $sink {
                     acc += p * $g;
                 } else {
-                    *adj.get_unchecked_mut($t) += p * $g;
+                    *$at.add($t) += p * $g;
                 }
             }
         }};
     }
     match shape {
         Shape::Unary | Shape::SlotConst => {
-            each!(fixed, |ia, _ib, pa, _pb, g| {
-                add!(fixed, ia, pa, g, SINK == 1)
+            each!(fixed, |ia, _ib, pa, _pb, d| {
+                add!(fixed, g.a, ia, pa, d, SINK == 1)
             })
         }
         // `x - x`: the summed partial is 0, so keep the tests
-        Shape::Same => each!(false, |ia, _ib, pa, pb, g| {
-            add!(false, ia, pa + pb, g, SINK == 1)
+        Shape::Same => each!(false, |ia, _ib, pa, pb, d| {
+            add!(false, g.a, ia, pa + pb, d, SINK == 1)
         }),
-        Shape::ConstSlot => each!(fixed, |_ia, ib, _pa, pb, g| {
-            add!(fixed, ib, pb, g, SINK == 2)
+        Shape::ConstSlot => each!(fixed, |_ia, ib, _pa, pb, d| {
+            add!(fixed, g.b, ib, pb, d, SINK == 2)
         }),
-        Shape::Both => each!(fixed, |ia, ib, pa, pb, g| {
-            add!(fixed, ia, pa, g, SINK == 1);
-            add!(fixed, ib, pb, g, SINK == 2);
+        Shape::Both => each!(fixed, |ia, ib, pa, pb, d| {
+            add!(fixed, g.a, ia, pa, d, SINK == 1);
+            add!(fixed, g.b, ib, pb, d, SINK == 2);
         }),
         Shape::Consts => {
             for k in s..e {
-                *adj.get_unchecked_mut(base.wrapping_add(k)) = T::zero();
+                *g.own.add(base.wrapping_add(k)) = T::zero();
             }
         }
     }
     if SINK != 0 {
-        *adj.get_unchecked_mut(sink) = acc;
+        *at.add(sink) = acc;
     }
 }
 
@@ -2412,8 +2819,8 @@ struct Pair {
 ///
 /// # Safety
 ///
-/// As [`rule_run`], for the three slots `ix(k)` and `c_first`; with
-/// `CHAIN`, the span is a chain; with `CP > 0`, not a chain, and `CP` the
+/// As [`rule_run`], for the three slots `ix(k)` (the third by `inp`'s bit
+/// for `c`) and `c_first` (likewise); with `CHAIN`, the span is a chain; with `CP > 0`, not a chain, and `CP` the
 /// span's [`csink_of`].
 ///
 /// `CP > 0`: slot `c` repeats with period `CP` ([`csink_of`]). Then the
@@ -2431,6 +2838,9 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool, const CP: usize>(
     base: usize,
     vals: &[T],
     adj: &mut [T],
+    x: &[T],
+    out: &mut [T],
+    inp: u8,
     fp: impl Fn(T, T) -> rules::Binary<T>,
     fc: impl Fn(T, T) -> rules::Binary<T>,
     ix: impl Fn(usize) -> (usize, usize, usize),
@@ -2441,6 +2851,8 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool, const CP: usize>(
     fn times<T: Scalar>(fixed: bool, p: T, g: T) -> Option<T> {
         (fixed || !p.is_zero()).then(|| p * g)
     }
+    let vm = Bases::of(vals.as_ptr() as *mut T, x.as_ptr() as *mut T, inp);
+    let am = Bases::of(adj.as_mut_ptr(), out.as_mut_ptr(), inp);
     let fixed_c = pair.fixed_c && pair.side != Side::Same;
     // with `CHAIN`: instruction `k + 1`'s contribution to this adjoint
     let mut carry: Option<T> = None;
@@ -2448,7 +2860,7 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool, const CP: usize>(
     let mut acc = [T::zero(); 3];
     for (j, acc) in acc.iter_mut().enumerate().take(CP) {
         if s + j < e {
-            *acc = *adj.get_unchecked(ix(s + j).2);
+            *acc = *am.c.add(ix(s + j).2);
         }
     }
     // instruction `k`; `sink`: with `CP`, its slot `c`'s register
@@ -2456,18 +2868,18 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool, const CP: usize>(
         let i = base.wrapping_add(k);
         // SAFETY (every access): the caller's contract.
         let g = match carry.take() {
-            Some(d) => *adj.get_unchecked(i) + d,
-            None => *adj.get_unchecked(i),
+            Some(d) => *am.own.add(i) + d,
+            None => *am.own.add(i),
         };
         if CHAIN {
-            *adj.get_unchecked_mut(i) = T::zero();
+            *am.own.add(i) = T::zero();
         }
         // (the operand slots on every path: an affine run's are then
         // running sums, not products of `k`)
         let (ia, ib, ic) = ix(k);
         if fixed_c || !g.is_zero() {
             if !CHAIN {
-                *adj.get_unchecked_mut(i) = T::zero();
+                *am.own.add(i) = T::zero();
             }
             let ic = if CHAIN && k == s { c_first } else { ic };
             // into the consumer's other operand: carried to the next
@@ -2478,15 +2890,15 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool, const CP: usize>(
                 } else if CP > 0 {
                     *sink += d;
                 } else {
-                    *adj.get_unchecked_mut(ic) += d;
+                    *am.c.add(ic) += d;
                 }
             };
-            let (x, y) = (*vals.get_unchecked(ia), *vals.get_unchecked(ib));
+            let (x, y) = (*vm.a.add(ia), *vm.b.add(ib));
             let v = fp(x, y).0;
             // the consumer: `a` then `b`, as the unfused sweep adds them
             let gp = match pair.side {
                 Side::Left => {
-                    let (_, ca, cb) = fc(v, *vals.get_unchecked(ic));
+                    let (_, ca, cb) = fc(v, *vm.c.add(ic));
                     let gp = times(fixed_c, ca, g);
                     if pair.other {
                         if let Some(d) = times(fixed_c, cb, g) {
@@ -2496,7 +2908,7 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool, const CP: usize>(
                     gp
                 }
                 Side::Right => {
-                    let (_, ca, cb) = fc(*vals.get_unchecked(ic), v);
+                    let (_, ca, cb) = fc(*vm.c.add(ic), v);
                     if pair.other {
                         if let Some(d) = times(fixed_c, ca, g) {
                             into_c(d);
@@ -2516,25 +2928,25 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool, const CP: usize>(
                 match pair.shape {
                     Shape::Unary | Shape::SlotConst => {
                         if let Some(d) = times(fixed, pa, gp) {
-                            *adj.get_unchecked_mut(ia) += d;
+                            *am.a.add(ia) += d;
                         }
                     }
                     Shape::Same => {
                         if let Some(d) = times(false, pa + pb, gp) {
-                            *adj.get_unchecked_mut(ia) += d;
+                            *am.a.add(ia) += d;
                         }
                     }
                     Shape::ConstSlot => {
                         if let Some(d) = times(fixed, pb, gp) {
-                            *adj.get_unchecked_mut(ib) += d;
+                            *am.b.add(ib) += d;
                         }
                     }
                     Shape::Both => {
                         if let Some(d) = times(fixed, pa, gp) {
-                            *adj.get_unchecked_mut(ia) += d;
+                            *am.a.add(ia) += d;
                         }
                         if let Some(d) = times(fixed, pb, gp) {
-                            *adj.get_unchecked_mut(ib) += d;
+                            *am.b.add(ib) += d;
                         }
                     }
                     Shape::Consts => {}
@@ -2564,7 +2976,7 @@ unsafe fn fused_run<T: Scalar<Real = f64>, const CHAIN: bool, const CP: usize>(
         }
         for (j, acc) in acc.iter().enumerate().take(CP) {
             if s + j < e {
-                *adj.get_unchecked_mut(ix(s + j).2) = *acc;
+                *am.c.add(ix(s + j).2) = *acc;
             }
         }
     }
