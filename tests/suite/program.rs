@@ -917,7 +917,7 @@ fn large_replays_read_the_callers_inputs_and_clear_its_outputs() {
     let at = |k: usize| -> Vec<f64> {
         (0..n)
             .map(|i| {
-                if (i + k) % 83 == 0 {
+                if (i + k).is_multiple_of(83) {
                     AWKWARD[(i + k) % AWKWARD.len()]
                 } else {
                     0.2 + 0.0001 * i as f64 * (0.6 + 0.5 * k as f64)
