@@ -110,10 +110,14 @@
 //!
 //! [`record`]: crate::reverse::record
 
+#[cfg(feature = "jit")]
+mod jit;
 mod op;
 pub(crate) mod record;
 mod replay;
 
+#[cfg(feature = "jit")]
+pub use jit::{Jit, MAX_OPS, TIER};
 pub use op::{eval, Op, Test};
 pub(crate) use op::{opcode, test_on, Code};
 pub use replay::Workspace;
@@ -301,6 +305,12 @@ pub struct Program {
     accept_kinks: bool,
     recorded: Size,
     exec: Exec,
+    /// When the `f64` gradient runs compiled ([`Program::set_jit`]).
+    #[cfg(feature = "jit")]
+    jit_mode: Jit,
+    /// The compiled gradient, shared by clones.
+    #[cfg(feature = "jit")]
+    jit: jit::Cache,
 }
 
 /// The serialised form of a program: everything but the executable form,
@@ -394,6 +404,10 @@ impl Program {
             accept_kinks: false,
             recorded,
             exec: Exec::default(),
+            #[cfg(feature = "jit")]
+            jit_mode: Jit::default(),
+            #[cfg(feature = "jit")]
+            jit: jit::Cache::default(),
         })
     }
 
@@ -458,6 +472,27 @@ impl Program {
             batches: self.exec.batches.len(),
             fused: self.instrs.len() - self.exec.len(),
         }
+    }
+
+    /// When the `f64` gradient ([`gradient`](Self::gradient),
+    /// [`gradient_into`](Self::gradient_into)) runs as machine code
+    /// compiled with Cranelift (feature `jit`; see [`Jit`] and the [module
+    /// docs](self)). The default, [`Jit::Auto`], compiles a program of at
+    /// most [`MAX_OPS`] instructions at its [`TIER`]-th gradient. The
+    /// results are the interpreter's bit for bit either way. Clones made
+    /// before share the compiled code but keep their own setting.
+    #[cfg(feature = "jit")]
+    pub fn set_jit(&mut self, jit: Jit) -> &mut Self {
+        self.jit_mode = jit;
+        self
+    }
+
+    /// Whether the `f64` gradient has been compiled (feature `jit`; for
+    /// tests).
+    #[cfg(feature = "jit")]
+    #[doc(hidden)]
+    pub fn jit_compiled(&self) -> bool {
+        self.jit.compiled()
     }
 
     /// A workspace for replays on `f64`, sized for this program.
@@ -622,6 +657,14 @@ impl Program {
         self.check_len("gradient_into", "x", x.len(), self.inputs);
         self.check_len("gradient_into", "grad", grad.len(), self.inputs);
         self.check_policy()?;
+        #[cfg(feature = "jit")]
+        if let Some(code) = self.jit.get(self, self.jit_mode) {
+            if let Some(v) = code.run(self.inputs, x, grad, !self.accept_kinks) {
+                ws.jit_runs += 1;
+                return Ok(v);
+            }
+            // a comparison changed: the interpreter names it
+        }
         ws.fit(&self.exec);
         self.exec
             .forward(ws, !self.accept_kinks, replay::inputs(x))?;
@@ -906,6 +949,10 @@ pub(crate) fn finish(n: usize, b: &mut record::Builder, mut outputs: Vec<Arg>) -
         accept_kinks: false,
         recorded,
         exec: Exec::default(),
+        #[cfg(feature = "jit")]
+        jit_mode: Jit::default(),
+        #[cfg(feature = "jit")]
+        jit: jit::Cache::default(),
     };
     p.exec = Exec::compile(&p);
     p
@@ -929,6 +976,11 @@ impl Program {
             &mut flags,
         );
         self.exec = Exec::compile(self);
+        #[cfg(feature = "jit")]
+        {
+            // (the instructions changed: compile again when asked)
+            self.jit = jit::Cache::default();
+        }
     }
 }
 
