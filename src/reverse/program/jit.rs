@@ -50,7 +50,7 @@
 //! See [`Jit`]: by default a program of at most [`MAX_OPS`] instructions is
 //! compiled at its [`TIER`]-th `f64` gradient (compiling costs about as much
 //! as a few thousand interpreted gradients of such a program, so a program
-//! asked for one gradient never pays it), on hosts Cranelift supports
+//! asked for a few gradients never pays it), on hosts Cranelift supports
 //! (x86-64, AArch64, RISC-V 64, s390x); elsewhere, or if compiling fails,
 //! the interpreter runs. The compiled code is cached behind an `Arc` that
 //! the program's clones share.
@@ -75,14 +75,21 @@ use super::{Arg, Program};
 use crate::rules;
 
 /// The most instructions a program may have to be compiled by default
-/// ([`Jit::Auto`]); larger programs are interpreted, whose batched loops
-/// are as fast there (see benches/README.md for the measurement) and cost
-/// nothing to compile.
-pub const MAX_OPS: usize = 2000;
+/// ([`Jit::Auto`]). Larger programs are interpreted: from about 600
+/// instructions on (Rosenbrock n ≈ 150) the interpreter's batched loops
+/// are as fast as the straight-line code, whose values all stay live
+/// from the forward pass to the sweep and spill, and compiling grows
+/// faster than linearly (register allocation: 9 ms at 400 instructions,
+/// 150 ms at 2000, 5 s at 8000; see benches/README.md).
+pub const MAX_OPS: usize = 512;
 
-/// The `f64` gradient a program must have been asked for this many times
-/// before [`Jit::Auto`] compiles it.
-pub const TIER: u32 = 8;
+/// The `f64` gradients a program must have been asked for before
+/// [`Jit::Auto`] compiles it. Compiling a small program costs about as
+/// much as this many interpreted gradients (0.6 ms for Rosenbrock at
+/// n = 10, ~6000 of its gradients; 9 ms at n = 100, ~13000), so a program
+/// asked for fewer never pays for compiling, and one asked for more pays
+/// at most about twice what the best choice in hindsight would.
+pub const TIER: u32 = 4096;
 
 /// When a program's `f64` gradient ([`Program::gradient`],
 /// [`Program::gradient_into`]) runs as compiled machine code (feature
@@ -233,6 +240,9 @@ fn isa() -> Option<OwnedTargetIsa> {
         let mut flags = settings::builder();
         let set = |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).ok();
         set(&mut flags, "opt_level", "speed")?;
+        // (`single_pass` compiles in linear time, but its code is slower
+        // than the interpreter from n = 100 on: measured)
+        set(&mut flags, "regalloc_algorithm", "backtracking")?;
         set(&mut flags, "use_colocated_libcalls", "false")?;
         set(&mut flags, "is_pic", "false")?;
         // a program of a few thousand operations spills to a frame of
