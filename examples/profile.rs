@@ -38,8 +38,7 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
     let mut hws = dualtape::reverse::Workspace::default();
     let (mut hg, mut hv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
     let dir = vec![1.0; x.len()];
-    let mut call = || {
-        match method {
+    let mut call = || match method {
         "replay" | "interp" | "jit" => {
             black_box(
                 program
@@ -88,7 +87,6 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
             "unknown method {other}: f64, hand, reverse, replay, interp, jit, hvp, record, dual, \
              dv4, dv8, dv16, fd"
         ),
-    }
     };
     // warm: grows the tape; a replay's program is compiled at its
     // `TIER`-th gradient (feature `jit`)

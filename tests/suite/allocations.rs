@@ -262,7 +262,10 @@ fn a_compiled_gradient_allocates_nothing() {
         let mut ws = reverse::Workspace::default();
         let (r, count) = allocations(|| program.gradient_into(&mut ws, &x, &mut g));
         r.unwrap();
-        assert_eq!(count, 0, "n = {n}: a compiled gradient allocated {count} times");
+        assert_eq!(
+            count, 0,
+            "n = {n}: a compiled gradient allocated {count} times"
+        );
         assert_eq!(ws.jit_runs(), 1);
         // by tiering (a new program): from the TIER-th gradient on
         let tiered = reverse::record(|v: &[Var]| w.eval(v), &x);
@@ -272,7 +275,10 @@ fn a_compiled_gradient_allocates_nothing() {
         }
         let (r, count) = allocations(|| tiered.gradient_into(&mut ws, &x, &mut g));
         r.unwrap();
-        assert_eq!(count, 0, "n = {n}: a tiered compiled gradient allocated {count} times");
+        assert_eq!(
+            count, 0,
+            "n = {n}: a tiered compiled gradient allocated {count} times"
+        );
         assert_eq!(ws.jit_runs(), 2);
         let mut exact = vec![0.0; n];
         rosenbrock_gradient(&x, &mut exact);

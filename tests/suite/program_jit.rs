@@ -27,6 +27,7 @@ fn rosenbrock<S: Scalar<Real = f64>>(x: &[S]) -> S {
 /// negation, `recip`, `powi(·, 2)`, `powi(·, 0)`, one slot twice, constants
 /// on either side, `mul_add`, kinks (`abs`, `max`), shims (`sqrt`, `sin`,
 /// `powi(·, 3)`, `atan2`, `sigmoid`), a weight `x[0]` every term uses.
+#[allow(clippy::eq_op)] // one slot twice is the point
 fn every<S: Scalar<Real = f64>>(x: &[S]) -> S {
     let w = x[0];
     let mut s = S::constant(0.0);
@@ -36,7 +37,10 @@ fn every<S: Scalar<Real = f64>>(x: &[S]) -> S {
         let u = (t * 0.5).sqrt() + (a / w) - (-a).recip();
         let v = a.max(w) * u + a.powi(2) + a.powi(0) + a.powi(3);
         let y = a.mul_add(w, v) + (a + a) - (a - a) * 3.0 + a / a;
-        s += y / (a.abs() + 1.0) + w.atan2(a) + a.sigmoid() * (i as f64) + (S::constant(3.0) / a).sin();
+        s += y / (a.abs() + 1.0)
+            + w.atan2(a)
+            + a.sigmoid() * (i as f64)
+            + (S::constant(3.0) / a).sin();
     }
     s
 }
@@ -76,12 +80,24 @@ fn assert_compiled_is_exact(p: &Program, f: impl Fn(&[Var]) -> Var, x: &[f64], c
     let vi = i.gradient_into(&mut wi, x, &mut gi).unwrap();
     assert_eq!((wc.jit_runs(), wi.jit_runs()), (1, 0), "{case}: the paths");
     let (fv, fg) = reverse::gradient(&f, x);
-    assert!(identical(vc, vi), "{case}: value: compiled {vc}, interpreted {vi}");
-    assert!(identical(vc, fv), "{case}: value: compiled {vc}, fresh {fv}");
+    assert!(
+        identical(vc, vi),
+        "{case}: value: compiled {vc}, interpreted {vi}"
+    );
+    assert!(
+        identical(vc, fv),
+        "{case}: value: compiled {vc}, fresh {fv}"
+    );
     for k in 0..n {
         let (a, b, c) = (gc[k], gi[k], fg[k]);
-        assert!(identical(a, b), "{case}: ∂/∂x{k}: compiled {a}, interpreted {b} at {x:?}");
-        assert!(identical(a, c), "{case}: ∂/∂x{k}: compiled {a}, fresh {c} at {x:?}");
+        assert!(
+            identical(a, b),
+            "{case}: ∂/∂x{k}: compiled {a}, interpreted {b} at {x:?}"
+        );
+        assert!(
+            identical(a, c),
+            "{case}: ∂/∂x{k}: compiled {a}, fresh {c} at {x:?}"
+        );
     }
 }
 
@@ -143,11 +159,13 @@ fn a_changed_comparison_gives_the_interpreters_error() {
         } else {
             x[0] * 2.0
         };
-        s + x[1].abs() + x[0].max(x[1]) + if x[1].partial_cmp(&x[0]).is_none() {
-            x[0]
-        } else {
-            x[1]
-        }
+        s + x[1].abs()
+            + x[0].max(x[1])
+            + if x[1].partial_cmp(&x[0]).is_none() {
+                x[0]
+            } else {
+                x[1]
+            }
     }
     let p = reverse::record(f, &[3.0, 2.0]);
     let (c, i) = both(&p);
@@ -157,16 +175,29 @@ fn a_changed_comparison_gives_the_interpreters_error() {
     let v = c.gradient_into(&mut ws, &[2.0, 0.5], &mut g).unwrap();
     assert_eq!((v, g.to_vec()), reverse::gradient(f, &[2.0, 0.5]));
     assert_eq!(ws.jit_runs(), 1);
-    for x in [[0.5, 2.0], [3.0, -2.0], [1.5, 2.0], [3.0, f64::NAN], [f64::NAN, 2.0]] {
+    for x in [
+        [0.5, 2.0],
+        [3.0, -2.0],
+        [1.5, 2.0],
+        [3.0, f64::NAN],
+        [f64::NAN, 2.0],
+    ] {
         let want = i.gradient(&x).unwrap_err();
-        assert!(matches!(want, ReplayError::ComparisonChanged { .. }), "{x:?}: {want}");
+        assert!(
+            matches!(want, ReplayError::ComparisonChanged { .. }),
+            "{x:?}: {want}"
+        );
         let mut g = [7.0; 2];
         let got = c.gradient_into(&mut ws, &x, &mut g).unwrap_err();
         // (as text: the error holds the operands, NaN here and there)
         assert_eq!(format!("{got:?}"), format!("{want:?}"), "{x:?}");
         assert_eq!(g, [7.0; 2], "{x:?}: an error writes no gradient");
     }
-    assert_eq!(ws.jit_runs(), 1, "a changed comparison is not a compiled run");
+    assert_eq!(
+        ws.jit_runs(),
+        1,
+        "a changed comparison is not a compiled run"
+    );
     // kinks let through: compiled, and a fresh recording's result
     let (mut c, _) = both(&p);
     c.accept_kink_switches();
@@ -180,7 +211,12 @@ fn a_changed_comparison_gives_the_interpreters_error() {
     let (c, _) = both(&p);
     assert_eq!(c.gradient(&[2.0]).unwrap(), (6.0, vec![3.0]));
     match c.gradient(&[f64::NAN]) {
-        Err(ReplayError::ComparisonChanged { test: Test::IsNan, recorded: 0, now: 1, .. }) => {}
+        Err(ReplayError::ComparisonChanged {
+            test: Test::IsNan,
+            recorded: 0,
+            now: 1,
+            ..
+        }) => {}
         r => panic!("{r:?}"),
     }
 }
@@ -209,7 +245,11 @@ fn tiering_size_and_off_choose_the_path() {
         p.gradient_into(&mut ws, &x, &mut g).unwrap();
         let compiled = k >= TIER as u64;
         assert_eq!(p.jit_compiled(), compiled, "after {k} gradients");
-        assert_eq!(ws.jit_runs(), k.saturating_sub(TIER as u64 - 1), "after {k}");
+        assert_eq!(
+            ws.jit_runs(),
+            k.saturating_sub(TIER as u64 - 1),
+            "after {k}"
+        );
     }
     // a clone shares the code; Jit::Off on it interprets
     let mut q = p.clone();

@@ -811,10 +811,21 @@ fn compiled_agrees(c: Scalar1) -> TestResult {
     let mut jit = interp.clone();
     jit.set_jit(Jit::Now);
     let n = x.len();
-    let awkward = [0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e300, -1e-300];
+    let awkward = [
+        0.0,
+        -0.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e300,
+        -1e-300,
+    ];
     let mut points = vec![
         x.clone(),
-        x.iter().enumerate().map(|(i, v)| v + 1e-3 * (i as f64 + 1.0)).collect(),
+        x.iter()
+            .enumerate()
+            .map(|(i, v)| v + 1e-3 * (i as f64 + 1.0))
+            .collect(),
         x.iter().map(|v| 0.5 - v * 0.75).collect(),
     ];
     for (k, a) in awkward.iter().enumerate() {
@@ -833,7 +844,8 @@ fn compiled_agrees(c: Scalar1) -> TestResult {
                 ran += 1;
                 let fresh = reverse::gradient(f, y);
                 let exact = identical(vi, vj) && gi.iter().zip(&gj).all(|(a, b)| identical(*a, *b));
-                let fresh_ok = equal(vj, fresh.0) && gj.iter().zip(&fresh.1).all(|(a, b)| equal(*a, *b));
+                let fresh_ok =
+                    equal(vj, fresh.0) && gj.iter().zip(&fresh.1).all(|(a, b)| equal(*a, *b));
                 if !exact || !fresh_ok {
                     return TestResult::error(format!(
                         "at {y:?}: compiled ({vj}, {gj:?}), interpreted ({vi}, {gi:?}), fresh {fresh:?}"

@@ -249,7 +249,11 @@ fn isa() -> Option<OwnedTargetIsa> {
         // tens of KiB: probe it page by page
         set(&mut flags, "enable_probestack", "true")?;
         set(&mut flags, "probestack_strategy", "inline")?;
-        let verify = if cfg!(debug_assertions) { "true" } else { "false" };
+        let verify = if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        };
         set(&mut flags, "enable_verifier", verify)?;
         cranelift_native::builder()
             .ok()?
@@ -505,7 +509,9 @@ pub(crate) fn compile(p: &Program) -> Option<Code> {
             None
         };
         let mut add = |b: &mut FunctionBuilder, t: usize, p: P| {
-            // `adj[t] += p * g` unless `p` is zero
+            // `adj[t] += p * g` unless `p` is zero (`c == 0.0`: either
+            // sign, as the tests `p != 0`)
+            #[allow(clippy::redundant_guards)]
             let (prod, cond) = match p {
                 P::Const(c) if c == 0.0 => return,
                 P::Const(c) if c == 1.0 => (g, live),
