@@ -90,7 +90,11 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
     };
     // warm: grows the tape; a replay's program is compiled at its
     // `TIER`-th gradient (feature `jit`)
-    for _ in 0..if method == "replay" { 10 } else { 1 } {
+    let warm = match method {
+        "replay" => dualtape::reverse::program::TIER as usize + 1,
+        _ => 1,
+    };
+    for _ in 0..warm {
         call();
     }
     let start = Instant::now();

@@ -108,6 +108,42 @@
 //! different order of the same additions, so the last bits can differ when
 //! the operand has other users in between.
 //!
+//! # Compiled gradients (feature `jit`)
+//!
+//! With the `jit` feature (`features = ["jit"]`, off by default: it brings
+//! in the Cranelift code generator), the `f64` gradient
+//! ([`Program::gradient`], [`Program::gradient_into`]) of a small program
+//! runs as machine code: one function per program, straight-line code for
+//! the forward pass, the recorded comparisons and the reverse sweep, with
+//! no operand table and no dispatch. That is what a small program spends
+//! most of an interpreted gradient on (Rosenbrock at n = 10: 2.6 instead of
+//! 7.5 f64 evaluations; benches/README.md has the measurements).
+//!
+//! - **When.** By default ([`Jit::Auto`]) a program of at most
+//!   [`MAX_OPS`] instructions is compiled at its [`TIER`]-th gradient
+//!   (compiling costs about as much as that many interpreted gradients of a
+//!   small program, so a few gradients never pay for it); larger programs,
+//!   where the interpreter's batched loops are as fast, are interpreted.
+//!   [`Program::set_jit`] asks for compiling now ([`Jit::Now`], whatever the
+//!   size) or never ([`Jit::Off`]). The code is compiled once and shared by
+//!   the program's clones (and threads); a deserialised or
+//!   [`optimize`](Program::optimize)d program compiles again. Hosts
+//!   Cranelift does not support (or a failure to compile) get the
+//!   interpreter. Once compiled, a gradient allocates nothing, whatever the
+//!   workspace.
+//! - **The same bits.** The compiled code evaluates every instruction by
+//!   the same rule of [`rules`](crate::rules) (`+`, `-`, `*`, `/`, negation,
+//!   `recip`, `powi(x, 2)` inline as the same IEEE operations, the others
+//!   by calling the rule), sweeps the instructions in the recording's
+//!   reverse order with rule 3 applied as the tape applies it, and never
+//!   fuses a multiplication and an addition: the value and gradient are
+//!   the interpreter's bit for bit (NaNs aside, whose payloads no result
+//!   promises).
+//! - **The rules above still hold.** A changed comparison makes the
+//!   compiled code give up before writing the gradient; the interpreter
+//!   then replays and returns its [`ReplayError`]. Escaped values are
+//!   refused before any code runs.
+//!
 //! [`record`]: crate::reverse::record
 
 #[cfg(feature = "jit")]
