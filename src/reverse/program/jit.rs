@@ -102,7 +102,7 @@ pub const TIER: u32 = 4096;
 /// let mut p = reverse::record(|x| x[0] * x[0] + x[1].sin(), &[1.0, 2.0]);
 /// let (v, g) = p.gradient(&[3.0, 0.5]).unwrap(); // interpreted (tiering)
 /// p.set_jit(Jit::Now);
-/// assert_eq!(p.gradient(&[3.0, 0.5]).unwrap(), (v, g)); // compiled
+/// assert_eq!(p.gradient(&[3.0, 0.5]).unwrap(), (v, g.clone())); // compiled
 /// p.set_jit(Jit::Off);
 /// assert_eq!(p.gradient(&[3.0, 0.5]).unwrap(), (v, g)); // interpreted
 /// ```
