@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Arguments: METHOD WORKLOAD SIZE SECONDS [CALLS]: METHOD is one of f64,
-//! hand, reverse, replay (a recorded program's gradient), hvp (its
+//! hand, reverse, replay (a recorded program's gradient: compiled where the
+//! `jit` feature compiles it), interp (the same, always interpreted), jit
+//! (the same, compiled whatever its size), hvp (its
 //! Hessian-vector product), record (`reverse::record`: recording, optimising
 //! and compiling a program), dual, dv4, dv8, dv16, fd; WORKLOAD one of rosenbrock (SIZE =
 //! n), notebook, nalgebra, mlp (SIZE = points), logdet (SIZE = matrix order).
@@ -25,14 +27,19 @@ use common::*;
 fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
     let x = w.x0().to_vec();
     let mut g = vec![0.0; x.len()];
-    let program = dualtape::reverse::record(|v: &[dualtape::Var]| w.eval(v), &x);
+    let mut program = dualtape::reverse::record(|v: &[dualtape::Var]| w.eval(v), &x);
+    match method {
+        "interp" => program.set_jit(dualtape::reverse::program::Jit::Off),
+        "jit" => program.set_jit(dualtape::reverse::program::Jit::Now),
+        _ => &mut program,
+    };
+    let program = program;
     let mut ws = program.workspace();
     let mut hws = dualtape::reverse::Workspace::default();
     let (mut hg, mut hv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
     let dir = vec![1.0; x.len()];
-    let mut call = || {
-        match method {
-        "replay" => {
+    let mut call = || match method {
+        "replay" | "interp" | "jit" => {
             black_box(
                 program
                     .gradient_into(&mut ws, black_box(&x), &mut g)
@@ -77,12 +84,19 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
             black_box(central_fd(w, black_box(&x)));
         }
         other => panic!(
-            "unknown method {other}: f64, hand, reverse, replay, hvp, record, dual, dv4, dv8, dv16, \
-             fd"
+            "unknown method {other}: f64, hand, reverse, replay, interp, jit, hvp, record, dual, \
+             dv4, dv8, dv16, fd"
         ),
-    }
     };
-    call(); // warm: grows the tape
+    // warm: grows the tape; a replay's program is compiled at its
+    // `TIER`-th gradient (feature `jit`)
+    let warm = match method {
+        "replay" => dualtape::reverse::program::TIER as usize + 1,
+        _ => 1,
+    };
+    for _ in 0..warm {
+        call();
+    }
     let start = Instant::now();
     let mut n = 0u64;
     match calls {

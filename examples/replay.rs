@@ -58,9 +58,15 @@ fn row<W: Workload>(w: &W, rounds: usize, budget: f64) {
     let t = Instant::now();
     let program = reverse::record(|v: &[Var]| w.eval(v), &x);
     let record_time = t.elapsed().as_secs_f64();
+    // the same program, always interpreted (the `jit` feature compiles
+    // `program`'s gradient at its TIER-th call where it is small enough)
+    let mut interp = program.clone();
+    interp.set_jit(dualtape::reverse::program::Jit::Off);
+    let mut iws = interp.workspace();
     let mut ws = program.workspace();
     let mut hws = reverse::Workspace::default();
-    let (mut g1, mut g2, mut g3, mut hg, mut hv) = (
+    let (mut g1, mut g2, mut g3, mut g4, mut hg, mut hv) = (
+        vec![0.0; n],
         vec![0.0; n],
         vec![0.0; n],
         vec![0.0; n],
@@ -83,7 +89,10 @@ fn row<W: Workload>(w: &W, rounds: usize, budget: f64) {
             w.name()
         );
     }
-    let (eval, hand, fresh, replay, hvp) = {
+    for _ in 0..dualtape::reverse::program::TIER {
+        program.gradient_into(&mut ws, &x, &mut g2).unwrap();
+    }
+    let (eval, hand, fresh, replay, hvp, interpreted) = {
         let mut m_eval = || {
             black_box(eval_f64(w, black_box(&x)));
         };
@@ -97,6 +106,13 @@ fn row<W: Workload>(w: &W, rounds: usize, budget: f64) {
             black_box(
                 program
                     .gradient_into(&mut ws, black_box(&x), &mut g2)
+                    .unwrap(),
+            );
+        };
+        let mut m_interp = || {
+            black_box(
+                interp
+                    .gradient_into(&mut iws, black_box(&x), &mut g4)
                     .unwrap(),
             );
         };
@@ -114,20 +130,22 @@ fn row<W: Workload>(w: &W, rounds: usize, budget: f64) {
                 &mut m_fresh,
                 &mut m_replay,
                 &mut m_hvp,
+                &mut m_interp,
             ],
             rounds,
             budget,
         );
-        (t[0], t[1], t[2], t[3], t[4])
+        (t[0], t[1], t[2], t[3], t[4], t[5])
     };
     let s = program.stats();
     println!(
-        "| {} | {:.3} µs | {:.1} | {:.1} | **{:.1}** | {:.1} ({:.2}x replay) | {} → {} ops, {} KiB, {:.0} ops/batch | {:.0} |",
+        "| {} | {:.3} µs | {:.1} | {:.1} | **{:.1}** | {:.1} | {:.1} ({:.2}x replay) | {} → {} ops, {} KiB, {:.0} ops/batch | {:.0} |",
         w.name(),
         eval * 1e6,
         hand / eval,
         fresh / eval,
         replay / eval,
+        interpreted / eval,
         hvp / eval,
         hvp / replay,
         s.recorded.ops,
@@ -143,8 +161,8 @@ fn main() {
     let (rounds, budget) = if quick { (5, 0.5) } else { (9, 4.0) };
     println!(
         "ratios to one f64 evaluation (median of {rounds} interleaved rounds)\n\n\
-         | workload | f64 eval | hand | reverse::gradient | replay gradient | replay HVP | program (recorded → optimised) | record |\n\
-         |---|---|---|---|---|---|---|---|"
+         | workload | f64 eval | hand | reverse::gradient | replay gradient | interpreted | replay HVP | program (recorded → optimised) | record |\n\
+         |---|---|---|---|---|---|---|---|---|"
     );
     let chosen: Vec<usize> = std::env::args()
         .skip(1)

@@ -244,6 +244,48 @@ fn a_replay_with_a_reused_workspace_allocates_nothing() {
     check(&NotebookNalgebra::new(100));
 }
 
+/// A compiled gradient (feature `jit`) allocates nothing once compiled, not
+/// even with an empty workspace (the compiled code keeps its values in its
+/// own stack frame); a program compiled by tiering too. (Not under Miri,
+/// which cannot run code made at run time.)
+#[cfg(all(feature = "jit", not(miri)))]
+#[test]
+fn a_compiled_gradient_allocates_nothing() {
+    use dualtape::reverse::program::{Jit, TIER};
+    for n in [10, 100] {
+        let w = Rosenbrock::new(n);
+        let x = w.x0().to_vec();
+        let mut g = vec![0.0; n];
+        let mut program = reverse::record(|v: &[Var]| w.eval(v), &x);
+        program.set_jit(Jit::Now);
+        program.gradient(&x).unwrap(); // compiles
+        let mut ws = reverse::Workspace::default();
+        let (r, count) = allocations(|| program.gradient_into(&mut ws, &x, &mut g));
+        r.unwrap();
+        assert_eq!(
+            count, 0,
+            "n = {n}: a compiled gradient allocated {count} times"
+        );
+        assert_eq!(ws.jit_runs(), 1);
+        // by tiering (a new program): from the TIER-th gradient on
+        let tiered = reverse::record(|v: &[Var]| w.eval(v), &x);
+        let mut ws = tiered.workspace();
+        for _ in 0..TIER {
+            tiered.gradient_into(&mut ws, &x, &mut g).unwrap();
+        }
+        let (r, count) = allocations(|| tiered.gradient_into(&mut ws, &x, &mut g));
+        r.unwrap();
+        assert_eq!(
+            count, 0,
+            "n = {n}: a tiered compiled gradient allocated {count} times"
+        );
+        assert_eq!(ws.jit_runs(), 2);
+        let mut exact = vec![0.0; n];
+        rosenbrock_gradient(&x, &mut exact);
+        assert_all_rel("gradient", &g, &exact, 1e-12, 1.0);
+    }
+}
+
 /// `y_i = x_i sin x_{i+1}`: a bidiagonal Jacobian.
 #[cfg(feature = "sparse")]
 fn bidiagonal<S: Scalar<Real = f64>>(x: &[S]) -> Vec<S> {

@@ -33,6 +33,8 @@ mod forward_traits;
 mod parallel;
 mod perturbation;
 mod program;
+#[cfg(feature = "jit")]
+mod program_jit;
 mod random_programs;
 mod reverse_drivers;
 mod reverse_elementary;

@@ -558,8 +558,8 @@ fn tests() -> u64 {
 }
 
 /// Programs checked and discarded, per property, for the summary line.
-static CHECKED: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
-static DISCARDED: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+static CHECKED: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+static DISCARDED: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
 
 /// Counts a case; `None` is a discard.
 fn count(property: usize, result: Option<TestResult>) -> TestResult {
@@ -792,6 +792,89 @@ fn replay_agrees_inner(c: Multi) -> Option<TestResult> {
 fn random_programs_replay_like_a_fresh_recording() {
     quickcheck(tests() / 4).quickcheck(replay_agrees as fn(Multi) -> TestResult);
     summary(4, "replays");
+}
+
+/// The compiled gradient (feature `jit`) of a program recorded at `x`, at
+/// `x`, a nearby point, a far one and points with awkward entries: where the
+/// interpreter returns a result, the compiled code returns it too, bit for
+/// bit (up to NaN payloads), and it is a fresh recording's (up to the sign
+/// of a zero, as `replay_agrees`); where the interpreter returns an error,
+/// the same error.
+#[cfg(all(feature = "jit", not(miri)))]
+fn compiled_agrees(c: Scalar1) -> TestResult {
+    use crate::support::compare::identical;
+    use dualtape::reverse::program::Jit;
+    let Case { program, x } = &c.0;
+    let f = |v: &[dualtape::Var]| program.eval(v);
+    let mut interp = reverse::record(f, x);
+    interp.accept_value_escape().set_jit(Jit::Off);
+    let mut jit = interp.clone();
+    jit.set_jit(Jit::Now);
+    let n = x.len();
+    let awkward = [
+        0.0,
+        -0.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e300,
+        -1e-300,
+    ];
+    let mut points = vec![
+        x.clone(),
+        x.iter()
+            .enumerate()
+            .map(|(i, v)| v + 1e-3 * (i as f64 + 1.0))
+            .collect(),
+        x.iter().map(|v| 0.5 - v * 0.75).collect(),
+    ];
+    for (k, a) in awkward.iter().enumerate() {
+        let mut y = x.clone();
+        y[k % n] = *a;
+        points.push(y);
+    }
+    let (mut wi, mut wj) = (interp.workspace(), jit.workspace());
+    let (mut gi, mut gj) = (vec![0.0; n], vec![0.0; n]);
+    let mut ran = 0;
+    for y in &points {
+        let ri = interp.gradient_into(&mut wi, y, &mut gi);
+        let rj = jit.gradient_into(&mut wj, y, &mut gj);
+        match (ri, rj) {
+            (Ok(vi), Ok(vj)) => {
+                ran += 1;
+                let fresh = reverse::gradient(f, y);
+                let exact = identical(vi, vj) && gi.iter().zip(&gj).all(|(a, b)| identical(*a, *b));
+                let fresh_ok =
+                    equal(vj, fresh.0) && gj.iter().zip(&fresh.1).all(|(a, b)| equal(*a, *b));
+                if !exact || !fresh_ok {
+                    return TestResult::error(format!(
+                        "at {y:?}: compiled ({vj}, {gj:?}), interpreted ({vi}, {gi:?}), fresh {fresh:?}"
+                    ));
+                }
+            }
+            (Err(ei), Err(ej)) if format!("{ei:?}") == format!("{ej:?}") => {}
+            (ri, rj) => {
+                return TestResult::error(format!(
+                    "at {y:?}: compiled {rj:?} ({gj:?}) but interpreted {ri:?} ({gi:?})"
+                ))
+            }
+        }
+    }
+    if wj.jit_runs() != ran || wi.jit_runs() != 0 || !jit.jit_compiled() {
+        return TestResult::error(format!(
+            "{ran} results, {} compiled runs, {} interpreted ones compiled",
+            wj.jit_runs(),
+            wi.jit_runs()
+        ));
+    }
+    count(5, Some(TestResult::passed()))
+}
+
+#[cfg(all(feature = "jit", not(miri)))]
+#[test]
+fn random_programs_compiled_gradient_is_the_interpreters() {
+    quickcheck(tests() / 4).quickcheck(compiled_agrees as fn(Scalar1) -> TestResult);
+    summary(5, "compiled gradients");
 }
 
 // ------------------------------------------------------------------ the generator itself

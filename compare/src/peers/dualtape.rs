@@ -9,7 +9,10 @@
 //!   once), then `Program::gradient_into` per call with a workspace kept across
 //!   calls (no allocation). A replay checks the recorded comparisons, so a
 //!   point where the control flow differs would be an error, not a wrong
-//!   gradient; the workloads take the same branches at every point.
+//!   gradient; the workloads take the same branches at every point. With
+//!   the `jit` feature (on here) a program of at most `MAX_OPS` instructions
+//!   runs as compiled code from its `TIER`-th gradient; a second row, "replay,
+//!   interpreted", is the same program with the compiler off.
 //! - `DualVec<f64, N>`, forward mode in chunks of N = 4, 8, 16
 //!   (`forward::gradient_into_with`, ⌈n/N⌉ passes, the seeded inputs in a
 //!   workspace kept across calls), and in a single pass with N = n where
@@ -26,6 +29,7 @@ use crate::harness::{Method, Peer};
 use crate::peers::baseline::FD_TOL;
 use crate::workloads::{Workload, PASS_LANES};
 use dualtape::finite_diff::{self, Scheme};
+use dualtape::reverse::program::{Jit, MAX_OPS, TIER};
 use dualtape::{forward, reverse, Dual, DualVec, Scalar, Var};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -34,6 +38,8 @@ pub struct Dualtape;
 /// Method names; the report and the plot find dualtape's methods by them.
 pub const REVERSE: &str = "dualtape Var, reverse";
 pub const REPLAY: &str = "dualtape replay (record + optimize once)";
+/// The same replay with the compiler off (`Jit::Off`): the interpreter.
+pub const REPLAY_INTERPRETED: &str = "dualtape replay, interpreted (jit off)";
 pub const DUAL_N_PASSES: &str = "dualtape Dual<f64>, n passes";
 pub const FINITE_DIFF: &str = "dualtape finite differences (central)";
 /// The chunked forward method's name starts with this, then N.
@@ -99,17 +105,33 @@ fn chunked<const N: usize>(w: &Workload, wide: bool) -> Method {
 }
 
 /// Record once at the workload's point, replay per call with a reused
-/// workspace.
-fn replay(w: &Workload) -> Method {
-    let program = reverse::record(|v: &[Var]| objective(w, v), &w.point());
+/// workspace. `jit`: the program's default ([`Jit::Auto`]: with the `jit`
+/// feature, which this crate turns on, a program of at most `MAX_OPS`
+/// instructions runs compiled from its `TIER`-th gradient; the set-up asks
+/// for `TIER` gradients first, so the timed calls are that steady state) or
+/// [`Jit::Off`] (always the interpreter).
+fn replay(w: &Workload, jit: Jit) -> Method {
+    let name = if jit == Jit::Off {
+        REPLAY_INTERPRETED
+    } else {
+        REPLAY
+    };
+    let mut program = reverse::record(|v: &[Var]| objective(w, v), &w.point());
     if program.escaped_values() > 0 {
         return Method::cannot(
-            REPLAY,
+            name,
             "the recording reads values of active variables, so it may not hold elsewhere",
         );
     }
+    program.set_jit(jit);
     let mut ws = program.workspace();
-    Method::run(REPLAY, move |x, g| {
+    if jit == Jit::Auto && program.instructions().len() <= MAX_OPS {
+        let (x, mut g) = (w.point(), vec![0.0; w.dim()]);
+        for _ in 0..TIER {
+            let _ = program.gradient_into(&mut ws, &x, &mut g);
+        }
+    }
+    Method::run(name, move |x, g| {
         program
             .gradient_into(&mut ws, x, g)
             .unwrap_or_else(|e| panic!("replay refused: {e}"))
@@ -199,7 +221,8 @@ impl Peer for Dualtape {
                 reverse::gradient_into(|v: &[Var]| objective(&w, v), x, g)
             }));
         }
-        methods.push(replay(w));
+        methods.push(replay(w, Jit::Auto));
+        methods.push(replay(w, Jit::Off));
         methods.extend(single_pass(w));
         methods.push(chunked::<4>(w, false));
         methods.push(chunked::<8>(w, true));

@@ -108,12 +108,52 @@
 //! different order of the same additions, so the last bits can differ when
 //! the operand has other users in between.
 //!
+//! # Compiled gradients (feature `jit`)
+//!
+//! With the `jit` feature (`features = ["jit"]`, off by default: it brings
+//! in the Cranelift code generator), the `f64` gradient
+//! ([`Program::gradient`], [`Program::gradient_into`]) of a small program
+//! runs as machine code: one function per program, straight-line code for
+//! the forward pass, the recorded comparisons and the reverse sweep, with
+//! no operand table and no dispatch. That is what a small program spends
+//! most of an interpreted gradient on (Rosenbrock at n = 10: 2.6 instead of
+//! 7.5 f64 evaluations; benches/README.md has the measurements).
+//!
+//! - **When.** By default ([`Jit::Auto`]) a program of at most
+//!   [`MAX_OPS`] instructions is compiled at its [`TIER`]-th gradient
+//!   (compiling costs about as much as that many interpreted gradients of a
+//!   small program, so a few gradients never pay for it); larger programs,
+//!   where the interpreter's batched loops are as fast, are interpreted.
+//!   [`Program::set_jit`] asks for compiling now ([`Jit::Now`], whatever the
+//!   size) or never ([`Jit::Off`]). The code is compiled once and shared by
+//!   the program's clones (and threads); a deserialised or
+//!   [`optimize`](Program::optimize)d program compiles again. Hosts
+//!   Cranelift does not support (or a failure to compile) get the
+//!   interpreter. Once compiled, a gradient allocates nothing, whatever the
+//!   workspace.
+//! - **The same bits.** The compiled code evaluates every instruction by
+//!   the same rule of [`rules`](crate::rules) (`+`, `-`, `*`, `/`, negation,
+//!   `recip`, `powi(x, 2)` inline as the same IEEE operations, the others
+//!   by calling the rule), sweeps the instructions in the recording's
+//!   reverse order with rule 3 applied as the tape applies it, and never
+//!   fuses a multiplication and an addition: the value and gradient are
+//!   the interpreter's bit for bit (NaNs aside, whose payloads no result
+//!   promises).
+//! - **The rules above still hold.** A changed comparison makes the
+//!   compiled code give up before writing the gradient; the interpreter
+//!   then replays and returns its [`ReplayError`]. Escaped values are
+//!   refused before any code runs.
+//!
 //! [`record`]: crate::reverse::record
 
+#[cfg(feature = "jit")]
+mod jit;
 mod op;
 pub(crate) mod record;
 mod replay;
 
+#[cfg(feature = "jit")]
+pub use jit::{Jit, MAX_OPS, TIER};
 pub use op::{eval, Op, Test};
 pub(crate) use op::{opcode, test_on, Code};
 pub use replay::Workspace;
@@ -301,6 +341,12 @@ pub struct Program {
     accept_kinks: bool,
     recorded: Size,
     exec: Exec,
+    /// When the `f64` gradient runs compiled ([`Program::set_jit`]).
+    #[cfg(feature = "jit")]
+    jit_mode: Jit,
+    /// The compiled gradient, shared by clones.
+    #[cfg(feature = "jit")]
+    jit: jit::Cache,
 }
 
 /// The serialised form of a program: everything but the executable form,
@@ -394,6 +440,10 @@ impl Program {
             accept_kinks: false,
             recorded,
             exec: Exec::default(),
+            #[cfg(feature = "jit")]
+            jit_mode: Jit::default(),
+            #[cfg(feature = "jit")]
+            jit: jit::Cache::default(),
         })
     }
 
@@ -458,6 +508,27 @@ impl Program {
             batches: self.exec.batches.len(),
             fused: self.instrs.len() - self.exec.len(),
         }
+    }
+
+    /// When the `f64` gradient ([`gradient`](Self::gradient),
+    /// [`gradient_into`](Self::gradient_into)) runs as machine code
+    /// compiled with Cranelift (feature `jit`; see [`Jit`] and the [module
+    /// docs](self)). The default, [`Jit::Auto`], compiles a program of at
+    /// most [`MAX_OPS`] instructions at its [`TIER`]-th gradient. The
+    /// results are the interpreter's bit for bit either way. Clones made
+    /// before share the compiled code but keep their own setting.
+    #[cfg(feature = "jit")]
+    pub fn set_jit(&mut self, jit: Jit) -> &mut Self {
+        self.jit_mode = jit;
+        self
+    }
+
+    /// Whether the `f64` gradient has been compiled (feature `jit`; for
+    /// tests).
+    #[cfg(feature = "jit")]
+    #[doc(hidden)]
+    pub fn jit_compiled(&self) -> bool {
+        self.jit.compiled()
     }
 
     /// A workspace for replays on `f64`, sized for this program.
@@ -624,6 +695,14 @@ impl Program {
         self.check_len("gradient_into", "x", x.len(), self.inputs);
         self.check_len("gradient_into", "grad", grad.len(), self.inputs);
         self.check_policy()?;
+        #[cfg(feature = "jit")]
+        if let Some(code) = self.jit.get(self, self.jit_mode) {
+            if let Some(v) = code.run(self.inputs, x, grad, !self.accept_kinks) {
+                ws.jit_runs += 1;
+                return Ok(v);
+            }
+            // a comparison changed: the interpreter names it
+        }
         ws.fit(&self.exec);
         // (a large program reads `x` where it is, and adds into `grad`)
         self.exec
@@ -916,6 +995,10 @@ pub(crate) fn finish(n: usize, b: &mut record::Builder, mut outputs: Vec<Arg>) -
         accept_kinks: false,
         recorded,
         exec: Exec::default(),
+        #[cfg(feature = "jit")]
+        jit_mode: Jit::default(),
+        #[cfg(feature = "jit")]
+        jit: jit::Cache::default(),
     };
     p.exec = Exec::compile(&p);
     p
@@ -939,6 +1022,11 @@ impl Program {
             &mut flags,
         );
         self.exec = Exec::compile(self);
+        #[cfg(feature = "jit")]
+        {
+            // (the instructions changed: compile again when asked)
+            self.jit = jit::Cache::default();
+        }
     }
 }
 

@@ -1789,6 +1789,8 @@ pub struct Workspace<T = f64> {
     /// another program used the workspace last. Nothing else writes those
     /// slots (instructions write slots from `base()` on).
     pub(crate) consts_of: u64,
+    /// Gradients run by compiled code with this workspace (feature `jit`).
+    pub(crate) jit_runs: u64,
 }
 
 impl<T> Default for Workspace<T> {
@@ -1800,7 +1802,17 @@ impl<T> Default for Workspace<T> {
             adj: Vec::new(),
             out: Vec::new(),
             consts_of: 0,
+            jit_runs: 0,
         }
+    }
+}
+
+impl<T> Workspace<T> {
+    /// How many gradients compiled code ran with this workspace (feature
+    /// `jit`; for tests).
+    #[doc(hidden)]
+    pub fn jit_runs(&self) -> u64 {
+        self.jit_runs
     }
 }
 

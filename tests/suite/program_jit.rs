@@ -1,0 +1,314 @@
+//! The compiled gradient of recorded programs (feature `jit`): bit for bit
+//! the interpreter's and a fresh recording's, at ordinary and awkward
+//! points; a changed comparison gives the interpreter's error; tiering,
+//! size limit and `Jit::Off` choose the path they say (seen through the
+//! workspace's count of compiled runs); one program shared by threads.
+//! (Random programs: `random_programs.rs`; allocation: `allocations.rs`.)
+//!
+//! Not under Miri: Miri cannot run machine code made at run time.
+#![cfg(not(miri))]
+
+use dualtape::reverse::program::{Jit, Test, MAX_OPS, TIER};
+use dualtape::reverse::{self, Program, ReplayError};
+use dualtape::{Scalar, Var};
+
+use crate::support::compare::identical;
+
+fn rosenbrock<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let mut s = S::constant(0.0);
+    for i in 0..x.len() / 2 {
+        let (a, b) = (x[2 * i], x[2 * i + 1]);
+        s += (S::constant(1.0) - a).powi(2) + (b - a * a).powi(2) * 100.0;
+    }
+    s
+}
+
+/// Every kind of instruction the compiler emits: inline `+ - * /`,
+/// negation, `recip`, `powi(·, 2)`, `powi(·, 0)`, one slot twice, constants
+/// on either side, `mul_add`, kinks (`abs`, `max`), shims (`sqrt`, `sin`,
+/// `powi(·, 3)`, `atan2`, `sigmoid`), a weight `x[0]` every term uses.
+#[allow(clippy::eq_op)] // one slot twice is the point
+fn every<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let w = x[0];
+    let mut s = S::constant(0.0);
+    for (i, &a) in x.iter().enumerate().skip(1) {
+        let sq = a * a;
+        let t = S::constant(2.0) - sq;
+        let u = (t * 0.5).sqrt() + (a / w) - (-a).recip();
+        let v = a.max(w) * u + a.powi(2) + a.powi(0) + a.powi(3);
+        let y = a.mul_add(w, v) + (a + a) - (a - a) * 3.0 + a / a;
+        s += y / (a.abs() + 1.0)
+            + w.atan2(a)
+            + a.sigmoid() * (i as f64)
+            + (S::constant(3.0) / a).sin();
+    }
+    s
+}
+
+/// Signed zeros, infinities, NaN, huge and tiny values.
+const AWKWARD: &[f64] = &[
+    0.0,
+    -0.0,
+    1.0,
+    -1.5,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NAN,
+    std::f64::consts::SQRT_2,
+    1e300,
+    -1e300,
+    1e-300,
+    1e-170,
+];
+
+/// `p` compiled (`Jit::Now`) and interpreted (`Jit::Off`): two clones.
+fn both(p: &Program) -> (Program, Program) {
+    let (mut c, mut i) = (p.clone(), p.clone());
+    c.set_jit(Jit::Now);
+    i.set_jit(Jit::Off);
+    (c, i)
+}
+
+/// The compiled gradient at `x`: bit for bit the interpreter's and a fresh
+/// recording's of `f` (up to NaN payloads); asserts that compiled code ran.
+fn assert_compiled_is_exact(p: &Program, f: impl Fn(&[Var]) -> Var, x: &[f64], case: &str) {
+    let (c, i) = both(p);
+    let (mut wc, mut wi) = (c.workspace(), i.workspace());
+    let n = x.len();
+    let (mut gc, mut gi) = (vec![0.0; n], vec![0.0; n]);
+    let vc = c.gradient_into(&mut wc, x, &mut gc).unwrap();
+    let vi = i.gradient_into(&mut wi, x, &mut gi).unwrap();
+    assert_eq!((wc.jit_runs(), wi.jit_runs()), (1, 0), "{case}: the paths");
+    let (fv, fg) = reverse::gradient(&f, x);
+    assert!(
+        identical(vc, vi),
+        "{case}: value: compiled {vc}, interpreted {vi}"
+    );
+    assert!(
+        identical(vc, fv),
+        "{case}: value: compiled {vc}, fresh {fv}"
+    );
+    for k in 0..n {
+        let (a, b, c) = (gc[k], gi[k], fg[k]);
+        assert!(
+            identical(a, b),
+            "{case}: ∂/∂x{k}: compiled {a}, interpreted {b} at {x:?}"
+        );
+        assert!(
+            identical(a, c),
+            "{case}: ∂/∂x{k}: compiled {a}, fresh {c} at {x:?}"
+        );
+    }
+}
+
+#[test]
+fn compiled_gradients_are_bit_exact_at_new_points() {
+    for n in [2, 10, 100] {
+        let x0: Vec<f64> = (0..n).map(|i| 0.3 + 0.1 * i as f64).collect();
+        let p = reverse::record(rosenbrock, &x0);
+        for k in 0..10 {
+            let x: Vec<f64> = (0..n)
+                .map(|i| ((i * 7 + k * 13) as f64 * 0.37).sin() * 1.7)
+                .collect();
+            assert_compiled_is_exact(&p, rosenbrock, &x, &format!("rosenbrock n={n} k={k}"));
+        }
+    }
+    let x0: Vec<f64> = (0..12).map(|i| 0.7 + 0.01 * i as f64).collect();
+    let mut p = reverse::record(every, &x0);
+    p.accept_kink_switches();
+    for k in 0..10 {
+        let x: Vec<f64> = x0.iter().map(|v| v - 0.23 * k as f64).collect();
+        assert_compiled_is_exact(&p, every, &x, &format!("every k={k}"));
+    }
+}
+
+#[test]
+fn compiled_gradients_are_bit_exact_at_awkward_points() {
+    let x0: Vec<f64> = (0..9).map(|i| 0.7 + 0.01 * i as f64).collect();
+    let mut p = reverse::record(every, &x0);
+    p.accept_kink_switches();
+    let q = reverse::record(rosenbrock, &x0[..8]);
+    for k in 0..3 * AWKWARD.len() {
+        let x: Vec<f64> = (0..9)
+            .map(|i| {
+                if (i + k) % 3 == 0 {
+                    AWKWARD[(i * 5 + k) % AWKWARD.len()]
+                } else {
+                    x0[i] - 0.05 * k as f64
+                }
+            })
+            .collect();
+        assert_compiled_is_exact(&p, every, &x, &format!("every k={k}"));
+        assert_compiled_is_exact(&q, rosenbrock, &x[..8], &format!("rosenbrock k={k}"));
+    }
+    // the weight alone awkward, and every entry one awkward value
+    for &a in AWKWARD {
+        let mut x = x0.clone();
+        x[0] = a;
+        assert_compiled_is_exact(&p, every, &x, &format!("w = {a}"));
+        assert_compiled_is_exact(&q, rosenbrock, &[a; 8], &format!("all {a}"));
+    }
+}
+
+#[test]
+fn a_changed_comparison_gives_the_interpreters_error() {
+    // f(x) = x0² for x0 > 1, else 2·x0; then |x1| and max(x0, x1)
+    fn f<S: Scalar<Real = f64>>(x: &[S]) -> S {
+        let s = if x[0] > S::constant(1.0) {
+            x[0] * x[0]
+        } else {
+            x[0] * 2.0
+        };
+        s + x[1].abs()
+            + x[0].max(x[1])
+            + if x[1].partial_cmp(&x[0]).is_none() {
+                x[0]
+            } else {
+                x[1]
+            }
+    }
+    let p = reverse::record(f, &[3.0, 2.0]);
+    let (c, i) = both(&p);
+    let mut ws = c.workspace();
+    let mut g = [7.0; 2];
+    // still on the recorded branches: compiled
+    let v = c.gradient_into(&mut ws, &[2.0, 0.5], &mut g).unwrap();
+    assert_eq!((v, g.to_vec()), reverse::gradient(f, &[2.0, 0.5]));
+    assert_eq!(ws.jit_runs(), 1);
+    for x in [
+        [0.5, 2.0],
+        [3.0, -2.0],
+        [1.5, 2.0],
+        [3.0, f64::NAN],
+        [f64::NAN, 2.0],
+    ] {
+        let want = i.gradient(&x).unwrap_err();
+        assert!(
+            matches!(want, ReplayError::ComparisonChanged { .. }),
+            "{x:?}: {want}"
+        );
+        let mut g = [7.0; 2];
+        let got = c.gradient_into(&mut ws, &x, &mut g).unwrap_err();
+        // (as text: the error holds the operands, NaN here and there)
+        assert_eq!(format!("{got:?}"), format!("{want:?}"), "{x:?}");
+        assert_eq!(g, [7.0; 2], "{x:?}: an error writes no gradient");
+    }
+    assert_eq!(
+        ws.jit_runs(),
+        1,
+        "a changed comparison is not a compiled run"
+    );
+    // kinks let through: compiled, and a fresh recording's result
+    let (mut c, _) = both(&p);
+    c.accept_kink_switches();
+    let mut ws = c.workspace();
+    let x = [3.0, -2.0];
+    let v = c.gradient_into(&mut ws, &x, &mut g).unwrap();
+    assert_eq!((v, g.to_vec()), reverse::gradient(f, &x));
+    assert_eq!(ws.jit_runs(), 1);
+    // a test compiled through the shim (partial_cmp's, is_nan's) changing
+    let p = reverse::record(|x| if x[0].is_nan() { x[0] } else { x[0] * 3.0 }, &[1.0]);
+    let (c, _) = both(&p);
+    assert_eq!(c.gradient(&[2.0]).unwrap(), (6.0, vec![3.0]));
+    match c.gradient(&[f64::NAN]) {
+        Err(ReplayError::ComparisonChanged {
+            test: Test::IsNan,
+            recorded: 0,
+            now: 1,
+            ..
+        }) => {}
+        r => panic!("{r:?}"),
+    }
+}
+
+#[test]
+fn value_escape_is_refused_before_compiled_code_runs() {
+    let p = reverse::record(|x| x[1] * x[0].value(), &[2.0, 3.0]);
+    let (mut c, _) = both(&p);
+    assert!(matches!(
+        c.gradient(&[5.0, 3.0]),
+        Err(ReplayError::ValueEscaped { reads: 1 })
+    ));
+    c.accept_value_escape();
+    // the recorded constant 2, as the interpreter has it
+    assert_eq!(c.gradient(&[5.0, 3.0]).unwrap(), (6.0, vec![0.0, 2.0]));
+    assert!(c.jit_compiled());
+}
+
+#[test]
+fn tiering_size_and_off_choose_the_path() {
+    let x: Vec<f64> = (0..10).map(|i| 0.1 * i as f64).collect();
+    let p = reverse::record(rosenbrock, &x);
+    let mut ws = p.workspace();
+    let mut g = vec![0.0; 10];
+    for k in 1..=TIER as u64 + 2 {
+        p.gradient_into(&mut ws, &x, &mut g).unwrap();
+        let compiled = k >= TIER as u64;
+        assert_eq!(p.jit_compiled(), compiled, "after {k} gradients");
+        assert_eq!(
+            ws.jit_runs(),
+            k.saturating_sub(TIER as u64 - 1),
+            "after {k}"
+        );
+    }
+    // a clone shares the code; Jit::Off on it interprets
+    let mut q = p.clone();
+    assert!(q.jit_compiled());
+    q.set_jit(Jit::Off);
+    let mut wq = q.workspace();
+    q.gradient_into(&mut wq, &x, &mut g).unwrap();
+    assert_eq!(wq.jit_runs(), 0);
+    // optimize() may change the instructions: compiled again when asked
+    q.optimize();
+    assert!(!q.jit_compiled() && p.jit_compiled());
+    // above MAX_OPS: interpreted by default, compiled when asked
+    let n = MAX_OPS / 4 + 2;
+    let x: Vec<f64> = (0..n).map(|i| 0.01 * i as f64).collect();
+    let mut big = reverse::record(rosenbrock, &x);
+    assert!(big.instructions().len() > MAX_OPS);
+    let mut ws = big.workspace();
+    let mut g = vec![0.0; n];
+    for _ in 0..2 * TIER {
+        big.gradient_into(&mut ws, &x, &mut g).unwrap();
+    }
+    assert_eq!((big.jit_compiled(), ws.jit_runs()), (false, 0));
+    big.set_jit(Jit::Now);
+    let v = big.gradient_into(&mut ws, &x, &mut g).unwrap();
+    assert_eq!((big.jit_compiled(), ws.jit_runs()), (true, 1));
+    let (fv, fg) = reverse::gradient(rosenbrock, &x);
+    assert!(identical(v, fv) && g.iter().zip(&fg).all(|(a, b)| identical(*a, *b)));
+}
+
+#[test]
+fn threads_share_one_compiled_program() {
+    let x0: Vec<f64> = (0..12).map(|i| 0.7 + 0.01 * i as f64).collect();
+    let mut p = reverse::record(every, &x0);
+    // compiled by the first gradient asked for, whichever thread asks
+    p.accept_kink_switches().set_jit(Jit::Now);
+    let x0 = &x0;
+    let runs: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let p = &p;
+                s.spawn(move || {
+                    let mut ws = p.workspace();
+                    let mut g = vec![0.0; 12];
+                    for k in 0..40 {
+                        let x: Vec<f64> =
+                            x0.iter().map(|v| v + 0.013 * (k * 4 + t) as f64).collect();
+                        let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
+                        let (fv, fg) = reverse::gradient(every, &x);
+                        assert!(identical(v, fv), "thread {t}, k {k}");
+                        for (a, b) in g.iter().zip(&fg) {
+                            assert!(identical(*a, *b), "thread {t}, k {k}: {a} vs {b}");
+                        }
+                    }
+                    ws.jit_runs()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert!(p.jit_compiled());
+    assert_eq!(runs, 160);
+}
