@@ -218,6 +218,12 @@ impl Cache {
     #[cold]
     #[inline(never)]
     fn cold(&self, p: &Program, mode: Jit) -> Option<&Code> {
+        // Miri cannot execute generated machine code (nor map it
+        // executable): under Miri every program is interpreted, so the
+        // interpreter's unsafe code is what Miri checks.
+        if cfg!(miri) {
+            return None;
+        }
         match mode {
             Jit::Off => return None,
             Jit::Auto if p.instrs.len() > MAX_OPS => return None,
