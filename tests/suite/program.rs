@@ -368,7 +368,7 @@ fn shapes<S: Scalar<Real = f64>>(x: &[S]) -> S {
 /// Points where a replay's bits are most likely to differ from a fresh
 /// recording's: signed zeros, infinities, NaN, huge, tiny and
 /// irrational values (shared by the batching and the fusing tests).
-const AWKWARD: &[f64] = &[
+pub(super) const AWKWARD: &[f64] = &[
     0.0,
     -0.0,
     1.0,

@@ -45,21 +45,7 @@ fn every<S: Scalar<Real = f64>>(x: &[S]) -> S {
     s
 }
 
-/// Signed zeros, infinities, NaN, huge and tiny values.
-const AWKWARD: &[f64] = &[
-    0.0,
-    -0.0,
-    1.0,
-    -1.5,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    f64::NAN,
-    std::f64::consts::SQRT_2,
-    1e300,
-    -1e300,
-    1e-300,
-    1e-170,
-];
+use super::program::AWKWARD;
 
 /// `p` compiled (`Jit::Now`) and interpreted (`Jit::Off`): two clones.
 fn both(p: &Program) -> (Program, Program) {
