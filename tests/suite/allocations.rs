@@ -286,6 +286,60 @@ fn a_compiled_gradient_allocates_nothing() {
     }
 }
 
+/// A compiled Hessian-vector product (feature `jit`) with a reused
+/// workspace allocates nothing, compiled at once or by tiering. (Not under
+/// Miri, which cannot run code made at run time.)
+#[cfg(all(feature = "jit", not(miri)))]
+#[test]
+fn a_compiled_hvp_allocates_nothing() {
+    use dualtape::reverse::program::{Jit, TIER};
+    for n in [10, 100] {
+        let w = Rosenbrock::new(n);
+        let x = w.x0().to_vec();
+        let dir: Vec<f64> = (0..n).map(|i| 1.0 - 0.1 * i as f64).collect();
+        let (mut hg, mut hv) = (vec![0.0; n], vec![0.0; n]);
+        let mut program = reverse::record(|v: &[Var]| w.eval(v), &x);
+        program.set_jit(Jit::Now);
+        let mut ws = reverse::Workspace::default();
+        program
+            .hvp_into(&mut ws, &x, &dir, &mut hg, &mut hv)
+            .unwrap(); // compiles
+        let (r, count) = allocations(|| program.hvp_into(&mut ws, &x, &dir, &mut hg, &mut hv));
+        r.unwrap();
+        assert_eq!(count, 0, "n = {n}: a compiled HVP allocated {count} times");
+        assert_eq!(ws.jit_runs(), 2);
+        // by tiering (a new program): from the TIER-th HVP on
+        let tiered = reverse::record(|v: &[Var]| w.eval(v), &x);
+        let mut ws = reverse::Workspace::default();
+        let (mut tg, mut tv) = (vec![0.0; n], vec![0.0; n]);
+        for _ in 0..TIER {
+            tiered
+                .hvp_into(&mut ws, &x, &dir, &mut tg, &mut tv)
+                .unwrap();
+        }
+        let (r, count) = allocations(|| tiered.hvp_into(&mut ws, &x, &dir, &mut tg, &mut tv));
+        r.unwrap();
+        assert_eq!(
+            count, 0,
+            "n = {n}: a tiered compiled HVP allocated {count} times"
+        );
+        assert_eq!(ws.jit_runs(), 2);
+        assert_eq!((tg, tv), (hg.clone(), hv.clone()));
+        // the closed form: ∇f, and ∇²f · dir pair by pair
+        let mut exact = vec![0.0; n];
+        rosenbrock_gradient(&x, &mut exact);
+        assert_all_rel("gradient", &hg, &exact, 1e-12, 1.0);
+        let mut want = vec![0.0; n];
+        for i in 0..n / 2 {
+            let (a, b) = (x[2 * i], x[2 * i + 1]);
+            let (haa, hab) = (2.0 - 400.0 * b + 1200.0 * a * a, -400.0 * a);
+            want[2 * i] = haa * dir[2 * i] + hab * dir[2 * i + 1];
+            want[2 * i + 1] = hab * dir[2 * i] + 200.0 * dir[2 * i + 1];
+        }
+        assert_all_rel("Hv", &hv, &want, 1e-12, 1e3);
+    }
+}
+
 /// `y_i = x_i sin x_{i+1}`: a bidiagonal Jacobian.
 #[cfg(feature = "sparse")]
 fn bidiagonal<S: Scalar<Real = f64>>(x: &[S]) -> Vec<S> {

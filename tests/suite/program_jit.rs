@@ -1,6 +1,8 @@
-//! The compiled gradient of recorded programs (feature `jit`): bit for bit
-//! the interpreter's and a fresh recording's, at ordinary and awkward
-//! points; a changed comparison gives the interpreter's error; tiering,
+//! The compiled gradient and HVP of recorded programs (feature `jit`): bit
+//! for bit the interpreter's (the gradient also a fresh recording's, the
+//! HVP's product the closed form's or forward over reverse's), at ordinary
+//! and awkward points; a NaN in the compiled HVP makes the interpreter
+//! replay; a changed comparison gives the interpreter's error; tiering,
 //! size limit and `Jit::Off` choose the path they say (seen through the
 //! workspace's count of compiled runs); one program shared by threads.
 //! (Random programs: `random_programs.rs`; allocation: `allocations.rs`.)
@@ -9,10 +11,10 @@
 #![cfg(not(miri))]
 
 use dualtape::reverse::program::{Jit, Test, MAX_OPS, TIER};
-use dualtape::reverse::{self, Program, ReplayError};
+use dualtape::reverse::{self, Program, ReplayError, Workspace};
 use dualtape::{Scalar, Var};
 
-use crate::support::compare::identical;
+use crate::support::compare::{assert_all_close, assert_all_rel, identical};
 
 fn rosenbrock<S: Scalar<Real = f64>>(x: &[S]) -> S {
     let mut s = S::constant(0.0);
@@ -297,4 +299,295 @@ fn threads_share_one_compiled_program() {
     });
     assert!(p.jit_compiled());
     assert_eq!(runs, 160);
+}
+
+// ---------------------------------------------------------------- compiled HVPs
+
+/// The extended Rosenbrock function's gradient and Hessian-vector product
+/// `∇²f(x) v` in closed form, pair by pair: for `(1 - a)² + 100 (b - a²)²`,
+/// `∂²/∂a² = 2 - 400 b + 1200 a²`, `∂²/∂a∂b = -400 a`, `∂²/∂b² = 200`.
+fn rosenbrock_gradient_hv(x: &[f64], v: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let (mut g, mut hv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+    for i in 0..x.len() / 2 {
+        let (a, b) = (x[2 * i], x[2 * i + 1]);
+        let (va, vb) = (v[2 * i], v[2 * i + 1]);
+        g[2 * i] = -2.0 * (1.0 - a) - 400.0 * a * (b - a * a);
+        g[2 * i + 1] = 200.0 * (b - a * a);
+        let (haa, hab) = (2.0 - 400.0 * b + 1200.0 * a * a, -400.0 * a);
+        hv[2 * i] = haa * va + hab * vb;
+        hv[2 * i + 1] = hab * va + 200.0 * vb;
+    }
+    (g, hv)
+}
+
+/// The compiled HVP of `p` at `x` along `v` (`Jit::Now`) and the
+/// interpreted one (`Jit::Off`), bit for bit the same value, gradient and
+/// product (up to NaN payloads); returns them and whether compiled code
+/// gave them (where a NaN appears, the interpreter replays: see
+/// `jit/hvp.rs`).
+fn hvp_compiled_is_exact(
+    p: &Program,
+    x: &[f64],
+    v: &[f64],
+    case: &str,
+) -> (f64, Vec<f64>, Vec<f64>, bool) {
+    let (c, i) = both(p);
+    let (mut wc, mut wi) = (Workspace::default(), Workspace::default());
+    let n = x.len();
+    let (mut gc, mut hc) = (vec![7.0; n], vec![7.0; n]);
+    let (mut gi, mut hi) = (vec![7.0; n], vec![7.0; n]);
+    let vc = c.hvp_into(&mut wc, x, v, &mut gc, &mut hc).unwrap();
+    let vi = i.hvp_into(&mut wi, x, v, &mut gi, &mut hi).unwrap();
+    assert!(c.jit_hvp_compiled(), "{case}: compiled");
+    assert_eq!(wi.jit_runs(), 0, "{case}: Jit::Off interprets");
+    assert!(
+        identical(vc, vi),
+        "{case}: value: compiled {vc}, interpreted {vi}"
+    );
+    for k in 0..n {
+        assert!(
+            identical(gc[k], gi[k]),
+            "{case}: ∂/∂x{k}: compiled {}, interpreted {} at {x:?} along {v:?}",
+            gc[k],
+            gi[k]
+        );
+        assert!(
+            identical(hc[k], hi[k]),
+            "{case}: (Hv)_{k}: compiled {}, interpreted {} at {x:?} along {v:?}",
+            hc[k],
+            hi[k]
+        );
+    }
+    (vc, gc, hc, wc.jit_runs() == 1)
+}
+
+#[test]
+fn compiled_hvps_are_bit_exact_at_new_points() {
+    for n in [2, 10, 100] {
+        let x0: Vec<f64> = (0..n).map(|i| 0.3 + 0.1 * i as f64).collect();
+        let p = reverse::record(rosenbrock, &x0);
+        for k in 0..10 {
+            let x: Vec<f64> = (0..n)
+                .map(|i| ((i * 7 + k * 13) as f64 * 0.37).sin() * 1.7)
+                .collect();
+            let v: Vec<f64> = (0..n)
+                .map(|i| ((i * 5 + k * 3) as f64 * 0.91).cos() * 2.0)
+                .collect();
+            let case = format!("rosenbrock n={n} k={k}");
+            let (value, g, hv, compiled) = hvp_compiled_is_exact(&p, &x, &v, &case);
+            assert!(compiled, "{case}: an ordinary point runs compiled");
+            // a fresh recording's value and gradient, bit for bit; the
+            // product as the closed form has it
+            let (fv, fg) = reverse::gradient(rosenbrock, &x);
+            assert!(identical(value, fv), "{case}: value {value} vs {fv}");
+            for i in 0..n {
+                assert!(identical(g[i], fg[i]), "{case}: ∂/∂x{i}");
+            }
+            let (cg, chv) = rosenbrock_gradient_hv(&x, &v);
+            assert_all_rel(&format!("{case}: gradient"), &g, &cg, 1e-13, 1e4);
+            assert_all_rel(&format!("{case}: Hv"), &hv, &chv, 1e-13, 1e4);
+        }
+    }
+    let x0: Vec<f64> = (0..12).map(|i| 0.7 + 0.01 * i as f64).collect();
+    let mut p = reverse::record(every, &x0);
+    p.accept_kink_switches();
+    for k in 0..10 {
+        let x: Vec<f64> = x0.iter().map(|v| v - 0.23 * k as f64).collect();
+        let v: Vec<f64> = (0..12).map(|i| 1.0 - 0.2 * (i + k) as f64).collect();
+        let case = format!("every k={k}");
+        let (value, _, hv, compiled) = hvp_compiled_is_exact(&p, &x, &v, &case);
+        assert!(compiled, "{case}: an ordinary point runs compiled");
+        // forward over reverse on a fresh recording: the same value, the
+        // product summed in another order
+        let (fv, fhv) = reverse::hvp(every, &x, &v);
+        assert!(identical(value, fv), "{case}: value {value} vs {fv}");
+        assert_all_close(&format!("{case}: Hv"), &hv, &fhv, 1e-12, 1e-12);
+    }
+}
+
+#[test]
+fn compiled_hvps_are_bit_exact_at_awkward_points() {
+    let x0: Vec<f64> = (0..9).map(|i| 0.7 + 0.01 * i as f64).collect();
+    let mut p = reverse::record(every, &x0);
+    p.accept_kink_switches();
+    let q = reverse::record(rosenbrock, &x0[..8]);
+    let (mut compiled, mut all) = (0, 0);
+    let mut run = |p: &Program, x: &[f64], v: &[f64], case: &str| {
+        all += 1;
+        compiled += usize::from(hvp_compiled_is_exact(p, x, v, case).3);
+    };
+    for k in 0..3 * AWKWARD.len() {
+        let awkward = |i: usize, s: usize| AWKWARD[(i * s + k) % AWKWARD.len()];
+        let x: Vec<f64> = (0..9)
+            .map(|i| {
+                if (i + k) % 3 == 0 {
+                    awkward(i, 5)
+                } else {
+                    x0[i] - 0.05 * k as f64
+                }
+            })
+            .collect();
+        // the direction ordinary, or awkward where x is not
+        let plain: Vec<f64> = (0..9).map(|i| 1.0 - 0.3 * i as f64).collect();
+        let odd: Vec<f64> = (0..9)
+            .map(|i| if (i + k) % 3 == 1 { awkward(i, 3) } else { 0.5 })
+            .collect();
+        for v in [&plain, &odd] {
+            run(&p, &x, v, &format!("every k={k} v={v:?}"));
+            run(&q, &x[..8], &v[..8], &format!("rosenbrock k={k} v={v:?}"));
+        }
+    }
+    // the weight alone awkward, every entry one awkward value, and an
+    // awkward direction at an ordinary point
+    for &a in AWKWARD {
+        let mut x = x0.clone();
+        x[0] = a;
+        let v = vec![1.0; 9];
+        run(&p, &x, &v, &format!("w = {a}"));
+        run(&q, &[a; 8], &v[..8], &format!("all {a}"));
+        run(&p, &x0, &[a; 9], &format!("v = {a}"));
+        run(&q, &x0[..8], &[a; 8], &format!("v = {a}"));
+    }
+    // most of these points have a NaN somewhere (the interpreter replays
+    // them), but not all: the compiled code ran on some
+    assert!(
+        compiled > 0 && compiled < all,
+        "{compiled} of {all} compiled"
+    );
+}
+
+/// Rule 3 where the compiled code's plain products would give NaN: at
+/// `x = (0, 0)` along `v = (1, 0)`, `f = sqrt(x0) · x1` has the adjoint of
+/// `sqrt(x0)` zero (its partial `x1` is the zero dual `(0, 0)`), so the
+/// infinite slope of `sqrt` at 0 adds nothing: ∂f/∂x0 = 0, and
+/// `(Hv)_0 = ∂²f/∂x0∂x1 · v1 = ∞ · 0 = 0`, `(Hv)_1 = ∞ · 1 = ∞`. The
+/// compiled code sees the NaN of `∞ · 0` and lets the interpreter replay.
+#[test]
+fn a_nan_in_the_compiled_hvp_makes_the_interpreter_replay() {
+    let f = |x: &[Var]| x[0].sqrt() * x[1];
+    let p = reverse::record(f, &[1.0, 2.0]);
+    let (value, g, hv, compiled) = hvp_compiled_is_exact(&p, &[0.0, 0.0], &[1.0, 0.0], "at 0");
+    assert!(!compiled, "the interpreter replayed");
+    assert_eq!(
+        (value, g, hv),
+        (0.0, vec![0.0, 0.0], vec![0.0, f64::INFINITY])
+    );
+    // elsewhere, compiled: H = [[-x1/(4 x0^1.5), 1/(2 sqrt x0)], [·, 0]]
+    let (value, g, hv, compiled) = hvp_compiled_is_exact(&p, &[4.0, 3.0], &[1.0, 2.0], "at 4");
+    assert!(compiled);
+    assert_eq!(value, 6.0);
+    assert_eq!(g, vec![0.75, 2.0]);
+    assert_eq!(hv, vec![-3.0 / 32.0 + 0.5, 0.25]);
+}
+
+#[test]
+fn a_changed_comparison_gives_the_interpreters_error_for_hvps() {
+    fn f<S: Scalar<Real = f64>>(x: &[S]) -> S {
+        let s = if x[0] > S::constant(1.0) {
+            x[0] * x[0]
+        } else {
+            x[0] * 2.0
+        };
+        s * x[1] + x[1].abs() + x[0].max(x[1])
+    }
+    let p = reverse::record(f, &[3.0, 2.0]);
+    let (c, i) = both(&p);
+    let mut ws = Workspace::default();
+    let (mut g, mut hv) = ([7.0; 2], [7.0; 2]);
+    // on the recorded branches: compiled; H = [[2 x1, 2 x0], [2 x0, 0]]
+    let v = c
+        .hvp_into(&mut ws, &[2.0, 0.5], &[1.0, -1.0], &mut g, &mut hv)
+        .unwrap();
+    assert_eq!(
+        (v, g, hv),
+        (2.0 + 0.5 + 2.0, [2.0 + 1.0, 4.0 + 1.0], [1.0 - 4.0, 4.0])
+    );
+    assert_eq!(ws.jit_runs(), 1);
+    for x in [
+        [0.5, 2.0],
+        [3.0, -2.0],
+        [1.5, 2.0],
+        [3.0, f64::NAN],
+        [f64::NAN, 2.0],
+    ] {
+        let want = i.hvp(&x, &[1.0, 1.0]).unwrap_err();
+        assert!(
+            matches!(want, ReplayError::ComparisonChanged { .. }),
+            "{x:?}: {want}"
+        );
+        let (mut g, mut hv) = ([7.0; 2], [7.0; 2]);
+        let got = c
+            .hvp_into(&mut ws, &x, &[1.0, 1.0], &mut g, &mut hv)
+            .unwrap_err();
+        assert_eq!(format!("{got:?}"), format!("{want:?}"), "{x:?}");
+        assert_eq!(
+            (g, hv),
+            ([7.0; 2], [7.0; 2]),
+            "{x:?}: an error writes nothing"
+        );
+    }
+    assert_eq!(
+        ws.jit_runs(),
+        1,
+        "a changed comparison is not a compiled run"
+    );
+    // kinks let through: compiled, the interpreter's result
+    let (mut c, mut i) = both(&p);
+    c.accept_kink_switches();
+    i.accept_kink_switches();
+    let mut ws = Workspace::default();
+    let x = [3.0, -2.0];
+    let got = c
+        .hvp_into(&mut ws, &x, &[1.0, 1.0], &mut g, &mut hv)
+        .unwrap();
+    assert_eq!(ws.jit_runs(), 1);
+    let (want, want_hv) = i.hvp(&x, &[1.0, 1.0]).unwrap();
+    assert_eq!((got, hv.to_vec()), (want, want_hv));
+}
+
+#[test]
+fn hvp_tiering_counts_hvps_apart_from_gradients() {
+    let x: Vec<f64> = (0..10).map(|i| 0.1 * i as f64).collect();
+    let v = vec![1.0; 10];
+    let p = reverse::record(rosenbrock, &x);
+    let mut ws = p.workspace();
+    let mut g = vec![0.0; 10];
+    for _ in 0..TIER {
+        p.gradient_into(&mut ws, &x, &mut g).unwrap();
+    }
+    assert!(p.jit_compiled() && !p.jit_hvp_compiled());
+    let mut hws = Workspace::default();
+    let (mut hg, mut hv) = (vec![0.0; 10], vec![0.0; 10]);
+    for k in 1..=TIER as u64 + 2 {
+        p.hvp_into(&mut hws, &x, &v, &mut hg, &mut hv).unwrap();
+        assert_eq!(p.jit_hvp_compiled(), k >= TIER as u64, "after {k} HVPs");
+        assert_eq!(
+            hws.jit_runs(),
+            k.saturating_sub(TIER as u64 - 1),
+            "after {k}"
+        );
+    }
+    assert_eq!(hg, g);
+    // a clone shares the code; Jit::Off on it interprets
+    let mut q = p.clone();
+    q.set_jit(Jit::Off);
+    let mut wq = Workspace::default();
+    q.hvp_into(&mut wq, &x, &v, &mut hg, &mut hv).unwrap();
+    assert_eq!(wq.jit_runs(), 0);
+    // above MAX_OPS: interpreted by default, compiled when asked
+    let n = MAX_OPS / 4 + 2;
+    let x: Vec<f64> = (0..n).map(|i| 0.01 * i as f64).collect();
+    let v = vec![1.0; n];
+    let mut big = reverse::record(rosenbrock, &x);
+    let mut ws = Workspace::default();
+    let (mut g, mut hv) = (vec![0.0; n], vec![0.0; n]);
+    for _ in 0..2 * TIER {
+        big.hvp_into(&mut ws, &x, &v, &mut g, &mut hv).unwrap();
+    }
+    assert_eq!((big.jit_hvp_compiled(), ws.jit_runs()), (false, 0));
+    let want = hv.clone();
+    big.set_jit(Jit::Now);
+    big.hvp_into(&mut ws, &x, &v, &mut g, &mut hv).unwrap();
+    assert_eq!((big.jit_hvp_compiled(), ws.jit_runs()), (true, 1));
+    assert!(hv.iter().zip(&want).all(|(a, b)| identical(*a, *b)));
 }

@@ -558,8 +558,8 @@ fn tests() -> u64 {
 }
 
 /// Programs checked and discarded, per property, for the summary line.
-static CHECKED: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
-static DISCARDED: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+static CHECKED: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
+static DISCARDED: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
 
 /// Counts a case; `None` is a discard.
 fn count(property: usize, result: Option<TestResult>) -> TestResult {
@@ -875,6 +875,111 @@ fn compiled_agrees(c: Scalar1) -> TestResult {
 fn random_programs_compiled_gradient_is_the_interpreters() {
     quickcheck(tests() / 4).quickcheck(compiled_agrees as fn(Scalar1) -> TestResult);
     summary(5, "compiled gradients");
+}
+
+/// Points at which the compiled HVP ran, and at which it returned a result
+/// (compiled or, after a NaN, by the interpreter), over all programs.
+#[cfg(all(feature = "jit", not(miri)))]
+static HVP_RUNS: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
+
+/// The compiled Hessian-vector product (feature `jit`) of a program
+/// recorded at `x`, at the points of `compiled_agrees`, along an ordinary
+/// direction and one with an awkward entry: where the interpreter returns
+/// a result, the compiled HVP returns it too, bit for bit (value, gradient,
+/// product; up to NaN payloads), whether its code ran or, after a NaN, the
+/// interpreter replayed; where the interpreter returns an error, the same
+/// error, and nothing written.
+#[cfg(all(feature = "jit", not(miri)))]
+fn compiled_hvp_agrees(c: Scalar1) -> TestResult {
+    use crate::support::compare::identical;
+    use dualtape::reverse::program::Jit;
+    let Case { program, x } = &c.0;
+    let f = |v: &[dualtape::Var]| program.eval(v);
+    let mut interp = reverse::record(f, x);
+    interp.accept_value_escape().set_jit(Jit::Off);
+    let mut jit = interp.clone();
+    jit.set_jit(Jit::Now);
+    let n = x.len();
+    let awkward = [
+        0.0,
+        -0.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e300,
+        -1e-300,
+    ];
+    let mut points = vec![
+        x.clone(),
+        x.iter()
+            .enumerate()
+            .map(|(i, v)| v + 1e-3 * (i as f64 + 1.0))
+            .collect(),
+        x.iter().map(|v| 0.5 - v * 0.75).collect(),
+    ];
+    for (k, a) in awkward.iter().enumerate() {
+        let mut y = x.clone();
+        y[k % n] = *a;
+        points.push(y);
+    }
+    let plain: Vec<f64> = (0..n).map(|i| 1.0 - 0.3 * i as f64).collect();
+    let mut wi: reverse::Workspace<dualtape::Dual<f64>> = Default::default();
+    let mut wj: reverse::Workspace<dualtape::Dual<f64>> = Default::default();
+    let (mut ran, mut results) = (0u64, 0u64);
+    for (k, y) in points.iter().enumerate() {
+        let mut odd = plain.clone();
+        odd[(k + 1) % n] = awkward[k % awkward.len()];
+        for v in [&plain, &odd] {
+            let (mut gi, mut hi) = (vec![7.0; n], vec![7.0; n]);
+            let (mut gj, mut hj) = (vec![7.0; n], vec![7.0; n]);
+            let before = wj.jit_runs();
+            let ri = interp.hvp_into(&mut wi, y, v, &mut gi, &mut hi);
+            let rj = jit.hvp_into(&mut wj, y, v, &mut gj, &mut hj);
+            ran += wj.jit_runs() - before;
+            let same = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| identical(*a, *b));
+            match (ri, rj) {
+                (Ok(vi), Ok(vj)) if identical(vi, vj) && same(&gi, &gj) && same(&hi, &hj) => {
+                    results += 1
+                }
+                (Err(ei), Err(ej))
+                    if format!("{ei:?}") == format!("{ej:?}")
+                        && gj.iter().chain(&hj).all(|&a| a == 7.0) => {}
+                (ri, rj) => {
+                    return TestResult::error(format!(
+                        "at {y:?} along {v:?}: compiled {rj:?} ({gj:?}, {hj:?}) but \
+                         interpreted {ri:?} ({gi:?}, {hi:?})"
+                    ))
+                }
+            }
+        }
+    }
+    if wi.jit_runs() != 0 || !jit.jit_hvp_compiled() || ran > results {
+        return TestResult::error(format!(
+            "{ran} compiled runs of {results} results, {} interpreted ones compiled",
+            wi.jit_runs()
+        ));
+    }
+    HVP_RUNS[0].fetch_add(ran, Ordering::Relaxed);
+    HVP_RUNS[1].fetch_add(results, Ordering::Relaxed);
+    count(6, Some(TestResult::passed()))
+}
+
+#[cfg(all(feature = "jit", not(miri)))]
+#[test]
+fn random_programs_compiled_hvp_is_the_interpreters() {
+    quickcheck(tests() / 4).quickcheck(compiled_hvp_agrees as fn(Scalar1) -> TestResult);
+    summary(6, "compiled HVPs");
+    let (ran, results) = (
+        HVP_RUNS[0].load(Ordering::Relaxed),
+        HVP_RUNS[1].load(Ordering::Relaxed),
+    );
+    eprintln!("compiled HVPs: {ran} of {results} results by compiled code");
+    // the NaN checks let most ordinary points through (the awkward ones,
+    // about half of the points, mostly replay)
+    assert!(
+        ran * 4 > results,
+        "only {ran} of {results} HVPs ran compiled"
+    );
 }
 
 // ------------------------------------------------------------------ the generator itself

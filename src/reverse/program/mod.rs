@@ -108,41 +108,47 @@
 //! different order of the same additions, so the last bits can differ when
 //! the operand has other users in between.
 //!
-//! # Compiled gradients (feature `jit`)
+//! # Compiled gradients and HVPs (feature `jit`)
 //!
 //! With the `jit` feature (`features = ["jit"]`, off by default: it brings
 //! in the Cranelift code generator), the `f64` gradient
-//! ([`Program::gradient`], [`Program::gradient_into`]) of a small program
-//! runs as machine code: one function per program, straight-line code for
-//! the forward pass, the recorded comparisons and the reverse sweep, with
-//! no operand table and no dispatch. That is what a small program spends
-//! most of an interpreted gradient on (Rosenbrock at n = 10: 2.6 instead of
-//! 7.5 f64 evaluations; benches/README.md has the measurements).
+//! ([`Program::gradient`], [`Program::gradient_into`]) and the
+//! Hessian-vector product ([`Program::hvp`], [`Program::hvp_into`]) of a
+//! small program run as machine code: one function each, straight-line
+//! code for the forward pass, the recorded comparisons and the reverse
+//! sweep, with no operand table and no dispatch. That is what a small
+//! program spends most of an interpreted gradient on (Rosenbrock at
+//! n = 10: 2.6 instead of 7.5 f64 evaluations; benches/README.md has the
+//! measurements).
 //!
 //! - **When.** By default ([`Jit::Auto`]) a program of at most
-//!   [`MAX_OPS`] instructions is compiled at its [`TIER`]-th gradient
-//!   (compiling costs about as much as that many interpreted gradients of a
-//!   small program, so a few gradients never pay for it); larger programs,
-//!   where the interpreter's batched loops are as fast, are interpreted.
-//!   [`Program::set_jit`] asks for compiling now ([`Jit::Now`], whatever the
-//!   size) or never ([`Jit::Off`]). The code is compiled once and shared by
-//!   the program's clones (and threads); a deserialised or
-//!   [`optimize`](Program::optimize)d program compiles again. Hosts
-//!   Cranelift does not support (or a failure to compile) get the
-//!   interpreter. Once compiled, a gradient allocates nothing, whatever the
-//!   workspace.
-//! - **The same bits.** The compiled code evaluates every instruction by
-//!   the same rule of [`rules`](crate::rules) (`+`, `-`, `*`, `/`, negation,
-//!   `recip`, `powi(x, 2)` inline as the same IEEE operations, the others
-//!   by calling the rule), sweeps the instructions in the recording's
-//!   reverse order with rule 3 applied as the tape applies it, and never
-//!   fuses a multiplication and an addition: the value and gradient are
-//!   the interpreter's bit for bit (NaNs aside, whose payloads no result
-//!   promises).
+//!   [`MAX_OPS`] instructions has its gradient compiled at its [`TIER`]-th
+//!   gradient, and its HVP at its [`TIER`]-th HVP (compiling costs about
+//!   as much as that many interpreted calls of a small program, so a few
+//!   calls never pay for it); larger programs, where the interpreter's
+//!   batched loops are as fast, are interpreted. [`Program::set_jit`] asks
+//!   for compiling now ([`Jit::Now`], whatever the size) or never
+//!   ([`Jit::Off`]). The code is compiled once and shared by the program's
+//!   clones (and threads); a deserialised or [`optimize`](Program::optimize)d
+//!   program compiles again. Hosts Cranelift does not support (or a failure
+//!   to compile) get the interpreter. Once compiled, a gradient or an HVP
+//!   allocates nothing, whatever the workspace.
+//! - **The same bits.** The compiled gradient evaluates every instruction
+//!   by the same rule of [`rules`](crate::rules) (`+`, `-`, `*`, `/`,
+//!   negation, `recip`, `powi(x, 2)` inline as the same IEEE operations,
+//!   the others by calling the rule), sweeps the instructions in the
+//!   recording's reverse order with rule 3 applied as the tape applies it,
+//!   and never fuses a multiplication and an addition: the value and
+//!   gradient are the interpreter's bit for bit (NaNs aside, whose
+//!   payloads no result promises). The compiled HVP computes on dual
+//!   numbers with plain IEEE products and checks for the NaNs where those
+//!   could differ from rule 3's products; where one appears (a NaN or
+//!   infinite input, an overflow), the interpreter replays instead, so its
+//!   results are the interpreter's bit for bit too.
 //! - **The rules above still hold.** A changed comparison makes the
-//!   compiled code give up before writing the gradient; the interpreter
-//!   then replays and returns its [`ReplayError`]. Escaped values are
-//!   refused before any code runs.
+//!   compiled code give up before writing anything; the interpreter then
+//!   replays and returns its [`ReplayError`]. Escaped values are refused
+//!   before any code runs.
 //!
 //! [`record`]: crate::reverse::record
 
@@ -511,10 +517,12 @@ impl Program {
     }
 
     /// When the `f64` gradient ([`gradient`](Self::gradient),
-    /// [`gradient_into`](Self::gradient_into)) runs as machine code
-    /// compiled with Cranelift (feature `jit`; see [`Jit`] and the [module
-    /// docs](self)). The default, [`Jit::Auto`], compiles a program of at
-    /// most [`MAX_OPS`] instructions at its [`TIER`]-th gradient. The
+    /// [`gradient_into`](Self::gradient_into)) and the Hessian-vector
+    /// product ([`hvp`](Self::hvp), [`hvp_into`](Self::hvp_into)) run as
+    /// machine code compiled with Cranelift (feature `jit`; see [`Jit`] and
+    /// the [module docs](self)). The default, [`Jit::Auto`], compiles a
+    /// program of at most [`MAX_OPS`] instructions at its [`TIER`]-th
+    /// gradient (its gradient) and at its [`TIER`]-th HVP (its HVP). The
     /// results are the interpreter's bit for bit either way. Clones made
     /// before share the compiled code but keep their own setting.
     #[cfg(feature = "jit")]
@@ -529,6 +537,14 @@ impl Program {
     #[doc(hidden)]
     pub fn jit_compiled(&self) -> bool {
         self.jit.compiled()
+    }
+
+    /// Whether the Hessian-vector product has been compiled (feature
+    /// `jit`; for tests).
+    #[cfg(feature = "jit")]
+    #[doc(hidden)]
+    pub fn jit_hvp_compiled(&self) -> bool {
+        self.jit.hvp_compiled()
     }
 
     /// A workspace for replays on `f64`, sized for this program.
@@ -696,7 +712,7 @@ impl Program {
         self.check_len("gradient_into", "grad", grad.len(), self.inputs);
         self.check_policy()?;
         #[cfg(feature = "jit")]
-        if let Some(code) = self.jit.get(self, self.jit_mode) {
+        if let Some(code) = self.jit.gradient(self, self.jit_mode) {
             if let Some(v) = code.run(self.inputs, x, grad, !self.accept_kinks) {
                 ws.jit_runs += 1;
                 return Ok(v);
@@ -793,6 +809,15 @@ impl Program {
             self.check_len("hvp", name, len, self.inputs);
         }
         self.check_policy()?;
+        #[cfg(feature = "jit")]
+        if let Some(code) = self.jit.hvp(self, self.jit_mode) {
+            if let Some(value) = code.run(self.inputs, x, v, grad, hv, !self.accept_kinks) {
+                ws.jit_runs += 1;
+                return Ok(value);
+            }
+            // a comparison changed (the interpreter names it), or a NaN
+            // where the compiled shortcuts could differ from the rules
+        }
         ws.fit(&self.exec);
         // (the inputs are built from `x` and `v` into the workspace)
         self.exec.forward(

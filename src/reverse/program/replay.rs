@@ -1789,7 +1789,8 @@ pub struct Workspace<T = f64> {
     /// another program used the workspace last. Nothing else writes those
     /// slots (instructions write slots from `base()` on).
     pub(crate) consts_of: u64,
-    /// Gradients run by compiled code with this workspace (feature `jit`).
+    /// Gradients (HVPs) run by compiled code with this workspace (feature
+    /// `jit`).
     pub(crate) jit_runs: u64,
 }
 
@@ -1808,8 +1809,8 @@ impl<T> Default for Workspace<T> {
 }
 
 impl<T> Workspace<T> {
-    /// How many gradients compiled code ran with this workspace (feature
-    /// `jit`; for tests).
+    /// How many gradients (for a `Workspace<Dual<f64>>`: HVPs) compiled
+    /// code ran with this workspace (feature `jit`; for tests).
     #[doc(hidden)]
     pub fn jit_runs(&self) -> u64 {
         self.jit_runs

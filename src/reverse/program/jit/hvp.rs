@@ -1,0 +1,555 @@
+//! The Hessian-vector product compiled ([`compile`]): the interpreter's
+//! [`Program::hvp_into`] (a forward pass on `Dual<f64>` with the direction
+//! `v` as the inputs' tangents, then the sweep on `Dual<f64>`), with every
+//! dual number as two SSA values, its value `re` and its tangent `eps`.
+//!
+//! # The same bits as the interpreter, or the interpreter
+//!
+//! On `Dual<f64>` the rules of [`rules`](crate::rules) apply rule 3 *per
+//! product*: a tangent's product with a partial is `times`
+//! (src/forward/dual.rs), which is `+0` where one factor is zero
+//! and the other infinite or NaN; the sweep skips a contribution whose
+//! adjoint or partial is an exact (dual) zero. Testing all of that per
+//! product would cost the compiled code more than the arithmetic it
+//! guards. Instead the code computes with plain IEEE products (the fast
+//! path the interpreter takes for "plain" partials, `is_plain`) and adds
+//! every contribution unconditionally, and gives up, for the interpreter
+//! to replay, wherever that could differ from the rules. It can differ
+//! only where a NaN appears:
+//!
+//! - A dual product `x · y` (`Op::Mul`, `powi(x, 2)`, the product inside
+//!   `mul_add`) has the tangent `times(x.eps, y.re) + times(y.eps, x.re)`
+//!   (both branches of `chain2`: where `x.re · y.re` is plain, so are both
+//!   partials, and `times` is the plain product). `times(t, d)` differs
+//!   from `t · d` only where `t · d` is NaN (a zero against an infinity or
+//!   a NaN), and then the plain sum is NaN too. The code computes
+//!   `x.eps · y.re + y.eps · x.re` and checks it for NaN.
+//! - `+`, `-` and negation are exact per component: `a.eps · 1 + b.eps ·
+//!   1` is `a.eps + b.eps`, `b.eps · (-1)` is `-b.eps` (IEEE subtraction
+//!   is the addition of the negation), whatever the operands.
+//! - A sweep contribution `p · g` with a partial `p` in values is the dual
+//!   product above: `(p.re·g.re, p.eps·g.re + g.eps·p.re)`, plain, where
+//!   no NaN appears. Adding it where rule 3 would skip it (`g` or `p` an
+//!   exact zero) adds `±0` to each component, where no NaN appears, and an
+//!   adjoint is never `-0` (it starts at `+0`, its first contribution is
+//!   added to `+0`, and `x + y` is `-0` only if both are), so the sum is the
+//!   adjoint unchanged: the same bits as the skip.
+//! - A constant partial (`±1` of `+`, `-`, negation, `mul_add`; a constant
+//!   operand `c` of `*`) is `(c, ±0)` on `Dual<f64>` (`-T::one()` is
+//!   `(-1, -0)`), and its contribution `(c·g.re, times(±0, g.re) + g.eps·c)`
+//!   is added as `(c·g.re, c·g.eps)`: `times(±0, ·)` is a zero, which only
+//!   decides the sign of a zero sum, and an adjoint (never `-0`) plus `±0`
+//!   is itself. `c = 1` adds `g`, `c = -1` subtracts it; a constant zero
+//!   partial adds nothing (skipped when compiling, as rule 3 skips it).
+//!
+//! So wherever no NaN appears, the code's value, gradient and product are
+//! the interpreter's, bit for bit. It checks for NaN where one can arise
+//! from those shortcuts: each dual product's tangent in the forward pass,
+//! and the adjoints. A NaN contribution makes its adjoint NaN for good
+//! (`x + NaN` is NaN), and a NaN adjoint's own contributions are NaN (NaN
+//! times anything), so it is enough to check the inputs' adjoints and the
+//! adjoints of instructions that add into nothing (constant operands,
+//! zero partials). Where a check fails, the function returns status 2
+//! before writing anything, and the caller runs the interpreter: its
+//! result, bit for bit, at the price of an interpreted HVP at such points
+//! (a NaN or infinite input, an overflow, a function evaluated outside its
+//! domain). The operations other than `+`, `-`, `*`, negation,
+//! `powi(x, 0)`, `powi(x, 2)` and `mul_add` call [`eval`] on `Dual<f64>`
+//! itself ([`shim_eval`]), which computes exactly what the interpreter
+//! does.
+//!
+//! The sweep's order is the gradient's ([`gradient`](super::gradient)):
+//! reverse program order, operand `a` before `b`, the summed partials
+//! (a dual sum) once for an operation whose operands are one slot.
+
+use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::{types, InstBuilder, MemFlags, StackSlotData, StackSlotKind, Value};
+use cranelift_codegen::Context;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use super::{declare, finish, guards, import, shim_mul_add, shim_test, Code, Param};
+use crate::reverse::program::op::{eval, Op, Test};
+use crate::reverse::program::{Arg, Program};
+use crate::Dual;
+
+/// The compiled HVP: `(x, v, grad, hv, value, kinks) -> status`. Reads
+/// `x[..n]` and `v[..n]`; on status 0 writes `grad[..n]`, `hv[..n]` and
+/// `*value`; on status 1 (a recorded comparison changed; kink branches
+/// only if `kinks != 0`) or 2 (a NaN where the code's shortcuts could
+/// differ from the rules: see the [module docs](self)) writes nothing.
+pub(crate) type HvpFn =
+    unsafe extern "C" fn(*const f64, *const f64, *mut f64, *mut f64, *mut f64, u32) -> u32;
+
+impl Code<HvpFn> {
+    /// Runs the compiled HVP: `Some(f(x))` with `∇f(x)` in `grad` and
+    /// `∇²f(x) v` in `hv`, or `None` (nothing written) if a recorded
+    /// comparison (a kink's branch only with `kinks`) came out differently
+    /// or the interpreter must replay (status 2).
+    ///
+    /// # Panics
+    ///
+    /// Unless the slices have one entry per input of the program this was
+    /// compiled from (checked by its caller too: the assertion keeps the
+    /// call sound on its own).
+    #[inline]
+    pub(crate) fn run(
+        &self,
+        n: usize,
+        x: &[f64],
+        v: &[f64],
+        grad: &mut [f64],
+        hv: &mut [f64],
+        kinks: bool,
+    ) -> Option<f64> {
+        assert!(x.len() == n && v.len() == n && grad.len() == n && hv.len() == n);
+        let mut value = 0.0;
+        // SAFETY: `entry` was compiled from a program with `n` inputs: it
+        // reads `x[..n]`, `v[..n]`, writes `grad[..n]`, `hv[..n]` and
+        // `value`, all valid (asserted), and nothing else but its own
+        // stack frame (stack probes on).
+        let status = unsafe {
+            (self.entry)(
+                x.as_ptr(),
+                v.as_ptr(),
+                grad.as_mut_ptr(),
+                hv.as_mut_ptr(),
+                &mut value,
+                kinks.into(),
+            )
+        };
+        (status == 0).then_some(value)
+    }
+}
+
+/// `eval(*op, a, b)` on `Dual<f64>` (`a = (are, aeps)`, `b = (bre,
+/// beps)`) into `out[0..6]`: the value, ∂/∂a, ∂/∂b, each `re` then `eps`.
+///
+/// # Safety
+///
+/// `op` points to an `Op`, `out` to six writable `f64`s (the code passes
+/// an element of [`Code::_ops`] and a stack slot of its frame).
+unsafe extern "C" fn shim_eval(
+    op: *const Op,
+    are: f64,
+    aeps: f64,
+    bre: f64,
+    beps: f64,
+    out: *mut f64,
+) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let (v, da, db) = eval(*op, Dual::new(are, aeps), Dual::new(bre, beps));
+        for (i, d) in [v, da, db].into_iter().enumerate() {
+            out.add(2 * i).write(d.re);
+            out.add(2 * i + 1).write(d.eps);
+        }
+    }
+}
+
+/// A dual number in SSA values.
+#[derive(Clone, Copy)]
+struct D {
+    re: Value,
+    eps: Value,
+}
+
+/// A partial as far as known when compiling: a constant `(re, eps)` (its
+/// tangent a zero), or values.
+#[derive(Clone, Copy)]
+enum P {
+    Const(f64, f64),
+    Val(D),
+}
+
+/// The NaN checks (see the [module docs](self)): values are tested two at
+/// a time (`fcmp uno`), the outcomes or-ed into one flag.
+#[derive(Default)]
+struct Checks {
+    /// A value waiting for a second.
+    pending: Option<Value>,
+    /// Nonzero if a value tested so far is NaN.
+    flag: Option<Value>,
+}
+
+impl Checks {
+    fn pair(&mut self, b: &mut FunctionBuilder, x: Value, y: Value) {
+        let nan = b.ins().fcmp(FloatCC::Unordered, x, y);
+        self.flag = Some(match self.flag {
+            None => nan,
+            Some(f) => b.ins().bor(f, nan),
+        });
+    }
+
+    fn one(&mut self, b: &mut FunctionBuilder, x: Value) {
+        match self.pending.take() {
+            None => self.pending = Some(x),
+            Some(y) => self.pair(b, y, x),
+        }
+    }
+
+    fn finish(mut self, b: &mut FunctionBuilder) -> Option<Value> {
+        if let Some(x) = self.pending.take() {
+            self.pair(b, x, x);
+        }
+        self.flag
+    }
+}
+
+/// The tangent of the dual product `x · y` by plain products,
+/// `x.eps · y.re + y.eps · x.re` (checked: see the [module docs](self)).
+fn product_eps(b: &mut FunctionBuilder, checks: &mut Checks, x: D, y: D) -> Value {
+    let s = b.ins().fmul(x.eps, y.re);
+    let t = b.ins().fmul(y.eps, x.re);
+    let eps = b.ins().fadd(s, t);
+    checks.one(b, eps);
+    eps
+}
+
+/// Compiles `p`'s Hessian-vector product (`p` has one output); `None` if
+/// the host is not supported or Cranelift fails.
+pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
+    // (the code addresses inputs and outputs by 32-bit offsets)
+    if p.inputs > (i32::MAX / 8) as usize || p.outputs.len() != 1 {
+        return None;
+    }
+    let (mut module, id, sig, ptr) = declare(
+        "hvp",
+        &[
+            Param::Ptr,
+            Param::Ptr,
+            Param::Ptr,
+            Param::Ptr,
+            Param::Ptr,
+            Param::I32,
+        ],
+    )?;
+    let call_conv = sig.call_conv;
+    let ops: Box<[Op]> = p.instrs.iter().map(|i| i.op).collect();
+    let tests: Box<[Test]> = p.guards.iter().map(|g| g.test).collect();
+
+    let mut ctx = Context::new();
+    ctx.func.signature = sig;
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+    let entry = b.create_block();
+    let sweep = b.create_block();
+    let fail = b.create_block();
+    let inexact = b.create_block();
+    let write = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let (px, pv, pgrad, phv, pvalue, pkinks) = (
+        params[0], params[1], params[2], params[3], params[4], params[5],
+    );
+    let mem = MemFlags::trusted();
+
+    // the shims
+    let (sig_eval, fn_eval) = import(
+        &mut b,
+        call_conv,
+        ptr,
+        &[
+            Param::Ptr,
+            Param::F64,
+            Param::F64,
+            Param::F64,
+            Param::F64,
+            Param::Ptr,
+        ],
+        None,
+        shim_eval as *const (),
+    );
+    let (sig_fma, fn_fma) = import(
+        &mut b,
+        call_conv,
+        ptr,
+        &[Param::F64; 3],
+        Some(Param::F64),
+        shim_mul_add as *const (),
+    );
+    let test_shim = import(
+        &mut b,
+        call_conv,
+        ptr,
+        &[Param::Ptr, Param::F64, Param::F64],
+        Some(Param::I32),
+        shim_test as *const (),
+    );
+    let out = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 48, 3));
+    let mut checks = Checks::default();
+
+    // ---- forward: every slot's dual value, every instruction's partials
+    let n = p.inputs;
+    let mut vals: Vec<D> = Vec::with_capacity(n + p.instrs.len());
+    for i in 0..n {
+        let re = b.ins().load(types::F64, mem, px, (8 * i) as i32);
+        let eps = b.ins().load(types::F64, mem, pv, (8 * i) as i32);
+        vals.push(D { re, eps });
+    }
+    // a constant is `T::constant(c)`: `(c, +0)`
+    let arg = |b: &mut FunctionBuilder, vals: &[D], a: Arg| match a {
+        Arg::Slot(s) => vals[s as usize],
+        Arg::Const(c) => D {
+            re: b.ins().f64const(c),
+            eps: b.ins().f64const(0.0),
+        },
+    };
+    // an operand as a partial (of `*`)
+    let operand = |vals: &[D], a: Arg| match a {
+        Arg::Slot(s) => P::Val(vals[s as usize]),
+        Arg::Const(c) => P::Const(c, 0.0),
+    };
+    let mut partials: Vec<(P, P)> = Vec::with_capacity(p.instrs.len());
+    for (k, ins) in p.instrs.iter().enumerate() {
+        let x = arg(&mut b, &vals, ins.a);
+        let y = arg(&mut b, &vals, ins.b);
+        // `T::one()`, `-T::one()` (`(-1, -0)`), `T::zero()`
+        let (one, minus, zero) = (P::Const(1.0, 0.0), P::Const(-1.0, -0.0), P::Const(0.0, 0.0));
+        let (v, pa, pb) = match ins.op {
+            // per component (see the module docs)
+            Op::Add => {
+                let re = b.ins().fadd(x.re, y.re);
+                let eps = b.ins().fadd(x.eps, y.eps);
+                (D { re, eps }, one, one)
+            }
+            Op::Sub => {
+                let re = b.ins().fsub(x.re, y.re);
+                let eps = b.ins().fsub(x.eps, y.eps);
+                (D { re, eps }, one, minus)
+            }
+            // `-x`: `(-x.re, x.eps · -1)`, the sign bits flipped
+            Op::Neg => {
+                let re = b.ins().fneg(x.re);
+                let eps = b.ins().fneg(x.eps);
+                (D { re, eps }, minus, zero)
+            }
+            // rules::mul: (x · y, y, x)
+            Op::Mul => {
+                let re = b.ins().fmul(x.re, y.re);
+                let eps = product_eps(&mut b, &mut checks, x, y);
+                (D { re, eps }, operand(&vals, ins.b), operand(&vals, ins.a))
+            }
+            // rules::powi: n = 0 is (1, 0), n = 2 is (x · x, x + x)
+            Op::Powi(0) => {
+                let re = b.ins().f64const(1.0);
+                let eps = b.ins().f64const(0.0);
+                (D { re, eps }, zero, zero)
+            }
+            Op::Powi(2) => {
+                let re = b.ins().fmul(x.re, x.re);
+                let eps = product_eps(&mut b, &mut checks, x, x);
+                let pre = b.ins().fadd(x.re, x.re);
+                let peps = b.ins().fadd(x.eps, x.eps);
+                (D { re, eps }, P::Val(D { re: pre, eps: peps }), zero)
+            }
+            // `a.mul_add(b, c)` on duals: the value rounded once from the
+            // values, the tangent `(a · b).eps · 1 + c.eps · 1`; partials
+            // (1, 1) as the tape records them
+            Op::MulAddTail => {
+                let Arg::Slot(m) = ins.a else {
+                    return None; // (validated: never)
+                };
+                let mul = p.instrs[m as usize - n];
+                let mx = arg(&mut b, &vals, mul.a);
+                let my = arg(&mut b, &vals, mul.b);
+                let call = b
+                    .ins()
+                    .call_indirect(sig_fma, fn_fma, &[mx.re, my.re, y.re]);
+                let re = b.inst_results(call)[0];
+                let s = b.ins().fmul(mx.eps, my.re);
+                let t = b.ins().fmul(my.eps, mx.re);
+                let prod = b.ins().fadd(s, t);
+                let eps = b.ins().fadd(prod, y.eps);
+                checks.one(&mut b, eps);
+                (D { re, eps }, one, one)
+            }
+            _ => {
+                let opp = b.ins().iconst(ptr, &ops[k] as *const Op as i64);
+                let outp = b.ins().stack_addr(ptr, out, 0);
+                b.ins()
+                    .call_indirect(sig_eval, fn_eval, &[opp, x.re, x.eps, y.re, y.eps, outp]);
+                let mut r = [x.re; 6];
+                for (i, r) in r.iter_mut().enumerate() {
+                    *r = b.ins().stack_load(types::F64, out, (8 * i) as i32);
+                }
+                let d = |i: usize| D {
+                    re: r[2 * i],
+                    eps: r[2 * i + 1],
+                };
+                (d(0), P::Val(d(1)), P::Val(d(2)))
+            }
+        };
+        vals.push(v);
+        partials.push((pa, pb));
+    }
+
+    // ---- the recorded comparisons (on the values): one branch
+    let bad = guards(
+        &mut b,
+        p,
+        &tests,
+        |b, a| arg(b, &vals, a).re,
+        pkinks,
+        test_shim,
+        ptr,
+    );
+    match bad {
+        Some(bad) => {
+            b.ins().brif(bad, fail, &[], sweep, &[]);
+        }
+        None => {
+            b.ins().jump(sweep, &[]);
+        }
+    }
+    b.switch_to_block(fail);
+    let one = b.ins().iconst(types::I32, 1);
+    b.ins().return_(&[one]);
+
+    // ---- the sweep on duals, in reverse program order
+    b.switch_to_block(sweep);
+    // `None`: no contribution yet, so `(+0, +0)`
+    let mut adj: Vec<Option<D>> = vec![None; vals.len()];
+    let zero = b.ins().f64const(0.0);
+    let out_arg = p.outputs[0];
+    if let Arg::Slot(s) = out_arg {
+        // the seed `(1, 0)` added to the zero adjoint: `(0 + 1, 0 + 0)`
+        let re = b.ins().f64const(1.0);
+        adj[s as usize] = Some(D { re, eps: zero });
+    }
+    for k in (0..p.instrs.len()).rev() {
+        let ins = p.instrs[k];
+        let Some(g) = adj[n + k] else {
+            continue; // a zero adjoint: rule 3
+        };
+        let (pa, pb) = partials[k];
+        let slot = |a: Arg| match a {
+            Arg::Slot(s) => Some(s as usize),
+            Arg::Const(_) => None,
+        };
+        let sa = slot(ins.a);
+        let sb = if ins.op.is_binary() {
+            slot(ins.b)
+        } else {
+            None
+        };
+        let mut added = false;
+        let mut add = |b: &mut FunctionBuilder, t: usize, p: P| {
+            // `adj[t] += p · g` (see the module docs)
+            let cur = adj[t].unwrap_or(D {
+                re: zero,
+                eps: zero,
+            });
+            let sum = match p {
+                // rule 3: a zero partial adds nothing
+                P::Const(c, e) if c == 0.0 && e == 0.0 => return,
+                P::Const(c, _) if c == 1.0 => D {
+                    re: b.ins().fadd(cur.re, g.re),
+                    eps: b.ins().fadd(cur.eps, g.eps),
+                },
+                P::Const(c, _) if c == -1.0 => D {
+                    re: b.ins().fsub(cur.re, g.re),
+                    eps: b.ins().fsub(cur.eps, g.eps),
+                },
+                P::Const(c, _) => {
+                    let c = b.ins().f64const(c);
+                    let re = b.ins().fmul(c, g.re);
+                    let eps = b.ins().fmul(c, g.eps);
+                    D {
+                        re: b.ins().fadd(cur.re, re),
+                        eps: b.ins().fadd(cur.eps, eps),
+                    }
+                }
+                P::Val(p) => {
+                    let re = b.ins().fmul(p.re, g.re);
+                    let s = b.ins().fmul(p.eps, g.re);
+                    let t = b.ins().fmul(g.eps, p.re);
+                    let eps = b.ins().fadd(s, t);
+                    D {
+                        re: b.ins().fadd(cur.re, re),
+                        eps: b.ins().fadd(cur.eps, eps),
+                    }
+                }
+            };
+            adj[t] = Some(sum);
+            added = true;
+        };
+        match (sa, sb) {
+            (Some(a), Some(bb)) if a == bb => {
+                // one slot twice: the summed partials (a dual sum), once
+                let p = match (pa, pb) {
+                    (P::Const(x, xe), P::Const(y, ye)) => P::Const(x + y, xe + ye),
+                    _ => {
+                        let mut v = |q: P| match q {
+                            P::Const(c, e) => D {
+                                re: b.ins().f64const(c),
+                                eps: b.ins().f64const(e),
+                            },
+                            P::Val(v) => v,
+                        };
+                        let (x, y) = (v(pa), v(pb));
+                        P::Val(D {
+                            re: b.ins().fadd(x.re, y.re),
+                            eps: b.ins().fadd(x.eps, y.eps),
+                        })
+                    }
+                };
+                add(&mut b, a, p);
+            }
+            (a, bb) => {
+                if let Some(a) = a {
+                    add(&mut b, a, pa);
+                }
+                if let Some(bb) = bb {
+                    add(&mut b, bb, pb);
+                }
+            }
+        }
+        if !added {
+            // a NaN here would reach no input's adjoint
+            checks.pair(&mut b, g.re, g.eps);
+        }
+    }
+    for a in adj.iter().take(n).flatten() {
+        checks.pair(&mut b, a.re, a.eps);
+    }
+    match checks.finish(&mut b) {
+        Some(nan) => {
+            b.ins().brif(nan, inexact, &[], write, &[]);
+        }
+        None => {
+            b.ins().jump(write, &[]);
+        }
+    }
+    b.switch_to_block(inexact);
+    let two = b.ins().iconst(types::I32, 2);
+    b.ins().return_(&[two]);
+
+    b.switch_to_block(write);
+    for (i, a) in adj.iter().take(n).enumerate() {
+        let a = a.unwrap_or(D {
+            re: zero,
+            eps: zero,
+        });
+        b.ins().store(mem, a.re, pgrad, (8 * i) as i32);
+        b.ins().store(mem, a.eps, phv, (8 * i) as i32);
+    }
+    let value = arg(&mut b, &vals, out_arg).re;
+    b.ins().store(mem, value, pvalue, 0);
+    let ok = b.ins().iconst(types::I32, 0);
+    b.ins().return_(&[ok]);
+    b.seal_all_blocks();
+    b.finalize();
+
+    let f = finish(&mut module, id, &mut ctx)?;
+    // SAFETY: `f` is the function just defined with the signature `HvpFn`
+    // describes (five pointers and an i32 in, an i32 out, the platform's
+    // C calling convention).
+    let entry = unsafe { std::mem::transmute::<*const u8, HvpFn>(f) };
+    Some(Code {
+        module: Some(module),
+        entry,
+        _ops: ops,
+        _tests: tests,
+    })
+}

@@ -1,0 +1,410 @@
+//! A program's `f64` gradient and its Hessian-vector product compiled to
+//! machine code with Cranelift (feature `jit`).
+//!
+//! [`gradient::compile`] and [`hvp::compile`] turn a program's instructions
+//! (the list of [`Program::instructions`], in their order, unfused) into
+//! one function of straight-line code each: the forward pass keeps every
+//! value in SSA values (registers, or stack slots where the register
+//! allocator spills them), the recorded comparisons are checked, then the
+//! reverse sweep runs over the instructions backwards with every adjoint
+//! in SSA values too. No operand table, no dispatch, no loop: what the
+//! interpreter ([`Exec`](super::replay::Exec)) pays per batch and per
+//! instruction is gone, which is what a small program (Rosenbrock at
+//! n = 10 is 39 instructions) spends most of its time on.
+//!
+//! Each module's docs say why its code gives the interpreter's bits:
+//! [`gradient`] (on `f64`) and [`hvp`] (on `Dual<f64>`, the tangent
+//! through the forward pass and the sweep). This module holds what they
+//! share: the policy ([`Jit`], [`Cache`]), the compiled code ([`Code`]),
+//! the host's ISA, and the emission of the recorded comparisons
+//! ([`guards`]).
+//!
+//! Where a recorded comparison comes out differently, the function returns
+//! a failure code before writing anything, and the caller replays with the
+//! interpreter, which names the comparison in its
+//! [`ReplayError`](super::ReplayError).
+//!
+//! # When
+//!
+//! See [`Jit`]: by default a program of at most [`MAX_OPS`] instructions
+//! has its gradient compiled at its [`TIER`]-th `f64` gradient, and its
+//! Hessian-vector product at its [`TIER`]-th HVP (the two counted apart:
+//! each compiled function pays for itself from its own calls; compiling
+//! costs about as much as a few thousand interpreted calls of such a
+//! program, so a program asked for a few never pays it), on hosts
+//! Cranelift supports (x86-64, AArch64, RISC-V 64, s390x); elsewhere, or
+//! if compiling fails, the interpreter runs. The compiled code is cached
+//! behind an `Arc` that the program's clones share.
+
+mod gradient;
+mod hvp;
+
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{types, AbiParam, InstBuilder, SigRef, Signature, Type, Value};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilder;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+
+use super::op::{Op, Test};
+use super::{Arg, Program};
+
+use gradient::GradientFn;
+use hvp::HvpFn;
+
+/// The most instructions a program may have to be compiled by default
+/// ([`Jit::Auto`]). Larger programs are interpreted: from about 600
+/// instructions on (Rosenbrock n ≈ 150) the interpreter's batched loops
+/// are as fast as the straight-line code, whose values all stay live
+/// from the forward pass to the sweep and spill, and compiling grows
+/// faster than linearly (register allocation: 9 ms at 400 instructions,
+/// 150 ms at 2000, 5 s at 8000; see benches/README.md).
+pub const MAX_OPS: usize = 512;
+
+/// The calls a program must have been asked for before [`Jit::Auto`]
+/// compiles it: `f64` gradients for the compiled gradient, HVPs for the
+/// compiled HVP (counted apart). Compiling a small program's gradient
+/// costs about as much as this many interpreted gradients (0.6 ms for
+/// Rosenbrock at n = 10, ~6000 of its gradients; 9 ms at n = 100,
+/// ~13000), so a program asked for fewer never pays for compiling, and
+/// one asked for more pays at most about twice what the best choice in
+/// hindsight would. (An HVP's code is about twice the gradient's, and so
+/// is an interpreted HVP: the same count.)
+pub const TIER: u32 = 4096;
+
+/// When a program's `f64` gradient ([`Program::gradient`],
+/// [`Program::gradient_into`]) and its Hessian-vector product
+/// ([`Program::hvp`], [`Program::hvp_into`]) run as compiled machine code
+/// (feature `jit`; set with [`Program::set_jit`]). The result is the
+/// interpreter's, bit for bit, either way.
+///
+/// ```
+/// use dualtape::reverse::{self, program::Jit};
+///
+/// let mut p = reverse::record(|x| x[0] * x[0] + x[1].sin(), &[1.0, 2.0]);
+/// let (v, g) = p.gradient(&[3.0, 0.5]).unwrap(); // interpreted (tiering)
+/// let (_, hv) = p.hvp(&[3.0, 0.5], &[1.0, 0.0]).unwrap();
+/// p.set_jit(Jit::Now);
+/// assert_eq!(p.gradient(&[3.0, 0.5]).unwrap(), (v, g.clone())); // compiled
+/// assert_eq!(p.hvp(&[3.0, 0.5], &[1.0, 0.0]).unwrap(), (v, hv.clone()));
+/// p.set_jit(Jit::Off);
+/// assert_eq!(p.gradient(&[3.0, 0.5]).unwrap(), (v, g)); // interpreted
+/// assert_eq!(p.hvp(&[3.0, 0.5], &[1.0, 0.0]).unwrap(), (v, hv));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Jit {
+    /// The default: compile a program of at most [`MAX_OPS`] instructions
+    /// once its gradient (its HVP) was asked for [`TIER`] times (by it and
+    /// its clones; gradients and HVPs counted apart); interpret larger
+    /// ones.
+    #[default]
+    Auto,
+    /// Compile at the next gradient (HVP), whatever the program's size.
+    Now,
+    /// Always interpret.
+    Off,
+}
+
+/// Compiled code and the memory it lives in; `F` is the type of its entry
+/// point ([`GradientFn`], [`HvpFn`]), whose module runs it.
+pub(crate) struct Code<F> {
+    /// The module owning the code's memory (taken on drop, to free it).
+    module: Option<JITModule>,
+    entry: F,
+    /// The operations and tests whose addresses the code passes to the
+    /// shims (boxed: their addresses stay put).
+    _ops: Box<[Op]>,
+    _tests: Box<[Test]>,
+}
+
+// SAFETY: after `finalize_definitions` the module's memory is executable
+// and read-only and nothing mutates the module again until `drop`, which
+// has exclusive access; the code reads only its arguments and `_ops` /
+// `_tests` (immutable), so calling `entry` (a function pointer) from many
+// threads at once is sound.
+unsafe impl<F: Send> Send for Code<F> {}
+// SAFETY: as for `Send`: `&Code` gives only `run`, which mutates nothing
+// shared.
+unsafe impl<F: Sync> Sync for Code<F> {}
+
+impl<F> Drop for Code<F> {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: `entry` is owned by this `Code` and dropped with it;
+            // no call can be running (a call borrows `self`).
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+/// A program's compiled code, once compiled: shared by the program's
+/// clones, skipped by serde (a deserialised program compiles again).
+#[derive(Clone, Default)]
+pub(crate) struct Cache(Arc<Inner>);
+
+#[derive(Default)]
+struct Inner {
+    /// Gradients asked for before compiling ([`Jit::Auto`]).
+    calls: AtomicU32,
+    /// `Some(None)`: compiling failed or the host is not supported.
+    code: OnceLock<Option<Code<GradientFn>>>,
+    /// HVPs asked for before compiling theirs.
+    hvp_calls: AtomicU32,
+    /// The compiled HVP, as `code`.
+    hvp: OnceLock<Option<Code<HvpFn>>>,
+}
+
+impl fmt::Debug for Cache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn state<C>(c: &OnceLock<Option<C>>) -> &'static str {
+            match c.get() {
+                None => "not compiled",
+                Some(None) => "interpreted (compiling failed)",
+                Some(Some(_)) => "compiled",
+            }
+        }
+        write!(
+            f,
+            "Cache(gradient {}, hvp {})",
+            state(&self.0.code),
+            state(&self.0.hvp)
+        )
+    }
+}
+
+impl Cache {
+    /// The compiled code to run `p`'s `f64` gradient with under `mode`,
+    /// compiling it now if the time has come; `None`: interpret.
+    #[inline]
+    pub(crate) fn gradient(&self, p: &Program, mode: Jit) -> Option<&Code<GradientFn>> {
+        tiered(&self.0.code, &self.0.calls, p, mode, gradient::compile)
+    }
+
+    /// [`gradient`](Self::gradient) for `p`'s Hessian-vector product.
+    #[inline]
+    pub(crate) fn hvp(&self, p: &Program, mode: Jit) -> Option<&Code<HvpFn>> {
+        tiered(&self.0.hvp, &self.0.hvp_calls, p, mode, hvp::compile)
+    }
+
+    /// Whether the compiled gradient exists.
+    pub(crate) fn compiled(&self) -> bool {
+        matches!(self.0.code.get(), Some(Some(_)))
+    }
+
+    /// Whether the compiled HVP exists.
+    pub(crate) fn hvp_compiled(&self) -> bool {
+        matches!(self.0.hvp.get(), Some(Some(_)))
+    }
+}
+
+/// The code in `cell` to run under `mode`, compiled by `compile` now if
+/// the time has come (`calls` counts the calls before); `None`: interpret.
+#[inline(always)]
+fn tiered<'a, C>(
+    cell: &'a OnceLock<Option<C>>,
+    calls: &AtomicU32,
+    p: &Program,
+    mode: Jit,
+    compile: fn(&Program) -> Option<C>,
+) -> Option<&'a C> {
+    if let Some(c) = cell.get() {
+        return if mode == Jit::Off { None } else { c.as_ref() };
+    }
+    cold(cell, calls, p, mode, compile)
+}
+
+/// [`tiered`] before the code exists.
+#[cold]
+#[inline(never)]
+fn cold<'a, C>(
+    cell: &'a OnceLock<Option<C>>,
+    calls: &AtomicU32,
+    p: &Program,
+    mode: Jit,
+    compile: fn(&Program) -> Option<C>,
+) -> Option<&'a C> {
+    // Miri cannot execute generated machine code (nor map it
+    // executable): under Miri every program is interpreted, so the
+    // interpreter's unsafe code is what Miri checks.
+    if cfg!(miri) {
+        return None;
+    }
+    match mode {
+        Jit::Off => return None,
+        Jit::Auto if p.instrs.len() > MAX_OPS => return None,
+        Jit::Auto if calls.fetch_add(1, Ordering::Relaxed) + 1 < TIER => return None,
+        _ => {}
+    }
+    cell.get_or_init(|| compile(p)).as_ref()
+}
+
+/// The host's ISA with our flags, made once (`None`: not supported).
+fn isa() -> Option<OwnedTargetIsa> {
+    static ISA: OnceLock<Option<OwnedTargetIsa>> = OnceLock::new();
+    ISA.get_or_init(|| {
+        let mut flags = settings::builder();
+        let set = |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).ok();
+        set(&mut flags, "opt_level", "speed")?;
+        // (`single_pass` compiles in linear time, but its code is slower
+        // than the interpreter from n = 100 on: measured)
+        set(&mut flags, "regalloc_algorithm", "backtracking")?;
+        set(&mut flags, "use_colocated_libcalls", "false")?;
+        set(&mut flags, "is_pic", "false")?;
+        // a program of a few thousand operations spills to a frame of
+        // tens of KiB: probe it page by page
+        set(&mut flags, "enable_probestack", "true")?;
+        set(&mut flags, "probestack_strategy", "inline")?;
+        let verify = if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        };
+        set(&mut flags, "enable_verifier", verify)?;
+        cranelift_native::builder()
+            .ok()?
+            .finish(settings::Flags::new(flags))
+            .ok()
+    })
+    .clone()
+}
+
+/// A new module for one function `name` taking `params` and returning an
+/// `i32` status: the module, the function's id, its signature and the
+/// pointer type (`None`: the host is not supported).
+fn declare(name: &str, params: &[Param]) -> Option<(JITModule, FuncId, Signature, Type)> {
+    let isa = isa()?;
+    let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+    let ptr = module.target_config().pointer_type();
+    let mut sig = Signature::new(module.target_config().default_call_conv);
+    for p in params {
+        sig.params.push(AbiParam::new(p.of(ptr)));
+    }
+    sig.returns.push(AbiParam::new(types::I32));
+    let id = module.declare_function(name, Linkage::Local, &sig).ok()?;
+    Some((module, id, sig, ptr))
+}
+
+/// A parameter's type: a pointer, an `f64` or an `i32`.
+#[derive(Clone, Copy)]
+enum Param {
+    Ptr,
+    F64,
+    I32,
+}
+
+impl Param {
+    fn of(self, ptr: Type) -> Type {
+        match self {
+            Param::Ptr => ptr,
+            Param::F64 => types::F64,
+            Param::I32 => types::I32,
+        }
+    }
+}
+
+/// Imports the signature of an `extern "C"` function (`params`, `ret`)
+/// and materialises its address `f`, for `call_indirect`.
+fn import(
+    b: &mut FunctionBuilder,
+    call_conv: CallConv,
+    ptr: Type,
+    params: &[Param],
+    ret: Option<Param>,
+    f: *const (),
+) -> (SigRef, Value) {
+    let mut sig = Signature::new(call_conv);
+    for p in params {
+        sig.params.push(AbiParam::new(p.of(ptr)));
+    }
+    if let Some(r) = ret {
+        sig.returns.push(AbiParam::new(r.of(ptr)));
+    }
+    let sig = b.import_signature(sig);
+    (sig, b.ins().iconst(ptr, f as i64))
+}
+
+/// Defines the function `id` from `ctx` in `module` and finalises it: the
+/// function's address (`None`: Cranelift failed).
+fn finish(module: &mut JITModule, id: FuncId, ctx: &mut Context) -> Option<*const u8> {
+    module.define_function(id, ctx).ok()?;
+    module.clear_context(ctx);
+    module.finalize_definitions().ok()?;
+    Some(module.get_finalized_function(id))
+}
+
+/// `rules::mul_add(a, b, c)`'s value on `f64` (rounded once), for the
+/// compiled code: Cranelift never fuses a multiplication and an addition
+/// unless asked (`fma`, which this module never emits).
+extern "C" fn shim_mul_add(a: f64, b: f64, c: f64) -> f64 {
+    crate::rules::mul_add(a, b, c).0
+}
+
+/// [`Test::outcome`] of `*test` at `(a, b)`.
+///
+/// # Safety
+///
+/// `test` points to a `Test` (an element of [`Code::_tests`]).
+unsafe extern "C" fn shim_test(test: *const Test, a: f64, b: f64) -> u32 {
+    // SAFETY: the caller's contract.
+    u32::from(unsafe { *test }.outcome(a, b))
+}
+
+/// Emits the recorded comparisons of `p` (`tests` is their boxed copy,
+/// whose addresses the code passes to [`shim_test`]) on the values
+/// `value(arg)` gives: an `i8` that is nonzero if any outcome changed
+/// (kink branches only if the function's `kinks` parameter is nonzero),
+/// `None` if `p` has none. [`Test::outcome`]'s comparisons are `fcmp`s
+/// (ordered, false on NaN, as Rust's), the rest calls to the shim.
+fn guards(
+    b: &mut FunctionBuilder,
+    p: &Program,
+    tests: &[Test],
+    mut value: impl FnMut(&mut FunctionBuilder, Arg) -> Value,
+    kinks: Value,
+    (sig_test, fn_test): (SigRef, Value),
+    ptr: Type,
+) -> Option<Value> {
+    if p.guards.is_empty() {
+        return None;
+    }
+    let kinks = b.ins().icmp_imm(IntCC::NotEqual, kinks, 0);
+    let mut bad: Option<Value> = None;
+    for (g, test) in p.guards.iter().zip(tests) {
+        let x = value(b, g.a);
+        let y = value(b, g.b);
+        let cc = match g.test {
+            Test::Lt => Some(FloatCC::LessThan),
+            Test::Le => Some(FloatCC::LessThanOrEqual),
+            Test::Gt => Some(FloatCC::GreaterThan),
+            Test::Ge => Some(FloatCC::GreaterThanOrEqual),
+            Test::Eq => Some(FloatCC::Equal),
+            _ => None,
+        };
+        let now = match cc {
+            Some(cc) => {
+                let c = b.ins().fcmp(cc, x, y);
+                b.ins().uextend(types::I32, c)
+            }
+            None => {
+                let tp = b.ins().iconst(ptr, test as *const Test as i64);
+                let call = b.ins().call_indirect(sig_test, fn_test, &[tp, x, y]);
+                b.inst_results(call)[0]
+            }
+        };
+        let mut changed = b.ins().icmp_imm(IntCC::NotEqual, now, i64::from(g.outcome));
+        if g.test.is_kink() {
+            changed = b.ins().band(changed, kinks);
+        }
+        bad = Some(match bad {
+            None => changed,
+            Some(acc) => b.ins().bor(acc, changed),
+        });
+    }
+    bad
+}
