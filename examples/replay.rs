@@ -1,7 +1,10 @@
 //! Record once, replay many: a recorded program's gradient and
 //! Hessian-vector product against one plain `f64` evaluation, the
 //! hand-written gradient and a fresh reverse-mode recording, side by side in
-//! one run (medians of interleaved rounds, per call).
+//! one run (medians of interleaved rounds, per call); with feature `jit`
+//! (on in the examples) the gradient and HVP of a small program run
+//! compiled, and the `interpreted` columns are the same program with
+//! `Jit::Off`.
 //!
 //! ```text
 //! cargo run --release --example replay            # the full table
@@ -89,10 +92,17 @@ fn row<W: Workload>(w: &W, rounds: usize, budget: f64) {
             w.name()
         );
     }
+    // past the tiering (`Jit::Auto` compiles the gradient at its TIER-th
+    // call, the HVP at its TIER-th HVP, where the program is small enough)
+    let mut ihws = reverse::Workspace::default();
+    let (mut ihg, mut ihv) = (vec![0.0; n], vec![0.0; n]);
     for _ in 0..dualtape::reverse::program::TIER {
         program.gradient_into(&mut ws, &x, &mut g2).unwrap();
+        program
+            .hvp_into(&mut hws, &x, &dir, &mut hg, &mut hv)
+            .unwrap();
     }
-    let (eval, hand, fresh, replay, hvp, interpreted) = {
+    let (eval, hand, fresh, replay, hvp, interpreted, ihvp) = {
         let mut m_eval = || {
             black_box(eval_f64(w, black_box(&x)));
         };
@@ -123,6 +133,13 @@ fn row<W: Workload>(w: &W, rounds: usize, budget: f64) {
                     .unwrap(),
             );
         };
+        let mut m_ihvp = || {
+            black_box(
+                interp
+                    .hvp_into(&mut ihws, black_box(&x), &dir, &mut ihg, &mut ihv)
+                    .unwrap(),
+            );
+        };
         let t = measure(
             &mut [
                 &mut m_eval,
@@ -131,15 +148,16 @@ fn row<W: Workload>(w: &W, rounds: usize, budget: f64) {
                 &mut m_replay,
                 &mut m_hvp,
                 &mut m_interp,
+                &mut m_ihvp,
             ],
             rounds,
             budget,
         );
-        (t[0], t[1], t[2], t[3], t[4], t[5])
+        (t[0], t[1], t[2], t[3], t[4], t[5], t[6])
     };
     let s = program.stats();
     println!(
-        "| {} | {:.3} µs | {:.1} | {:.1} | **{:.1}** | {:.1} | {:.1} ({:.2}x replay) | {} → {} ops, {} KiB, {:.0} ops/batch | {:.0} |",
+        "| {} | {:.3} µs | {:.1} | {:.1} | **{:.1}** | {:.1} | {:.1} ({:.2}x replay) | {:.1} ({:.2}x interpreted) | {} → {} ops, {} KiB, {:.0} ops/batch | {:.0} |",
         w.name(),
         eval * 1e6,
         hand / eval,
@@ -148,6 +166,8 @@ fn row<W: Workload>(w: &W, rounds: usize, budget: f64) {
         interpreted / eval,
         hvp / eval,
         hvp / replay,
+        ihvp / eval,
+        ihvp / interpreted,
         s.recorded.ops,
         s.optimized.ops,
         s.optimized.bytes / 1024,
@@ -161,8 +181,8 @@ fn main() {
     let (rounds, budget) = if quick { (5, 0.5) } else { (9, 4.0) };
     println!(
         "ratios to one f64 evaluation (median of {rounds} interleaved rounds)\n\n\
-         | workload | f64 eval | hand | reverse::gradient | replay gradient | interpreted | replay HVP | program (recorded → optimised) | record |\n\
-         |---|---|---|---|---|---|---|---|---|"
+         | workload | f64 eval | hand | reverse::gradient | replay gradient | interpreted | replay HVP | interpreted HVP | program (recorded → optimised) | record |\n\
+         |---|---|---|---|---|---|---|---|---|---|"
     );
     let chosen: Vec<usize> = std::env::args()
         .skip(1)
