@@ -10,7 +10,9 @@
 //! hand, reverse, replay (a recorded program's gradient: compiled where the
 //! `jit` feature compiles it), interp (the same, always interpreted), jit
 //! (the same, compiled whatever its size), hvp (its
-//! Hessian-vector product), record (`reverse::record`: recording, optimising
+//! Hessian-vector product: compiled where the `jit` feature compiles it),
+//! hvp-interp (the same, always interpreted), hvp-jit (compiled whatever
+//! its size), record (`reverse::record`: recording, optimising
 //! and compiling a program), dual, dv4, dv8, dv16, fd; WORKLOAD one of rosenbrock (SIZE =
 //! n), notebook, nalgebra, mlp (SIZE = points), logdet (SIZE = matrix order).
 //! With CALLS given, runs exactly that many calls (for callgrind) instead of
@@ -29,8 +31,8 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
     let mut g = vec![0.0; x.len()];
     let mut program = dualtape::reverse::record(|v: &[dualtape::Var]| w.eval(v), &x);
     match method {
-        "interp" => program.set_jit(dualtape::reverse::program::Jit::Off),
-        "jit" => program.set_jit(dualtape::reverse::program::Jit::Now),
+        "interp" | "hvp-interp" => program.set_jit(dualtape::reverse::program::Jit::Off),
+        "jit" | "hvp-jit" => program.set_jit(dualtape::reverse::program::Jit::Now),
         _ => &mut program,
     };
     let program = program;
@@ -46,7 +48,7 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
                     .unwrap(),
             );
         }
-        "hvp" => {
+        "hvp" | "hvp-interp" | "hvp-jit" => {
             black_box(
                 program
                     .hvp_into(&mut hws, black_box(&x), &dir, &mut hg, &mut hv)
@@ -84,14 +86,14 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
             black_box(central_fd(w, black_box(&x)));
         }
         other => panic!(
-            "unknown method {other}: f64, hand, reverse, replay, interp, jit, hvp, record, dual, \
-             dv4, dv8, dv16, fd"
+            "unknown method {other}: f64, hand, reverse, replay, interp, jit, hvp, hvp-interp, \
+             hvp-jit, record, dual, dv4, dv8, dv16, fd"
         ),
     };
     // warm: grows the tape; a replay's program is compiled at its
-    // `TIER`-th gradient (feature `jit`)
+    // `TIER`-th gradient (HVP) (feature `jit`)
     let warm = match method {
-        "replay" => dualtape::reverse::program::TIER as usize + 1,
+        "replay" | "hvp" => dualtape::reverse::program::TIER as usize + 1,
         _ => 1,
     };
     for _ in 0..warm {
