@@ -440,6 +440,8 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
                 re: zero,
                 eps: zero,
             });
+            // (`==` on floats, as the rules test them, not patterns)
+            #[allow(clippy::redundant_guards)]
             let sum = match p {
                 // rule 3: a zero partial adds nothing
                 P::Const(c, e) if c == 0.0 && e == 0.0 => return,
