@@ -74,8 +74,9 @@ pub const MAX_OPS: usize = 512;
 /// Rosenbrock at n = 10, ~6000 of its gradients; 9 ms at n = 100,
 /// ~13000), so a program asked for fewer never pays for compiling, and
 /// one asked for more pays at most about twice what the best choice in
-/// hindsight would. (An HVP's code is about twice the gradient's, and so
-/// is an interpreted HVP: the same count.)
+/// hindsight would. (The HVP uses the same count, not tuned apart: its
+/// compiled code and its interpreted calls both cost more than the
+/// gradient's.)
 pub const TIER: u32 = 4096;
 
 /// When a program's `f64` gradient ([`Program::gradient`],
