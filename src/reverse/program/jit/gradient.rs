@@ -4,22 +4,23 @@
 //!
 //! The arithmetic is the tape's, operation for operation:
 //!
-//! - Values and partials come from the rule table, [`rules`](crate::rules). `+`, `-`, `*`,
-//!   negation, `/`, `powi(x, 0)`, `powi(x, 2)` and `1/x` are emitted inline
-//!   as the same IEEE operations their rules perform on `f64` (for example
-//!   `div`: `q = x / y`, `r = 1 / y`, `∂/∂y = (-q)·r`); each is one
-//!   correctly rounded operation on the same operands, so the same bits.
-//!   Every other operation calls [`eval`] itself through an `extern "C"`
-//!   shim ([`shim_eval`]), and `mul_add` calls
-//!   [`rules::mul_add`](crate::rules::mul_add) ([`shim_mul_add`]): Cranelift never fuses a multiplication and an
-//!   addition unless asked (`fma`, which this module never emits).
+//! - Values and partials come from the rule table, [`rules`](crate::rules).
+//!   `+`, `-`, `*`, negation, `/`, `powi(x, 0)`, `powi(x, 2)` and `1/x` are
+//!   emitted inline as the same IEEE operations their rules perform on
+//!   `f64` (for example `div`: `q = x / y`, `r = 1 / y`, `∂/∂y = (-q)·r`);
+//!   each is one correctly rounded operation on the same operands, so the
+//!   same bits. Every other operation calls [`eval`] itself through an
+//!   `extern "C"` shim ([`shim_eval`]), and `mul_add` calls
+//!   [`rules::mul_add`](crate::rules::mul_add) ([`shim_mul_add`]):
+//!   Cranelift never fuses a multiplication and an addition unless asked
+//!   (`fma`, which this module never emits).
 //! - The sweep visits the instructions in reverse program order, which is
 //!   the order a fresh recording's tape sweeps them, so every adjoint
 //!   receives its contributions in the tape's order. Per instruction: an
 //!   adjoint `g` that is zero contributes nothing; otherwise each operand
-//!   slot's adjoint gets `p · g` added, unless its partial `p` is zero (rule
-//!   3 of [`rules`](crate::rules)); a binary operation whose two operands are one slot
-//!   adds the summed partials once. The skips are `select`s (the sum is
+//!   slot's adjoint gets `p · g` added, unless its partial `p` is zero
+//!   (rule 3 of [`rules`](crate::rules)); a binary operation whose two
+//!   operands are one slot adds the summed partials once. The skips are `select`s (the sum is
 //!   formed, the old adjoint kept where rule 3 says so), which gives the
 //!   same bits as not forming it. What is known when compiling is folded:
 //!   an adjoint no instruction has added to is `+0` (its instruction is
