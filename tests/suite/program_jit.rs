@@ -1,8 +1,8 @@
 //! The compiled gradient and HVP of recorded programs (feature `jit`): bit
 //! for bit the interpreter's (the gradient also a fresh recording's, the
 //! HVP's product the closed form's or forward over reverse's), at ordinary
-//! and awkward points; a NaN in the compiled HVP makes the interpreter
-//! replay; a changed comparison gives the interpreter's error; tiering,
+//! and awkward points; a NaN in the compiled gradient or HVP makes the
+//! interpreter replay; a changed comparison gives the interpreter's error; tiering,
 //! size limit and `Jit::Off` choose the path they say (seen through the
 //! workspace's count of compiled runs); one program shared by threads.
 //! (Random programs: `random_programs.rs`; allocation: `allocations.rs`.)
@@ -58,15 +58,18 @@ fn both(p: &Program) -> (Program, Program) {
 }
 
 /// The compiled gradient at `x`: bit for bit the interpreter's and a fresh
-/// recording's of `f` (up to NaN payloads); asserts that compiled code ran.
-fn assert_compiled_is_exact(p: &Program, f: impl Fn(&[Var]) -> Var, x: &[f64], case: &str) {
+/// recording's of `f` (up to NaN payloads); returns whether compiled code
+/// gave it (where a NaN appears, the interpreter replays: see
+/// `jit/gradient.rs`).
+fn compiled_is_exact(p: &Program, f: impl Fn(&[Var]) -> Var, x: &[f64], case: &str) -> bool {
     let (c, i) = both(p);
     let (mut wc, mut wi) = (c.workspace(), i.workspace());
     let n = x.len();
-    let (mut gc, mut gi) = (vec![0.0; n], vec![0.0; n]);
+    let (mut gc, mut gi) = (vec![7.0; n], vec![7.0; n]);
     let vc = c.gradient_into(&mut wc, x, &mut gc).unwrap();
     let vi = i.gradient_into(&mut wi, x, &mut gi).unwrap();
-    assert_eq!((wc.jit_runs(), wi.jit_runs()), (1, 0), "{case}: the paths");
+    assert!(c.jit_compiled(), "{case}: compiled");
+    assert_eq!(wi.jit_runs(), 0, "{case}: Jit::Off interprets");
     let (fv, fg) = reverse::gradient(&f, x);
     assert!(
         identical(vc, vi),
@@ -87,6 +90,15 @@ fn assert_compiled_is_exact(p: &Program, f: impl Fn(&[Var]) -> Var, x: &[f64], c
             "{case}: ∂/∂x{k}: compiled {a}, fresh {c} at {x:?}"
         );
     }
+    wc.jit_runs() == 1
+}
+
+/// [`compiled_is_exact`], and compiled code gave the result.
+fn assert_compiled_is_exact(p: &Program, f: impl Fn(&[Var]) -> Var, x: &[f64], case: &str) {
+    assert!(
+        compiled_is_exact(p, f, x, case),
+        "{case}: an ordinary point runs compiled"
+    );
 }
 
 #[test]
@@ -116,6 +128,11 @@ fn compiled_gradients_are_bit_exact_at_awkward_points() {
     let mut p = reverse::record(every, &x0);
     p.accept_kink_switches();
     let q = reverse::record(rosenbrock, &x0[..8]);
+    let (mut compiled, mut all) = (0, 0);
+    let mut run = |p: &Program, f: fn(&[Var]) -> Var, x: &[f64], case: &str| {
+        all += 1;
+        compiled += usize::from(compiled_is_exact(p, f, x, case));
+    };
     for k in 0..3 * AWKWARD.len() {
         let x: Vec<f64> = (0..9)
             .map(|i| {
@@ -126,16 +143,53 @@ fn compiled_gradients_are_bit_exact_at_awkward_points() {
                 }
             })
             .collect();
-        assert_compiled_is_exact(&p, every, &x, &format!("every k={k}"));
-        assert_compiled_is_exact(&q, rosenbrock, &x[..8], &format!("rosenbrock k={k}"));
+        run(&p, every, &x, &format!("every k={k}"));
+        run(&q, rosenbrock, &x[..8], &format!("rosenbrock k={k}"));
     }
     // the weight alone awkward, and every entry one awkward value
     for &a in AWKWARD {
         let mut x = x0.clone();
         x[0] = a;
-        assert_compiled_is_exact(&p, every, &x, &format!("w = {a}"));
-        assert_compiled_is_exact(&q, rosenbrock, &[a; 8], &format!("all {a}"));
+        run(&p, every, &x, &format!("w = {a}"));
+        run(&q, rosenbrock, &[a; 8], &format!("all {a}"));
     }
+    // where a NaN appears the interpreter replays, but not everywhere:
+    // both paths ran
+    assert!(
+        compiled > 0 && compiled < all,
+        "{compiled} of {all} compiled"
+    );
+}
+
+/// Rule 3 where the compiled gradient's plain products would give NaN: at
+/// `x = (0, 0)`, `f = sqrt(x0) · x1` has the adjoint of `sqrt(x0)` zero
+/// (its partial is `x1 = 0`), so the infinite slope of `sqrt` at 0 adds
+/// nothing: `∇f = (0, sqrt 0) = (0, 0)`, where `∞ · 0` would be NaN. The
+/// compiled code sees the NaN and lets the interpreter replay. Where only
+/// a zero partial meets finite values (`x1 = 0`, `x0 = 4`), the plain
+/// product adds `+0`, and the compiled code's result stands.
+#[test]
+fn a_nan_in_the_compiled_gradient_makes_the_interpreter_replay() {
+    fn f(x: &[Var]) -> Var {
+        x[0].sqrt() * x[1]
+    }
+    let p = reverse::record(f, &[1.0, 2.0]);
+    let mut c = p.clone();
+    c.set_jit(Jit::Now);
+    let mut ws = c.workspace();
+    let mut g = vec![7.0; 2];
+    let v = c.gradient_into(&mut ws, &[0.0, 0.0], &mut g).unwrap();
+    assert_eq!((v, g.clone(), ws.jit_runs()), (0.0, vec![0.0, 0.0], 0));
+    assert!(g.iter().all(|d| d.is_sign_positive()), "{g:?}");
+    assert!(!compiled_is_exact(&p, f, &[0.0, 0.0], "at 0"), "replayed");
+    // a zero partial, finite values: compiled
+    let v = c.gradient_into(&mut ws, &[4.0, 0.0], &mut g).unwrap();
+    assert_eq!((v, g.clone(), ws.jit_runs()), (0.0, vec![0.0, 2.0], 1));
+    assert!(g[0].is_sign_positive());
+    assert!(compiled_is_exact(&p, f, &[4.0, 0.0], "x1 = 0"));
+    // elsewhere, compiled: ∇f = (x1 / (2 sqrt x0), sqrt x0)
+    let v = c.gradient_into(&mut ws, &[4.0, 3.0], &mut g).unwrap();
+    assert_eq!((v, g, ws.jit_runs()), (6.0, vec![0.75, 2.0], 2));
 }
 
 #[test]
@@ -282,8 +336,10 @@ fn threads_share_one_compiled_program() {
                     let mut ws = p.workspace();
                     let mut g = vec![0.0; 12];
                     for k in 0..40 {
+                        // (inside `every`'s domain, `|a| < √2`: a NaN
+                        // would make the interpreter replay)
                         let x: Vec<f64> =
-                            x0.iter().map(|v| v + 0.013 * (k * 4 + t) as f64).collect();
+                            x0.iter().map(|v| v + 0.003 * (k * 4 + t) as f64).collect();
                         let v = p.gradient_into(&mut ws, &x, &mut g).unwrap();
                         let (fv, fg) = reverse::gradient(every, &x);
                         assert!(identical(v, fv), "thread {t}, k {k}");

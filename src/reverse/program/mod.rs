@@ -132,19 +132,21 @@
 //!   clones (and threads); a deserialised or [`optimize`](Program::optimize)d
 //!   program compiles again. Hosts Cranelift does not support (or a failure
 //!   to compile) get the interpreter. Once compiled, a gradient or an HVP
-//!   allocates nothing, whatever the workspace.
+//!   that the compiled code returns allocates nothing, whatever the
+//!   workspace (one the interpreter replays, below, fits the workspace).
 //! - **The same bits.** The compiled gradient evaluates every instruction
 //!   by the same rule of [`rules`](crate::rules) (`+`, `-`, `*`, `/`,
 //!   negation, `recip`, `powi(x, 2)` inline as the same IEEE operations,
 //!   the others by calling the rule), sweeps the instructions in the
-//!   recording's reverse order with rule 3 applied as the tape applies it,
-//!   and never fuses a multiplication and an addition: the value and
-//!   gradient are the interpreter's bit for bit (NaNs aside, whose
-//!   payloads no result promises). The compiled HVP computes on dual
-//!   numbers with plain IEEE products and checks for the NaNs where those
-//!   could differ from rule 3's products; where one appears (a NaN or
-//!   infinite input, an overflow), the interpreter replays instead, so its
-//!   results are the interpreter's bit for bit too.
+//!   recording's reverse order and never fuses a multiplication and an
+//!   addition. The compiled HVP does the same on dual numbers. Neither
+//!   tests rule 3 per contribution: they add every contribution with plain
+//!   IEEE products, which gives the rules' bits wherever no NaN appears,
+//!   and check for the NaNs where those could differ from the rules; where
+//!   one appears (a NaN or infinite input, an overflow, `∞ · 0` that rule 3
+//!   removes), the interpreter replays instead. So the value, gradient and
+//!   product are the interpreter's bit for bit (NaNs aside, whose payloads
+//!   no result promises).
 //! - **The rules above still hold.** A changed comparison makes the
 //!   compiled code give up before writing anything; the interpreter then
 //!   replays and returns its [`ReplayError`]. Escaped values are refused
@@ -717,7 +719,8 @@ impl Program {
                 ws.jit_runs += 1;
                 return Ok(v);
             }
-            // a comparison changed: the interpreter names it
+            // a comparison changed (the interpreter names it), or a NaN
+            // where the compiled shortcuts could differ from the rules
         }
         ws.fit(&self.exec);
         // (a large program reads `x` where it is, and adds into `grad`)

@@ -1,53 +1,94 @@
 //! The `f64` gradient compiled ([`compile`]).
 //!
-//! # The same bits as the interpreter
+//! # The same bits as the interpreter, or the interpreter
 //!
-//! The arithmetic is the tape's, operation for operation:
+//! The forward pass is the tape's arithmetic, operation for operation:
+//! values and partials come from the rule table, [`rules`](crate::rules).
+//! `+`, `-`, `*`, negation, `/`, `powi(x, 0)`, `powi(x, 2)` and `1/x` are
+//! emitted inline as the same IEEE operations their rules perform on `f64`
+//! (for example `div`: `q = x / y`, `r = 1 / y`, `∂/∂y = (-q)·r`); each is
+//! one correctly rounded operation on the same operands, so the same bits.
+//! Every other operation calls [`eval`] itself through an `extern "C"` shim
+//! ([`shim_eval`]), and `mul_add` calls
+//! [`rules::mul_add`](crate::rules::mul_add) ([`shim_mul_add`]): Cranelift
+//! never fuses a multiplication and an addition unless asked (`fma`, which
+//! this module never emits).
 //!
-//! - Values and partials come from the rule table, [`rules`](crate::rules).
-//!   `+`, `-`, `*`, negation, `/`, `powi(x, 0)`, `powi(x, 2)` and `1/x` are
-//!   emitted inline as the same IEEE operations their rules perform on
-//!   `f64` (for example `div`: `q = x / y`, `r = 1 / y`, `∂/∂y = (-q)·r`);
-//!   each is one correctly rounded operation on the same operands, so the
-//!   same bits. Every other operation calls [`eval`] itself through an
-//!   `extern "C"` shim ([`shim_eval`]), and `mul_add` calls
-//!   [`rules::mul_add`](crate::rules::mul_add) ([`shim_mul_add`]):
-//!   Cranelift never fuses a multiplication and an addition unless asked
-//!   (`fma`, which this module never emits).
-//! - The sweep visits the instructions in reverse program order, which is
-//!   the order a fresh recording's tape sweeps them, so every adjoint
-//!   receives its contributions in the tape's order. Per instruction: an
-//!   adjoint `g` that is zero contributes nothing; otherwise each operand
-//!   slot's adjoint gets `p · g` added, unless its partial `p` is zero
-//!   (rule 3 of [`rules`](crate::rules)); a binary operation whose two
-//!   operands are one slot adds the summed partials once. The skips are `select`s (the sum is
-//!   formed, the old adjoint kept where rule 3 says so), which gives the
-//!   same bits as not forming it. What is known when compiling is folded:
-//!   an adjoint no instruction has added to is `+0` (its instruction is
-//!   skipped, as rule 3 skips it at run time), a constant partial 1 makes
-//!   `p · g` just `g` (`1 · g` is `g`), a constant nonzero partial needs no
-//!   test. An adjoint's first contribution is still added to `+0` (so
-//!   `-0` becomes `+0`, as on the tape).
+//! The sweep visits the instructions in reverse program order, which is
+//! the order a fresh recording's tape sweeps them, so every adjoint
+//! receives its contributions in the tape's order: per instruction with
+//! adjoint `g`, `∂/∂a · g` into operand `a`'s adjoint, then `∂/∂b · g`
+//! into `b`'s, or the summed partials once for a binary operation whose
+//! two operands are one slot. An adjoint starts at `+0` and its first
+//! contribution is added to `+0` (so `-0` becomes `+0`, as on the tape).
+//!
+//! Rule 3: the tape skips a contribution `p · g` whose adjoint `g` or
+//! partial `p` is zero (either sign). The code does not test for that per
+//! contribution: it adds every contribution with a plain IEEE product,
+//! and gives up, for the interpreter to replay, wherever that could differ
+//! from the rules. This is [`hvp`](super::hvp)'s scheme and argument
+//! (see its module docs), on one `f64` instead of a dual number's two
+//! components, where it is simpler: there is no `times` in the forward
+//! pass (on `f64` every product is the plain one), so only the sweep
+//! needs checks. It can differ only where a NaN appears:
+//!
+//! - A skipped contribution `p · g` (`p` or `g` zero) is `±0` unless the
+//!   other factor is infinite or NaN, and then it is NaN.
+//! - An adjoint is never `-0` (it starts at `+0`, its first contribution is
+//!   added to `+0`, and `x + y` is `-0` only if both are), and `a + (±0)`
+//!   is `a` for every `a` but `-0`. So adding a skipped contribution that
+//!   is not NaN leaves the adjoint as the skip would, and, by induction
+//!   over the sweep, where no contribution is NaN every adjoint is the
+//!   tape's, bit for bit.
+//! - What is known when compiling is folded. An adjoint no instruction has
+//!   added to is `+0` (its instruction is skipped, as rule 3 skips it at
+//!   run time). A constant partial `1` (of `+`, `-`, `mul_add`) adds `g`:
+//!   `1 · g` is `g`. A constant `-1` (`rules::sub`'s `∂/∂y`,
+//!   `rules::neg`'s `∂/∂x`) subtracts it: `(-1) · g` is `-g` exactly, for
+//!   zeros and infinities too, and IEEE subtraction `a - g` is `a + (-g)`,
+//!   so `a - g` is the tape's `a + (-1) · g`, signed zeros included (only
+//!   a NaN's sign could differ, and a NaN gives up). Another constant `c`
+//!   (a constant operand of `*`; the summed constant partials of one slot
+//!   twice, `2` for `x + x`) is multiplied, as the tape does. A constant
+//!   zero partial (`powi(x, 0)`, `x - x`'s summed `1 + (-1)`) adds
+//!   nothing, as rule 3 skips it.
+//!
+//! The checks: a NaN contribution makes its adjoint NaN for good (`a +
+//! NaN` is NaN), and a NaN adjoint makes every contribution of its
+//! instruction NaN (`p · NaN`, constant partials included), so a NaN
+//! anywhere in the sweep reaches an input's adjoint or the adjoint of an
+//! instruction that adds into nothing (constant operands, constant zero
+//! partials). The code tests those (`fcmp uno`, two at a time; the
+//! [`Checks`](super::Checks) the HVP uses), and where one is NaN it
+//! returns status 2 before writing anything: the caller runs the
+//! interpreter, whose result it then is. That costs an interpreted
+//! gradient wherever a contribution is NaN: where the gradient has a NaN
+//! itself (a NaN input, `∞ - ∞`, a function outside its domain), and where
+//! rule 3 removes an `∞ · 0` (`sqrt(x) · y` at `x = y = 0`: ∂/∂x is
+//! `0`, not `∞ · 0`).
 
-use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlags, StackSlotData, StackSlotKind, Value};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::{declare, finish, guards, import, shim_mul_add, shim_test, Code, Param};
+use super::{
+    declare, finish, guards, import, shim_mul_add, shim_test, targets, Checks, Code, Param, Targets,
+};
 use crate::reverse::program::op::{eval, Op, Test};
 use crate::reverse::program::{Arg, Program};
 
 /// The compiled gradient: `(x, grad, value, kinks) -> status`. Reads
 /// `x[..n]`; on status 0 writes `grad[..n]` and `*value`; on status 1 (a
-/// recorded comparison changed; kink branches only if `kinks != 0`) writes
-/// nothing.
+/// recorded comparison changed; kink branches only if `kinks != 0`) or 2
+/// (a NaN where the code's shortcuts could differ from the rules: see the
+/// [module docs](self)) writes nothing.
 pub(crate) type GradientFn = unsafe extern "C" fn(*const f64, *mut f64, *mut f64, u32) -> u32;
 
 impl Code<GradientFn> {
     /// Runs the compiled gradient: `Some(f(x))` with `∇f(x)` in `grad`, or
     /// `None` (nothing written) if a recorded comparison (a kink's branch
-    /// only with `kinks`) came out differently.
+    /// only with `kinks`) came out differently or the interpreter must
+    /// replay (status 2).
     ///
     /// # Panics
     ///
@@ -112,6 +153,8 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
     let entry = b.create_block();
     let sweep = b.create_block();
     let fail = b.create_block();
+    let inexact = b.create_block();
+    let write = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
@@ -238,7 +281,8 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
     let one = b.ins().iconst(types::I32, 1);
     b.ins().return_(&[one]);
 
-    // ---- the sweep, in reverse program order
+    // ---- the sweep, in reverse program order: every contribution added
+    // (see the module docs)
     b.switch_to_block(sweep);
     // `None`: no contribution yet, so `+0`
     let mut adj: Vec<Option<Value>> = vec![None; vals.len()];
@@ -248,46 +292,39 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
         // the seed, added to the zero adjoint: `0 + 1`
         adj[s as usize] = Some(b.ins().f64const(1.0));
     }
+    let mut checks = Checks::default();
     for k in (0..p.instrs.len()).rev() {
         let ins = p.instrs[k];
         let Some(g) = adj[n + k] else {
             continue; // a zero adjoint: rule 3
         };
-        // `g != 0` (true for NaN, as Rust's `!=`)
-        let live = b.ins().fcmp(FloatCC::NotEqual, g, zero);
         let (pa, pb) = partials[k];
-        let slot = |a: Arg| match a {
-            Arg::Slot(s) => Some(s as usize),
-            Arg::Const(_) => None,
-        };
-        let sa = slot(ins.a);
-        let sb = if ins.op.is_binary() {
-            slot(ins.b)
-        } else {
-            None
-        };
+        let mut added = false;
         let mut add = |b: &mut FunctionBuilder, t: usize, p: P| {
-            // `adj[t] += p * g` unless `p` is zero (`c == 0.0`: either
-            // sign, as the tests `p != 0`)
+            // `adj[t] += p * g`, unconditionally (see the module docs)
+            let cur = adj[t].unwrap_or(zero);
+            // (`==` on floats, as the rules test them, not patterns)
             #[allow(clippy::redundant_guards)]
-            let (prod, cond) = match p {
+            let sum = match p {
+                // rule 3: a zero partial (either sign) adds nothing
                 P::Const(c) if c == 0.0 => return,
-                P::Const(c) if c == 1.0 => (g, live),
+                P::Const(c) if c == 1.0 => b.ins().fadd(cur, g),
+                P::Const(c) if c == -1.0 => b.ins().fsub(cur, g),
                 P::Const(c) => {
                     let c = b.ins().f64const(c);
-                    (b.ins().fmul(c, g), live)
+                    let prod = b.ins().fmul(c, g);
+                    b.ins().fadd(cur, prod)
                 }
                 P::Val(v) => {
-                    let nz = b.ins().fcmp(FloatCC::NotEqual, v, zero);
-                    (b.ins().fmul(v, g), b.ins().band(live, nz))
+                    let prod = b.ins().fmul(v, g);
+                    b.ins().fadd(cur, prod)
                 }
             };
-            let cur = adj[t].unwrap_or(zero);
-            let sum = b.ins().fadd(cur, prod);
-            adj[t] = Some(b.ins().select(cond, sum, cur));
+            adj[t] = Some(sum);
+            added = true;
         };
-        match (sa, sb) {
-            (Some(a), Some(bb)) if a == bb => {
+        match targets(&ins) {
+            Targets::Same(a) => {
                 // one slot twice: the summed partials, once
                 let p = match (pa, pb) {
                     (P::Const(x), P::Const(y)) => P::Const(x + y),
@@ -302,7 +339,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
                 };
                 add(&mut b, a, p);
             }
-            (a, bb) => {
+            Targets::Each(a, bb) => {
                 if let Some(a) = a {
                     add(&mut b, a, pa);
                 }
@@ -311,7 +348,20 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
                 }
             }
         }
+        if !added {
+            // a NaN here would reach no input's adjoint
+            checks.one(&mut b, g);
+        }
     }
+    for a in adj.iter().take(n).flatten() {
+        checks.one(&mut b, *a);
+    }
+    checks.branch(&mut b, inexact, write);
+    b.switch_to_block(inexact);
+    let two = b.ins().iconst(types::I32, 2);
+    b.ins().return_(&[two]);
+
+    b.switch_to_block(write);
     for (i, a) in adj.iter().take(n).enumerate() {
         b.ins().store(mem, a.unwrap_or(zero), pgrad, (8 * i) as i32);
     }

@@ -62,12 +62,13 @@
 //! reverse program order, operand `a` before `b`, the summed partials
 //! (a dual sum) once for an operation whose operands are one slot.
 
-use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlags, StackSlotData, StackSlotKind, Value};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::{declare, finish, guards, import, shim_mul_add, shim_test, Code, Param};
+use super::{
+    declare, finish, guards, import, shim_mul_add, shim_test, targets, Checks, Code, Param, Targets,
+};
 use crate::reverse::program::op::{eval, Op, Test};
 use crate::reverse::program::{Arg, Program};
 use crate::Dual;
@@ -159,40 +160,6 @@ struct D {
 enum P {
     Const(f64, f64),
     Val(D),
-}
-
-/// The NaN checks (see the [module docs](self)): values are tested two at
-/// a time (`fcmp uno`), the outcomes or-ed into one flag.
-#[derive(Default)]
-struct Checks {
-    /// A value waiting for a second.
-    pending: Option<Value>,
-    /// Nonzero if a value tested so far is NaN.
-    flag: Option<Value>,
-}
-
-impl Checks {
-    fn pair(&mut self, b: &mut FunctionBuilder, x: Value, y: Value) {
-        let nan = b.ins().fcmp(FloatCC::Unordered, x, y);
-        self.flag = Some(match self.flag {
-            None => nan,
-            Some(f) => b.ins().bor(f, nan),
-        });
-    }
-
-    fn one(&mut self, b: &mut FunctionBuilder, x: Value) {
-        match self.pending.take() {
-            None => self.pending = Some(x),
-            Some(y) => self.pair(b, y, x),
-        }
-    }
-
-    fn finish(mut self, b: &mut FunctionBuilder) -> Option<Value> {
-        if let Some(x) = self.pending.take() {
-            self.pair(b, x, x);
-        }
-        self.flag
-    }
 }
 
 /// The tangent of the dual product `x · y` by plain products,
@@ -423,16 +390,6 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
             continue; // a zero adjoint: rule 3
         };
         let (pa, pb) = partials[k];
-        let slot = |a: Arg| match a {
-            Arg::Slot(s) => Some(s as usize),
-            Arg::Const(_) => None,
-        };
-        let sa = slot(ins.a);
-        let sb = if ins.op.is_binary() {
-            slot(ins.b)
-        } else {
-            None
-        };
         let mut added = false;
         let mut add = |b: &mut FunctionBuilder, t: usize, p: P| {
             // `adj[t] += p · g` (see the module docs)
@@ -476,8 +433,8 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
             adj[t] = Some(sum);
             added = true;
         };
-        match (sa, sb) {
-            (Some(a), Some(bb)) if a == bb => {
+        match targets(&ins) {
+            Targets::Same(a) => {
                 // one slot twice: the summed partials (a dual sum), once
                 let p = match (pa, pb) {
                     (P::Const(x, xe), P::Const(y, ye)) => P::Const(x + y, xe + ye),
@@ -498,7 +455,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
                 };
                 add(&mut b, a, p);
             }
-            (a, bb) => {
+            Targets::Each(a, bb) => {
                 if let Some(a) = a {
                     add(&mut b, a, pa);
                 }
@@ -515,14 +472,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
     for a in adj.iter().take(n).flatten() {
         checks.pair(&mut b, a.re, a.eps);
     }
-    match checks.finish(&mut b) {
-        Some(nan) => {
-            b.ins().brif(nan, inexact, &[], write, &[]);
-        }
-        None => {
-            b.ins().jump(write, &[]);
-        }
-    }
+    checks.branch(&mut b, inexact, write);
     b.switch_to_block(inexact);
     let two = b.ins().iconst(types::I32, 2);
     b.ins().return_(&[two]);

@@ -16,13 +16,18 @@
 //! [`gradient`] (on `f64`) and [`hvp`] (on `Dual<f64>`, the tangent
 //! through the forward pass and the sweep). This module holds what they
 //! share: the policy ([`Jit`], [`Cache`]), the compiled code ([`Code`]),
-//! the host's ISA, and the emission of the recorded comparisons
-//! ([`guards`]).
+//! the host's ISA, the emission of the recorded comparisons ([`guards`]),
+//! where the sweep adds ([`targets`]) and its NaN checks ([`Checks`]).
 //!
 //! Where a recorded comparison comes out differently, the function returns
-//! a failure code before writing anything, and the caller replays with the
-//! interpreter, which names the comparison in its
-//! [`ReplayError`](super::ReplayError).
+//! a failure code (1) before writing anything, and the caller replays with
+//! the interpreter, which names the comparison in its
+//! [`ReplayError`](super::ReplayError). Neither function tests rule 3 of
+//! [`rules`](crate::rules) per contribution: both add every contribution
+//! with plain IEEE products, which gives the rules' bits wherever no NaN
+//! appears, and where one does they return another failure code (2), and
+//! the caller replays with the interpreter too (the argument: [`hvp`]'s
+//! module docs, and [`gradient`]'s for what differs on `f64`).
 //!
 //! # When
 //!
@@ -44,7 +49,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, AbiParam, InstBuilder, SigRef, Signature, Type, Value};
+use cranelift_codegen::ir::{
+    types, AbiParam, Block, InstBuilder, SigRef, Signature, Type, Value,
+};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
@@ -53,7 +60,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 
 use super::op::{Op, Test};
-use super::{Arg, Program};
+use super::{Arg, Instr, Program};
 
 use gradient::GradientFn;
 use hvp::HvpFn;
@@ -354,6 +361,81 @@ extern "C" fn shim_mul_add(a: f64, b: f64, c: f64) -> f64 {
 unsafe extern "C" fn shim_test(test: *const Test, a: f64, b: f64) -> u32 {
     // SAFETY: the caller's contract.
     u32::from(unsafe { *test }.outcome(a, b))
+}
+
+/// Where an instruction's sweep adds its contributions: the slots of its
+/// operands (a constant operand, and the second operand of a unary
+/// operation, receive nothing).
+#[derive(Clone, Copy)]
+enum Targets {
+    /// A binary operation whose two operands are one slot: the tape adds
+    /// the summed partials to it, once.
+    Same(usize),
+    /// The slots receiving `∂/∂a · g` and `∂/∂b · g`, in that order.
+    Each(Option<usize>, Option<usize>),
+}
+
+/// [`Targets`] of `ins`.
+fn targets(ins: &Instr) -> Targets {
+    let slot = |a: Arg| match a {
+        Arg::Slot(s) => Some(s as usize),
+        Arg::Const(_) => None,
+    };
+    let a = slot(ins.a);
+    let b = if ins.op.is_binary() { slot(ins.b) } else { None };
+    match (a, b) {
+        (Some(a), Some(b)) if a == b => Targets::Same(a),
+        (a, b) => Targets::Each(a, b),
+    }
+}
+
+/// The NaN checks of a sweep that adds every contribution (see [`hvp`]'s
+/// module docs): a NaN contribution makes its adjoint NaN for good, and a
+/// NaN adjoint makes its instruction's contributions NaN, so the sweep
+/// checks only the inputs' adjoints and the adjoints of instructions that
+/// add into nothing. Values are tested two at a time (`fcmp uno`), the
+/// outcomes or-ed into one flag.
+#[derive(Default)]
+struct Checks {
+    /// A value waiting for a second.
+    pending: Option<Value>,
+    /// Nonzero if a value tested so far is NaN.
+    flag: Option<Value>,
+}
+
+impl Checks {
+    /// Tests `x` and `y`.
+    fn pair(&mut self, b: &mut FunctionBuilder, x: Value, y: Value) {
+        let nan = b.ins().fcmp(FloatCC::Unordered, x, y);
+        self.flag = Some(match self.flag {
+            None => nan,
+            Some(f) => b.ins().bor(f, nan),
+        });
+    }
+
+    /// Tests `x` (with the next value, or at [`finish`](Self::finish)).
+    fn one(&mut self, b: &mut FunctionBuilder, x: Value) {
+        match self.pending.take() {
+            None => self.pending = Some(x),
+            Some(y) => self.pair(b, y, x),
+        }
+    }
+
+    /// Emits the branch on the flag: to `inexact` if a value tested is
+    /// NaN, else (or if nothing was tested) to `ok`.
+    fn branch(mut self, b: &mut FunctionBuilder, inexact: Block, ok: Block) {
+        if let Some(x) = self.pending.take() {
+            self.pair(b, x, x);
+        }
+        match self.flag {
+            Some(nan) => {
+                b.ins().brif(nan, inexact, &[], ok, &[]);
+            }
+            None => {
+                b.ins().jump(ok, &[]);
+            }
+        }
+    }
 }
 
 /// Emits the recorded comparisons of `p` (`tests` is their boxed copy,
