@@ -49,9 +49,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{
-    types, AbiParam, Block, InstBuilder, SigRef, Signature, Type, Value,
-};
+use cranelift_codegen::ir::{types, AbiParam, Block, InstBuilder, SigRef, Signature, Type, Value};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
@@ -382,7 +380,11 @@ fn targets(ins: &Instr) -> Targets {
         Arg::Const(_) => None,
     };
     let a = slot(ins.a);
-    let b = if ins.op.is_binary() { slot(ins.b) } else { None };
+    let b = if ins.op.is_binary() {
+        slot(ins.b)
+    } else {
+        None
+    };
     match (a, b) {
         (Some(a), Some(b)) if a == b => Targets::Same(a),
         (a, b) => Targets::Each(a, b),
