@@ -118,7 +118,7 @@
 //! code for the forward pass, the recorded comparisons and the reverse
 //! sweep, with no operand table and no dispatch. That is what a small
 //! program spends most of an interpreted gradient on (Rosenbrock at
-//! n = 10: 2.6 instead of 7.5 f64 evaluations; benches/README.md has the
+//! n = 10: 1.6 instead of 7.8 f64 evaluations; benches/README.md has the
 //! measurements).
 //!
 //! - **When.** By default ([`Jit::Auto`]) a program of at most

@@ -64,12 +64,14 @@ use gradient::GradientFn;
 use hvp::HvpFn;
 
 /// The most instructions a program may have to be compiled by default
-/// ([`Jit::Auto`]). Larger programs are interpreted: from about 600
-/// instructions on (Rosenbrock n ≈ 150) the interpreter's batched loops
-/// are as fast as the straight-line code, whose values all stay live
-/// from the forward pass to the sweep and spill, and compiling grows
-/// faster than linearly (register allocation: 9 ms at 400 instructions,
-/// 150 ms at 2000, 5 s at 8000; see benches/README.md).
+/// ([`Jit::Auto`]). Larger programs are interpreted: compiling grows
+/// faster than linearly (register allocation; Rosenbrock, the whole
+/// compile: 10 ms at 511 instructions, 70 ms at 2,000, 0.36 s at 4,000,
+/// 1.5 s at 8,000), while a compiled gradient is only about 1.5 to 2.3
+/// times as fast as an interpreted one at those sizes (0.29 against
+/// 0.68 µs at 511 instructions, 3.5 against 5.1 µs at 4,000), so a large
+/// program would have to be asked for a great many gradients to pay for
+/// compiling it (see benches/README.md).
 pub const MAX_OPS: usize = 512;
 
 /// The calls a program must have been asked for before [`Jit::Auto`]
