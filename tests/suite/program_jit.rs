@@ -536,6 +536,48 @@ fn a_nan_in_the_compiled_hvp_makes_the_interpreter_replay() {
     assert_eq!(hv, vec![-3.0 / 32.0 + 0.5, 0.25]);
 }
 
+/// The compiled HVP leaves a forward product's tangent unchecked: at `x0 =
+/// ∞` along `v = (1, 0)`, `x0 · 2` has the plain tangent `1 · 2 + 0 · ∞`,
+/// NaN, where the rules' is `2` (rule 3: `0 · ∞` is `0`). Reaching only
+/// the output's tangent (never returned), it is harmless and the code runs;
+/// reaching a partial that the sweep uses, it makes an adjoint NaN and the
+/// interpreter replays; entering a rule (a shim, which could absorb a NaN
+/// tangent), it is checked there and the interpreter replays.
+#[test]
+fn a_products_nan_tangent_is_caught_where_it_could_matter() {
+    let (x, v) = ([f64::INFINITY, 1.0], [1.0, 0.0]);
+    // only plain ops to the output: compiled; f = 2 x0 + x1, H = 0
+    let p = reverse::record(|x: &[Var]| x[0] * 2.0 + x[1], &[1.0, 2.0]);
+    let (value, g, hv, compiled) = hvp_compiled_is_exact(&p, &x, &v, "plain, to the output");
+    assert!(compiled, "the NaN reaches nothing returned: compiled");
+    assert_eq!((value, g, hv), (f64::INFINITY, vec![2.0, 1.0], vec![0.0, 0.0]));
+    // plain ops into a partial of `*`: f = (2 x0 + x1) x1, ∂f/∂x1 = 2 x0 +
+    // 2 x1 = ∞; H = [[0, 2], [2, 2]], H v = (0, 2)
+    let p = reverse::record(|x: &[Var]| (x[0] * 2.0 + x[1]) * x[1], &[1.0, 2.0]);
+    let (value, g, hv, compiled) = hvp_compiled_is_exact(&p, &x, &v, "plain, to a partial");
+    assert!(!compiled, "a NaN contribution: the interpreter replayed");
+    assert_eq!(
+        (value, g, hv),
+        (f64::INFINITY, vec![2.0, f64::INFINITY], vec![0.0, 2.0])
+    );
+    // into a rule: tanh'(∞) = 0 would absorb it (`times(NaN, 0)` is 0);
+    // f = tanh(2 x0) + x1, ∇f = (2 sech²(2 x0), 1) = (0, 1), H v = 0
+    let p = reverse::record(|x: &[Var]| (x[0] * 2.0).tanh() + x[1], &[1.0, 2.0]);
+    let (value, g, hv, compiled) = hvp_compiled_is_exact(&p, &x, &v, "into a rule");
+    assert!(!compiled, "the rule's operand is checked: the interpreter replayed");
+    assert_eq!((value, g, hv), (2.0, vec![0.0, 1.0], vec![0.0, 0.0]));
+    // the same three at an ordinary point run compiled
+    for (f, name) in [
+        (&(|x: &[Var]| x[0] * 2.0 + x[1]) as &dyn Fn(&[Var]) -> Var, "plain"),
+        (&|x: &[Var]| (x[0] * 2.0 + x[1]) * x[1], "partial"),
+        (&|x: &[Var]| (x[0] * 2.0).tanh() + x[1], "rule"),
+    ] {
+        let p = reverse::record(f, &[1.0, 2.0]);
+        let (.., compiled) = hvp_compiled_is_exact(&p, &[0.5, 3.0], &[1.0, 0.0], name);
+        assert!(compiled, "{name}: compiled at an ordinary point");
+    }
+}
+
 #[test]
 fn a_changed_comparison_gives_the_interpreters_error_for_hvps() {
     fn f<S: Scalar<Real = f64>>(x: &[S]) -> S {

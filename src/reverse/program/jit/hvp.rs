@@ -23,7 +23,7 @@
 //!   partials, and `times` is the plain product). `times(t, d)` differs
 //!   from `t · d` only where `t · d` is NaN (a zero against an infinity or
 //!   a NaN), and then the plain sum is NaN too. The code computes
-//!   `x.eps · y.re + y.eps · x.re` and checks it for NaN.
+//!   `x.eps · y.re + y.eps · x.re`: the rules' tangent, or NaN.
 //! - `+`, `-` and negation are exact per component: `a.eps · 1 + b.eps ·
 //!   1` is `a.eps + b.eps`, `b.eps · (-1)` is `-b.eps` (IEEE subtraction
 //!   is the addition of the negation), whatever the operands.
@@ -43,17 +43,48 @@
 //!   partial adds nothing (skipped when compiling, as rule 3 skips it).
 //!
 //! So wherever no NaN appears, the code's value, gradient and product are
-//! the interpreter's, bit for bit. It checks for NaN where one can arise
-//! from those shortcuts: each dual product's tangent in the forward pass,
-//! and the adjoints. A NaN contribution makes its adjoint NaN for good
-//! (`x + NaN` is NaN), and a NaN adjoint's own contributions are NaN (NaN
-//! times anything), so it is enough to check the inputs' adjoints and the
-//! adjoints of instructions that add into nothing (constant operands,
-//! zero partials). Where a check fails, the function returns status 2
-//! before writing anything, and the caller runs the interpreter: its
-//! result, bit for bit, at the price of an interpreted HVP at such points
-//! (a NaN or infinite input, an overflow, a function evaluated outside its
-//! domain). The operations other than `+`, `-`, `*`, negation,
+//! the interpreter's, bit for bit. Where a NaN appears, the code need not
+//! give up unless it could reach what is returned; it checks:
+//!
+//! - The adjoints. A NaN contribution makes its adjoint NaN for good
+//!   (`x + NaN` is NaN), and a NaN adjoint's own contributions are NaN
+//!   (NaN times anything, constant partials included), so it is enough to
+//!   check the inputs' adjoints and the adjoints of instructions that add
+//!   into nothing (constant operands, zero partials).
+//! - The tangents entering a call of a rule ([`shim_eval`]) that may be
+//!   NaN where the interpreter's are not: the rules may turn a NaN tangent
+//!   into a number (`times(NaN, 0)` is `+0`, a `max` drops an operand).
+//!
+//! Not each product's tangent. Why that is enough: call a dual value
+//! *tainted* if the code's differs from the interpreter's. Every `re` is
+//! the interpreter's (no `re` reads a tangent: `+ - *`, negation and
+//! `mul_add`'s shim read values only, and a rule's call is checked), so
+//! taint is in tangents only, and a tainted tangent is NaN: a product's
+//! is the rules' or NaN (above); `+`, `-`, negation and the products
+//! propagate a NaN operand's tangent (`NaN op a` is NaN, and `0 · NaN`
+//! too); a rule's results are the interpreter's once its operands'
+//! tangents pass the check. Tangents computed from no product never are
+//! tainted and are not checked (the compiler tracks which may be,
+//! `nan_eps`). A tainted tangent is then harmless or caught:
+//!
+//! - The guards read values only, and the output's tangent is never
+//!   returned.
+//! - A partial (an operand of `*`, `x + x` of `powi(x, 2)`, a rule's
+//!   results) is used only in the sweep, as the factor `p.eps · g.re` of
+//!   its instruction's contributions: a tainted `p.eps` makes the
+//!   contribution NaN, whatever `g`, and a checked adjoint NaN. Where it is
+//!   not used (its instruction's adjoint is known to be zero when compiling,
+//!   its operand a constant, the partial a constant zero), the interpreter
+//!   does not use it either: rule 3 skips the same contributions.
+//!
+//! So where no check fails, every partial the sweep uses and every value
+//! returned is the interpreter's, and the argument above gives the same
+//! bits. Where one fails, the function returns status 2 before writing
+//! anything, and the caller runs the interpreter: its result, bit for bit,
+//! at the price of an interpreted HVP at such points (a NaN or infinite
+//! input, an overflow, a function evaluated outside its domain; a
+//! product's NaN tangent that reaches only the output's tangent no longer
+//! costs one). The operations other than `+`, `-`, `*`, negation,
 //! `powi(x, 0)`, `powi(x, 2)` and `mul_add` call [`eval`] on `Dual<f64>`
 //! itself ([`shim_eval`]), which computes exactly what the interpreter
 //! does.
@@ -163,13 +194,12 @@ enum P {
 }
 
 /// The tangent of the dual product `x · y` by plain products,
-/// `x.eps · y.re + y.eps · x.re` (checked: see the [module docs](self)).
-fn product_eps(b: &mut FunctionBuilder, checks: &mut Checks, x: D, y: D) -> Value {
+/// `x.eps · y.re + y.eps · x.re` (unchecked: a NaN here is caught where it
+/// could matter, see the [module docs](self)).
+fn product_eps(b: &mut FunctionBuilder, x: D, y: D) -> Value {
     let s = b.ins().fmul(x.eps, y.re);
     let t = b.ins().fmul(y.eps, x.re);
-    let eps = b.ins().fadd(s, t);
-    checks.one(b, eps);
-    eps
+    b.ins().fadd(s, t)
 }
 
 /// Compiles `p`'s Hessian-vector product (`p` has one output); `None` if
@@ -268,6 +298,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
         Arg::Const(c) => P::Const(c, 0.0),
     };
     let mut partials: Vec<(P, P)> = Vec::with_capacity(p.instrs.len());
+    let mut nan_eps: Vec<bool> = vec![false; n];
     for (k, ins) in p.instrs.iter().enumerate() {
         let x = arg(&mut b, &vals, ins.a);
         let y = arg(&mut b, &vals, ins.b);
@@ -294,7 +325,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
             // rules::mul: (x · y, y, x)
             Op::Mul => {
                 let re = b.ins().fmul(x.re, y.re);
-                let eps = product_eps(&mut b, &mut checks, x, y);
+                let eps = product_eps(&mut b, x, y);
                 (D { re, eps }, operand(&vals, ins.b), operand(&vals, ins.a))
             }
             // rules::powi: n = 0 is (1, 0), n = 2 is (x · x, x + x)
@@ -305,7 +336,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
             }
             Op::Powi(2) => {
                 let re = b.ins().fmul(x.re, x.re);
-                let eps = product_eps(&mut b, &mut checks, x, x);
+                let eps = product_eps(&mut b, x, x);
                 let pre = b.ins().fadd(x.re, x.re);
                 let peps = b.ins().fadd(x.eps, x.eps);
                 (D { re, eps }, P::Val(D { re: pre, eps: peps }), zero)
@@ -324,14 +355,20 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
                     .ins()
                     .call_indirect(sig_fma, fn_fma, &[mx.re, my.re, y.re]);
                 let re = b.inst_results(call)[0];
-                let s = b.ins().fmul(mx.eps, my.re);
-                let t = b.ins().fmul(my.eps, mx.re);
-                let prod = b.ins().fadd(s, t);
+                let prod = product_eps(&mut b, mx, my);
                 let eps = b.ins().fadd(prod, y.eps);
-                checks.one(&mut b, eps);
                 (D { re, eps }, one, one)
             }
             _ => {
+                // the rules may absorb a NaN tangent (`times`): check the
+                // tangents that may be NaN where the interpreter's are not
+                for a in [ins.a, ins.b] {
+                    if let Arg::Slot(s) = a {
+                        if nan_eps[s as usize] {
+                            checks.one(&mut b, vals[s as usize].eps);
+                        }
+                    }
+                }
                 let opp = b.ins().iconst(ptr, &ops[k] as *const Op as i64);
                 let outp = b.ins().stack_addr(ptr, out, 0);
                 b.ins()
@@ -347,6 +384,17 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
                 (d(0), P::Val(d(1)), P::Val(d(2)))
             }
         };
+        // whether `v.eps` may be NaN where the interpreter's is not: a
+        // plain product's tangent, or a tangent computed from one by plain
+        // arithmetic (a shim's result is the interpreter's, its operands
+        // checked)
+        let from = |a: Arg| matches!(a, Arg::Slot(s) if nan_eps[s as usize]);
+        let nan = match ins.op {
+            Op::Mul | Op::Powi(2) | Op::MulAddTail => true,
+            Op::Add | Op::Sub | Op::Neg => from(ins.a) || from(ins.b),
+            _ => false,
+        };
+        nan_eps.push(nan);
         vals.push(v);
         partials.push((pa, pb));
     }
