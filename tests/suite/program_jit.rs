@@ -550,7 +550,10 @@ fn a_products_nan_tangent_is_caught_where_it_could_matter() {
     let p = reverse::record(|x: &[Var]| x[0] * 2.0 + x[1], &[1.0, 2.0]);
     let (value, g, hv, compiled) = hvp_compiled_is_exact(&p, &x, &v, "plain, to the output");
     assert!(compiled, "the NaN reaches nothing returned: compiled");
-    assert_eq!((value, g, hv), (f64::INFINITY, vec![2.0, 1.0], vec![0.0, 0.0]));
+    assert_eq!(
+        (value, g, hv),
+        (f64::INFINITY, vec![2.0, 1.0], vec![0.0, 0.0])
+    );
     // plain ops into a partial of `*`: f = (2 x0 + x1) x1, ∂f/∂x1 = 2 x0 +
     // 2 x1 = ∞; H = [[0, 2], [2, 2]], H v = (0, 2)
     let p = reverse::record(|x: &[Var]| (x[0] * 2.0 + x[1]) * x[1], &[1.0, 2.0]);
@@ -564,11 +567,17 @@ fn a_products_nan_tangent_is_caught_where_it_could_matter() {
     // f = tanh(2 x0) + x1, ∇f = (2 sech²(2 x0), 1) = (0, 1), H v = 0
     let p = reverse::record(|x: &[Var]| (x[0] * 2.0).tanh() + x[1], &[1.0, 2.0]);
     let (value, g, hv, compiled) = hvp_compiled_is_exact(&p, &x, &v, "into a rule");
-    assert!(!compiled, "the rule's operand is checked: the interpreter replayed");
+    assert!(
+        !compiled,
+        "the rule's operand is checked: the interpreter replayed"
+    );
     assert_eq!((value, g, hv), (2.0, vec![0.0, 1.0], vec![0.0, 0.0]));
     // the same three at an ordinary point run compiled
     for (f, name) in [
-        (&(|x: &[Var]| x[0] * 2.0 + x[1]) as &dyn Fn(&[Var]) -> Var, "plain"),
+        (
+            &(|x: &[Var]| x[0] * 2.0 + x[1]) as &dyn Fn(&[Var]) -> Var,
+            "plain",
+        ),
         (&|x: &[Var]| (x[0] * 2.0 + x[1]) * x[1], "partial"),
         (&|x: &[Var]| (x[0] * 2.0).tanh() + x[1], "rule"),
     ] {

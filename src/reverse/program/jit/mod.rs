@@ -25,7 +25,8 @@
 //! [`ReplayError`](super::ReplayError). Neither function tests rule 3 of
 //! [`rules`](crate::rules) per contribution: both add every contribution
 //! with plain IEEE products, which gives the rules' bits wherever no NaN
-//! appears, and where one does they return another failure code (2), and
+//! appears, and where one appears that could reach the result they return
+//! another failure code (2), and
 //! the caller replays with the interpreter too (the argument: [`hvp`]'s
 //! module docs, and [`gradient`]'s for what differs on `f64`).
 //!
@@ -397,7 +398,8 @@ fn targets(ins: &Instr) -> Targets {
 /// module docs): a NaN contribution makes its adjoint NaN for good, and a
 /// NaN adjoint makes its instruction's contributions NaN, so the sweep
 /// checks only the inputs' adjoints and the adjoints of instructions that
-/// add into nothing. Values are tested two at a time (`fcmp uno`), the
+/// add into nothing (the HVP also the tangents entering its rule calls).
+/// Values are tested two at a time (`fcmp uno`), the
 /// outcomes or-ed into one flag.
 #[derive(Default)]
 struct Checks {
