@@ -153,6 +153,17 @@
 //!   before any code runs.
 //!
 //! [`record`]: crate::reverse::record
+// Without the `jit` feature the items above do not exist: their links
+// point at this section instead of being broken.
+#![cfg_attr(
+    not(feature = "jit"),
+    doc = "[`Jit::Auto`]: #compiled-gradients-and-hvps-feature-jit",
+    doc = "[`Jit::Now`]: #compiled-gradients-and-hvps-feature-jit",
+    doc = "[`Jit::Off`]: #compiled-gradients-and-hvps-feature-jit",
+    doc = "[`MAX_OPS`]: #compiled-gradients-and-hvps-feature-jit",
+    doc = "[`TIER`]: #compiled-gradients-and-hvps-feature-jit",
+    doc = "[`Program::set_jit`]: #compiled-gradients-and-hvps-feature-jit"
+)]
 
 #[cfg(feature = "jit")]
 mod jit;
