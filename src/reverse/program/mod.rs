@@ -1047,8 +1047,14 @@ impl Program {
     /// Simplifies the program without changing what any replay computes:
     /// removes operations whose results reach no output and no recorded
     /// comparison (dead code), and multiplications and divisions by a
-    /// constant 1 and `powi(x, 1)` (their values are their operands' to the
-    /// bit, with partial 1, at every point). [`record`](crate::reverse::record)
+    /// constant 1, `powi(x, 1)` and sums with a constant zero (their values
+    /// are their operands' to the bit, with partial 1, at every point but
+    /// one: `x + 0.0` is `+0` at `x = -0`, so there a replay gives `-0`
+    /// where a fresh recording gives `+0`, and an operation that tells the
+    /// zeros apart after it (`atan2`, `1/x`) differs in more than a sign.
+    /// Kept because a fresh recording skips the same identities wherever
+    /// the value is unchanged, and keeping them made replays differ from
+    /// fresh recordings in the last bit at ordinary points instead). [`record`](crate::reverse::record)
     /// calls it; [`stats`](Self::stats) gives the size before and after.
     pub fn optimize(&mut self) {
         let (mut map, mut flags) = (Vec::new(), Vec::new());
