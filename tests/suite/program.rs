@@ -298,7 +298,7 @@ fn dead_code_and_identities_are_removed_and_reported() {
     let p = reverse::record(
         |x| {
             let _unused = x[0].sin() * x[1].exp();
-            (x[0] * 1.0 + 0.0) * x[1] / 1.0
+            (x[0] * 1.0 - 0.0) * x[1] / 1.0
         },
         &[2.0, 3.0],
     );
@@ -308,6 +308,34 @@ fn dead_code_and_identities_are_removed_and_reported() {
     assert!(s.optimized.bytes < s.recorded.bytes);
     assert_eq!(p.instructions()[0].op, Op::Mul);
     assert_eq!(p.gradient(&[5.0, 7.0]).unwrap(), (35.0, vec![7.0, 5.0]));
+}
+
+#[test]
+fn only_sums_that_keep_a_zeros_sign_are_removed() {
+    // at x = -0: -0 + 0 = +0 and -0 - (-0) = +0 (not identities: kept),
+    // (-0 - 0) + (-0) = -0 (both identities: removed); 1 / · tells the
+    // zeros apart
+    let p = reverse::record_vector(
+        |x| {
+            let a = x[0] + 0.0;
+            let b = x[0] - (-0.0);
+            let c = (x[0] - 0.0) + (-0.0);
+            vec![1.0 / a, 1.0 / b, 1.0 / c]
+        },
+        &[1.0],
+    );
+    let s = p.stats();
+    assert_eq!(s.recorded.ops - s.optimized.ops, 2, "{s:?}");
+    let y = p.values(&[-0.0]).unwrap();
+    assert_eq!(y, vec![f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY]);
+    let (fy, _) = reverse::jacobian(
+        |x: &[Var]| {
+            let (a, b, c) = (x[0] + 0.0, x[0] - (-0.0), (x[0] - 0.0) + (-0.0));
+            vec![1.0 / a, 1.0 / b, 1.0 / c]
+        },
+        &[-0.0],
+    );
+    assert_eq!(y, fy);
 }
 
 #[test]
