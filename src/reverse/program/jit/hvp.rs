@@ -230,7 +230,6 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
     let entry = b.create_block();
     let sweep = b.create_block();
-    let fail = b.create_block();
     let inexact = b.create_block();
     let write = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -400,26 +399,15 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
     }
 
     // ---- the recorded comparisons (on the values): one branch
-    let bad = guards(
+    guards(
         &mut b,
         p,
         &tests,
         |b, a| arg(b, &vals, a).re,
         pkinks,
         test_shim,
-        ptr,
+        sweep,
     );
-    match bad {
-        Some(bad) => {
-            b.ins().brif(bad, fail, &[], sweep, &[]);
-        }
-        None => {
-            b.ins().jump(sweep, &[]);
-        }
-    }
-    b.switch_to_block(fail);
-    let one = b.ins().iconst(types::I32, 1);
-    b.ins().return_(&[one]);
 
     // ---- the sweep on duals, in reverse program order
     b.switch_to_block(sweep);

@@ -446,10 +446,11 @@ impl Checks {
 
 /// Emits the recorded comparisons of `p` (`tests` is their boxed copy,
 /// whose addresses the code passes to [`shim_test`]) on the values
-/// `value(arg)` gives: an `i8` that is nonzero if any outcome changed
-/// (kink branches only if the function's `kinks` parameter is nonzero),
-/// `None` if `p` has none. [`Test::outcome`]'s comparisons are `fcmp`s
-/// (ordered, false on NaN, as Rust's), the rest calls to the shim.
+/// `value(arg)` gives, then one branch: to a block returning status 1 if
+/// any outcome changed (kink branches only if the function's `kinks`
+/// parameter is nonzero), else to `sweep` (directly if `p` has none).
+/// [`Test::outcome`]'s comparisons are `fcmp`s (ordered, false on NaN, as
+/// Rust's), the rest calls to the shim.
 fn guards(
     b: &mut FunctionBuilder,
     p: &Program,
@@ -457,10 +458,13 @@ fn guards(
     mut value: impl FnMut(&mut FunctionBuilder, Arg) -> Value,
     kinks: Value,
     (sig_test, fn_test): (SigRef, Value),
-    ptr: Type,
-) -> Option<Value> {
+    sweep: Block,
+) {
+    // (the shim's address is a pointer-sized constant)
+    let ptr = b.func.dfg.value_type(fn_test);
     if p.guards.is_empty() {
-        return None;
+        b.ins().jump(sweep, &[]);
+        return;
     }
     let kinks = b.ins().icmp_imm(IntCC::NotEqual, kinks, 0);
     let mut bad: Option<Value> = None;
@@ -495,5 +499,10 @@ fn guards(
             Some(acc) => b.ins().bor(acc, changed),
         });
     }
-    bad
+    let bad = bad.expect("at least one guard (tested above)");
+    let fail = b.create_block();
+    b.ins().brif(bad, fail, &[], sweep, &[]);
+    b.switch_to_block(fail);
+    let one = b.ins().iconst(types::I32, 1);
+    b.ins().return_(&[one]);
 }
