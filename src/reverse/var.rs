@@ -171,10 +171,10 @@ impl Var {
         product.chain2(b, Op::MulAddTail, (v, dc, dc))
     }
 
-    /// Records a unary node, unless the operation is an identity (`x * 1.0`,
-    /// `x / 1.0`, `x + 0.0`, which nalgebra's generic matrix products do:
-    /// see [`Code::is_identity`]) and the value is unchanged to the bit,
-    /// where the result is `self` itself.
+    /// Records a unary node, unless the operation is an identity at every
+    /// point (`x * 1.0`, `x / 1.0`, `x - 0.0`, `x + (-0.0)`: see
+    /// [`Code::is_identity`]; not `x + 0.0`, which is `+0` at `x = -0`) and
+    /// the value is unchanged to the bit, where the result is `self` itself.
     ///
     /// Nothing else is skipped: an operation that merely happens to return
     /// its argument at this point (`max(x, 0)` for `x > 0`, `sin` of a tiny

@@ -1050,10 +1050,9 @@ impl Program {
     /// constant 1, `powi(x, 1)`, additions of `-0.0` and subtractions of
     /// `+0.0` (their values are their operands' to the bit, with partial 1,
     /// at every point). `x + 0.0` is kept: it is `+0` at `x = -0`, which an
-    /// `atan2`, `1/x` or `copysign` after it tells apart. Where a fresh
-    /// recording skips it (its value unchanged), the replay sums the same
-    /// adjoint contributions in another order, so the last bits of a
-    /// partial can differ there. [`record`](crate::reverse::record)
+    /// `atan2`, `1/x` or `copysign` after it tells apart; the tape records
+    /// it too, at every point, so a replay adds the adjoints in a fresh
+    /// recording's order. [`record`](crate::reverse::record)
     /// calls it; [`stats`](Self::stats) gives the size before and after.
     pub fn optimize(&mut self) {
         let (mut map, mut flags) = (Vec::new(), Vec::new());
@@ -1132,25 +1131,14 @@ fn optimized(
         let ins = instrs[k];
         let a = resolve(ins.a, map);
         let b = resolve(ins.b, map);
-        let one = Arg::Const(1.0);
-        // a constant zero of the given sign, by its bits (`==` on `f64`
-        // takes `-0.0` for `0.0`)
-        let zero = |a: Arg, bits: u64| matches!(a, Arg::Const(c) if c.to_bits() == bits);
-        let (pos, neg) = (0.0f64.to_bits(), (-0.0f64).to_bits());
         // the operations whose value is their operand's to the bit at every
-        // point: `x · 1`, `1 · x`, `x / 1`, `powi(x, 1)`, and of the sums
-        // only `x + (-0)`, `(-0) + x` and `x - (+0)`: `x + (+0)` and
-        // `x - (-0)` are `+0` at `x = -0`, which an `atan2`, a division or
-        // a `signum` after them would tell apart
-        let identity = match ins.op {
+        // point, the same ones the tape skips (`Code::is_identity`: not
+        // `x + 0.0`, which is `+0` at `x = -0`)
+        let identity = match (a, b) {
             _ if flags[n + k] & FUSED != 0 => None,
-            Op::Mul if b == one => Some(a),
-            Op::Mul if a == one => Some(b),
-            Op::Div if b == one => Some(a),
-            Op::Add if zero(b, neg) => Some(a),
-            Op::Add if zero(a, neg) => Some(b),
-            Op::Sub if zero(b, pos) => Some(a),
-            Op::Powi(1) => Some(a),
+            (Arg::Slot(_), Arg::Const(c)) if Code::Rhs(ins.op, c).is_identity() => Some(a),
+            (Arg::Const(c), Arg::Slot(_)) if Code::Lhs(ins.op, c).is_identity() => Some(b),
+            _ if Code::Unary(ins.op).is_identity() => Some(a),
             _ => None,
         };
         match identity {

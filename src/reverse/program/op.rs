@@ -375,16 +375,22 @@ impl Test {
 }
 
 impl Code {
-    /// Whether the operation is the identity at every point, as far as its
-    /// value can tell: `x * 1`, `1 * x`, `x / 1`, `x ± 0`, `0 + x`,
-    /// `powi(x, 1)` (the value is `x` to the bit except that `-0 + 0` is
-    /// `+0`; the partial is 1). Only these are skipped by the tape and
-    /// removed from a program.
+    /// Whether the operation is the identity at every point, its value its
+    /// operand's to the bit and its partial 1: `x * 1`, `1 * x`, `x / 1`,
+    /// `powi(x, 1)`, and of the sums only `x + (-0)`, `(-0) + x` and
+    /// `x - (+0)`. (`x + 0.0` and `x - (-0.0)` are not: they are `+0` at
+    /// `x = -0`, which an `atan2`, a division or a `copysign` after them
+    /// tells apart.) These, and only these, are skipped by the tape and
+    /// removed from a program ([`Program::optimize`](super::Program::optimize)),
+    /// so that a fresh recording and a replay have the same structure and
+    /// add the adjoints in the same order.
     #[inline(always)]
     pub(crate) fn is_identity(self) -> bool {
+        let zero = |c: f64, negative: bool| c == 0.0 && c.is_sign_negative() == negative;
         match self {
             Code::Rhs(Op::Mul, c) | Code::Lhs(Op::Mul, c) | Code::Rhs(Op::Div, c) => c == 1.0,
-            Code::Rhs(Op::Add, c) | Code::Lhs(Op::Add, c) | Code::Rhs(Op::Sub, c) => c == 0.0,
+            Code::Rhs(Op::Add, c) | Code::Lhs(Op::Add, c) => zero(c, true),
+            Code::Rhs(Op::Sub, c) => zero(c, false),
             Code::Unary(Op::Powi(1)) => true,
             _ => false,
         }
