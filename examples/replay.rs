@@ -62,7 +62,7 @@ fn row<W: Workload>(w: &W, rounds: usize, budget: f64) {
     let program = reverse::record(|v: &[Var]| w.eval(v), &x);
     let record_time = t.elapsed().as_secs_f64();
     // the same program, always interpreted (the `jit` feature compiles
-    // `program`'s gradient at its TIER-th call where it is small enough)
+    // `program`'s gradient at its `tier`-th call where it is small enough)
     let mut interp = program.clone();
     interp.set_jit(dualtape::reverse::program::Jit::Off);
     let mut iws = interp.workspace();
@@ -92,12 +92,16 @@ fn row<W: Workload>(w: &W, rounds: usize, budget: f64) {
             w.name()
         );
     }
-    // past the tiering (`Jit::Auto` compiles the gradient at its TIER-th
-    // call, the HVP at its TIER-th HVP, where the program is small enough)
+    // past the tiering (`Jit::Auto` compiles the gradient at its `tier`-th
+    // call, the HVP at its `hvp_tier`-th HVP, where the program is small
+    // enough)
     let mut ihws = reverse::Workspace::default();
     let (mut ihg, mut ihv) = (vec![0.0; n], vec![0.0; n]);
-    for _ in 0..dualtape::reverse::program::TIER {
+    let len = program.instructions().len();
+    for _ in 0..dualtape::reverse::program::tier(len).unwrap_or(0) {
         program.gradient_into(&mut ws, &x, &mut g2).unwrap();
+    }
+    for _ in 0..dualtape::reverse::program::hvp_tier(len).unwrap_or(0) {
         program
             .hvp_into(&mut hws, &x, &dir, &mut hg, &mut hv)
             .unwrap();

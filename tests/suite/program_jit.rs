@@ -10,7 +10,7 @@
 //! Not under Miri: Miri cannot run machine code made at run time.
 #![cfg(not(miri))]
 
-use dualtape::reverse::program::{Jit, Test, MAX_OPS, TIER};
+use dualtape::reverse::program::{hvp_tier, tier, Jit, Test, MAX_HVP_OPS, MAX_OPS, TIER};
 use dualtape::reverse::{self, Program, ReplayError, Workspace};
 use dualtape::{Scalar, Var};
 
@@ -303,11 +303,30 @@ fn tiering_size_and_off_choose_the_path() {
     // optimize() may change the instructions: compiled again when asked
     q.optimize();
     assert!(!q.jit_compiled() && p.jit_compiled());
-    // above MAX_OPS: interpreted by default, compiled when asked
+    // a larger program waits longer: TIER per 512 instructions begun
+    let n = 130;
+    let x: Vec<f64> = (0..n).map(|i| 0.01 * i as f64).collect();
+    let mid = reverse::record(rosenbrock, &x);
+    let len = mid.instructions().len();
+    assert!((513..=1024).contains(&len), "{len} instructions");
+    assert_eq!(tier(len), Some(2 * TIER));
+    let mut ws = mid.workspace();
+    let mut g = vec![0.0; n];
+    for k in 1..=2 * TIER {
+        mid.gradient_into(&mut ws, &x, &mut g).unwrap();
+        assert_eq!(mid.jit_compiled(), k == 2 * TIER, "after {k} gradients");
+    }
+    assert_eq!(ws.jit_runs(), 1);
+    let (fv, fg) = reverse::gradient(rosenbrock, &x);
+    let v = mid.gradient_into(&mut ws, &x, &mut g).unwrap();
+    assert!(identical(v, fv) && g.iter().zip(&fg).all(|(a, b)| identical(*a, *b)));
+    // above MAX_OPS: interpreted by default (never counted toward a tier),
+    // compiled when asked
     let n = MAX_OPS / 4 + 2;
     let x: Vec<f64> = (0..n).map(|i| 0.01 * i as f64).collect();
     let mut big = reverse::record(rosenbrock, &x);
     assert!(big.instructions().len() > MAX_OPS);
+    assert_eq!(tier(big.instructions().len()), None);
     let mut ws = big.workspace();
     let mut g = vec![0.0; n];
     for _ in 0..2 * TIER {
@@ -681,11 +700,13 @@ fn hvp_tiering_counts_hvps_apart_from_gradients() {
     let mut wq = Workspace::default();
     q.hvp_into(&mut wq, &x, &v, &mut hg, &mut hv).unwrap();
     assert_eq!(wq.jit_runs(), 0);
-    // above MAX_OPS: interpreted by default, compiled when asked
-    let n = MAX_OPS / 4 + 2;
+    // above MAX_HVP_OPS: interpreted by default, compiled when asked
+    let n = MAX_HVP_OPS / 4 + 2;
     let x: Vec<f64> = (0..n).map(|i| 0.01 * i as f64).collect();
     let v = vec![1.0; n];
     let mut big = reverse::record(rosenbrock, &x);
+    assert_eq!(hvp_tier(big.instructions().len()), None);
+    assert_eq!(hvp_tier(MAX_HVP_OPS), Some(TIER));
     let mut ws = Workspace::default();
     let (mut g, mut hv) = (vec![0.0; n], vec![0.0; n]);
     for _ in 0..2 * TIER {

@@ -11,7 +11,7 @@
 //!   point where the control flow differs would be an error, not a wrong
 //!   gradient; the workloads take the same branches at every point. With
 //!   the `jit` feature (on here) a program of at most `MAX_OPS` instructions
-//!   runs as compiled code from its `TIER`-th gradient; a second row, "replay,
+//!   runs as compiled code from its `tier`-th gradient; a second row, "replay,
 //!   interpreted", is the same program with the compiler off.
 //! - `DualVec<f64, N>`, forward mode in chunks of N = 4, 8, 16
 //!   (`forward::gradient_into_with`, ⌈n/N⌉ passes, the seeded inputs in a
@@ -29,7 +29,7 @@ use crate::harness::{Method, Peer};
 use crate::peers::baseline::FD_TOL;
 use crate::workloads::{Workload, PASS_LANES};
 use dualtape::finite_diff::{self, Scheme};
-use dualtape::reverse::program::{Jit, MAX_OPS, TIER};
+use dualtape::reverse::program::{tier, Jit};
 use dualtape::{forward, reverse, Dual, DualVec, Scalar, Var};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -107,8 +107,8 @@ fn chunked<const N: usize>(w: &Workload, wide: bool) -> Method {
 /// Record once at the workload's point, replay per call with a reused
 /// workspace. `jit`: the program's default ([`Jit::Auto`]: with the `jit`
 /// feature, which this crate turns on, a program of at most `MAX_OPS`
-/// instructions runs compiled from its `TIER`-th gradient; the set-up asks
-/// for `TIER` gradients first, so the timed calls are that steady state) or
+/// instructions runs compiled from its `tier`-th gradient; the set-up asks
+/// for that many gradients first, so the timed calls are that steady state) or
 /// [`Jit::Off`] (always the interpreter).
 fn replay(w: &Workload, jit: Jit) -> Method {
     let name = if jit == Jit::Off {
@@ -125,9 +125,9 @@ fn replay(w: &Workload, jit: Jit) -> Method {
     }
     program.set_jit(jit);
     let mut ws = program.workspace();
-    if jit == Jit::Auto && program.instructions().len() <= MAX_OPS {
+    if let (Jit::Auto, Some(tier)) = (jit, tier(program.instructions().len())) {
         let (x, mut g) = (w.point(), vec![0.0; w.dim()]);
-        for _ in 0..TIER {
+        for _ in 0..tier {
             let _ = program.gradient_into(&mut ws, &x, &mut g);
         }
     }

@@ -32,12 +32,13 @@
 //!
 //! # When
 //!
-//! See [`Jit`]: by default a program of at most [`MAX_OPS`] instructions
-//! has its gradient compiled at its [`TIER`]-th `f64` gradient, and its
-//! Hessian-vector product at its [`TIER`]-th HVP (the two counted apart:
-//! each compiled function pays for itself from its own calls; compiling
-//! costs about as much as a few thousand interpreted calls of such a
-//! program, so a program asked for a few never pays it), on hosts
+//! See [`Jit`]: by default a program's gradient is compiled at its
+//! [`tier`]-th `f64` gradient ([`TIER`] up to 512 instructions, later the
+//! larger the program, never above [`MAX_OPS`]), and its Hessian-vector
+//! product at its [`TIER`]-th HVP (never above [`MAX_HVP_OPS`]; the two
+//! counted apart: each compiled function pays for itself from its own
+//! calls; compiling costs about as much as a few thousand interpreted
+//! calls of a small program, so a program asked for a few never pays it), on hosts
 //! Cranelift supports (x86-64, AArch64, RISC-V 64, s390x); elsewhere, or
 //! if compiling fails, the interpreter runs. The compiled code is cached
 //! behind an `Arc` that the program's clones share.
@@ -64,28 +65,62 @@ use super::{Arg, Instr, Program};
 use gradient::GradientFn;
 use hvp::HvpFn;
 
-/// The most instructions a program may have to be compiled by default
-/// ([`Jit::Auto`]). Larger programs are interpreted: compiling grows
-/// faster than linearly (register allocation; Rosenbrock, the whole
+/// The most instructions a program may have to have its gradient compiled
+/// by default ([`Jit::Auto`]). Larger programs are interpreted: compiling
+/// grows faster than linearly (register allocation; Rosenbrock, the whole
 /// compile: 10 ms at 511 instructions, 70 ms at 2,000, 0.36 s at 4,000,
-/// 1.5 s at 8,000), while a compiled gradient is only about 1.5 to 2.3
-/// times as fast as an interpreted one at those sizes (0.29 against
-/// 0.68 µs at 511 instructions, 3.5 against 5.1 µs at 4,000), so a large
-/// program would have to be asked for a great many gradients to pay for
-/// compiling it (see benches/README.md).
-pub const MAX_OPS: usize = 512;
+/// 1.5 s at 8,000), while the compiled gradient is 1.5 to 2.3 times as
+/// fast as the interpreted one (0.29 against 0.68 µs at 511 instructions,
+/// 3.5 against 5.1 µs at 4,000; see benches/README.md). A program of up to
+/// this many is compiled later the larger it is: see [`tier`].
+pub const MAX_OPS: usize = 4096;
 
-/// The calls a program must have been asked for before [`Jit::Auto`]
-/// compiles it: `f64` gradients for the compiled gradient, HVPs for the
-/// compiled HVP (counted apart). Compiling a small program's gradient
-/// costs about as much as this many interpreted gradients (0.6 ms for
-/// Rosenbrock at n = 10, ~6000 of its gradients; 9 ms at n = 100,
-/// ~13000), so a program asked for fewer never pays for compiling, and
-/// one asked for more pays at most about twice what the best choice in
-/// hindsight would. (The HVP uses the same count, not tuned apart: its
-/// compiled code and its interpreted calls both cost more than the
-/// gradient's.)
+/// The most instructions a program may have to have its Hessian-vector
+/// product compiled by default ([`Jit::Auto`]). Compiling the HVP takes
+/// about eight times as long as the gradient (Rosenbrock: 0.05 s at 511
+/// instructions, 0.56 s at 2,000, 2.5 s at 4,000), for code 1.4 to 1.5
+/// times as fast as the interpreter's, which would pay only after
+/// hundreds of thousands of HVPs at 2,000 instructions.
+pub const MAX_HVP_OPS: usize = 512;
+
+/// The calls a small program (at most 512 instructions) must have been
+/// asked for before [`Jit::Auto`] compiles it: `f64` gradients for the
+/// compiled gradient, HVPs for the compiled HVP (counted apart). Compiling
+/// a small program's gradient costs about as much as this many
+/// interpreted gradients (0.6 ms for Rosenbrock at n = 10, ~6000 of its
+/// gradients; 9 ms at n = 100, ~13000), so a program asked for fewer
+/// never pays for compiling, and one asked for more pays at most about
+/// twice what the best choice in hindsight would. (The HVP uses the same
+/// count, not tuned apart: its compiled code and its interpreted calls
+/// both cost more than the gradient's.) Larger programs wait longer:
+/// [`tier`].
 pub const TIER: u32 = 4096;
+
+/// The gradients after which [`Jit::Auto`] compiles the gradient of a
+/// program of `instructions` instructions: [`TIER`] for every 512
+/// instructions begun (4096 up to 512 instructions, 32768 at 4,096), since
+/// both the compile time and the interpreted time it is weighed against
+/// grow with the program (the compile time faster: 0.36 s against 5.1 µs
+/// per interpreted gradient at 4,000 instructions, ~70,000 gradients);
+/// `None` above [`MAX_OPS`]: never.
+///
+/// ```
+/// use dualtape::reverse::program::{tier, TIER};
+///
+/// assert_eq!(tier(40), Some(TIER));
+/// assert_eq!(tier(513), Some(2 * TIER));
+/// assert_eq!(tier(4096), Some(8 * TIER));
+/// assert_eq!(tier(4097), None);
+/// ```
+pub fn tier(instructions: usize) -> Option<u32> {
+    (instructions <= MAX_OPS).then(|| TIER * instructions.div_ceil(512).max(1) as u32)
+}
+
+/// [`tier`] for the Hessian-vector product: [`TIER`] up to
+/// [`MAX_HVP_OPS`] instructions, `None` (never) above.
+pub fn hvp_tier(instructions: usize) -> Option<u32> {
+    (instructions <= MAX_HVP_OPS).then_some(TIER)
+}
 
 /// When a program's `f64` gradient ([`Program::gradient`],
 /// [`Program::gradient_into`]) and its Hessian-vector product
@@ -108,10 +143,10 @@ pub const TIER: u32 = 4096;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Jit {
-    /// The default: compile a program of at most [`MAX_OPS`] instructions
-    /// once its gradient (its HVP) was asked for [`TIER`] times (by it and
-    /// its clones; gradients and HVPs counted apart); interpret larger
-    /// ones.
+    /// The default: compile a program's gradient once it was asked for
+    /// [`tier`] gradients (by it and its clones), which is never above
+    /// [`MAX_OPS`] instructions; its HVP once it was asked for
+    /// [`hvp_tier`] HVPs (counted apart), never above [`MAX_HVP_OPS`].
     #[default]
     Auto,
     /// Compile at the next gradient (HVP), whatever the program's size.
@@ -192,13 +227,27 @@ impl Cache {
     /// compiling it now if the time has come; `None`: interpret.
     #[inline]
     pub(crate) fn gradient(&self, p: &Program, mode: Jit) -> Option<&Code<GradientFn>> {
-        tiered(&self.0.code, &self.0.calls, p, mode, gradient::compile)
+        tiered(
+            &self.0.code,
+            &self.0.calls,
+            p,
+            mode,
+            tier,
+            gradient::compile,
+        )
     }
 
     /// [`gradient`](Self::gradient) for `p`'s Hessian-vector product.
     #[inline]
     pub(crate) fn hvp(&self, p: &Program, mode: Jit) -> Option<&Code<HvpFn>> {
-        tiered(&self.0.hvp, &self.0.hvp_calls, p, mode, hvp::compile)
+        tiered(
+            &self.0.hvp,
+            &self.0.hvp_calls,
+            p,
+            mode,
+            hvp_tier,
+            hvp::compile,
+        )
     }
 
     /// Whether the compiled gradient exists.
@@ -213,19 +262,21 @@ impl Cache {
 }
 
 /// The code in `cell` to run under `mode`, compiled by `compile` now if
-/// the time has come (`calls` counts the calls before); `None`: interpret.
+/// the time has come (`calls` counts the calls before, `tier` says when
+/// that is); `None`: interpret.
 #[inline(always)]
 fn tiered<'a, C>(
     cell: &'a OnceLock<Option<C>>,
     calls: &AtomicU32,
     p: &Program,
     mode: Jit,
+    tier: fn(usize) -> Option<u32>,
     compile: fn(&Program) -> Option<C>,
 ) -> Option<&'a C> {
     if let Some(c) = cell.get() {
         return if mode == Jit::Off { None } else { c.as_ref() };
     }
-    cold(cell, calls, p, mode, compile)
+    cold(cell, calls, p, mode, tier, compile)
 }
 
 /// [`tiered`] before the code exists.
@@ -236,6 +287,7 @@ fn cold<'a, C>(
     calls: &AtomicU32,
     p: &Program,
     mode: Jit,
+    tier: fn(usize) -> Option<u32>,
     compile: fn(&Program) -> Option<C>,
 ) -> Option<&'a C> {
     // Miri cannot execute generated machine code (nor map it
@@ -246,9 +298,11 @@ fn cold<'a, C>(
     }
     match mode {
         Jit::Off => return None,
-        Jit::Auto if p.instrs.len() > MAX_OPS => return None,
-        Jit::Auto if calls.fetch_add(1, Ordering::Relaxed) + 1 < TIER => return None,
-        _ => {}
+        Jit::Auto => match tier(p.instrs.len()) {
+            Some(t) if calls.fetch_add(1, Ordering::Relaxed) + 1 >= t => {}
+            _ => return None,
+        },
+        Jit::Now => {}
     }
     cell.get_or_init(|| compile(p)).as_ref()
 }
