@@ -10,7 +10,7 @@
 //! Not under Miri: Miri cannot run machine code made at run time.
 #![cfg(not(miri))]
 
-use dualtape::reverse::program::{hvp_tier, tier, Jit, Test, MAX_HVP_OPS, MAX_OPS, TIER};
+use dualtape::reverse::program::{hvp_tier, tier, Jit, Test, MAX_OPS, TIER};
 use dualtape::reverse::{self, Program, ReplayError, Workspace};
 use dualtape::{Scalar, Var};
 
@@ -303,18 +303,19 @@ fn tiering_size_and_off_choose_the_path() {
     // optimize() may change the instructions: compiled again when asked
     q.optimize();
     assert!(!q.jit_compiled() && p.jit_compiled());
-    // a larger program waits longer: TIER per 512 instructions begun
+    // a larger program waits longer: TIER · 2^1.5 for 2 blocks of 512
     let n = 130;
     let x: Vec<f64> = (0..n).map(|i| 0.01 * i as f64).collect();
     let mid = reverse::record(rosenbrock, &x);
     let len = mid.instructions().len();
     assert!((513..=1024).contains(&len), "{len} instructions");
-    assert_eq!(tier(len), Some(2 * TIER));
+    let t = tier(len).unwrap();
+    assert!(2 * TIER < t && t < 3 * TIER, "{t}");
     let mut ws = mid.workspace();
     let mut g = vec![0.0; n];
-    for k in 1..=2 * TIER {
+    for k in 1..=t {
         mid.gradient_into(&mut ws, &x, &mut g).unwrap();
-        assert_eq!(mid.jit_compiled(), k == 2 * TIER, "after {k} gradients");
+        assert_eq!(mid.jit_compiled(), k == t, "after {k} gradients");
     }
     assert_eq!(ws.jit_runs(), 1);
     let (fv, fg) = reverse::gradient(rosenbrock, &x);
@@ -700,22 +701,32 @@ fn hvp_tiering_counts_hvps_apart_from_gradients() {
     let mut wq = Workspace::default();
     q.hvp_into(&mut wq, &x, &v, &mut hg, &mut hv).unwrap();
     assert_eq!(wq.jit_runs(), 0);
-    // above MAX_HVP_OPS: interpreted by default, compiled when asked
-    let n = MAX_HVP_OPS / 4 + 2;
+    // a larger program waits longer (TIER · b² HVPs for b blocks of 512
+    // instructions) and is compiled when asked
+    let n = 130;
     let x: Vec<f64> = (0..n).map(|i| 0.01 * i as f64).collect();
     let v = vec![1.0; n];
-    let mut big = reverse::record(rosenbrock, &x);
-    assert_eq!(hvp_tier(big.instructions().len()), None);
-    assert_eq!(hvp_tier(MAX_HVP_OPS), Some(TIER));
+    let mut mid = reverse::record(rosenbrock, &x);
+    assert_eq!(hvp_tier(mid.instructions().len()), Some(4 * TIER));
     let mut ws = Workspace::default();
     let (mut g, mut hv) = (vec![0.0; n], vec![0.0; n]);
     for _ in 0..2 * TIER {
-        big.hvp_into(&mut ws, &x, &v, &mut g, &mut hv).unwrap();
+        mid.hvp_into(&mut ws, &x, &v, &mut g, &mut hv).unwrap();
     }
-    assert_eq!((big.jit_hvp_compiled(), ws.jit_runs()), (false, 0));
+    assert_eq!((mid.jit_hvp_compiled(), ws.jit_runs()), (false, 0));
     let want = hv.clone();
-    big.set_jit(Jit::Now);
-    big.hvp_into(&mut ws, &x, &v, &mut g, &mut hv).unwrap();
-    assert_eq!((big.jit_hvp_compiled(), ws.jit_runs()), (true, 1));
+    mid.set_jit(Jit::Now);
+    mid.hvp_into(&mut ws, &x, &v, &mut g, &mut hv).unwrap();
+    assert_eq!((mid.jit_hvp_compiled(), ws.jit_runs()), (true, 1));
     assert!(hv.iter().zip(&want).all(|(a, b)| identical(*a, *b)));
+    // above MAX_OPS: never by default
+    let n = MAX_OPS / 4 + 2;
+    let x: Vec<f64> = (0..n).map(|i| 0.01 * i as f64).collect();
+    let big = reverse::record(rosenbrock, &x);
+    assert_eq!(hvp_tier(big.instructions().len()), None);
+    let (mut g, mut hv) = (vec![0.0; n], vec![0.0; n]);
+    for _ in 0..TIER {
+        big.hvp_into(&mut ws, &x, &x, &mut g, &mut hv).unwrap();
+    }
+    assert_eq!((big.jit_hvp_compiled(), ws.jit_runs()), (false, 1));
 }

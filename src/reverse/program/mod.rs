@@ -123,12 +123,11 @@
 //!
 //! - **When.** By default ([`Jit::Auto`]) a program of at most
 //!   [`MAX_OPS`] instructions has its gradient compiled at its [`tier`]-th
-//!   gradient ([`TIER`] up to 512 instructions, one more [`TIER`] for
-//!   every 512 more: compiling costs about as much as that many
-//!   interpreted calls, so a few calls never pay for it), and a program of
-//!   at most [`MAX_HVP_OPS`] its HVP at its [`TIER`]-th HVP; larger
-//!   programs, whose compile time grows faster than the time it saves,
-//!   are interpreted. [`Program::set_jit`] asks
+//!   gradient and its HVP at its [`hvp_tier`]-th HVP ([`TIER`] up to 512
+//!   instructions, more the larger the program: compiling costs about as
+//!   much as that many interpreted calls, so a few calls never pay for
+//!   it); larger programs, whose compile time grows faster than the time
+//!   it saves, are interpreted. [`Program::set_jit`] asks
 //!   for compiling now ([`Jit::Now`], whatever the size) or never
 //!   ([`Jit::Off`]). The code is compiled once and shared by the program's
 //!   clones (and threads); a deserialised or [`optimize`](Program::optimize)d
@@ -164,8 +163,8 @@
     doc = "[`Jit::Off`]: #compiled-gradients-and-hvps-feature-jit",
     doc = "[`MAX_OPS`]: #compiled-gradients-and-hvps-feature-jit",
     doc = "[`TIER`]: #compiled-gradients-and-hvps-feature-jit",
-    doc = "[`MAX_HVP_OPS`]: #compiled-gradients-and-hvps-feature-jit",
     doc = "[`tier`]: #compiled-gradients-and-hvps-feature-jit",
+    doc = "[`hvp_tier`]: #compiled-gradients-and-hvps-feature-jit",
     doc = "[`Program::set_jit`]: #compiled-gradients-and-hvps-feature-jit"
 )]
 
@@ -176,7 +175,7 @@ pub(crate) mod record;
 mod replay;
 
 #[cfg(feature = "jit")]
-pub use jit::{hvp_tier, tier, Jit, MAX_HVP_OPS, MAX_OPS, TIER};
+pub use jit::{hvp_tier, tier, Jit, MAX_OPS, TIER};
 pub use op::{eval, Op, Test};
 pub(crate) use op::{opcode, test_on, Code};
 pub use replay::Workspace;
@@ -539,8 +538,7 @@ impl Program {
     /// machine code compiled with Cranelift (feature `jit`; see [`Jit`] and
     /// the [module docs](self)). The default, [`Jit::Auto`], compiles a
     /// program's gradient at its [`tier`]-th gradient (at most [`MAX_OPS`]
-    /// instructions) and its HVP at its [`hvp_tier`]-th HVP (at most
-    /// [`MAX_HVP_OPS`]). The
+    /// instructions) and its HVP at its [`hvp_tier`]-th HVP. The
     /// results are the interpreter's bit for bit either way. Clones made
     /// before share the compiled code but keep their own setting.
     #[cfg(feature = "jit")]

@@ -35,8 +35,7 @@
 //! See [`Jit`]: by default a program's gradient is compiled at its
 //! [`tier`]-th `f64` gradient ([`TIER`] up to 512 instructions, later the
 //! larger the program, never above [`MAX_OPS`]), and its Hessian-vector
-//! product at its [`TIER`]-th HVP (never above [`MAX_HVP_OPS`]; the two
-//! counted apart: each compiled function pays for itself from its own
+//! product at its [`hvp_tier`]-th HVP (the two counted apart: each compiled function pays for itself from its own
 //! calls; compiling costs about as much as a few thousand interpreted
 //! calls of a small program, so a program asked for a few never pays it), on hosts
 //! Cranelift supports (x86-64, AArch64, RISC-V 64, s390x); elsewhere, or
@@ -65,23 +64,17 @@ use super::{Arg, Instr, Program};
 use gradient::GradientFn;
 use hvp::HvpFn;
 
-/// The most instructions a program may have to have its gradient compiled
-/// by default ([`Jit::Auto`]). Larger programs are interpreted: compiling
-/// grows faster than linearly (register allocation; Rosenbrock, the whole
-/// compile: 10 ms at 511 instructions, 70 ms at 2,000, 0.36 s at 4,000,
-/// 1.5 s at 8,000), while the compiled gradient is 1.5 to 2.3 times as
-/// fast as the interpreted one (0.29 against 0.68 µs at 511 instructions,
-/// 3.5 against 5.1 µs at 4,000; see benches/README.md). A program of up to
-/// this many is compiled later the larger it is: see [`tier`].
+/// The most instructions a program may have to have its gradient or its
+/// Hessian-vector product compiled by default ([`Jit::Auto`]). Larger
+/// programs are interpreted: compiling grows faster than linearly
+/// (register allocation; Rosenbrock, the gradient: 10 ms at 511
+/// instructions, 70 ms at 2,000, 0.36 s at 4,000, 1.5 s at 8,000; the
+/// HVP about eight times that, 2.5 s at 4,000), while the compiled code is
+/// 1.3 to 2.3 times as fast as the interpreter (gradient 0.29 against
+/// 0.68 µs at 511 instructions, 3.1 against 5.1 µs at 4,000; HVP 7.5
+/// against 9.5 µs at 4,000; see benches/README.md). Programs up to this
+/// size are compiled the later the larger they are: see [`tier`].
 pub const MAX_OPS: usize = 4096;
-
-/// The most instructions a program may have to have its Hessian-vector
-/// product compiled by default ([`Jit::Auto`]). Compiling the HVP takes
-/// about eight times as long as the gradient (Rosenbrock: 0.05 s at 511
-/// instructions, 0.56 s at 2,000, 2.5 s at 4,000), for code 1.4 to 1.5
-/// times as fast as the interpreter's, which would pay only after
-/// hundreds of thousands of HVPs at 2,000 instructions.
-pub const MAX_HVP_OPS: usize = 512;
 
 /// The calls a small program (at most 512 instructions) must have been
 /// asked for before [`Jit::Auto`] compiles it: `f64` gradients for the
@@ -90,36 +83,48 @@ pub const MAX_HVP_OPS: usize = 512;
 /// interpreted gradients (0.6 ms for Rosenbrock at n = 10, ~6000 of its
 /// gradients; 9 ms at n = 100, ~13000), so a program asked for fewer
 /// never pays for compiling, and one asked for more pays at most about
-/// twice what the best choice in hindsight would. (The HVP uses the same
-/// count, not tuned apart: its compiled code and its interpreted calls
-/// both cost more than the gradient's.) Larger programs wait longer:
-/// [`tier`].
+/// twice what the best choice in hindsight would. Larger programs wait
+/// longer: [`tier`], [`hvp_tier`].
 pub const TIER: u32 = 4096;
 
 /// The gradients after which [`Jit::Auto`] compiles the gradient of a
-/// program of `instructions` instructions: [`TIER`] for every 512
-/// instructions begun (4096 up to 512 instructions, 32768 at 4,096), since
-/// both the compile time and the interpreted time it is weighed against
-/// grow with the program (the compile time faster: 0.36 s against 5.1 µs
-/// per interpreted gradient at 4,000 instructions, ~70,000 gradients);
-/// `None` above [`MAX_OPS`]: never.
+/// program of `instructions` instructions: `TIER · b^1.5` for `b` blocks
+/// of 512 instructions begun ([`TIER`] up to 512 instructions, ~92,700 at
+/// 4,096), so that the interpreted time spent before compiling stays
+/// about the compile time as both grow (Rosenbrock at 4,000 instructions:
+/// 0.36 s to compile, 0.47 s of interpreted gradients before it); `None`
+/// above [`MAX_OPS`]: never.
 ///
 /// ```
 /// use dualtape::reverse::program::{tier, TIER};
 ///
 /// assert_eq!(tier(40), Some(TIER));
-/// assert_eq!(tier(513), Some(2 * TIER));
-/// assert_eq!(tier(4096), Some(8 * TIER));
+/// assert_eq!(tier(512), Some(TIER));
+/// assert_eq!(tier(513), Some(11_585)); // TIER · 2^1.5
+/// assert_eq!(tier(4096), Some(92_681)); // TIER · 8^1.5
 /// assert_eq!(tier(4097), None);
 /// ```
 pub fn tier(instructions: usize) -> Option<u32> {
-    (instructions <= MAX_OPS).then(|| TIER * instructions.div_ceil(512).max(1) as u32)
+    let b = instructions.div_ceil(512).max(1) as f64;
+    (instructions <= MAX_OPS).then(|| (f64::from(TIER) * b * b.sqrt()) as u32)
 }
 
-/// [`tier`] for the Hessian-vector product: [`TIER`] up to
-/// [`MAX_HVP_OPS`] instructions, `None` (never) above.
+/// [`tier`] for the Hessian-vector product: `TIER · b²` HVPs for `b`
+/// blocks of 512 instructions begun (its compile time grows faster than
+/// the gradient's: Rosenbrock at 4,000 instructions, 2.5 s to compile,
+/// 2.5 s of interpreted HVPs before it); `None` above [`MAX_OPS`].
+///
+/// ```
+/// use dualtape::reverse::program::{hvp_tier, TIER};
+///
+/// assert_eq!(hvp_tier(512), Some(TIER));
+/// assert_eq!(hvp_tier(1024), Some(4 * TIER));
+/// assert_eq!(hvp_tier(4096), Some(64 * TIER));
+/// assert_eq!(hvp_tier(4097), None);
+/// ```
 pub fn hvp_tier(instructions: usize) -> Option<u32> {
-    (instructions <= MAX_HVP_OPS).then_some(TIER)
+    let b = instructions.div_ceil(512).max(1) as u32;
+    (instructions <= MAX_OPS).then(|| TIER * b * b)
 }
 
 /// When a program's `f64` gradient ([`Program::gradient`],
@@ -144,9 +149,9 @@ pub fn hvp_tier(instructions: usize) -> Option<u32> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Jit {
     /// The default: compile a program's gradient once it was asked for
-    /// [`tier`] gradients (by it and its clones), which is never above
-    /// [`MAX_OPS`] instructions; its HVP once it was asked for
-    /// [`hvp_tier`] HVPs (counted apart), never above [`MAX_HVP_OPS`].
+    /// [`tier`] gradients (by it and its clones), its HVP once it was
+    /// asked for [`hvp_tier`] HVPs (counted apart); never above
+    /// [`MAX_OPS`] instructions.
     #[default]
     Auto,
     /// Compile at the next gradient (HVP), whatever the program's size.
