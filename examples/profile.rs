@@ -91,12 +91,11 @@ fn drive<W: Workload>(w: &W, method: &str, seconds: f64, calls: Option<u64>) {
         ),
     };
     // warm: grows the tape; a replay's program is compiled at its
-    // `tier`-th gradient (`hvp_tier`-th HVP) where it is small enough
+    // `tier`-th gradient (HVP) where it is small enough
     // (feature `jit`)
     let len = program.instructions().len();
     let tier = match method {
-        "replay" => dualtape::reverse::program::tier(len),
-        "hvp" => dualtape::reverse::program::hvp_tier(len),
+        "replay" | "hvp" => dualtape::reverse::program::tier(len),
         _ => None,
     };
     let warm = tier.map_or(1, |t| t as usize + 1);

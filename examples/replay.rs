@@ -93,15 +93,13 @@ fn row<W: Workload>(w: &W, rounds: usize, budget: f64) {
         );
     }
     // past the tiering (`Jit::Auto` compiles the gradient at its `tier`-th
-    // call, the HVP at its `hvp_tier`-th HVP, where the program is small
+    // call, the HVP at its `tier`-th HVP, where the program is small
     // enough)
     let mut ihws = reverse::Workspace::default();
     let (mut ihg, mut ihv) = (vec![0.0; n], vec![0.0; n]);
     let len = program.instructions().len();
     for _ in 0..dualtape::reverse::program::tier(len).unwrap_or(0) {
         program.gradient_into(&mut ws, &x, &mut g2).unwrap();
-    }
-    for _ in 0..dualtape::reverse::program::hvp_tier(len).unwrap_or(0) {
         program
             .hvp_into(&mut hws, &x, &dir, &mut hg, &mut hv)
             .unwrap();

@@ -123,7 +123,7 @@
 //!
 //! - **When.** By default ([`Jit::Auto`]) a program of at most
 //!   [`MAX_OPS`] instructions has its gradient compiled at its [`tier`]-th
-//!   gradient and its HVP at its [`hvp_tier`]-th HVP ([`TIER`] up to 512
+//!   gradient and its HVP at its [`tier`]-th HVP ([`TIER`] up to 512
 //!   instructions, more the larger the program: compiling costs about as
 //!   much as that many interpreted calls, so a few calls never pay for
 //!   it); larger programs, whose compile time grows faster than the time
@@ -164,7 +164,6 @@
     doc = "[`MAX_OPS`]: #compiled-gradients-and-hvps-feature-jit",
     doc = "[`TIER`]: #compiled-gradients-and-hvps-feature-jit",
     doc = "[`tier`]: #compiled-gradients-and-hvps-feature-jit",
-    doc = "[`hvp_tier`]: #compiled-gradients-and-hvps-feature-jit",
     doc = "[`Program::set_jit`]: #compiled-gradients-and-hvps-feature-jit"
 )]
 
@@ -175,7 +174,7 @@ pub(crate) mod record;
 mod replay;
 
 #[cfg(feature = "jit")]
-pub use jit::{hvp_tier, tier, Jit, MAX_OPS, TIER};
+pub use jit::{tier, Jit, MAX_OPS, TIER};
 pub use op::{eval, Op, Test};
 pub(crate) use op::{opcode, test_on, Code};
 pub use replay::Workspace;
@@ -538,7 +537,7 @@ impl Program {
     /// machine code compiled with Cranelift (feature `jit`; see [`Jit`] and
     /// the [module docs](self)). The default, [`Jit::Auto`], compiles a
     /// program's gradient at its [`tier`]-th gradient (at most [`MAX_OPS`]
-    /// instructions) and its HVP at its [`hvp_tier`]-th HVP. The
+    /// instructions) and its HVP at its [`tier`]-th HVP. The
     /// results are the interpreter's bit for bit either way. Clones made
     /// before share the compiled code but keep their own setting.
     #[cfg(feature = "jit")]

@@ -35,7 +35,7 @@
 //! See [`Jit`]: by default a program's gradient is compiled at its
 //! [`tier`]-th `f64` gradient ([`TIER`] up to 512 instructions, later the
 //! larger the program, never above [`MAX_OPS`]), and its Hessian-vector
-//! product at its [`hvp_tier`]-th HVP (the two counted apart: each compiled function pays for itself from its own
+//! product at its [`tier`]-th HVP (the two counted apart: each compiled function pays for itself from its own
 //! calls; compiling costs about as much as a few thousand interpreted
 //! calls of a small program, so a program asked for a few never pays it), on hosts
 //! Cranelift supports (x86-64, AArch64, RISC-V 64, s390x); elsewhere, or
@@ -68,12 +68,12 @@ use hvp::HvpFn;
 /// Hessian-vector product compiled by default ([`Jit::Auto`]). Larger
 /// programs are interpreted: compiling grows faster than linearly
 /// (register allocation; Rosenbrock, the gradient: 10 ms at 511
-/// instructions, 70 ms at 2,000, 0.36 s at 4,000, 1.5 s at 8,000; the
-/// HVP about eight times that, 2.5 s at 4,000), while the compiled code is
-/// 1.3 to 2.3 times as fast as the interpreter (gradient 0.29 against
-/// 0.68 µs at 511 instructions, 3.1 against 5.1 µs at 4,000; HVP 7.5
-/// against 9.5 µs at 4,000; see benches/README.md). Programs up to this
-/// size are compiled the later the larger they are: see [`tier`].
+/// instructions, 70 ms at 2,000, 0.32 s at 4,000, 2.2 s at 10,000; the
+/// HVP: 0.03 s at 511, 0.28 s at 2,000, 1.2 s at 4,000), while the
+/// compiled code is 1.4 to 2.4 times as fast as the interpreter (at 4,000
+/// instructions the gradient 3.1 against 4.8 µs, the HVP 4.9 against
+/// 9.5 µs; see benches/README.md). Programs up to this size are compiled
+/// the later the larger they are: see [`tier`].
 pub const MAX_OPS: usize = 4096;
 
 /// The calls a small program (at most 512 instructions) must have been
@@ -84,15 +84,16 @@ pub const MAX_OPS: usize = 4096;
 /// gradients; 9 ms at n = 100, ~13000), so a program asked for fewer
 /// never pays for compiling, and one asked for more pays at most about
 /// twice what the best choice in hindsight would. Larger programs wait
-/// longer: [`tier`], [`hvp_tier`].
+/// longer: [`tier`].
 pub const TIER: u32 = 4096;
 
-/// The gradients after which [`Jit::Auto`] compiles the gradient of a
-/// program of `instructions` instructions: `TIER · b^1.5` for `b` blocks
-/// of 512 instructions begun ([`TIER`] up to 512 instructions, ~92,700 at
-/// 4,096), so that the interpreted time spent before compiling stays
-/// about the compile time as both grow (Rosenbrock at 4,000 instructions:
-/// 0.36 s to compile, 0.47 s of interpreted gradients before it); `None`
+/// The calls (gradients for the gradient, HVPs for the HVP) after which
+/// [`Jit::Auto`] compiles a program of `instructions` instructions:
+/// `TIER · b^1.5` for `b` blocks of 512 instructions begun ([`TIER`] up
+/// to 512 instructions, ~92,700 at 4,096), so that the interpreted time
+/// spent before compiling stays about the compile time as both grow
+/// (Rosenbrock at 4,000 instructions: the gradient 0.32 s to compile, 0.44 s
+/// of interpreted gradients before it; the HVP 1.2 s and 0.88 s); `None`
 /// above [`MAX_OPS`]: never.
 ///
 /// ```
@@ -107,24 +108,6 @@ pub const TIER: u32 = 4096;
 pub fn tier(instructions: usize) -> Option<u32> {
     let b = instructions.div_ceil(512).max(1) as f64;
     (instructions <= MAX_OPS).then(|| (f64::from(TIER) * b * b.sqrt()) as u32)
-}
-
-/// [`tier`] for the Hessian-vector product: `TIER · b²` HVPs for `b`
-/// blocks of 512 instructions begun (its compile time grows faster than
-/// the gradient's: Rosenbrock at 4,000 instructions, 2.5 s to compile,
-/// 2.5 s of interpreted HVPs before it); `None` above [`MAX_OPS`].
-///
-/// ```
-/// use dualtape::reverse::program::{hvp_tier, TIER};
-///
-/// assert_eq!(hvp_tier(512), Some(TIER));
-/// assert_eq!(hvp_tier(1024), Some(4 * TIER));
-/// assert_eq!(hvp_tier(4096), Some(64 * TIER));
-/// assert_eq!(hvp_tier(4097), None);
-/// ```
-pub fn hvp_tier(instructions: usize) -> Option<u32> {
-    let b = instructions.div_ceil(512).max(1) as u32;
-    (instructions <= MAX_OPS).then(|| TIER * b * b)
 }
 
 /// When a program's `f64` gradient ([`Program::gradient`],
@@ -150,7 +133,7 @@ pub fn hvp_tier(instructions: usize) -> Option<u32> {
 pub enum Jit {
     /// The default: compile a program's gradient once it was asked for
     /// [`tier`] gradients (by it and its clones), its HVP once it was
-    /// asked for [`hvp_tier`] HVPs (counted apart); never above
+    /// asked for [`tier`] HVPs (counted apart); never above
     /// [`MAX_OPS`] instructions.
     #[default]
     Auto,
@@ -245,14 +228,7 @@ impl Cache {
     /// [`gradient`](Self::gradient) for `p`'s Hessian-vector product.
     #[inline]
     pub(crate) fn hvp(&self, p: &Program, mode: Jit) -> Option<&Code<HvpFn>> {
-        tiered(
-            &self.0.hvp,
-            &self.0.hvp_calls,
-            p,
-            mode,
-            hvp_tier,
-            hvp::compile,
-        )
+        tiered(&self.0.hvp, &self.0.hvp_calls, p, mode, tier, hvp::compile)
     }
 
     /// Whether the compiled gradient exists.
