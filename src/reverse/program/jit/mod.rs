@@ -26,21 +26,22 @@
 //! [`rules`](crate::rules) per contribution: both add every contribution
 //! with plain IEEE products, which gives the rules' bits wherever no NaN
 //! appears, and where one appears that could reach the result they return
-//! another failure code (2), and
-//! the caller replays with the interpreter too (the argument: [`hvp`]'s
-//! module docs, and [`gradient`]'s for what differs on `f64`).
+//! another failure code (2), and the caller replays with the interpreter
+//! too (the argument: [`hvp`]'s module docs, and [`gradient`]'s for what
+//! differs on `f64`).
 //!
 //! # When
 //!
 //! See [`Jit`]: by default a program's gradient is compiled at its
 //! [`tier`]-th `f64` gradient ([`TIER`] up to 512 instructions, later the
 //! larger the program, never above [`MAX_OPS`]), and its Hessian-vector
-//! product at its [`tier`]-th HVP (the two counted apart: each compiled function pays for itself from its own
-//! calls; compiling costs about as much as a few thousand interpreted
-//! calls of a small program, so a program asked for a few never pays it), on hosts
-//! Cranelift supports (x86-64, AArch64, RISC-V 64, s390x); elsewhere, or
-//! if compiling fails, the interpreter runs. The compiled code is cached
-//! behind an `Arc` that the program's clones share.
+//! product at its [`tier`]-th HVP (the two counted apart: each compiled
+//! function pays for itself from its own calls; compiling costs about as
+//! much as a few thousand interpreted calls of a small program, so a
+//! program asked for a few never pays it), on hosts Cranelift supports
+//! (x86-64, AArch64, RISC-V 64, s390x); elsewhere, or if compiling fails,
+//! the interpreter runs. The compiled code is cached behind an `Arc` that
+//! the program's clones share.
 
 mod gradient;
 mod hvp;
@@ -215,20 +216,13 @@ impl Cache {
     /// compiling it now if the time has come; `None`: interpret.
     #[inline]
     pub(crate) fn gradient(&self, p: &Program, mode: Jit) -> Option<&Code<GradientFn>> {
-        tiered(
-            &self.0.code,
-            &self.0.calls,
-            p,
-            mode,
-            tier,
-            gradient::compile,
-        )
+        tiered(&self.0.code, &self.0.calls, p, mode, gradient::compile)
     }
 
     /// [`gradient`](Self::gradient) for `p`'s Hessian-vector product.
     #[inline]
     pub(crate) fn hvp(&self, p: &Program, mode: Jit) -> Option<&Code<HvpFn>> {
-        tiered(&self.0.hvp, &self.0.hvp_calls, p, mode, tier, hvp::compile)
+        tiered(&self.0.hvp, &self.0.hvp_calls, p, mode, hvp::compile)
     }
 
     /// Whether the compiled gradient exists.
@@ -243,7 +237,7 @@ impl Cache {
 }
 
 /// The code in `cell` to run under `mode`, compiled by `compile` now if
-/// the time has come (`calls` counts the calls before, `tier` says when
+/// the time has come (`calls` counts the calls before, [`tier`] says when
 /// that is); `None`: interpret.
 #[inline(always)]
 fn tiered<'a, C>(
@@ -251,13 +245,12 @@ fn tiered<'a, C>(
     calls: &AtomicU32,
     p: &Program,
     mode: Jit,
-    tier: fn(usize) -> Option<u32>,
     compile: fn(&Program) -> Option<C>,
 ) -> Option<&'a C> {
     if let Some(c) = cell.get() {
         return if mode == Jit::Off { None } else { c.as_ref() };
     }
-    cold(cell, calls, p, mode, tier, compile)
+    cold(cell, calls, p, mode, compile)
 }
 
 /// [`tiered`] before the code exists.
@@ -268,7 +261,6 @@ fn cold<'a, C>(
     calls: &AtomicU32,
     p: &Program,
     mode: Jit,
-    tier: fn(usize) -> Option<u32>,
     compile: fn(&Program) -> Option<C>,
 ) -> Option<&'a C> {
     // Miri cannot execute generated machine code (nor map it
