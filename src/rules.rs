@@ -20,7 +20,10 @@
 //! 1. **Kinks and jumps take the symmetric average** of the derivatives around
 //!    the point, which is also the smallest subgradient where one exists:
 //!    `abs` at 0 → 0; `max`/`min` at a tie → ½ to each argument (so
-//!    `max(x, -x)` agrees with `abs`); `hypot` and `atan2` at the origin → 0;
+//!    `max(x, -x)` agrees with `abs`; the value at a tie of `+0` and `-0` is
+//!    `+0` for `max`, `-0` for `min`, as IEEE 754-2019 `maximum`/`minimum`
+//!    give it, in every mode and replay; only plain `f64` code calling
+//!    `f64::max` may pick either zero); `hypot` and `atan2` at the origin → 0;
 //!    `copysign(x, s)` at `x = 0` → 0; `signum`, `floor`, `ceil`, `round`,
 //!    `trunc` → 0 everywhere (including at their jumps); `fract` → 1.
 //! 2. **Infinite slopes are infinite**: `sqrt`, `cbrt`, `ln`, `log2`, `log10`
@@ -468,26 +471,31 @@ pub fn signum<T: Scalar>(x: T) -> Unary<T> {
     (ComplexField::signum(x), T::zero())
 }
 
-/// A tie of `max`/`min` (`x == y`): each argument gets ½. For a plain float
-/// the value is the float's own `pick`; for nested types the value carries
-/// derivatives of its own, which must split evenly too, so it is
-/// `x - (x - y)/2` (equal to `x` in value, +0 at a tie of ±0; just `x` when
-/// infinite, where `x - y` is NaN).
+/// A tie of `max`/`min` (`x == y`): each argument gets ½, at every order,
+/// so the value is the average `x - (x - y)/2` (which is `x` in value and
+/// carries the averaged derivatives of nested types). At a tie of `+0` and
+/// `-0` the value follows IEEE 754-2019 `maximum`/`minimum` in every mode:
+/// `max` gives `+0`, `min` gives `-0` (`min` is computed as
+/// `-max(-x, -y)`, whose average rounds to that zero). Where `x` is
+/// infinite (`x - y` would be NaN) the value is `x`.
 #[inline(always)]
-fn tie<T: Scalar>(x: T, y: T, pick: T) -> Binary<T> {
+fn tie<T: Scalar>(x: T, y: T, is_max: bool) -> Binary<T> {
     let h = c::<T>(0.5);
-    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<T::Real>() {
-        // A plain float: the value is the float's own `max`/`min`, to the
-        // bit (at a tie of +0 and -0 that is whichever zero it returns).
-        return (pick, h, h);
-    }
-    // A differentiable inner type: the average, so that its own tangents
-    // are averaged too (½ each at every order).
-    let v = if x.is_finite() { x - (x - y) * h } else { x };
+    let v = if !x.is_finite() {
+        x
+    } else if is_max {
+        // (-0) - (-0 - 0)/2 = (-0) - (-0) = +0; (+0) - (+0)/2 = +0
+        x - (x - y) * h
+    } else {
+        let (nx, ny) = (-x, -y);
+        -(nx - (nx - ny) * h)
+    };
     (v, h, h)
 }
 
-/// `max(x, y)`: the derivative of the larger argument; ½ each at a tie.
+/// `max(x, y)`: the derivative of the larger argument; ½ each at a tie,
+/// whose value is `+0` at a tie of `+0` and `-0` (in every mode; plain
+/// `f64::max` leaves that zero's sign unspecified).
 #[inline(always)]
 pub fn max<T: Scalar>(x: T, y: T) -> Binary<T> {
     if x > y || is_nan(y) {
@@ -495,11 +503,12 @@ pub fn max<T: Scalar>(x: T, y: T) -> Binary<T> {
     } else if y > x || is_nan(x) {
         (y, T::zero(), T::one())
     } else {
-        tie(x, y, RealField::max(x, y))
+        tie(x, y, true)
     }
 }
 
-/// `min(x, y)`: the derivative of the smaller argument; ½ each at a tie.
+/// `min(x, y)`: the derivative of the smaller argument; ½ each at a tie,
+/// whose value is `-0` at a tie of `+0` and `-0` (in every mode).
 #[inline(always)]
 pub fn min<T: Scalar>(x: T, y: T) -> Binary<T> {
     if x < y || is_nan(y) {
@@ -507,7 +516,7 @@ pub fn min<T: Scalar>(x: T, y: T) -> Binary<T> {
     } else if y < x || is_nan(x) {
         (y, T::zero(), T::one())
     } else {
-        tie(x, y, RealField::min(x, y))
+        tie(x, y, false)
     }
 }
 

@@ -33,7 +33,7 @@
 //! the function is twice differentiable and the point is finite and of
 //! moderate size.
 
-use dualtape::{forward, reverse, Dual, DualVec, Var};
+use dualtape::{forward, reverse, Dual, DualVec, Scalar, Var};
 
 const EPS: f64 = f64::EPSILON;
 
@@ -376,6 +376,96 @@ fn ties_and_kinks_follow_the_symmetric_average() {
     assert_eq!(g, vec![0.0, 0.0]);
     let (_, g) = reverse::gradient(|x| x[0].max(x[1]), &[1.0, f64::NAN]);
     assert_eq!(g, vec![1.0, 0.0]); // max ignores the NaN and passes x's derivative
+}
+
+/// `max` and `min` of `x[0]`, `x[1]` read through `copysign`, whose value
+/// (and recorded branch) depends on the sign of a zero:
+/// `copysign(1 + x0², max) + 2·copysign(1 + x1², min)`.
+fn signed_zero_ties<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let one = S::constant(1.0);
+    let hi = x[0].max(x[1]);
+    let lo = x[0].min(x[1]);
+    (one + x[0] * x[0]).copysign(hi) + (one + x[1] * x[1]).copysign(lo) * 2.0
+}
+
+#[test]
+fn a_tie_of_signed_zeros_has_one_value_in_every_mode() {
+    // IEEE 754-2019 maximum/minimum: max(-0, +0) = +0, min(-0, +0) = -0,
+    // in either order. So the function above is 1 - 2 = -1 at both points,
+    // with gradient 0 (copysign's slope in x is x-proportional, in the sign
+    // 0) and Hessian diag(2, -4) (from 1 + x0² with sign +, 2(1 + x1²) with
+    // sign -), in every mode, a replay (on f64 and on dual numbers) and a
+    // compiled replay included: a replay on Dual<f64> sees the zero the
+    // f64 recording saw, so copysign's recorded branch holds.
+    use dualtape::reverse::program::Jit;
+    let is = |v: f64, positive: bool| v == 0.0 && v.is_sign_positive() == positive;
+    let hess = nalgebra::DMatrix::from_row_slice(2, 2, &[2.0, 0.0, 0.0, -4.0]);
+    for p in [[-0.0, 0.0], [0.0, -0.0]] {
+        let at = format!("at {p:?}");
+        // the two values themselves
+        let d = |i| {
+            forward::derivative(
+                |t| {
+                    if i == 0 {
+                        t.max(Dual::constant(p[1]))
+                    } else {
+                        t.min(Dual::constant(p[1]))
+                    }
+                },
+                p[0],
+            )
+            .0
+        };
+        assert!(is(d(0), true) && is(d(1), false), "Dual {at}");
+        let v = DualVec::<f64, 2>::variable(p[0], 0).max(DualVec::variable(p[1], 1));
+        let w = DualVec::<f64, 2>::variable(p[0], 0).min(DualVec::variable(p[1], 1));
+        assert!(is(v.re, true) && is(w.re, false), "DualVec {at}");
+        let (v, _) = reverse::gradient(|x| x[0].max(x[1]), &p);
+        let (w, _) = reverse::gradient(|x| x[0].min(x[1]), &p);
+        assert!(is(v, true) && is(w, false), "Var {at}");
+        let (v, _, _) = forward::hessian(|x| x[0].max(x[1]), &p);
+        let (w, _, _) = forward::hessian(|x| x[0].min(x[1]), &p);
+        assert!(is(v, true) && is(w, false), "Dual<Dual<f64>> {at}");
+        let (v, _, _) = reverse::hessian(|x| x[0].max(x[1]), &p);
+        let (w, _, _) = reverse::hessian(|x| x[0].min(x[1]), &p);
+        assert!(is(v, true) && is(w, false), "Dual<Var> {at}");
+        let v = reverse::record(|x| x[0].max(x[1]), &[1.0, 2.0]).value(&p);
+        let w = reverse::record(|x| x[0].min(x[1]), &[1.0, 2.0]).value(&p);
+        // recorded away from the tie: the replay reports the changed branch
+        assert!(
+            v.is_err() && w.is_err(),
+            "replay of a program recorded off the tie {at}"
+        );
+        let v = reverse::record(|x| x[0].max(x[1]), &p).value(&p).unwrap();
+        let w = reverse::record(|x| x[0].min(x[1]), &p).value(&p).unwrap();
+        assert!(is(v, true) && is(w, false), "replay {at}");
+
+        // read through copysign, in every mode
+        let (v, g) = reverse::gradient(signed_zero_ties, &p);
+        assert_eq!((v, g), (-1.0, vec![0.0, 0.0]), "Var {at}");
+        let (v, g, h) = forward::hessian(|x| signed_zero_ties(x), &p);
+        assert_eq!(
+            (v, g, &h),
+            (-1.0, vec![0.0, 0.0], &hess),
+            "Dual<Dual<f64>> {at}"
+        );
+        let (v, g, h) = reverse::hessian(|x| signed_zero_ties(x), &p);
+        assert_eq!((v, g, &h), (-1.0, vec![0.0, 0.0], &hess), "Dual<Var> {at}");
+        let (v, hv) = reverse::hvp(|x| signed_zero_ties(x), &p, &[1.0, 1.0]);
+        assert_eq!((v, hv), (-1.0, vec![2.0, -4.0]), "reverse::hvp {at}");
+        for jit in [Jit::Off, Jit::Now] {
+            let mut prog = reverse::record(signed_zero_ties, &p);
+            prog.set_jit(jit);
+            let what = format!("replay ({jit:?}) {at}");
+            assert_eq!(prog.gradient(&p).unwrap(), (-1.0, vec![0.0, 0.0]), "{what}");
+            let (v, hv) = prog
+                .hvp(&p, &[1.0, 1.0])
+                .expect("no branch changes on Dual<f64>");
+            assert_eq!((v, hv), (-1.0, vec![2.0, -4.0]), "{what}");
+            let (v, g, h) = prog.hessian(&p).expect("no branch changes on DualVec");
+            assert_eq!((v, g, &h), (-1.0, vec![0.0, 0.0], &hess), "{what}");
+        }
+    }
 }
 
 // ------------------------------------------------------------------ regressions

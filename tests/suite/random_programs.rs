@@ -137,18 +137,18 @@ type Signature = Vec<i64>;
 const NON_FINITE: i64 = i64::MIN + 1;
 
 /// Marked when `atan2` meets two zeros: its value (0 or ±π) then depends on
-/// the signs of the zeros, and those are unspecified where a `max`/`min`
-/// tie of +0 and −0 produced them (`f64::max` may return either; the
-/// differentiable types average the tie). Marked too at such a tie
-/// itself: a `copysign`, `1/x` or `atan2` after it reads the zero's sign,
-/// which differs between `f64` (and `Var`, whose values are `f64`'s) and
-/// the nested types (a random-seed run: `copysign(x, max(-0, +0))`, whose
-/// Hessian replay on `Dual<f64>` reported the copysign's branch changed).
-/// Such a program is discarded.
+/// the signs of the zeros, and those can differ between plain `f64` and
+/// the differentiable modes where a `max`/`min` tie of +0 and −0 produced
+/// them. Marked too at such a tie itself: every differentiable mode gives
+/// `+0` for `max` and `-0` for `min` there (the one convention of
+/// `rules::max`/`min`, tested in awkward_points), but plain `f64::max`,
+/// the finite-difference reference's, may return either zero, so a
+/// `copysign`, `1/x` or `atan2` after it may read another sign in `f64`
+/// than in the mode it checks. Such a program is discarded.
 const ZERO_SIGNS_DECIDE: i64 = i64::MIN;
 
 /// Whether `a` and `b` are zeros of opposite signs (a `max`/`min` tie whose
-/// value's sign is unspecified).
+/// value's sign plain `f64::max`/`min` leave unspecified).
 fn mixed_zeros(a: f64, b: f64) -> bool {
     a == 0.0 && b == 0.0 && a.is_sign_negative() != b.is_sign_negative()
 }
