@@ -443,15 +443,15 @@ fn a_tie_of_signed_zeros_has_one_value_in_every_mode() {
         // read through copysign, in every mode
         let (v, g) = reverse::gradient(signed_zero_ties, &p);
         assert_eq!((v, g), (-1.0, vec![0.0, 0.0]), "Var {at}");
-        let (v, g, h) = forward::hessian(|x| signed_zero_ties(x), &p);
+        let (v, g, h) = forward::hessian(signed_zero_ties, &p);
         assert_eq!(
             (v, g, &h),
             (-1.0, vec![0.0, 0.0], &hess),
             "Dual<Dual<f64>> {at}"
         );
-        let (v, g, h) = reverse::hessian(|x| signed_zero_ties(x), &p);
+        let (v, g, h) = reverse::hessian(signed_zero_ties, &p);
         assert_eq!((v, g, &h), (-1.0, vec![0.0, 0.0], &hess), "Dual<Var> {at}");
-        let (v, hv) = reverse::hvp(|x| signed_zero_ties(x), &p, &[1.0, 1.0]);
+        let (v, hv) = reverse::hvp(signed_zero_ties, &p, &[1.0, 1.0]);
         assert_eq!((v, hv), (-1.0, vec![2.0, -4.0]), "reverse::hvp {at}");
         for jit in [Jit::Off, Jit::Now] {
             let mut prog = reverse::record(signed_zero_ties, &p);
