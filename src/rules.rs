@@ -471,25 +471,17 @@ pub fn signum<T: Scalar>(x: T) -> Unary<T> {
     (ComplexField::signum(x), T::zero())
 }
 
-/// A tie of `max`/`min` (`x == y`): each argument gets ½, at every order,
-/// so the value is the average `x - (x - y)/2` (which is `x` in value and
-/// carries the averaged derivatives of nested types). At a tie of `+0` and
-/// `-0` the value follows IEEE 754-2019 `maximum`/`minimum` in every mode:
-/// `max` gives `+0`, `min` gives `-0` (`min` is computed as
-/// `-max(-x, -y)`, whose average rounds to that zero). Where `x` is
-/// infinite (`x - y` would be NaN) the value is `x`.
+/// A tie of `max` (`x == y`): each argument gets ½, at every order, so the
+/// value is the average `x - (x - y)/2` (which is `x` in value and carries
+/// the averaged derivatives of nested types). At a tie of `+0` and `-0` the
+/// average is `+0`, as IEEE 754-2019 `maximum` gives it, in every mode
+/// (`(-0) - (-0 - 0)/2 = (-0) - (-0) = +0`; `(+0) - (+0)/2 = +0`); [`min`]
+/// takes `-tie(-x, -y)`, which is `-0` there, as `minimum` gives it. Where
+/// `x` is infinite (`x - y` would be NaN) the value is `x`.
 #[inline(always)]
-fn tie<T: Scalar>(x: T, y: T, is_max: bool) -> Binary<T> {
+fn tie<T: Scalar>(x: T, y: T) -> Binary<T> {
     let h = c::<T>(0.5);
-    let v = if !x.is_finite() {
-        x
-    } else if is_max {
-        // (-0) - (-0 - 0)/2 = (-0) - (-0) = +0; (+0) - (+0)/2 = +0
-        x - (x - y) * h
-    } else {
-        let (nx, ny) = (-x, -y);
-        -(nx - (nx - ny) * h)
-    };
+    let v = if x.is_finite() { x - (x - y) * h } else { x };
     (v, h, h)
 }
 
@@ -503,7 +495,7 @@ pub fn max<T: Scalar>(x: T, y: T) -> Binary<T> {
     } else if y > x || is_nan(x) {
         (y, T::zero(), T::one())
     } else {
-        tie(x, y, true)
+        tie(x, y)
     }
 }
 
@@ -516,7 +508,9 @@ pub fn min<T: Scalar>(x: T, y: T) -> Binary<T> {
     } else if y < x || is_nan(x) {
         (y, T::zero(), T::one())
     } else {
-        tie(x, y, false)
+        // (a tie: `max`'s of the negated arguments, negated)
+        let (v, pa, pb) = tie(-x, -y);
+        (-v, pa, pb)
     }
 }
 

@@ -402,33 +402,12 @@ fn a_tie_of_signed_zeros_has_one_value_in_every_mode() {
     let hess = nalgebra::DMatrix::from_row_slice(2, 2, &[2.0, 0.0, 0.0, -4.0]);
     for p in [[-0.0, 0.0], [0.0, -0.0]] {
         let at = format!("at {p:?}");
-        // the two values themselves
-        let d = |i| {
-            forward::derivative(
-                |t| {
-                    if i == 0 {
-                        t.max(Dual::constant(p[1]))
-                    } else {
-                        t.min(Dual::constant(p[1]))
-                    }
-                },
-                p[0],
-            )
-            .0
-        };
-        assert!(is(d(0), true) && is(d(1), false), "Dual {at}");
-        let v = DualVec::<f64, 2>::variable(p[0], 0).max(DualVec::variable(p[1], 1));
-        let w = DualVec::<f64, 2>::variable(p[0], 0).min(DualVec::variable(p[1], 1));
-        assert!(is(v.re, true) && is(w.re, false), "DualVec {at}");
-        let (v, _) = reverse::gradient(|x| x[0].max(x[1]), &p);
-        let (w, _) = reverse::gradient(|x| x[0].min(x[1]), &p);
-        assert!(is(v, true) && is(w, false), "Var {at}");
-        let (v, _, _) = forward::hessian(|x| x[0].max(x[1]), &p);
-        let (w, _, _) = forward::hessian(|x| x[0].min(x[1]), &p);
-        assert!(is(v, true) && is(w, false), "Dual<Dual<f64>> {at}");
-        let (v, _, _) = reverse::hessian(|x| x[0].max(x[1]), &p);
-        let (w, _, _) = reverse::hessian(|x| x[0].min(x[1]), &p);
-        assert!(is(v, true) && is(w, false), "Dual<Var> {at}");
+        // the two values themselves, in every mode of the binary table
+        for (f, positive) in [(B::Max, true), (B::Min, false)] {
+            for (mode, v, _, _) in binary_modes(f, p[0], p[1]).0 {
+                assert!(is(v, positive), "{f:?} in {mode} {at}: {v:?}");
+            }
+        }
         let v = reverse::record(|x| x[0].max(x[1]), &[1.0, 2.0]).value(&p);
         let w = reverse::record(|x| x[0].min(x[1]), &[1.0, 2.0]).value(&p);
         // recorded away from the tie: the replay reports the changed branch
