@@ -122,6 +122,80 @@ fn compiled_gradients_are_bit_exact_at_new_points() {
     }
 }
 
+/// Chained Rosenbrock: each input in two terms (overlapping strides), a
+/// division, one slot twice (`a * a`).
+fn chained<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let mut s = S::constant(0.0);
+    for w in x.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        s += (b - a * a).powi(2) * 100.0 + (S::constant(1.0) - a).powi(2) + a / (b * b + 1.0);
+    }
+    s
+}
+
+/// A value from before the loop (`m`) and an input every repetition reads
+/// (`x[1]`), shims in the body, the last repetition's sum read after the
+/// loop twice.
+fn shared<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let m = x[0].sin() * x[1];
+    let mut s = S::constant(0.0);
+    for &a in &x[2..] {
+        s += (a * m).exp() / (a * a + 1.0) + x[1].recip() * a.sqrt() + (m - a).powi(3);
+    }
+    s * s + s.ln_1p()
+}
+
+/// A running product (its partials need the previous repetition: not
+/// compiled as a loop) and a running sum whose middle term is read again.
+fn unrolled<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let p = x.iter().fold(S::constant(1.0), |p, &a| p * (a + 1.0));
+    let mut s = S::constant(0.0);
+    let mut terms = Vec::new();
+    for &a in x {
+        let t = (a - 1.0).powi(2) * a.cos();
+        terms.push(t);
+        s += t;
+    }
+    p + s + terms[x.len() / 2] * 3.0
+}
+
+/// Programs that repeat a body have their repetitions compiled as loops
+/// (jit/loops.rs): the same bits as the interpreter and a fresh recording,
+/// at ordinary points and at awkward ones (where a NaN makes the
+/// interpreter replay), for sizes on both sides of `MAX_OPS`.
+#[test]
+fn compiled_loops_are_bit_exact() {
+    type F = fn(&[Var]) -> Var;
+    let fs: [(&str, F, f64); 4] = [
+        ("rosenbrock", rosenbrock, 0.3),
+        ("chained", chained, 0.3),
+        ("shared", shared, 0.4),
+        ("unrolled", unrolled, 0.2),
+    ];
+    for (name, f, scale) in fs {
+        for n in [20, 101, 3000] {
+            let x0: Vec<f64> = (0..n).map(|i| scale + 0.001 * i as f64).collect();
+            let p = reverse::record(f, &x0);
+            for k in 0..4 {
+                let x: Vec<f64> = (0..n)
+                    .map(|i| scale + 0.3 * (((i * 7 + k * 13) as f64) * 0.37).sin().abs())
+                    .collect();
+                assert_compiled_is_exact(&p, f, &x, &format!("{name} n={n} k={k}"));
+            }
+            let (mut compiled, mut all) = (0, 0);
+            for k in 0..AWKWARD.len() {
+                let mut x = x0.clone();
+                for i in (k % 5..n).step_by(5) {
+                    x[i] = AWKWARD[(i + k) % AWKWARD.len()];
+                }
+                all += 1;
+                compiled += usize::from(compiled_is_exact(&p, f, &x, &format!("{name} n={n} awkward {k}")));
+            }
+            assert!(compiled < all, "{name} n={n}: a NaN somewhere replays");
+        }
+    }
+}
+
 #[test]
 fn compiled_gradients_are_bit_exact_at_awkward_points() {
     let x0: Vec<f64> = (0..9).map(|i| 0.7 + 0.01 * i as f64).collect();

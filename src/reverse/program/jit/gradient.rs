@@ -67,10 +67,15 @@
 //! rule 3 removes an `∞ · 0` (`sqrt(x) · y` at `x = y = 0`: ∂/∂x is
 //! `0`, not `∞ · 0`).
 
-use cranelift_codegen::ir::{types, InstBuilder, MemFlags, StackSlotData, StackSlotKind, Value};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, BlockArg, InstBuilder, MemFlags, SigRef, StackSlot, StackSlotData, StackSlotKind, Type,
+    Value,
+};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
+use super::loops::{self, Src};
 use super::{
     declare, finish, guards, import, shim_mul_add, shim_test, targets, Checks, Code, Param, Targets,
 };
@@ -131,13 +136,132 @@ enum P {
     Val(Value),
 }
 
+/// The constant partials of `+`, `-`, negation and `powi(·, 0)` (the
+/// operations [`loops::partials_vary`] excludes), as their rules give them.
+fn fixed_partials(op: Op) -> Option<(f64, f64)> {
+    match op {
+        Op::Add => Some((1.0, 1.0)),
+        Op::Sub => Some((1.0, -1.0)),
+        Op::Neg => Some((-1.0, 0.0)),
+        Op::Powi(0) => Some((0.0, 0.0)),
+        _ => None,
+    }
+}
+
+/// The shims' signatures and addresses, and the stack slot `shim_eval`
+/// writes into.
+#[derive(Clone, Copy)]
+struct Shims {
+    ptr: Type,
+    eval: (SigRef, Value),
+    out: StackSlot,
+}
+
+/// Emits `op(x, y)` (any operation but `MulAddTail`; `opp` points to
+/// `op`, for the shim): its value and partials.
+fn emit_op(b: &mut FunctionBuilder, sh: Shims, op: Op, opp: *const Op, x: Value, y: Value) -> (Value, P, P) {
+    if let Some((pa, pb)) = fixed_partials(op) {
+        let v = match op {
+            // rules::add, sub: one IEEE operation
+            Op::Add => b.ins().fadd(x, y),
+            Op::Sub => b.ins().fsub(x, y),
+            // rules::neg: `-x` flips the sign bit, as `fneg` does
+            Op::Neg => b.ins().fneg(x),
+            // rules::powi: n = 0 is (1, 0)
+            _ => b.ins().f64const(1.0),
+        };
+        return (v, P::Const(pa), P::Const(pb));
+    }
+    match op {
+        // rules::mul: one IEEE operation, the operands as partials
+        Op::Mul => (b.ins().fmul(x, y), P::Val(y), P::Val(x)),
+        // rules::div: q = x / y, r = y.recip() = 1 / y, (q, r, -q * r)
+        Op::Div => {
+            let q = b.ins().fdiv(x, y);
+            let c1 = b.ins().f64const(1.0);
+            let r = b.ins().fdiv(c1, y);
+            let nq = b.ins().fneg(q);
+            let db = b.ins().fmul(nq, r);
+            (q, P::Val(r), P::Val(db))
+        }
+        // rules::recip: r = 1 / x, -(r * r)
+        Op::Recip => {
+            let c1 = b.ins().f64const(1.0);
+            let r = b.ins().fdiv(c1, x);
+            let rr = b.ins().fmul(r, r);
+            (r, P::Val(b.ins().fneg(rr)), P::Const(0.0))
+        }
+        // rules::powi: n = 2 is (x * x, x + x)
+        Op::Powi(2) => {
+            let v = b.ins().fmul(x, x);
+            (v, P::Val(b.ins().fadd(x, x)), P::Const(0.0))
+        }
+        _ => {
+            let opp = b.ins().iconst(sh.ptr, opp as i64);
+            let outp = b.ins().stack_addr(sh.ptr, sh.out, 0);
+            b.ins().call_indirect(sh.eval.0, sh.eval.1, &[opp, x, y, outp]);
+            let v = b.ins().stack_load(types::F64, sh.out, 0);
+            let da = b.ins().stack_load(types::F64, sh.out, 8);
+            let db = b.ins().stack_load(types::F64, sh.out, 16);
+            (v, P::Val(da), P::Val(db))
+        }
+    }
+}
+
+/// `cur + p · g` as the tape adds a contribution (see the module docs);
+/// `None` for a constant zero partial (rule 3: nothing added).
+fn contribute(b: &mut FunctionBuilder, cur: Value, p: P, g: Value) -> Option<Value> {
+    // (`==` on floats, as the rules test them, not patterns)
+    #[allow(clippy::redundant_guards)]
+    let sum = match p {
+        P::Const(c) if c == 0.0 => return None,
+        P::Const(c) if c == 1.0 => b.ins().fadd(cur, g),
+        P::Const(c) if c == -1.0 => b.ins().fsub(cur, g),
+        P::Const(c) => {
+            let c = b.ins().f64const(c);
+            let prod = b.ins().fmul(c, g);
+            b.ins().fadd(cur, prod)
+        }
+        P::Val(v) => {
+            let prod = b.ins().fmul(v, g);
+            b.ins().fadd(cur, prod)
+        }
+    };
+    Some(sum)
+}
+
+/// The partial a slot read twice by one instruction receives: the two
+/// summed (once, as the tape sums them).
+fn summed(b: &mut FunctionBuilder, pa: P, pb: P) -> P {
+    match (pa, pb) {
+        (P::Const(x), P::Const(y)) => P::Const(x + y),
+        _ => {
+            let mut v = |q: P| match q {
+                P::Const(c) => b.ins().f64const(c),
+                P::Val(v) => v,
+            };
+            let (x, y) = (v(pa), v(pb));
+            P::Val(b.ins().fadd(x, y))
+        }
+    }
+}
+
 /// Compiles `p`'s `f64` gradient (`p` has one output); `None` if the host
 /// is not supported or Cranelift fails.
+///
+/// The stretches [`loops::find`] finds run as loops; then the inputs'
+/// adjoints live in `grad` (cleared when the sweep starts, every
+/// contribution loaded, added and stored, every sum checked for NaN), so
+/// a status 2 may leave `grad` written (the caller replays into it).
+/// Without loops every adjoint is an SSA value and `grad` is written once,
+/// at the end.
 pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
     // (the code addresses inputs and gradient entries by 32-bit offsets)
     if p.inputs > (i32::MAX / 8) as usize || p.outputs.len() != 1 {
         return None;
     }
+    let loops = loops::find(p);
+    let looped = !loops.is_empty();
     let (mut module, id, sig, ptr) = declare(
         "gradient",
         &[Param::Ptr, Param::Ptr, Param::Ptr, Param::I32],
@@ -161,7 +285,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
     let mem = MemFlags::trusted();
 
     // the shims
-    let (sig_eval, fn_eval) = import(
+    let eval = import(
         &mut b,
         call_conv,
         ptr,
@@ -186,76 +310,106 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
         shim_test as *const (),
     );
     let out = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 24, 3));
+    let sh = Shims { ptr, eval, out };
 
-    // ---- forward: every slot's value, every instruction's partials
+    // ---- forward: every slot's value (inputs loaded where first read;
+    // a loop's values only for its last repetition), every straight-line
+    // instruction's partials
     let n = p.inputs;
-    let mut vals: Vec<Value> = Vec::with_capacity(n + p.instrs.len());
-    for i in 0..n {
-        vals.push(b.ins().load(types::F64, mem, px, (8 * i) as i32));
-    }
-    let arg = |b: &mut FunctionBuilder, vals: &[Value], a: Arg| match a {
-        Arg::Slot(s) => vals[s as usize],
+    let len = p.instrs.len();
+    let mut vals: Vec<Option<Value>> = vec![None; n + len];
+    // the value of slot `s` (an input: loaded now, in a block every later
+    // use is dominated by, as the code is one line of blocks)
+    let val = |b: &mut FunctionBuilder, vals: &mut [Option<Value>], s: usize| -> Value {
+        *vals[s].get_or_insert_with(|| b.ins().load(types::F64, mem, px, (8 * s) as i32))
+    };
+    let arg = |b: &mut FunctionBuilder, vals: &mut [Option<Value>], a: Arg| match a {
+        Arg::Slot(s) => val(b, vals, s as usize),
         Arg::Const(c) => b.ins().f64const(c),
     };
-    let mut partials: Vec<(P, P)> = Vec::with_capacity(p.instrs.len());
-    for (k, ins) in p.instrs.iter().enumerate() {
-        let x = arg(&mut b, &vals, ins.a);
-        let y = arg(&mut b, &vals, ins.b);
-        let one = P::Const(1.0);
-        let (v, pa, pb) = match ins.op {
-            // rules::add, sub, mul: one IEEE operation, constant or
-            // operand partials
-            Op::Add => (b.ins().fadd(x, y), one, one),
-            Op::Sub => (b.ins().fsub(x, y), one, P::Const(-1.0)),
-            Op::Mul => (b.ins().fmul(x, y), P::Val(y), P::Val(x)),
-            // rules::neg: `-x` flips the sign bit, as `fneg` does
-            Op::Neg => (b.ins().fneg(x), P::Const(-1.0), P::Const(0.0)),
-            // rules::div: q = x / y, r = y.recip() = 1 / y, (q, r, -q * r)
-            Op::Div => {
-                let q = b.ins().fdiv(x, y);
-                let c1 = b.ins().f64const(1.0);
-                let r = b.ins().fdiv(c1, y);
-                let nq = b.ins().fneg(q);
-                let db = b.ins().fmul(nq, r);
-                (q, P::Val(r), P::Val(db))
-            }
-            // rules::recip: r = 1 / x, -(r * r)
-            Op::Recip => {
-                let c1 = b.ins().f64const(1.0);
-                let r = b.ins().fdiv(c1, x);
-                let rr = b.ins().fmul(r, r);
-                (r, P::Val(b.ins().fneg(rr)), P::Const(0.0))
-            }
-            // rules::powi: n = 0 is (1, 0), n = 2 is (x * x, x + x)
-            Op::Powi(0) => (b.ins().f64const(1.0), P::Const(0.0), P::Const(0.0)),
-            Op::Powi(2) => {
-                let v = b.ins().fmul(x, x);
-                (v, P::Val(b.ins().fadd(x, x)), P::Const(0.0))
-            }
-            // the value of `a.mul_add(b, c)` from the Mul's operands,
-            // partials (1, 1) as the tape records them
-            Op::MulAddTail => {
+    // the address of entry `i + r·d` of `base` (`r` the loop's counter)
+    let at = |b: &mut FunctionBuilder, base: Value, r: Value, d: usize| -> Value {
+        if d == 0 {
+            base
+        } else {
+            let off = b.ins().imul_imm(r, (8 * d) as i64);
+            b.ins().iadd(base, off)
+        }
+    };
+    let mut partials: Vec<(P, P)> = vec![(P::Const(0.0), P::Const(0.0)); len];
+    let mut k = 0;
+    for l in loops.iter().map(Some).chain([None]) {
+        let line_end = l.map_or(len, |l| l.start);
+        for k in k..line_end {
+            let ins = p.instrs[k];
+            let x = arg(&mut b, &mut vals, ins.a);
+            let y = arg(&mut b, &mut vals, ins.b);
+            let (v, pa, pb) = if ins.op == Op::MulAddTail {
+                // the value of `a.mul_add(b, c)` from the Mul's operands,
+                // partials (1, 1) as the tape records them
                 let Arg::Slot(m) = ins.a else {
                     return None; // (validated: never)
                 };
                 let mul = p.instrs[m as usize - n];
-                let mx = arg(&mut b, &vals, mul.a);
-                let my = arg(&mut b, &vals, mul.b);
+                let mx = arg(&mut b, &mut vals, mul.a);
+                let my = arg(&mut b, &mut vals, mul.b);
                 let call = b.ins().call_indirect(sig_fma, fn_fma, &[mx, my, y]);
-                (b.inst_results(call)[0], one, one)
-            }
-            _ => {
-                let opp = b.ins().iconst(ptr, &ops[k] as *const Op as i64);
-                let outp = b.ins().stack_addr(ptr, out, 0);
-                b.ins().call_indirect(sig_eval, fn_eval, &[opp, x, y, outp]);
-                let v = b.ins().stack_load(types::F64, out, 0);
-                let da = b.ins().stack_load(types::F64, out, 8);
-                let db = b.ins().stack_load(types::F64, out, 16);
-                (v, P::Val(da), P::Val(db))
-            }
-        };
-        vals.push(v);
-        partials.push((pa, pb));
+                (b.inst_results(call)[0], P::Const(1.0), P::Const(1.0))
+            } else {
+                emit_op(&mut b, sh, ins.op, &ops[k], x, y)
+            };
+            vals[n + k] = Some(v);
+            partials[k] = (pa, pb);
+        }
+        let Some(l) = l else { break };
+        // a loop: the body once, repetition `r` in a block with `r` and
+        // the carried values as parameters
+        let (first, per) = (n + l.start, l.period);
+        let carried = l.carried();
+        let body = b.create_block();
+        let r = b.append_block_param(body, ptr);
+        let cps: Vec<Value> = carried
+            .iter()
+            .map(|_| b.append_block_param(body, types::F64))
+            .collect();
+        let mut args = vec![BlockArg::Value(b.ins().iconst(ptr, 0))];
+        for &j in &carried {
+            args.push(BlockArg::Value(val(&mut b, &mut vals, first + j - per)));
+        }
+        b.ins().jump(body, &args);
+        b.switch_to_block(body);
+        let mut bv: Vec<Value> = Vec::with_capacity(per);
+        for j in 0..per {
+            let mut operand = |b: &mut FunctionBuilder, src: Src| match src {
+                Src::Const(c) => b.ins().f64const(c),
+                Src::Local(i) => bv[i],
+                Src::Carried(i) => cps[carried.binary_search(&i).expect("a carried value")],
+                Src::Fixed(x) => val(b, &mut vals, x),
+                Src::Input(i, 0) => val(b, &mut vals, i),
+                Src::Input(i, d) => {
+                    let a = at(b, px, r, d);
+                    b.ins().load(types::F64, mem, a, (8 * i) as i32)
+                }
+            };
+            let x = operand(&mut b, l.body[j][0]);
+            let y = operand(&mut b, l.body[j][1]);
+            let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
+            bv.push(v);
+        }
+        let next = b.ins().iadd_imm(r, 1);
+        let more = b.ins().icmp_imm(IntCC::UnsignedLessThan, next, l.reps as i64);
+        let mut args = vec![BlockArg::Value(next)];
+        args.extend(carried.iter().map(|&j| BlockArg::Value(bv[j])));
+        let exit = b.create_block();
+        b.ins().brif(more, body, &args, exit, &[]);
+        b.switch_to_block(exit);
+        // (the body's block dominates its exit: the last repetition's
+        // values are usable after the loop)
+        let last = first + (l.reps - 1) * per;
+        for (j, v) in bv.into_iter().enumerate() {
+            vals[last + j] = Some(v);
+        }
+        k = l.end();
     }
 
     // ---- the recorded comparisons: one branch on whether any changed
@@ -263,7 +417,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
         &mut b,
         p,
         &tests,
-        |b, a| arg(b, &vals, a),
+        |b, a| arg(b, &mut vals, a),
         pkinks,
         test_shim,
         sweep,
@@ -272,77 +426,237 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
     // ---- the sweep, in reverse program order: every contribution added
     // (see the module docs)
     b.switch_to_block(sweep);
-    // `None`: no contribution yet, so `+0`
-    let mut adj: Vec<Option<Value>> = vec![None; vals.len()];
     let zero = b.ins().f64const(0.0);
+    if looped && n > 0 {
+        // the inputs' adjoints live in `grad`: cleared first
+        let clear = b.create_block();
+        let i = b.append_block_param(clear, ptr);
+        let i0 = b.ins().iconst(ptr, 0);
+        b.ins().jump(clear, &[BlockArg::Value(i0)]);
+        b.switch_to_block(clear);
+        let a = at(&mut b, pgrad, i, 1);
+        b.ins().store(mem, zero, a, 0);
+        let next = b.ins().iadd_imm(i, 1);
+        let more = b.ins().icmp_imm(IntCC::UnsignedLessThan, next, n as i64);
+        let done = b.create_block();
+        b.ins().brif(more, clear, &[BlockArg::Value(next)], done, &[]);
+        b.switch_to_block(done);
+    }
+    // `None`: no contribution yet, so `+0` (inputs' adjoints when looped:
+    // in `grad`)
+    let mut adj: Vec<Option<Value>> = vec![None; n + len];
+    let mut checks = Checks::default();
+    // `grad[i + r·d] += p · g` (`r` the loop's counter, or `i` alone)
+    let add_grad = |b: &mut FunctionBuilder, checks: &mut Checks, a: Value, i: usize, p: P, g: Value| {
+        let cur = b.ins().load(types::F64, mem, a, (8 * i) as i32);
+        let Some(sum) = contribute(b, cur, p, g) else {
+            return false;
+        };
+        b.ins().store(mem, sum, a, (8 * i) as i32);
+        checks.one(b, sum);
+        true
+    };
     let out_arg = p.outputs[0];
     if let Arg::Slot(s) = out_arg {
         // the seed, added to the zero adjoint: `0 + 1`
-        adj[s as usize] = Some(b.ins().f64const(1.0));
+        let one = b.ins().f64const(1.0);
+        if looped && (s as usize) < n {
+            b.ins().store(mem, one, pgrad, (8 * s) as i32);
+        } else {
+            adj[s as usize] = Some(one);
+        }
     }
-    let mut checks = Checks::default();
-    for k in (0..p.instrs.len()).rev() {
-        let ins = p.instrs[k];
-        let Some(g) = adj[n + k] else {
-            continue; // a zero adjoint: rule 3
-        };
-        let (pa, pb) = partials[k];
-        let mut added = false;
-        let mut add = |b: &mut FunctionBuilder, t: usize, p: P| {
-            // `adj[t] += p * g`, unconditionally (see the module docs)
-            let cur = adj[t].unwrap_or(zero);
-            // (`==` on floats, as the rules test them, not patterns)
-            #[allow(clippy::redundant_guards)]
-            let sum = match p {
-                // rule 3: a zero partial (either sign) adds nothing
-                P::Const(c) if c == 0.0 => return,
-                P::Const(c) if c == 1.0 => b.ins().fadd(cur, g),
-                P::Const(c) if c == -1.0 => b.ins().fsub(cur, g),
-                P::Const(c) => {
-                    let c = b.ins().f64const(c);
-                    let prod = b.ins().fmul(c, g);
-                    b.ins().fadd(cur, prod)
-                }
-                P::Val(v) => {
-                    let prod = b.ins().fmul(v, g);
-                    b.ins().fadd(cur, prod)
+    let mut k = len;
+    for l in loops.iter().rev().map(Some).chain([None]) {
+        let line_start = l.map_or(0, |l| l.end());
+        for k in (line_start..k).rev() {
+            let ins = p.instrs[k];
+            let Some(g) = adj[n + k] else {
+                continue; // a zero adjoint: rule 3
+            };
+            let (pa, pb) = partials[k];
+            let mut added = false;
+            let mut add = |b: &mut FunctionBuilder, checks: &mut Checks, t: usize, p: P| {
+                if looped && t < n {
+                    added |= add_grad(b, checks, pgrad, t, p, g);
+                } else if let Some(sum) = contribute(b, adj[t].unwrap_or(zero), p, g) {
+                    adj[t] = Some(sum);
+                    added = true;
                 }
             };
-            adj[t] = Some(sum);
-            added = true;
-        };
-        match targets(&ins) {
-            Targets::Same(a) => {
-                // one slot twice: the summed partials, once
-                let p = match (pa, pb) {
-                    (P::Const(x), P::Const(y)) => P::Const(x + y),
-                    _ => {
-                        let mut v = |q: P| match q {
-                            P::Const(c) => b.ins().f64const(c),
-                            P::Val(v) => v,
-                        };
-                        let (x, y) = (v(pa), v(pb));
-                        P::Val(b.ins().fadd(x, y))
+            match targets(&ins) {
+                Targets::Same(a) => {
+                    // one slot twice: the summed partials, once
+                    let p = summed(&mut b, pa, pb);
+                    add(&mut b, &mut checks, a, p);
+                }
+                Targets::Each(a, bb) => {
+                    if let Some(a) = a {
+                        add(&mut b, &mut checks, a, pa);
+                    }
+                    if let Some(bb) = bb {
+                        add(&mut b, &mut checks, bb, pb);
+                    }
+                }
+            }
+            if !added {
+                // a NaN here would reach no input's adjoint
+                checks.one(&mut b, g);
+            }
+        }
+        let Some(l) = l else { break };
+        // a loop, repetitions last to first: in a block with the counter,
+        // the adjoints entering a repetition (from the next one, or from
+        // after the loop), the fixed operands' running adjoints and the
+        // NaN flag as parameters
+        let (first, per) = (n + l.start, l.period);
+        let last = first + (l.reps - 1) * per;
+        let carried = l.carried();
+        let entering: Vec<usize> = (0..per)
+            .filter(|&j| carried.binary_search(&j).is_ok() || adj[last + j].is_some())
+            .collect();
+        let mut fixed: Vec<usize> = (l.body.iter().flatten())
+            .filter_map(|s| match *s {
+                Src::Fixed(x) => Some(x),
+                _ => None,
+            })
+            .collect();
+        fixed.sort_unstable();
+        fixed.dedup();
+        let body = b.create_block();
+        let r = b.append_block_param(body, ptr);
+        let eps: Vec<Value> = (entering.iter())
+            .map(|_| b.append_block_param(body, types::F64))
+            .collect();
+        let fps: Vec<Value> = (fixed.iter())
+            .map(|_| b.append_block_param(body, types::F64))
+            .collect();
+        let flag = b.append_block_param(body, types::I8);
+        let mut args = vec![BlockArg::Value(b.ins().iconst(ptr, (l.reps - 1) as i64))];
+        args.extend(entering.iter().map(|&j| BlockArg::Value(adj[last + j].unwrap_or(zero))));
+        args.extend(fixed.iter().map(|&x| BlockArg::Value(adj[x].unwrap_or(zero))));
+        args.push(BlockArg::Value(b.ins().iconst(types::I8, 0)));
+        b.ins().jump(body, &args);
+        b.switch_to_block(body);
+        // recompute the values the partials need (from this repetition's
+        // operands only: loops::find checked)
+        let mut emit = vec![false; per];
+        for j in (0..per).rev() {
+            emit[j] |= loops::partials_vary(l.ops[j]);
+            if emit[j] {
+                for src in l.body[j] {
+                    if let Src::Local(i) = src {
+                        emit[i] = true;
+                    }
+                }
+            }
+        }
+        let mut bv: Vec<Option<Value>> = vec![None; per];
+        let mut part: Vec<(P, P)> = Vec::with_capacity(per);
+        for j in 0..per {
+            if !emit[j] {
+                let (pa, pb) = fixed_partials(l.ops[j]).expect("constant partials (find checked)");
+                part.push((P::Const(pa), P::Const(pb)));
+                continue;
+            }
+            let mut operand = |b: &mut FunctionBuilder, src: Src| match src {
+                Src::Const(c) => b.ins().f64const(c),
+                Src::Local(i) => bv[i].expect("recomputed before"),
+                Src::Carried(_) => unreachable!("find checked: no partial needs a carried value"),
+                Src::Fixed(x) => val(b, &mut vals, x),
+                Src::Input(i, 0) => val(b, &mut vals, i),
+                Src::Input(i, d) => {
+                    let a = at(b, px, r, d);
+                    b.ins().load(types::F64, mem, a, (8 * i) as i32)
+                }
+            };
+            let x = operand(&mut b, l.body[j][0]);
+            let y = operand(&mut b, l.body[j][1]);
+            let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
+            bv[j] = Some(v);
+            part.push((pa, pb));
+        }
+        // the body's sweep
+        let mut ga: Vec<Option<Value>> = vec![None; per];
+        for (&j, &v) in entering.iter().zip(&eps) {
+            ga[j] = Some(v);
+        }
+        let mut gout: Vec<Option<Value>> = vec![None; per];
+        let mut acc = fps.clone();
+        let mut lc = Checks::default();
+        for j in (0..per).rev() {
+            let Some(g) = ga[j] else {
+                continue; // a zero adjoint: rule 3
+            };
+            let (pa, pb) = part[j];
+            let [sa, sb] = l.body[j];
+            let targets = if !l.ops[j].is_binary() {
+                [Some((sa, pa)), None]
+            } else if sa == sb {
+                [Some((sa, summed(&mut b, pa, pb))), None]
+            } else {
+                [Some((sa, pa)), Some((sb, pb))]
+            };
+            let mut added = false;
+            for (src, p) in targets.into_iter().flatten() {
+                let cell = match src {
+                    Src::Const(_) => continue,
+                    Src::Local(i) => &mut ga[i],
+                    Src::Carried(i) => &mut gout[i],
+                    Src::Fixed(x) => {
+                        let e = fixed.binary_search(&x).expect("a fixed operand");
+                        if let Some(s) = contribute(&mut b, acc[e], p, g) {
+                            acc[e] = s;
+                            added = true;
+                        }
+                        continue;
+                    }
+                    Src::Input(i, d) => {
+                        let a = at(&mut b, pgrad, r, d);
+                        added |= add_grad(&mut b, &mut lc, a, i, p, g);
+                        continue;
                     }
                 };
-                add(&mut b, a, p);
-            }
-            Targets::Each(a, bb) => {
-                if let Some(a) = a {
-                    add(&mut b, a, pa);
-                }
-                if let Some(bb) = bb {
-                    add(&mut b, bb, pb);
+                if let Some(s) = contribute(&mut b, cell.unwrap_or(zero), p, g) {
+                    *cell = Some(s);
+                    added = true;
                 }
             }
+            if !added {
+                lc.one(&mut b, g);
+            }
         }
-        if !added {
-            // a NaN here would reach no input's adjoint
-            checks.one(&mut b, g);
+        let flag = match lc.take(&mut b) {
+            Some(f) => b.ins().bor(flag, f),
+            None => flag,
+        };
+        let more = b.ins().icmp_imm(IntCC::NotEqual, r, 0);
+        let prev = b.ins().iadd_imm(r, -1);
+        let mut args = vec![BlockArg::Value(prev)];
+        args.extend(entering.iter().map(|&j| BlockArg::Value(gout[j].unwrap_or(zero))));
+        args.extend(acc.iter().map(|&v| BlockArg::Value(v)));
+        args.push(BlockArg::Value(flag));
+        let exit = b.create_block();
+        b.ins().brif(more, body, &args, exit, &[]);
+        b.switch_to_block(exit);
+        // the first repetition's contributions to the values before the
+        // loop (nothing after the loop reads those: find checked, so these
+        // are their first)
+        for &j in &carried {
+            if let Some(v) = gout[j] {
+                adj[first + j - per] = Some(v);
+            }
         }
+        for (&x, &v) in fixed.iter().zip(&acc) {
+            adj[x] = Some(v);
+        }
+        checks.merge(&mut b, flag);
+        k = l.start;
     }
-    for a in adj.iter().take(n).flatten() {
-        checks.one(&mut b, *a);
+    if !looped {
+        for a in adj.iter().take(n).flatten() {
+            checks.one(&mut b, *a);
+        }
     }
     checks.branch(&mut b, inexact, write);
     b.switch_to_block(inexact);
@@ -350,10 +664,12 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
     b.ins().return_(&[two]);
 
     b.switch_to_block(write);
-    for (i, a) in adj.iter().take(n).enumerate() {
-        b.ins().store(mem, a.unwrap_or(zero), pgrad, (8 * i) as i32);
+    if !looped {
+        for (i, a) in adj.iter().take(n).enumerate() {
+            b.ins().store(mem, a.unwrap_or(zero), pgrad, (8 * i) as i32);
+        }
     }
-    let value = arg(&mut b, &vals, out_arg);
+    let value = arg(&mut b, &mut vals, out_arg);
     b.ins().store(mem, value, pvalue, 0);
     let ok = b.ins().iconst(types::I32, 0);
     b.ins().return_(&[ok]);

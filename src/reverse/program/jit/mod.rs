@@ -45,6 +45,7 @@
 
 mod gradient;
 mod hvp;
+pub(crate) mod loops;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -191,6 +192,9 @@ struct Inner {
     hvp_calls: AtomicU32,
     /// The compiled HVP, as `code`.
     hvp: OnceLock<Option<Code<HvpFn>>>,
+    /// The instructions the compiled gradient has ([`loops::emitted`]),
+    /// which its tier goes by.
+    size: OnceLock<usize>,
 }
 
 impl fmt::Debug for Cache {
@@ -216,13 +220,15 @@ impl Cache {
     /// compiling it now if the time has come; `None`: interpret.
     #[inline]
     pub(crate) fn gradient(&self, p: &Program, mode: Jit) -> Option<&Code<GradientFn>> {
-        tiered(&self.0.code, &self.0.calls, p, mode, gradient::compile)
+        let size = || *self.0.size.get_or_init(|| loops::emitted(p, &loops::find(p)));
+        tiered(&self.0.code, &self.0.calls, p, mode, size, gradient::compile)
     }
 
     /// [`gradient`](Self::gradient) for `p`'s Hessian-vector product.
     #[inline]
     pub(crate) fn hvp(&self, p: &Program, mode: Jit) -> Option<&Code<HvpFn>> {
-        tiered(&self.0.hvp, &self.0.hvp_calls, p, mode, hvp::compile)
+        let size = || p.instrs.len();
+        tiered(&self.0.hvp, &self.0.hvp_calls, p, mode, size, hvp::compile)
     }
 
     /// Whether the compiled gradient exists.
@@ -237,20 +243,21 @@ impl Cache {
 }
 
 /// The code in `cell` to run under `mode`, compiled by `compile` now if
-/// the time has come (`calls` counts the calls before, [`tier`] says when
-/// that is); `None`: interpret.
+/// the time has come (`calls` counts the calls before, [`tier`] of the
+/// code's `size` in instructions says when that is); `None`: interpret.
 #[inline(always)]
 fn tiered<'a, C>(
     cell: &'a OnceLock<Option<C>>,
     calls: &AtomicU32,
     p: &Program,
     mode: Jit,
+    size: impl FnOnce() -> usize,
     compile: fn(&Program) -> Option<C>,
 ) -> Option<&'a C> {
     if let Some(c) = cell.get() {
         return if mode == Jit::Off { None } else { c.as_ref() };
     }
-    cold(cell, calls, p, mode, compile)
+    cold(cell, calls, p, mode, size, compile)
 }
 
 /// [`tiered`] before the code exists.
@@ -261,6 +268,7 @@ fn cold<'a, C>(
     calls: &AtomicU32,
     p: &Program,
     mode: Jit,
+    size: impl FnOnce() -> usize,
     compile: fn(&Program) -> Option<C>,
 ) -> Option<&'a C> {
     // Miri cannot execute generated machine code (nor map it
@@ -271,7 +279,7 @@ fn cold<'a, C>(
     }
     match mode {
         Jit::Off => return None,
-        Jit::Auto => match tier(p.instrs.len()) {
+        Jit::Auto => match tier(size()) {
             Some(t) if calls.fetch_add(1, Ordering::Relaxed) + 1 >= t => {}
             _ => return None,
         },
@@ -446,6 +454,23 @@ impl Checks {
         });
     }
 
+    /// Ors `flag` (nonzero: a NaN was seen) into the flag.
+    fn merge(&mut self, b: &mut FunctionBuilder, flag: Value) {
+        self.flag = Some(match self.flag {
+            None => flag,
+            Some(f) => b.ins().bor(f, flag),
+        });
+    }
+
+    /// The flag of the values tested (the one waiting tested with itself);
+    /// `None` if none was.
+    fn take(mut self, b: &mut FunctionBuilder) -> Option<Value> {
+        if let Some(x) = self.pending.take() {
+            self.pair(b, x, x);
+        }
+        self.flag
+    }
+
     /// Tests `x` (with the next value, or at [`finish`](Self::finish)).
     fn one(&mut self, b: &mut FunctionBuilder, x: Value) {
         match self.pending.take() {
@@ -456,11 +481,8 @@ impl Checks {
 
     /// Emits the branch on the flag: to `inexact` if a value tested is
     /// NaN, else (or if nothing was tested) to `ok`.
-    fn branch(mut self, b: &mut FunctionBuilder, inexact: Block, ok: Block) {
-        if let Some(x) = self.pending.take() {
-            self.pair(b, x, x);
-        }
-        match self.flag {
+    fn branch(self, b: &mut FunctionBuilder, inexact: Block, ok: Block) {
+        match self.take(b) {
             Some(nan) => {
                 b.ins().brif(nan, inexact, &[], ok, &[]);
             }

@@ -1,0 +1,402 @@
+//! Repeated stretches of a program, found so that the compiled gradient
+//! can run them as loops ([`find`]).
+//!
+//! A program recorded from a loop in the user's code (a sum over the pairs
+//! of Rosenbrock, over data points, over the cells of a grid) repeats one
+//! *body* of instructions: the same operations, with operands that advance
+//! by a fixed stride from one repetition to the next. Compiled as straight
+//! line, such a program costs compile time and instruction cache in
+//! proportion to its length (which is why straight-line compiling stops at
+//! [`MAX_OPS`](super::MAX_OPS)); compiled as a loop over its body, it costs
+//! the body's. [`find`] finds the stretches that can be run as loops
+//! without changing one bit of the gradient:
+//!
+//! - every repetition is the body with each operand described the same
+//!   way ([`Src`]): a constant, an earlier instruction of the same
+//!   repetition, an instruction of the previous repetition (a running
+//!   sum), a value from before the loop, or input `i₀ + r·d`;
+//! - no instruction, comparison or output after the loop reads a value of
+//!   any repetition but the last (which the code keeps), nor the value the
+//!   first repetition reads from before the loop as "the previous one";
+//! - the compiled sweep recomputes, per repetition, the values the partials
+//!   need instead of storing them: so every instruction whose partials
+//!   depend on values must not depend on the previous repetition (a running
+//!   sum's `+` has constant partials; a running product's `*` would not be
+//!   recomputable, and its stretch is not a loop).
+//!
+//! The compiled sweep visits the instructions in reverse program order, a
+//! loop's repetitions last to first and each body last to first, so every
+//! adjoint still receives its contributions in the tape's order.
+
+use super::super::op::Op;
+use super::super::{Arg, Program};
+
+/// The longest body looked for.
+const MAX_PERIOD: usize = 64;
+
+/// The fewest repetitions a loop has: fewer are compiled as straight line.
+const MIN_REPS: usize = 8;
+
+/// An operand of a body instruction, the same description in every
+/// repetition `r`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Src {
+    /// A constant, the same bits in every repetition.
+    Const(f64),
+    /// Body instruction `j` of the same repetition.
+    Local(usize),
+    /// Body instruction `j` of the previous repetition; in the first
+    /// repetition, slot `n + start − period + j` (before the loop).
+    Carried(usize),
+    /// A slot of an instruction before the loop, the same in every
+    /// repetition.
+    Fixed(usize),
+    /// Input `i₀ + r·d` (`d` may be 0).
+    Input(usize, usize),
+}
+
+/// Instructions `start .. start + period·reps` of a program: `reps`
+/// repetitions of `period` instructions, repetition `r`'s `j`-th being
+/// `ops[j]` on the operands `body[j]` describe.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Loop {
+    pub(crate) start: usize,
+    pub(crate) period: usize,
+    pub(crate) reps: usize,
+    pub(crate) ops: Vec<Op>,
+    pub(crate) body: Vec<[Src; 2]>,
+}
+
+impl Loop {
+    /// The index one past the loop's last instruction.
+    pub(crate) fn end(&self) -> usize {
+        self.start + self.period * self.reps
+    }
+
+    /// The body instructions read as [`Src::Carried`], sorted.
+    pub(crate) fn carried(&self) -> Vec<usize> {
+        let mut c: Vec<usize> = (self.body.iter().flatten())
+            .filter_map(|s| match *s {
+                Src::Carried(j) => Some(j),
+                _ => None,
+            })
+            .collect();
+        c.sort_unstable();
+        c.dedup();
+        c
+    }
+}
+
+/// Whether `op`'s partials depend on values (all but `+`, `-`, negation and
+/// `powi(·, 0)`, whose partials are constants).
+pub(crate) fn partials_vary(op: Op) -> bool {
+    !matches!(op, Op::Add | Op::Sub | Op::Neg | Op::Powi(0))
+}
+
+/// The slots an instruction reads.
+fn reads(op: Op, a: Arg, b: Arg) -> impl Iterator<Item = usize> {
+    let slot = |x: Arg| match x {
+        Arg::Slot(s) => Some(s as usize),
+        Arg::Const(_) => None,
+    };
+    [slot(a), if op.is_binary() { slot(b) } else { None }]
+        .into_iter()
+        .flatten()
+}
+
+/// The stretches of `p` to run as loops, in program order, not
+/// overlapping (see the [module docs](self)); none if `p` has a
+/// `mul_add` (whose compiled form reads its `Mul`'s operands) or more than
+/// one output.
+pub(crate) fn find(p: &Program) -> Vec<Loop> {
+    let (n, ins) = (p.inputs, &p.instrs);
+    if p.outputs.len() != 1 || ins.iter().any(|i| i.op == Op::MulAddTail) {
+        return Vec::new();
+    }
+    // per slot: one past its last reader's index (0: none; MAX: a
+    // comparison or the output reads it)
+    let mut last = vec![0usize; n + ins.len()];
+    for (k, i) in ins.iter().enumerate() {
+        for s in reads(i.op, i.a, i.b) {
+            last[s] = last[s].max(k + 1);
+        }
+    }
+    for (a, b) in p.guards.iter().map(|g| (g.a, g.b)).chain([(p.outputs[0], p.outputs[0])]) {
+        for x in [a, b] {
+            if let Arg::Slot(s) = x {
+                last[s as usize] = usize::MAX;
+            }
+        }
+    }
+    let mut loops = Vec::new();
+    let mut s = 0;
+    while s + MIN_REPS <= ins.len() {
+        let mut best: Option<Loop> = None;
+        let mut skip = 1;
+        for period in 1..=MAX_PERIOD {
+            if s + period * MIN_REPS > ins.len() {
+                break;
+            }
+            match try_loop(p, &last, s, period) {
+                Ok(l) => {
+                    if best.as_ref().is_none_or(|b| l.end() > b.end()) {
+                        best = Some(l);
+                    }
+                }
+                // a long stretch that repeats but is not a loop: not looked
+                // into again (that would take time quadratic in its length)
+                Err(extent) => skip = skip.max(extent),
+            }
+        }
+        match best {
+            Some(l) => {
+                s = l.end();
+                loops.push(l);
+            }
+            None => s += skip,
+        }
+    }
+    loops
+}
+
+/// How `x0` (in repetition 0 of a body of `period` starting at
+/// instruction `s`, body instruction `j`) and `x1` (in repetition 1) are
+/// described, if they are.
+fn classify(n: usize, s: usize, period: usize, j: usize, x0: Arg, x1: Arg) -> Option<Src> {
+    match (x0, x1) {
+        (Arg::Const(c0), Arg::Const(c1)) => (c0.to_bits() == c1.to_bits()).then_some(Src::Const(c0)),
+        (Arg::Slot(a0), Arg::Slot(a1)) => {
+            let (a0, a1) = (a0 as usize, a1 as usize);
+            let d = a1.checked_sub(a0)?;
+            let first = n + s;
+            if a0 < n {
+                (a1 < n).then_some(Src::Input(a0, d))
+            } else if a0 >= first {
+                (d == period && a0 - first < j).then(|| Src::Local(a0 - first))
+            } else if d == 0 {
+                Some(Src::Fixed(a0))
+            } else if d == period && a0 + period >= first {
+                Some(Src::Carried(a0 + period - first))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The operand `src` describes in repetition `r` (`None`: an input past
+/// the last).
+fn expect(src: Src, n: usize, first: usize, period: usize, r: usize) -> Option<Arg> {
+    let slot = |s: usize| Some(Arg::Slot(s as u32));
+    match src {
+        Src::Const(c) => Some(Arg::Const(c)),
+        Src::Local(j) => slot(first + r * period + j),
+        Src::Carried(j) => slot(first + r * period + j - period),
+        Src::Fixed(x) => slot(x),
+        Src::Input(i, d) => {
+            let i = i + r * d;
+            if i < n {
+                slot(i)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// Whether two operands are the same (constants by their bits).
+fn same(x: Arg, y: Arg) -> bool {
+    match (x, y) {
+        (Arg::Const(a), Arg::Const(b)) => a.to_bits() == b.to_bits(),
+        _ => x == y,
+    }
+}
+
+/// The loop of bodies of `period` from instruction `s`, as long as it
+/// repeats; `Err(extent)` if there is none, `extent` being how many
+/// instructions were found repeating before it was ruled out (1 if none).
+fn try_loop(p: &Program, last: &[usize], s: usize, period: usize) -> Result<Loop, usize> {
+    let (n, ins) = (p.inputs, &p.instrs);
+    let first = n + s;
+    if s + 2 * period > ins.len() {
+        return Err(1);
+    }
+    // (cheaply ruled out first: most starts repeat nothing)
+    if (0..period).any(|j| ins[s + j].op != ins[s + period + j].op) {
+        return Err(1);
+    }
+    // the description, from repetitions 0 and 1
+    let mut ops = Vec::with_capacity(period);
+    let mut body = Vec::with_capacity(period);
+    for j in 0..period {
+        let (i0, i1) = (ins[s + j], ins[s + period + j]);
+        if i0.op != i1.op || i0.op == Op::MulAddTail {
+            return Err(1);
+        }
+        let a = classify(n, s, period, j, i0.a, i1.a).ok_or(1usize)?;
+        let b = if i0.op.is_binary() {
+            classify(n, s, period, j, i0.b, i1.b).ok_or(1usize)?
+        } else {
+            Src::Const(0.0)
+        };
+        ops.push(i0.op);
+        body.push([a, b]);
+    }
+    // as many repetitions as follow the description, each with the same
+    // operands equal to each other as in repetition 0 (one slot twice adds
+    // its summed partials once: that must not change between repetitions)
+    let same0: Vec<bool> = (0..period)
+        .map(|j| same(ins[s + j].a, ins[s + j].b))
+        .collect();
+    let mut reps = 0;
+    'reps: while s + (reps + 1) * period <= ins.len() {
+        for j in 0..period {
+            let i = ins[s + reps * period + j];
+            if i.op != ops[j] {
+                break 'reps;
+            }
+            let Some(a) = expect(body[j][0], n, first, period, reps) else {
+                break 'reps;
+            };
+            if !same(i.a, a) {
+                break 'reps;
+            }
+            if i.op.is_binary() {
+                let Some(b) = expect(body[j][1], n, first, period, reps) else {
+                    break 'reps;
+                };
+                if !same(i.b, b) {
+                    break 'reps;
+                }
+            }
+            if same(i.a, i.b) != same0[j] {
+                break 'reps;
+            }
+        }
+        reps += 1;
+    }
+    let extent = (reps * period).max(1);
+    if reps < MIN_REPS {
+        return Err(extent);
+    }
+    let l = Loop {
+        start: s,
+        period,
+        reps,
+        ops,
+        body,
+    };
+    // the sweep recomputes what the partials need: nothing of that may
+    // come from the previous repetition
+    let mut fresh = vec![true; period];
+    for j in 0..period {
+        fresh[j] = l.body[j].iter().all(|src| match *src {
+            Src::Carried(_) => false,
+            Src::Local(k) => fresh[k],
+            _ => true,
+        });
+        if partials_vary(l.ops[j]) && !fresh[j] {
+            return Err(extent);
+        }
+    }
+    // the first repetition's "previous" values are read by nothing after
+    // the loop and are not also fixed operands (their adjoints leave the
+    // loop's sweep as the carried ones)
+    let end = l.end();
+    for j in l.carried() {
+        let x = first + j - period;
+        let fixed = l.body.iter().flatten().any(|src| *src == Src::Fixed(x));
+        if fixed || last[x] > end {
+            return Err(extent);
+        }
+    }
+    // no value but the last repetition's is read after the loop
+    if (first..first + (reps - 1) * period).any(|x| last[x] > end) {
+        return Err(extent);
+    }
+    Ok(l)
+}
+
+/// The number of instructions `p`'s compiled gradient emits: each loop's
+/// body once, every other instruction once.
+pub(crate) fn emitted(p: &Program, loops: &[Loop]) -> usize {
+    p.instrs.len() - loops.iter().map(|l| (l.reps - 1) * l.period).sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reverse::{self, Var};
+    use crate::Scalar;
+
+    fn rosenbrock(x: &[Var]) -> Var {
+        let mut s = Var::constant(0.0);
+        for p in x.chunks_exact(2) {
+            s += (Var::constant(1.0) - p[0]).powi(2) + (p[1] - p[0] * p[0]).powi(2) * 100.0;
+        }
+        s
+    }
+
+    #[test]
+    fn rosenbrock_is_one_loop_after_its_first_term() {
+        let x: Vec<f64> = (0..20).map(|i| 0.1 * i as f64).collect();
+        let p = reverse::record(rosenbrock, &x);
+        let loops = find(&p);
+        // a term: 1 - a, ², a·a, b - a·a, ², ·100, +, s + (first: 0 + ·)
+        let per = p.instructions().len() / 10;
+        assert_eq!(per * 10, p.instructions().len());
+        assert_eq!(loops.len(), 1, "{loops:?}");
+        let l = &loops[0];
+        assert_eq!((l.start, l.period, l.reps), (per, per, 9));
+        assert_eq!(l.carried(), vec![per - 1]);
+        // pair r (the loop's repetition r - 1... r = 0 is the second pair)
+        assert!(l.body.iter().flatten().any(|s| *s == Src::Input(2, 2)));
+        assert!(l.body.iter().flatten().any(|s| *s == Src::Input(3, 2)));
+        assert_eq!(emitted(&p, &loops), 2 * per);
+    }
+
+    #[test]
+    fn a_running_product_is_not_a_loop() {
+        // `p · x[i]`'s partial for x[i] is the previous repetition's value
+        let x: Vec<f64> = (0..40).map(|i| 1.0 + 0.01 * i as f64).collect();
+        let p = reverse::record(|x| x.iter().fold(Var::constant(1.0), |p, &a| p * a), &x);
+        assert_eq!(find(&p), vec![]);
+        // a running sum of products is (the partials come from the inputs)
+        let q = reverse::record(|x| x.iter().fold(Var::constant(0.0), |s, &a| s + a * a), &x);
+        let loops = find(&q);
+        assert_eq!(loops.len(), 1, "{loops:?}");
+        assert_eq!((loops[0].period, loops[0].reps), (2, 39));
+    }
+
+    #[test]
+    fn a_value_read_after_the_loop_is_of_its_last_repetition() {
+        let x: Vec<f64> = (0..40).map(|i| 1.0 + 0.01 * i as f64).collect();
+        let f = |k: usize| {
+            move |x: &[Var]| {
+                let mut s = Var::constant(0.0);
+                let mut terms = Vec::new();
+                for &a in x {
+                    let t = (a - 1.0).powi(2) * a.cos();
+                    terms.push(t);
+                    s += t;
+                }
+                s + terms[k] * 3.0
+            }
+        };
+        // the last term: one loop; a middle one: none that hides it
+        let p = reverse::record(f(39), &x);
+        assert_eq!(find(&p).len(), 1);
+        let p = reverse::record(f(20), &x);
+        let n = p.inputs();
+        let ins = p.instructions();
+        let read = match ins[ins.len() - 2].a {
+            Arg::Slot(s) => s as usize,
+            Arg::Const(_) => unreachable!(),
+        };
+        for l in find(&p) {
+            let last = n + l.start + (l.reps - 1) * l.period;
+            assert!(!(n + l.start..last).contains(&read), "{l:?} hides slot {read}");
+        }
+    }
+}
