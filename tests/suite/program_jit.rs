@@ -25,6 +25,17 @@ fn rosenbrock<S: Scalar<Real = f64>>(x: &[S]) -> S {
     s
 }
 
+/// Rosenbrock with another constant in each term: no body repeats (the
+/// compiled gradient is straight-line code, as long as the program).
+fn varying<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let mut s = S::constant(0.0);
+    for i in 0..x.len() / 2 {
+        let (a, b) = (x[2 * i], x[2 * i + 1]);
+        s += (S::constant(1.0) - a).powi(2) + (b - a * a).powi(2) * (100.0 + i as f64);
+    }
+    s
+}
+
 /// Every kind of instruction the compiler emits: inline `+ - * /`,
 /// negation, `recip`, `powi(·, 2)`, `powi(·, 0)`, one slot twice, constants
 /// on either side, `mul_add`, kinks (`abs`, `max`), shims (`sqrt`, `sin`,
@@ -189,7 +200,12 @@ fn compiled_loops_are_bit_exact() {
                     x[i] = AWKWARD[(i + k) % AWKWARD.len()];
                 }
                 all += 1;
-                compiled += usize::from(compiled_is_exact(&p, f, &x, &format!("{name} n={n} awkward {k}")));
+                compiled += usize::from(compiled_is_exact(
+                    &p,
+                    f,
+                    &x,
+                    &format!("{name} n={n} awkward {k}"),
+                ));
             }
             assert!(compiled < all, "{name} n={n}: a NaN somewhere replays");
         }
@@ -378,9 +394,10 @@ fn tiering_size_and_off_choose_the_path() {
     q.optimize();
     assert!(!q.jit_compiled() && p.jit_compiled());
     // a larger program waits longer: TIER · 2^1.5 for 2 blocks of 512
+    // (one that repeats no body: see below for one that does)
     let n = 130;
     let x: Vec<f64> = (0..n).map(|i| 0.01 * i as f64).collect();
-    let mid = reverse::record(rosenbrock, &x);
+    let mid = reverse::record(varying, &x);
     let len = mid.instructions().len();
     assert!((513..=1024).contains(&len), "{len} instructions");
     let t = tier(len).unwrap();
@@ -392,14 +409,31 @@ fn tiering_size_and_off_choose_the_path() {
         assert_eq!(mid.jit_compiled(), k == t, "after {k} gradients");
     }
     assert_eq!(ws.jit_runs(), 1);
-    let (fv, fg) = reverse::gradient(rosenbrock, &x);
+    let (fv, fg) = reverse::gradient(varying, &x);
     let v = mid.gradient_into(&mut ws, &x, &mut g).unwrap();
+    assert!(identical(v, fv) && g.iter().zip(&fg).all(|(a, b)| identical(*a, *b)));
+    // a program that repeats one body tiers by the compiled code's size
+    // (the body once), sooner the longer the program is than that code:
+    // Rosenbrock above MAX_OPS instructions (16 compiled) at
+    // TIER · 128 / 4,104, its 128th gradient
+    let n = MAX_OPS / 4 + 2;
+    let x: Vec<f64> = (0..n).map(|i| 0.01 * i as f64).collect();
+    let looped = reverse::record(rosenbrock, &x);
+    assert_eq!(looped.instructions().len(), 4104);
+    let mut ws = looped.workspace();
+    let mut g = vec![0.0; n];
+    for k in 1..=128 {
+        looped.gradient_into(&mut ws, &x, &mut g).unwrap();
+        assert_eq!(looped.jit_compiled(), k == 128, "after {k} gradients");
+    }
+    assert_eq!(ws.jit_runs(), 1);
+    let (fv, fg) = reverse::gradient(rosenbrock, &x);
+    assert!(g.iter().zip(&fg).all(|(a, b)| identical(*a, *b)));
+    let v = looped.gradient_into(&mut ws, &x, &mut g).unwrap();
     assert!(identical(v, fv) && g.iter().zip(&fg).all(|(a, b)| identical(*a, *b)));
     // above MAX_OPS: interpreted by default (never counted toward a tier),
     // compiled when asked
-    let n = MAX_OPS / 4 + 2;
-    let x: Vec<f64> = (0..n).map(|i| 0.01 * i as f64).collect();
-    let mut big = reverse::record(rosenbrock, &x);
+    let mut big = reverse::record(varying, &x);
     assert!(big.instructions().len() > MAX_OPS);
     assert_eq!(tier(big.instructions().len()), None);
     let mut ws = big.workspace();
@@ -411,7 +445,7 @@ fn tiering_size_and_off_choose_the_path() {
     big.set_jit(Jit::Now);
     let v = big.gradient_into(&mut ws, &x, &mut g).unwrap();
     assert_eq!((big.jit_compiled(), ws.jit_runs()), (true, 1));
-    let (fv, fg) = reverse::gradient(rosenbrock, &x);
+    let (fv, fg) = reverse::gradient(varying, &x);
     assert!(identical(v, fv) && g.iter().zip(&fg).all(|(a, b)| identical(*a, *b)));
 }
 

@@ -121,8 +121,20 @@
 //! n = 10: 1.6 instead of 7.8 f64 evaluations; benches/README.md has the
 //! measurements).
 //!
+//! - **Loops.** Where a program repeats one body of instructions (a sum
+//!   over the pairs of Rosenbrock, over grid cells, over data points with
+//!   the same operations), operands advancing by fixed strides, the
+//!   compiled gradient runs the repetitions as a loop over that body, in
+//!   both passes, in the same order as straight-line code would: its size
+//!   and compile time are the body's, not the program's. Rosenbrock at
+//!   n = 10⁶ (4 million instructions) compiles to 16 and runs at 6 f64
+//!   evaluations instead of the interpreter's 12. The sweep recomputes the
+//!   values a repetition's partials need, so a body whose partials need
+//!   the previous repetition's values (a running product) stays straight
+//!   line.
 //! - **When.** By default ([`Jit::Auto`]) a program of at most
-//!   [`MAX_OPS`] instructions has its gradient compiled at its [`tier`]-th
+//!   [`MAX_OPS`] instructions (for the gradient: each loop's body counted
+//!   once) has its gradient compiled at its [`tier`]-th
 //!   gradient and its HVP at its [`tier`]-th HVP ([`TIER`] up to 512
 //!   instructions, more the larger the program: compiling costs about as
 //!   much as that many interpreted calls, so a few calls never pay for

@@ -159,7 +159,14 @@ struct Shims {
 
 /// Emits `op(x, y)` (any operation but `MulAddTail`; `opp` points to
 /// `op`, for the shim): its value and partials.
-fn emit_op(b: &mut FunctionBuilder, sh: Shims, op: Op, opp: *const Op, x: Value, y: Value) -> (Value, P, P) {
+fn emit_op(
+    b: &mut FunctionBuilder,
+    sh: Shims,
+    op: Op,
+    opp: *const Op,
+    x: Value,
+    y: Value,
+) -> (Value, P, P) {
     if let Some((pa, pb)) = fixed_partials(op) {
         let v = match op {
             // rules::add, sub: one IEEE operation
@@ -199,7 +206,8 @@ fn emit_op(b: &mut FunctionBuilder, sh: Shims, op: Op, opp: *const Op, x: Value,
         _ => {
             let opp = b.ins().iconst(sh.ptr, opp as i64);
             let outp = b.ins().stack_addr(sh.ptr, sh.out, 0);
-            b.ins().call_indirect(sh.eval.0, sh.eval.1, &[opp, x, y, outp]);
+            b.ins()
+                .call_indirect(sh.eval.0, sh.eval.1, &[opp, x, y, outp]);
             let v = b.ins().stack_load(types::F64, sh.out, 0);
             let da = b.ins().stack_load(types::F64, sh.out, 8);
             let db = b.ins().stack_load(types::F64, sh.out, 16);
@@ -397,7 +405,9 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
             bv.push(v);
         }
         let next = b.ins().iadd_imm(r, 1);
-        let more = b.ins().icmp_imm(IntCC::UnsignedLessThan, next, l.reps as i64);
+        let more = b
+            .ins()
+            .icmp_imm(IntCC::UnsignedLessThan, next, l.reps as i64);
         let mut args = vec![BlockArg::Value(next)];
         args.extend(carried.iter().map(|&j| BlockArg::Value(bv[j])));
         let exit = b.create_block();
@@ -439,7 +449,8 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
         let next = b.ins().iadd_imm(i, 1);
         let more = b.ins().icmp_imm(IntCC::UnsignedLessThan, next, n as i64);
         let done = b.create_block();
-        b.ins().brif(more, clear, &[BlockArg::Value(next)], done, &[]);
+        b.ins()
+            .brif(more, clear, &[BlockArg::Value(next)], done, &[]);
         b.switch_to_block(done);
     }
     // `None`: no contribution yet, so `+0` (inputs' adjoints when looped:
@@ -447,15 +458,16 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
     let mut adj: Vec<Option<Value>> = vec![None; n + len];
     let mut checks = Checks::default();
     // `grad[i + r·d] += p · g` (`r` the loop's counter, or `i` alone)
-    let add_grad = |b: &mut FunctionBuilder, checks: &mut Checks, a: Value, i: usize, p: P, g: Value| {
-        let cur = b.ins().load(types::F64, mem, a, (8 * i) as i32);
-        let Some(sum) = contribute(b, cur, p, g) else {
-            return false;
+    let add_grad =
+        |b: &mut FunctionBuilder, checks: &mut Checks, a: Value, i: usize, p: P, g: Value| {
+            let cur = b.ins().load(types::F64, mem, a, (8 * i) as i32);
+            let Some(sum) = contribute(b, cur, p, g) else {
+                return false;
+            };
+            b.ins().store(mem, sum, a, (8 * i) as i32);
+            checks.one(b, sum);
+            true
         };
-        b.ins().store(mem, sum, a, (8 * i) as i32);
-        checks.one(b, sum);
-        true
-    };
     let out_arg = p.outputs[0];
     if let Arg::Slot(s) = out_arg {
         // the seed, added to the zero adjoint: `0 + 1`
@@ -533,8 +545,16 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
             .collect();
         let flag = b.append_block_param(body, types::I8);
         let mut args = vec![BlockArg::Value(b.ins().iconst(ptr, (l.reps - 1) as i64))];
-        args.extend(entering.iter().map(|&j| BlockArg::Value(adj[last + j].unwrap_or(zero))));
-        args.extend(fixed.iter().map(|&x| BlockArg::Value(adj[x].unwrap_or(zero))));
+        args.extend(
+            entering
+                .iter()
+                .map(|&j| BlockArg::Value(adj[last + j].unwrap_or(zero))),
+        );
+        args.extend(
+            fixed
+                .iter()
+                .map(|&x| BlockArg::Value(adj[x].unwrap_or(zero))),
+        );
         args.push(BlockArg::Value(b.ins().iconst(types::I8, 0)));
         b.ins().jump(body, &args);
         b.switch_to_block(body);
@@ -633,7 +653,11 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
         let more = b.ins().icmp_imm(IntCC::NotEqual, r, 0);
         let prev = b.ins().iadd_imm(r, -1);
         let mut args = vec![BlockArg::Value(prev)];
-        args.extend(entering.iter().map(|&j| BlockArg::Value(gout[j].unwrap_or(zero))));
+        args.extend(
+            entering
+                .iter()
+                .map(|&j| BlockArg::Value(gout[j].unwrap_or(zero))),
+        );
         args.extend(acc.iter().map(|&v| BlockArg::Value(v)));
         args.push(BlockArg::Value(flag));
         let exit = b.create_block();

@@ -121,7 +121,12 @@ pub(crate) fn find(p: &Program) -> Vec<Loop> {
             last[s] = last[s].max(k + 1);
         }
     }
-    for (a, b) in p.guards.iter().map(|g| (g.a, g.b)).chain([(p.outputs[0], p.outputs[0])]) {
+    for (a, b) in p
+        .guards
+        .iter()
+        .map(|g| (g.a, g.b))
+        .chain([(p.outputs[0], p.outputs[0])])
+    {
         for x in [a, b] {
             if let Arg::Slot(s) = x {
                 last[s as usize] = usize::MAX;
@@ -164,7 +169,9 @@ pub(crate) fn find(p: &Program) -> Vec<Loop> {
 /// described, if they are.
 fn classify(n: usize, s: usize, period: usize, j: usize, x0: Arg, x1: Arg) -> Option<Src> {
     match (x0, x1) {
-        (Arg::Const(c0), Arg::Const(c1)) => (c0.to_bits() == c1.to_bits()).then_some(Src::Const(c0)),
+        (Arg::Const(c0), Arg::Const(c1)) => {
+            (c0.to_bits() == c1.to_bits()).then_some(Src::Const(c0))
+        }
         (Arg::Slot(a0), Arg::Slot(a1)) => {
             let (a0, a1) = (a0 as usize, a1 as usize);
             let d = a1.checked_sub(a0)?;
@@ -396,7 +403,10 @@ mod tests {
         };
         for l in find(&p) {
             let last = n + l.start + (l.reps - 1) * l.period;
-            assert!(!(n + l.start..last).contains(&read), "{l:?} hides slot {read}");
+            assert!(
+                !(n + l.start..last).contains(&read),
+                "{l:?} hides slot {read}"
+            );
         }
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! [`gradient::compile`] and [`hvp::compile`] turn a program's instructions
 //! (the list of [`Program::instructions`], in their order, unfused) into
-//! one function of straight-line code each: the forward pass keeps every
+//! one function each. The gradient runs the stretches where the program
+//! repeats one body as loops over that body ([`loops`]); the rest, and the
+//! whole HVP, is straight-line code: the forward pass keeps every
 //! value in SSA values (registers, or stack slots where the register
 //! allocator spills them), the recorded comparisons are checked, then the
 //! reverse sweep runs over the instructions backwards with every adjoint
@@ -67,7 +69,9 @@ use gradient::GradientFn;
 use hvp::HvpFn;
 
 /// The most instructions a program may have to have its gradient or its
-/// Hessian-vector product compiled by default ([`Jit::Auto`]). Larger
+/// Hessian-vector product compiled by default ([`Jit::Auto`]); for the
+/// gradient, the instructions of the compiled code: each loop's body
+/// counted once (see the [module docs](super#compiled-gradients-and-hvps-feature-jit)). Larger
 /// programs are interpreted: compiling grows faster than linearly
 /// (register allocation; Rosenbrock, the gradient: 10 ms at 511
 /// instructions, 70 ms at 2,000, 0.32 s at 4,000, 2.2 s at 10,000; the
@@ -110,6 +114,20 @@ pub const TIER: u32 = 4096;
 pub fn tier(instructions: usize) -> Option<u32> {
     let b = instructions.div_ceil(512).max(1) as f64;
     (instructions <= MAX_OPS).then(|| (f64::from(TIER) * b * b.sqrt()) as u32)
+}
+
+/// The calls after which [`Jit::Auto`] compiles `p`'s gradient: [`tier`]
+/// of the compiled code's size ([`loops::emitted`]: each loop's body once),
+/// fewer by the factor the program is longer than that code (at least 128
+/// instructions counted): the interpreter's calls cost in proportion to the
+/// program's length, the compiling in proportion to the code's. Rosenbrock
+/// at n = 10⁶ (4 million instructions, 16 compiled) compiles at its first
+/// gradient, at n = 10³ (4,000, 16) at its 132nd.
+pub(crate) fn looped_tier(p: &Program) -> Option<u32> {
+    let (len, size) = (p.instrs.len(), loops::emitted(p, &loops::find(p)));
+    let t = u64::from(tier(size)?);
+    let scaled = (t * size.max(128) as u64).div_ceil(len.max(1) as u64);
+    Some(scaled.clamp(1, t) as u32)
 }
 
 /// When a program's `f64` gradient ([`Program::gradient`],
@@ -192,9 +210,8 @@ struct Inner {
     hvp_calls: AtomicU32,
     /// The compiled HVP, as `code`.
     hvp: OnceLock<Option<Code<HvpFn>>>,
-    /// The instructions the compiled gradient has ([`loops::emitted`]),
-    /// which its tier goes by.
-    size: OnceLock<usize>,
+    /// The compiled gradient's tier ([`looped_tier`]).
+    tier: OnceLock<Option<u32>>,
 }
 
 impl fmt::Debug for Cache {
@@ -220,15 +237,15 @@ impl Cache {
     /// compiling it now if the time has come; `None`: interpret.
     #[inline]
     pub(crate) fn gradient(&self, p: &Program, mode: Jit) -> Option<&Code<GradientFn>> {
-        let size = || *self.0.size.get_or_init(|| loops::emitted(p, &loops::find(p)));
-        tiered(&self.0.code, &self.0.calls, p, mode, size, gradient::compile)
+        let t = || *self.0.tier.get_or_init(|| looped_tier(p));
+        tiered(&self.0.code, &self.0.calls, p, mode, t, gradient::compile)
     }
 
     /// [`gradient`](Self::gradient) for `p`'s Hessian-vector product.
     #[inline]
     pub(crate) fn hvp(&self, p: &Program, mode: Jit) -> Option<&Code<HvpFn>> {
-        let size = || p.instrs.len();
-        tiered(&self.0.hvp, &self.0.hvp_calls, p, mode, size, hvp::compile)
+        let t = || tier(p.instrs.len());
+        tiered(&self.0.hvp, &self.0.hvp_calls, p, mode, t, hvp::compile)
     }
 
     /// Whether the compiled gradient exists.
@@ -251,13 +268,13 @@ fn tiered<'a, C>(
     calls: &AtomicU32,
     p: &Program,
     mode: Jit,
-    size: impl FnOnce() -> usize,
+    tier_of: impl FnOnce() -> Option<u32>,
     compile: fn(&Program) -> Option<C>,
 ) -> Option<&'a C> {
     if let Some(c) = cell.get() {
         return if mode == Jit::Off { None } else { c.as_ref() };
     }
-    cold(cell, calls, p, mode, size, compile)
+    cold(cell, calls, p, mode, tier_of, compile)
 }
 
 /// [`tiered`] before the code exists.
@@ -268,7 +285,7 @@ fn cold<'a, C>(
     calls: &AtomicU32,
     p: &Program,
     mode: Jit,
-    size: impl FnOnce() -> usize,
+    tier_of: impl FnOnce() -> Option<u32>,
     compile: fn(&Program) -> Option<C>,
 ) -> Option<&'a C> {
     // Miri cannot execute generated machine code (nor map it
@@ -279,7 +296,7 @@ fn cold<'a, C>(
     }
     match mode {
         Jit::Off => return None,
-        Jit::Auto => match tier(size()) {
+        Jit::Auto => match tier_of() {
             Some(t) if calls.fetch_add(1, Ordering::Relaxed) + 1 >= t => {}
             _ => return None,
         },
