@@ -107,9 +107,11 @@ fn chunked<const N: usize>(w: &Workload, wide: bool) -> Method {
 /// Record once at the workload's point, replay per call with a reused
 /// workspace. `jit`: the program's default ([`Jit::Auto`]: with the `jit`
 /// feature, which this crate turns on, a program of at most `MAX_OPS`
-/// instructions runs compiled from its `tier`-th gradient; the set-up asks
-/// for that many gradients first, so the timed calls are that steady state) or
-/// [`Jit::Off`] (always the interpreter).
+/// instructions, each loop's body counted once, runs compiled from its
+/// `tier`-th gradient, sooner if it loops; the set-up asks for gradients
+/// until it is compiled, at most `tier` of them or 2 s of them, so the
+/// timed calls are that steady state) or [`Jit::Off`] (always the
+/// interpreter).
 fn replay(w: &Workload, jit: Jit) -> Method {
     let name = if jit == Jit::Off {
         REPLAY_INTERPRETED
@@ -125,9 +127,14 @@ fn replay(w: &Workload, jit: Jit) -> Method {
     }
     program.set_jit(jit);
     let mut ws = program.workspace();
-    if let (Jit::Auto, Some(tier)) = (jit, tier(program.instructions().len())) {
+    if jit == Jit::Auto {
         let (x, mut g) = (w.point(), vec![0.0; w.dim()]);
-        for _ in 0..tier {
+        let calls = tier(program.instructions().len()).unwrap_or(u32::MAX);
+        let start = std::time::Instant::now();
+        for _ in 0..calls {
+            if program.jit_compiled() || start.elapsed().as_secs_f64() > 2.0 {
+                break;
+            }
             let _ = program.gradient_into(&mut ws, &x, &mut g);
         }
     }

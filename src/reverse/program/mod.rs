@@ -448,7 +448,7 @@ impl Program {
         guards: Vec<Guard>,
     ) -> Result<Program, String> {
         let mut p = Program::checked(inputs, instrs, outputs, guards)?;
-        p.exec = Exec::compile(&p);
+        p.prepare();
         Ok(p)
     }
 
@@ -1053,7 +1053,7 @@ pub(crate) fn finish(n: usize, b: &mut record::Builder, mut outputs: Vec<Arg>) -
         #[cfg(feature = "jit")]
         jit: jit::Cache::default(),
     };
-    p.exec = Exec::compile(&p);
+    p.prepare();
     p
 }
 
@@ -1078,11 +1078,18 @@ impl Program {
             &mut map,
             &mut flags,
         );
+        // (the instructions changed: compile again when asked)
+        self.prepare();
+    }
+
+    /// Makes the executable form of the instructions, and (feature `jit`)
+    /// a new cache for their compiled code, its tier known: once per
+    /// program, so that no replay pays (or allocates) for either.
+    fn prepare(&mut self) {
         self.exec = Exec::compile(self);
         #[cfg(feature = "jit")]
         {
-            // (the instructions changed: compile again when asked)
-            self.jit = jit::Cache::default();
+            self.jit = jit::Cache::new(self);
         }
     }
 }

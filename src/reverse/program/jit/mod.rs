@@ -233,6 +233,15 @@ impl fmt::Debug for Cache {
 }
 
 impl Cache {
+    /// An empty cache for `p`'s code, with its gradient's tier
+    /// ([`looped_tier`]) worked out now.
+    pub(crate) fn new(p: &Program) -> Cache {
+        Cache(Arc::new(Inner {
+            tier: OnceLock::from(looped_tier(p)),
+            ..Inner::default()
+        }))
+    }
+
     /// The compiled code to run `p`'s `f64` gradient with under `mode`,
     /// compiling it now if the time has come; `None`: interpret.
     #[inline]
