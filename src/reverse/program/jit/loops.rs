@@ -40,8 +40,10 @@ const MIN_REPS: usize = 8;
 /// The most instructions a program may have and still be compiled as
 /// straight line throughout: there, every value stays in a register or
 /// the frame, which beats a loop's loads and stores (Rosenbrock at
-/// n = 100, 399 instructions: 3.8 f64 evaluations straight, 4.8 looped; at
-/// n = 10³, 3,999: 7.0 straight, 5.9 looped; compare/results.md).
+/// n = 100, 399 instructions: 3.8 f64 evaluations straight in session 10's
+/// compare run, 4.8 looped in session 12's; at n = 10³, 3,999
+/// instructions: 7.0 straight, 5.9 looped; not yet measured side by side
+/// in one run).
 pub(crate) const STRAIGHT_MAX: usize = 1024;
 
 /// An operand of a body instruction, the same description in every
@@ -239,8 +241,16 @@ fn try_loop(p: &Program, last: &[usize], s: usize, period: usize) -> Result<Loop
     if s + 2 * period > ins.len() {
         return Err(1);
     }
-    // (cheaply ruled out first: most starts repeat nothing)
-    if (0..period).any(|j| ins[s + j].op != ins[s + period + j].op) {
+    // (ruled out first without allocating, at the first instruction that
+    // differs: most starts repeat nothing, and this runs for every start
+    // and period of a program without loops)
+    let differs = |j: usize| {
+        let (i0, i1) = (ins[s + j], ins[s + period + j]);
+        i0.op != i1.op
+            || classify(n, s, period, j, i0.a, i1.a).is_none()
+            || (i0.op.is_binary() && classify(n, s, period, j, i0.b, i1.b).is_none())
+    };
+    if (0..period).any(differs) {
         return Err(1);
     }
     // the description, from repetitions 0 and 1
