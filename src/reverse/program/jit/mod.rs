@@ -497,7 +497,7 @@ impl Checks {
         self.flag
     }
 
-    /// Tests `x` (with the next value, or at [`finish`](Self::finish)).
+    /// Tests `x` (with the next value, or at [`take`](Self::take)).
     fn one(&mut self, b: &mut FunctionBuilder, x: Value) {
         match self.pending.take() {
             None => self.pending = Some(x),
