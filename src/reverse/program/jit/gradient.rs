@@ -344,6 +344,28 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
             b.ins().iadd(base, off)
         }
     };
+    // the value of a body's operand `src` in the repetition whose counter
+    // is `r`: `local` holds the repetition's values so far, `from` the
+    // previous repetition's (body index, value) it reads
+    let operand = |b: &mut FunctionBuilder,
+                   vals: &mut [Option<Value>],
+                   src: Src,
+                   r: Value,
+                   local: &[Option<Value>],
+                   from: &[(usize, Value)]| match src {
+        Src::Const(c) => b.ins().f64const(c),
+        Src::Local(i) => local[i].expect("an earlier instruction of the body"),
+        Src::Carried(i) => {
+            (from.iter().find(|c| c.0 == i))
+                .expect("a value the previous repetition passes")
+                .1
+        }
+        Src::Fixed(x) | Src::Input(x, 0) => val(b, vals, x),
+        Src::Input(i, d) => {
+            let a = at(b, px, r, d);
+            b.ins().load(types::F64, mem, a, (8 * i) as i32)
+        }
+    };
     let mut partials: Vec<(P, P)> = vec![(P::Const(0.0), P::Const(0.0)); len];
     let mut k = 0;
     for l in loops.iter().map(Some).chain([None]) {
@@ -386,24 +408,14 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
         }
         b.ins().jump(body, &args);
         b.switch_to_block(body);
-        let mut bv: Vec<Value> = Vec::with_capacity(per);
+        let from: Vec<(usize, Value)> = carried.iter().copied().zip(cps).collect();
+        let mut bv: Vec<Option<Value>> = vec![None; per];
         for j in 0..per {
-            let mut operand = |b: &mut FunctionBuilder, src: Src| match src {
-                Src::Const(c) => b.ins().f64const(c),
-                Src::Local(i) => bv[i],
-                Src::Carried(i) => cps[carried.binary_search(&i).expect("a carried value")],
-                Src::Fixed(x) => val(b, &mut vals, x),
-                Src::Input(i, 0) => val(b, &mut vals, i),
-                Src::Input(i, d) => {
-                    let a = at(b, px, r, d);
-                    b.ins().load(types::F64, mem, a, (8 * i) as i32)
-                }
-            };
-            let x = operand(&mut b, l.body[j][0]);
-            let y = operand(&mut b, l.body[j][1]);
+            let [x, y] = l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &from));
             let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
-            bv.push(v);
+            bv[j] = Some(v);
         }
+        let bv: Vec<Value> = bv.into_iter().flatten().collect();
         let next = b.ins().iadd_imm(r, 1);
         let more = b
             .ins()
@@ -527,14 +539,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
         let entering: Vec<usize> = (0..per)
             .filter(|&j| carried.binary_search(&j).is_ok() || adj[last + j].is_some())
             .collect();
-        let mut fixed: Vec<usize> = (l.body.iter().flatten())
-            .filter_map(|s| match *s {
-                Src::Fixed(x) => Some(x),
-                _ => None,
-            })
-            .collect();
-        fixed.sort_unstable();
-        fixed.dedup();
+        let fixed = l.fixed();
         let body = b.create_block();
         let r = b.append_block_param(body, ptr);
         let eps: Vec<Value> = (entering.iter())
@@ -579,19 +584,8 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
                 part.push((P::Const(pa), P::Const(pb)));
                 continue;
             }
-            let mut operand = |b: &mut FunctionBuilder, src: Src| match src {
-                Src::Const(c) => b.ins().f64const(c),
-                Src::Local(i) => bv[i].expect("recomputed before"),
-                Src::Carried(_) => unreachable!("find checked: no partial needs a carried value"),
-                Src::Fixed(x) => val(b, &mut vals, x),
-                Src::Input(i, 0) => val(b, &mut vals, i),
-                Src::Input(i, d) => {
-                    let a = at(b, px, r, d);
-                    b.ins().load(types::F64, mem, a, (8 * i) as i32)
-                }
-            };
-            let x = operand(&mut b, l.body[j][0]);
-            let y = operand(&mut b, l.body[j][1]);
+            // (no carried value: find checked that no partial needs one)
+            let [x, y] = l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &[]));
             let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
             bv[j] = Some(v);
             part.push((pa, pb));

@@ -84,11 +84,27 @@ impl Loop {
 
     /// The body instructions read as [`Src::Carried`], sorted.
     pub(crate) fn carried(&self) -> Vec<usize> {
-        let mut c: Vec<usize> = (self.body.iter().flatten())
-            .filter_map(|s| match *s {
-                Src::Carried(j) => Some(j),
-                _ => None,
-            })
+        self.sources(|s| match s {
+            Src::Carried(j) => Some(j),
+            _ => None,
+        })
+    }
+
+    /// The slots read as [`Src::Fixed`], sorted.
+    pub(crate) fn fixed(&self) -> Vec<usize> {
+        self.sources(|s| match s {
+            Src::Fixed(x) => Some(x),
+            _ => None,
+        })
+    }
+
+    /// What `pick` takes from the body's operands, sorted, once each.
+    fn sources(&self, pick: impl Fn(Src) -> Option<usize>) -> Vec<usize> {
+        let mut c: Vec<usize> = self
+            .body
+            .iter()
+            .flatten()
+            .filter_map(|s| pick(*s))
             .collect();
         c.sort_unstable();
         c.dedup();
