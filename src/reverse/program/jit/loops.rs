@@ -37,6 +37,12 @@ const MAX_PERIOD: usize = 64;
 /// The fewest repetitions a loop has: fewer are compiled as straight line.
 const MIN_REPS: usize = 8;
 
+/// The most places [`find`] samples (evenly spaced, at most one per
+/// `MAX_PERIOD · MIN_REPS` instructions) before it searches a program:
+/// unless a loop begins within [`MAX_PERIOD`] instructions of one of them,
+/// it finds none.
+const SAMPLES: usize = 64;
+
 /// The most instructions a program may have and still be compiled as
 /// straight line throughout: there, every value stays in a register or
 /// the frame, which beats a loop's loads and stores (Rosenbrock at
@@ -132,7 +138,9 @@ fn reads(op: Op, a: Arg, b: Arg) -> impl Iterator<Item = usize> {
 /// The stretches of `p` to run as loops, in program order, not
 /// overlapping (see the [module docs](self)); none if `p` has at most
 /// [`STRAIGHT_MAX`] instructions, a `mul_add` (whose compiled form reads
-/// its `Mul`'s operands) or more than one output.
+/// its `Mul`'s operands) or more than one output, or if no loop begins
+/// near any of the places it samples (up to [`SAMPLES`]: a loop that
+/// covers less than about 1/64 of a long program may be missed).
 pub(crate) fn find(p: &Program) -> Vec<Loop> {
     let (n, ins) = (p.inputs, &p.instrs);
     if ins.len() <= STRAIGHT_MAX
@@ -161,6 +169,28 @@ pub(crate) fn find(p: &Program) -> Vec<Loop> {
             }
         }
     }
+    // a program without loops is ruled out by sampling, not searched:
+    // every start tried costs up to MAX_PERIOD attempts (a full search of
+    // a 2-64-64-1 network's 8.7 million instructions took half of its
+    // recording), while a loop of at least MIN_REPS repetitions begins at
+    // most MAX_PERIOD instructions after any sample inside it (the body
+    // taken from another instruction on may not qualify: every start up to
+    // there is tried)
+    // (at most one sample per MAX_PERIOD · MIN_REPS instructions: a
+    // sample costs up to MAX_PERIOD² attempts of up to MIN_REPS bodies)
+    let samples = (ins.len() / (MAX_PERIOD * MIN_REPS)).clamp(1, SAMPLES);
+    let sampled = (0..samples).any(|k| {
+        let s0 = k * ins.len() / samples;
+        (s0..s0 + MAX_PERIOD).any(|s| {
+            (1..=MAX_PERIOD).any(|period| {
+                s + period * MIN_REPS <= ins.len()
+                    && try_loop(p, &last, s, period, MIN_REPS).is_ok()
+            })
+        })
+    });
+    if !sampled {
+        return Vec::new();
+    }
     let mut loops = Vec::new();
     let mut s = 0;
     while s + MIN_REPS <= ins.len() {
@@ -170,7 +200,7 @@ pub(crate) fn find(p: &Program) -> Vec<Loop> {
             if s + period * MIN_REPS > ins.len() {
                 break;
             }
-            match try_loop(p, &last, s, period) {
+            match try_loop(p, &last, s, period, usize::MAX) {
                 Ok(l) => {
                     if best.as_ref().is_none_or(|b| l.end() > b.end()) {
                         best = Some(l);
@@ -249,9 +279,15 @@ fn same(x: Arg, y: Arg) -> bool {
 }
 
 /// The loop of bodies of `period` from instruction `s`, as long as it
-/// repeats; `Err(extent)` if there is none, `extent` being how many
+/// repeats (at most `max_reps` repetitions); `Err(extent)` if there is none, `extent` being how many
 /// instructions were found repeating before it was ruled out (1 if none).
-fn try_loop(p: &Program, last: &[usize], s: usize, period: usize) -> Result<Loop, usize> {
+fn try_loop(
+    p: &Program,
+    last: &[usize],
+    s: usize,
+    period: usize,
+    max_reps: usize,
+) -> Result<Loop, usize> {
     let (n, ins) = (p.inputs, &p.instrs);
     let first = n + s;
     if s + 2 * period > ins.len() {
@@ -293,7 +329,7 @@ fn try_loop(p: &Program, last: &[usize], s: usize, period: usize) -> Result<Loop
         .map(|j| same(ins[s + j].a, ins[s + j].b))
         .collect();
     let mut reps = 0;
-    'reps: while s + (reps + 1) * period <= ins.len() {
+    'reps: while reps < max_reps && s + (reps + 1) * period <= ins.len() {
         for j in 0..period {
             let i = ins[s + reps * period + j];
             if i.op != ops[j] {
