@@ -22,6 +22,20 @@
 //! two operands are one slot. An adjoint starts at `+0` and its first
 //! contribution is added to `+0` (so `-0` becomes `+0`, as on the tape).
 //!
+//! Where the program repeats one body ([`loops::find`]), both passes run
+//! the repetitions as a loop over that body, in the same order: the
+//! forward loop first to last, the sweep loop last to first and each body
+//! last to first, so the argument above holds unchanged. The sweep loop
+//! recomputes, from the repetition's operands, the values its partials
+//! need (the same operations on the same operands: the same bits), and
+//! passes from one repetition to the next the adjoints entering it, the
+//! running adjoints of values from before the loop, and the NaN flag. An
+//! adjoint entering a repetition that nothing has added to is a run-time
+//! `+0` where straight-line code would know it is zero and skip its
+//! instruction: adding its contributions (`p · 0`) changes nothing but
+//! where a NaN appears, which the checks below catch, as for any other
+//! contribution.
+//!
 //! Rule 3: the tape skips a contribution `p · g` whose adjoint `g` or
 //! partial `p` is zero (either sign). The code does not test for that per
 //! contribution: it adds every contribution with a plain IEEE product,
