@@ -269,8 +269,8 @@ impl Cache {
 }
 
 /// The code in `cell` to run under `mode`, compiled by `compile` now if
-/// the time has come (`calls` counts the calls before, [`tier`] of the
-/// code's `size` in instructions says when that is); `None`: interpret.
+/// the time has come (`calls` counts the calls before, `tier_of` says
+/// when that is: [`tier`] or [`looped_tier`]); `None`: interpret.
 #[inline(always)]
 fn tiered<'a, C>(
     cell: &'a OnceLock<Option<C>>,
@@ -474,10 +474,7 @@ impl Checks {
     /// Tests `x` and `y`.
     fn pair(&mut self, b: &mut FunctionBuilder, x: Value, y: Value) {
         let nan = b.ins().fcmp(FloatCC::Unordered, x, y);
-        self.flag = Some(match self.flag {
-            None => nan,
-            Some(f) => b.ins().bor(f, nan),
-        });
+        self.merge(b, nan);
     }
 
     /// Ors `flag` (nonzero: a NaN was seen) into the flag.
