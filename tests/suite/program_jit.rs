@@ -12,7 +12,7 @@
 
 use dualtape::reverse::program::{tier, Jit, Test, MAX_OPS, TIER};
 use dualtape::reverse::{self, Program, ReplayError, Workspace};
-use dualtape::{Scalar, Var};
+use dualtape::{Dual, Scalar, Var};
 
 use crate::support::compare::{assert_all_close, assert_all_rel, identical};
 
@@ -709,6 +709,24 @@ fn a_products_nan_tangent_is_caught_where_it_could_matter() {
         "the rule's operand is checked: the interpreter replayed"
     );
     assert_eq!((value, g, hv), (2.0, vec![0.0, 1.0], vec![0.0, 0.0]));
+    // the same inside a loop's body (jit/loops.rs): f = Σ tanh(2 xᵢ) at
+    // x₃₀₀ = ∞ along e₃₀₀; ∂f/∂xᵢ = 2 sech²(2 xᵢ), H v = 0
+    let sum = |x: &[Var]| (x.iter()).fold(Var::constant(0.0), |s, &a| s + (a * 2.0).tanh());
+    let n = 600;
+    let p = reverse::record(sum, &vec![0.5; n]);
+    assert!(p.instructions().len() > 1024, "a loop");
+    let (mut x, mut v) = (vec![0.5; n], vec![0.0; n]);
+    (x[300], v[300]) = (f64::INFINITY, 1.0);
+    let (_, g, hv, compiled) = hvp_compiled_is_exact(&p, &x, &v, "into a rule, looped");
+    assert!(!compiled, "looped: the rule's operand is checked");
+    let d = 2.0 / 1f64.cosh().powi(2);
+    for i in 0..n {
+        let want = if i == 300 { 0.0 } else { d };
+        assert!((g[i] - want).abs() <= 1e-15, "∂f/∂x{i}: {} vs {want}", g[i]);
+        assert_eq!(hv[i], 0.0, "(Hv)_{i}");
+    }
+    let (.., compiled) = hvp_compiled_is_exact(&p, &vec![0.5; n], &v, "looped, ordinary");
+    assert!(compiled, "looped: compiled at an ordinary point");
     // the same three at an ordinary point run compiled
     for (f, name) in [
         (
@@ -836,14 +854,84 @@ fn hvp_tiering_counts_hvps_apart_from_gradients() {
     mid.hvp_into(&mut ws, &x, &v, &mut g, &mut hv).unwrap();
     assert_eq!((mid.jit_hvp_compiled(), ws.jit_runs()), (true, 1));
     assert!(hv.iter().zip(&want).all(|(a, b)| identical(*a, *b)));
-    // above MAX_OPS: never by default
+    // above MAX_OPS: never by default, unless the program repeats a body
+    // (then the compiled code's size counts, as for the gradient)
     let n = MAX_OPS / 4 + 2;
     let x: Vec<f64> = (0..n).map(|i| 0.01 * i as f64).collect();
-    let big = reverse::record(rosenbrock, &x);
+    let big = reverse::record(varying, &x);
     assert_eq!(tier(big.instructions().len()), None);
     let (mut g, mut hv) = (vec![0.0; n], vec![0.0; n]);
     for _ in 0..TIER {
         big.hvp_into(&mut ws, &x, &x, &mut g, &mut hv).unwrap();
     }
     assert_eq!((big.jit_hvp_compiled(), ws.jit_runs()), (false, 1));
+    let looped = reverse::record(rosenbrock, &x);
+    assert_eq!(looped.instructions().len(), 4104);
+    let mut ws = Workspace::default();
+    for k in 1..=128 {
+        looped.hvp_into(&mut ws, &x, &x, &mut g, &mut hv).unwrap();
+        assert_eq!(looped.jit_hvp_compiled(), k == 128, "after {k} HVPs");
+    }
+    assert_eq!(ws.jit_runs(), 1);
+    let (want_g, want_hv) = rosenbrock_gradient_hv(&x, &x);
+    assert_all_rel("looped HVP's gradient", &g, &want_g, 1e-13, 1e4);
+    assert_all_rel("looped HVP", &hv, &want_hv, 1e-13, 1e4);
+}
+
+/// The compiled HVP runs a program's repeated body as a loop too (as
+/// `compiled_loops_are_bit_exact` for the gradient): the interpreter's
+/// bits at ordinary and awkward points, and Rosenbrock's closed form.
+#[test]
+fn compiled_hvp_loops_are_bit_exact() {
+    type F = fn(&[Var]) -> Var;
+    type H = fn(&[Dual<Var>]) -> Dual<Var>;
+    let fs: [(&str, F, H, f64); 4] = [
+        ("rosenbrock", rosenbrock, rosenbrock, 0.3),
+        ("chained", chained, chained, 0.3),
+        ("shared", shared, shared, 0.4),
+        ("unrolled", unrolled, unrolled, 0.2),
+    ];
+    for (name, f, h, scale) in fs {
+        let sizes: &[usize] = if name == "unrolled" || name == "shared" {
+            &[101]
+        } else {
+            &[400, 2100]
+        };
+        for &n in sizes {
+            let x0: Vec<f64> = (0..n).map(|i| scale + 0.001 * i as f64).collect();
+            let p = reverse::record(f, &x0);
+            for k in 0..3 {
+                let x: Vec<f64> = (0..n)
+                    .map(|i| scale + 0.3 * (((i * 7 + k * 13) as f64) * 0.37).sin().abs())
+                    .collect();
+                let v: Vec<f64> = (0..n)
+                    .map(|i| (((i * 5 + k) as f64) * 0.61).cos())
+                    .collect();
+                let case = format!("{name} n={n} k={k}");
+                let (value, g, hv, compiled) = hvp_compiled_is_exact(&p, &x, &v, &case);
+                assert!(compiled, "{case}: an ordinary point runs compiled");
+                if name == "rosenbrock" {
+                    let (want_g, want_hv) = rosenbrock_gradient_hv(&x, &v);
+                    assert_all_rel(&format!("{case}: gradient"), &g, &want_g, 1e-13, 1e4);
+                    assert_all_rel(&format!("{case}: Hv"), &hv, &want_hv, 1e-13, 1e4);
+                } else {
+                    let (fv, fhv) = reverse::hvp(h, &x, &v);
+                    assert!(identical(value, fv), "{case}: value");
+                    assert_all_close(&format!("{case}: Hv"), &hv, &fhv, 1e-12, 1e-12);
+                }
+            }
+            let (mut compiled, mut all) = (0, 0);
+            for k in 0..AWKWARD.len() {
+                let mut x = x0.clone();
+                for i in (k % 5..n).step_by(5) {
+                    x[i] = AWKWARD[(i + k) % AWKWARD.len()];
+                }
+                let v: Vec<f64> = (0..n).map(|i| 1.0 - 0.01 * i as f64).collect();
+                all += 1;
+                let case = format!("{name} n={n} awkward {k}");
+                compiled += usize::from(hvp_compiled_is_exact(&p, &x, &v, &case).3);
+            }
+            assert!(compiled < all, "{name} n={n}: a NaN somewhere replays");
+        }
+    }
 }

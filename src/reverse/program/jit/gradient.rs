@@ -22,7 +22,7 @@
 //! two operands are one slot. An adjoint starts at `+0` and its first
 //! contribution is added to `+0` (so `-0` becomes `+0`, as on the tape).
 //!
-//! Where the program repeats one body ([`loops::find`]), both passes run
+//! Where the program repeats one body ([`loops::find`](super::loops::find)), both passes run
 //! the repetitions as a loop over that body, in the same order: the
 //! forward loop first to last, the sweep loop last to first and each body
 //! last to first, so the argument above holds unchanged. The sweep loop
@@ -89,9 +89,10 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::loops::{self, Src};
+use super::loops::{Loop, Src};
 use super::{
-    declare, finish, guards, import, shim_mul_add, shim_test, targets, Checks, Code, Param, Targets,
+    clear, declare, finish, guards, import, shim_mul_add, shim_test, stride, targets, Checks, Code,
+    Param, Targets,
 };
 use crate::reverse::program::op::{eval, Op, Test};
 use crate::reverse::program::{Arg, Program};
@@ -151,7 +152,7 @@ enum P {
 }
 
 /// The constant partials of `+`, `-`, negation and `powi(·, 0)` (the
-/// operations [`loops::partials_vary`] excludes), as their rules give them.
+/// operations [`loops::partials_vary`](super::loops::partials_vary) excludes), as their rules give them.
 fn fixed_partials(op: Op) -> Option<(f64, f64)> {
     match op {
         Op::Add => Some((1.0, 1.0)),
@@ -271,18 +272,17 @@ fn summed(b: &mut FunctionBuilder, pa: P, pb: P) -> P {
 /// Compiles `p`'s `f64` gradient (`p` has one output); `None` if the host
 /// is not supported or Cranelift fails.
 ///
-/// The stretches [`loops::find`] finds run as loops; then the inputs'
+/// The stretches in `loops` (those [`loops::find`](super::loops::find) finds) run as loops; then the inputs'
 /// adjoints live in `grad` (cleared when the sweep starts, every
 /// contribution loaded, added and stored, every sum checked for NaN), so
 /// a status 2 may leave `grad` written (the caller replays into it).
 /// Without loops every adjoint is an SSA value and `grad` is written once,
 /// at the end.
-pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
+pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
     // (the code addresses inputs and gradient entries by 32-bit offsets)
     if p.inputs > (i32::MAX / 8) as usize || p.outputs.len() != 1 {
         return None;
     }
-    let loops = loops::find(p);
     let looped = !loops.is_empty();
     let (mut module, id, sig, ptr) = declare(
         "gradient",
@@ -349,15 +349,6 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
         Arg::Slot(s) => val(b, vals, s as usize),
         Arg::Const(c) => b.ins().f64const(c),
     };
-    // the address of entry `i + r·d` of `base` (`r` the loop's counter)
-    let at = |b: &mut FunctionBuilder, base: Value, r: Value, d: usize| -> Value {
-        if d == 0 {
-            base
-        } else {
-            let off = b.ins().imul_imm(r, (8 * d) as i64);
-            b.ins().iadd(base, off)
-        }
-    };
     // the value of a body's operand `src` in the repetition whose counter
     // is `r`: `local` holds the repetition's values so far, `from` the
     // previous repetition's (body index, value) it reads
@@ -376,7 +367,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
         }
         Src::Fixed(x) | Src::Input(x, 0) => val(b, vals, x),
         Src::Input(i, d) => {
-            let a = at(b, px, r, d);
+            let a = stride(b, px, r, d);
             b.ins().load(types::F64, mem, a, (8 * i) as i32)
         }
     };
@@ -465,19 +456,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
     let zero = b.ins().f64const(0.0);
     if looped && n > 0 {
         // the inputs' adjoints live in `grad`: cleared first
-        let clear = b.create_block();
-        let i = b.append_block_param(clear, ptr);
-        let i0 = b.ins().iconst(ptr, 0);
-        b.ins().jump(clear, &[BlockArg::Value(i0)]);
-        b.switch_to_block(clear);
-        let a = at(&mut b, pgrad, i, 1);
-        b.ins().store(mem, zero, a, 0);
-        let next = b.ins().iadd_imm(i, 1);
-        let more = b.ins().icmp_imm(IntCC::UnsignedLessThan, next, n as i64);
-        let done = b.create_block();
-        b.ins()
-            .brif(more, clear, &[BlockArg::Value(next)], done, &[]);
-        b.switch_to_block(done);
+        clear(&mut b, ptr, pgrad, n);
     }
     // `None`: no contribution yet, so `+0` (inputs' adjoints when looped:
     // in `grad`)
@@ -579,17 +558,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
         b.switch_to_block(body);
         // recompute the values the partials need (from this repetition's
         // operands only: loops::find checked)
-        let mut emit = vec![false; per];
-        for j in (0..per).rev() {
-            emit[j] |= loops::partials_vary(l.ops[j]);
-            if emit[j] {
-                for src in l.body[j] {
-                    if let Src::Local(i) = src {
-                        emit[i] = true;
-                    }
-                }
-            }
-        }
+        let emit = l.recomputed();
         let mut bv: Vec<Option<Value>> = vec![None; per];
         let mut part: Vec<(P, P)> = Vec::with_capacity(per);
         for j in 0..per {
@@ -640,7 +609,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<GradientFn>> {
                         continue;
                     }
                     Src::Input(i, d) => {
-                        let a = at(&mut b, pgrad, r, d);
+                        let a = stride(&mut b, pgrad, r, d);
                         added |= add_grad(&mut b, &mut lc, a, i, p, g);
                         continue;
                     }

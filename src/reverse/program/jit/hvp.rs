@@ -93,12 +93,18 @@
 //! reverse program order, operand `a` before `b`, the summed partials
 //! (a dual sum) once for an operation whose operands are one slot.
 
-use cranelift_codegen::ir::{types, InstBuilder, MemFlags, StackSlotData, StackSlotKind, Value};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, BlockArg, InstBuilder, MemFlags, SigRef, StackSlot, StackSlotData, StackSlotKind, Type,
+    Value,
+};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
+use super::loops::{Loop, Src};
 use super::{
-    declare, finish, guards, import, shim_mul_add, shim_test, targets, Checks, Code, Param, Targets,
+    clear, declare, finish, guards, import, shim_mul_add, shim_test, stride, targets, Checks, Code,
+    Param, Targets,
 };
 use crate::reverse::program::op::{eval, Op, Test};
 use crate::reverse::program::{Arg, Program};
@@ -202,13 +208,186 @@ fn product_eps(b: &mut FunctionBuilder, x: D, y: D) -> Value {
     b.ins().fadd(s, t)
 }
 
+/// Whether `op` is emitted inline by [`emit_op`] (else it calls
+/// [`shim_eval`], whose operands' tangents must be checked where they may
+/// be NaN where the interpreter's are not).
+fn inline(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Add | Op::Sub | Op::Neg | Op::Mul | Op::Powi(0) | Op::Powi(2)
+    )
+}
+
+/// Whether the tangent of `op`'s result may be NaN where the interpreter's
+/// is not, given whether its operands' may (`a`, `b`): a plain product's
+/// tangent, or one computed from such a tangent by plain arithmetic (a
+/// shim's result is the interpreter's, its operands checked).
+fn taints(op: Op, a: bool, b: bool) -> bool {
+    match op {
+        Op::Mul | Op::Powi(2) | Op::MulAddTail => true,
+        Op::Add | Op::Sub | Op::Neg => a || b,
+        _ => false,
+    }
+}
+
+/// The shims' signatures and addresses, and the stack slot `shim_eval`
+/// writes into.
+#[derive(Clone, Copy)]
+struct Shims {
+    ptr: Type,
+    eval: (SigRef, Value),
+    out: StackSlot,
+}
+
+/// Emits `op(x, y)` on duals (any operation but `MulAddTail`; `opp` points
+/// to `op`, for the shim): its value and partials.
+fn emit_op(b: &mut FunctionBuilder, sh: Shims, op: Op, opp: *const Op, x: D, y: D) -> (D, P, P) {
+    // `T::one()`, `-T::one()` (`(-1, -0)`), `T::zero()`
+    let (one, minus, zero) = (P::Const(1.0, 0.0), P::Const(-1.0, -0.0), P::Const(0.0, 0.0));
+    match op {
+        // per component (see the module docs)
+        Op::Add => {
+            let re = b.ins().fadd(x.re, y.re);
+            let eps = b.ins().fadd(x.eps, y.eps);
+            (D { re, eps }, one, one)
+        }
+        Op::Sub => {
+            let re = b.ins().fsub(x.re, y.re);
+            let eps = b.ins().fsub(x.eps, y.eps);
+            (D { re, eps }, one, minus)
+        }
+        // `-x`: `(-x.re, x.eps · -1)`, the sign bits flipped
+        Op::Neg => {
+            let re = b.ins().fneg(x.re);
+            let eps = b.ins().fneg(x.eps);
+            (D { re, eps }, minus, zero)
+        }
+        // rules::mul: (x · y, y, x)
+        Op::Mul => {
+            let re = b.ins().fmul(x.re, y.re);
+            let eps = product_eps(b, x, y);
+            (D { re, eps }, P::Val(y), P::Val(x))
+        }
+        // rules::powi: n = 0 is (1, 0), n = 2 is (x · x, x + x)
+        Op::Powi(0) => {
+            let re = b.ins().f64const(1.0);
+            let eps = b.ins().f64const(0.0);
+            (D { re, eps }, zero, zero)
+        }
+        Op::Powi(2) => {
+            let re = b.ins().fmul(x.re, x.re);
+            let eps = product_eps(b, x, x);
+            let pre = b.ins().fadd(x.re, x.re);
+            let peps = b.ins().fadd(x.eps, x.eps);
+            (D { re, eps }, P::Val(D { re: pre, eps: peps }), zero)
+        }
+        _ => {
+            let opp = b.ins().iconst(sh.ptr, opp as i64);
+            let outp = b.ins().stack_addr(sh.ptr, sh.out, 0);
+            b.ins()
+                .call_indirect(sh.eval.0, sh.eval.1, &[opp, x.re, x.eps, y.re, y.eps, outp]);
+            let mut r = [x.re; 6];
+            for (i, r) in r.iter_mut().enumerate() {
+                *r = b.ins().stack_load(types::F64, sh.out, (8 * i) as i32);
+            }
+            let d = |i: usize| D {
+                re: r[2 * i],
+                eps: r[2 * i + 1],
+            };
+            (d(0), P::Val(d(1)), P::Val(d(2)))
+        }
+    }
+}
+
+/// `cur + p · g` on duals as the module docs add a contribution; `None`
+/// for a constant zero partial (rule 3: nothing added).
+fn contribute(b: &mut FunctionBuilder, cur: D, p: P, g: D) -> Option<D> {
+    // (`==` on floats, as the rules test them, not patterns)
+    #[allow(clippy::redundant_guards)]
+    let sum = match p {
+        P::Const(c, e) if c == 0.0 && e == 0.0 => return None,
+        P::Const(c, _) if c == 1.0 => D {
+            re: b.ins().fadd(cur.re, g.re),
+            eps: b.ins().fadd(cur.eps, g.eps),
+        },
+        P::Const(c, _) if c == -1.0 => D {
+            re: b.ins().fsub(cur.re, g.re),
+            eps: b.ins().fsub(cur.eps, g.eps),
+        },
+        P::Const(c, _) => {
+            let c = b.ins().f64const(c);
+            let re = b.ins().fmul(c, g.re);
+            let eps = b.ins().fmul(c, g.eps);
+            D {
+                re: b.ins().fadd(cur.re, re),
+                eps: b.ins().fadd(cur.eps, eps),
+            }
+        }
+        P::Val(p) => {
+            let re = b.ins().fmul(p.re, g.re);
+            let s = b.ins().fmul(p.eps, g.re);
+            let t = b.ins().fmul(g.eps, p.re);
+            let eps = b.ins().fadd(s, t);
+            D {
+                re: b.ins().fadd(cur.re, re),
+                eps: b.ins().fadd(cur.eps, eps),
+            }
+        }
+    };
+    Some(sum)
+}
+
+/// The partial a slot read twice by one instruction receives: the two
+/// summed (a dual sum, once, as the tape sums them).
+fn summed(b: &mut FunctionBuilder, pa: P, pb: P) -> P {
+    match (pa, pb) {
+        (P::Const(x, xe), P::Const(y, ye)) => P::Const(x + y, xe + ye),
+        _ => {
+            let mut v = |q: P| match q {
+                P::Const(c, e) => D {
+                    re: b.ins().f64const(c),
+                    eps: b.ins().f64const(e),
+                },
+                P::Val(v) => v,
+            };
+            let (x, y) = (v(pa), v(pb));
+            P::Val(D {
+                re: b.ins().fadd(x.re, y.re),
+                eps: b.ins().fadd(x.eps, y.eps),
+            })
+        }
+    }
+}
+
+/// The constant partials of `+`, `-`, negation and `powi(·, 0)` on duals
+/// (the operations [`loops::partials_vary`](super::loops::partials_vary) excludes), as [`emit_op`] gives
+/// them.
+fn fixed_partials(op: Op) -> (P, P) {
+    let (one, minus, zero) = (P::Const(1.0, 0.0), P::Const(-1.0, -0.0), P::Const(0.0, 0.0));
+    match op {
+        Op::Add => (one, one),
+        Op::Sub => (one, minus),
+        Op::Neg => (minus, zero),
+        Op::Powi(0) => (zero, zero),
+        _ => unreachable!("partials that vary (loops::find checked)"),
+    }
+}
+
 /// Compiles `p`'s Hessian-vector product (`p` has one output); `None` if
 /// the host is not supported or Cranelift fails.
-pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
+///
+/// The stretches in `loops` (those [`loops::find`](super::loops::find) finds) run as loops, as in the compiled
+/// gradient ([`gradient::compile`](super::gradient::compile)); then the
+/// inputs' adjoints live in `grad` and `hv` (cleared when the sweep
+/// starts, every contribution loaded, added and stored, every sum checked
+/// for NaN), so a status 2 may leave them written (the caller replays into
+/// them).
+pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
     // (the code addresses inputs and outputs by 32-bit offsets)
     if p.inputs > (i32::MAX / 8) as usize || p.outputs.len() != 1 {
         return None;
     }
+    let looped = !loops.is_empty();
     let (mut module, id, sig, ptr) = declare(
         "hvp",
         &[
@@ -241,7 +420,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
     let mem = MemFlags::trusted();
 
     // the shims
-    let (sig_eval, fn_eval) = import(
+    let eval = import(
         &mut b,
         call_conv,
         ptr,
@@ -273,129 +452,200 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
         shim_test as *const (),
     );
     let out = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 48, 3));
+    let sh = Shims { ptr, eval, out };
     let mut checks = Checks::default();
 
-    // ---- forward: every slot's dual value, every instruction's partials
+    // ---- forward: every slot's dual value (inputs loaded where first
+    // read; a loop's values only for its last repetition), every
+    // straight-line instruction's partials
     let n = p.inputs;
-    let mut vals: Vec<D> = Vec::with_capacity(n + p.instrs.len());
-    for i in 0..n {
-        let re = b.ins().load(types::F64, mem, px, (8 * i) as i32);
-        let eps = b.ins().load(types::F64, mem, pv, (8 * i) as i32);
-        vals.push(D { re, eps });
-    }
+    let len = p.instrs.len();
+    let mut vals: Vec<Option<D>> = vec![None; n + len];
+    // input `i + r·d`'s dual value, `(x, v)` (`r` a loop's counter)
+    let input = |b: &mut FunctionBuilder, r: Option<Value>, i: usize, d: usize| {
+        let (xa, va) = match r {
+            Some(r) if d != 0 => (stride(b, px, r, d), stride(b, pv, r, d)),
+            _ => (px, pv),
+        };
+        D {
+            re: b.ins().load(types::F64, mem, xa, (8 * i) as i32),
+            eps: b.ins().load(types::F64, mem, va, (8 * i) as i32),
+        }
+    };
+    // the value of slot `s` (an input: loaded now, in a block every later
+    // use is dominated by, as the code is one line of blocks)
+    let val = |b: &mut FunctionBuilder, vals: &mut [Option<D>], s: usize| -> D {
+        *vals[s].get_or_insert_with(|| input(b, None, s, 0))
+    };
     // a constant is `T::constant(c)`: `(c, +0)`
-    let arg = |b: &mut FunctionBuilder, vals: &[D], a: Arg| match a {
-        Arg::Slot(s) => vals[s as usize],
-        Arg::Const(c) => D {
-            re: b.ins().f64const(c),
-            eps: b.ins().f64const(0.0),
-        },
+    let constant = |b: &mut FunctionBuilder, c: f64| D {
+        re: b.ins().f64const(c),
+        eps: b.ins().f64const(0.0),
     };
-    // an operand as a partial (of `*`)
-    let operand = |vals: &[D], a: Arg| match a {
-        Arg::Slot(s) => P::Val(vals[s as usize]),
-        Arg::Const(c) => P::Const(c, 0.0),
+    let arg = |b: &mut FunctionBuilder, vals: &mut [Option<D>], a: Arg| match a {
+        Arg::Slot(s) => val(b, vals, s as usize),
+        Arg::Const(c) => constant(b, c),
     };
-    let mut partials: Vec<(P, P)> = Vec::with_capacity(p.instrs.len());
-    let mut nan_eps: Vec<bool> = vec![false; n];
-    for (k, ins) in p.instrs.iter().enumerate() {
-        let x = arg(&mut b, &vals, ins.a);
-        let y = arg(&mut b, &vals, ins.b);
-        // `T::one()`, `-T::one()` (`(-1, -0)`), `T::zero()`
-        let (one, minus, zero) = (P::Const(1.0, 0.0), P::Const(-1.0, -0.0), P::Const(0.0, 0.0));
-        let (v, pa, pb) = match ins.op {
-            // per component (see the module docs)
-            Op::Add => {
-                let re = b.ins().fadd(x.re, y.re);
-                let eps = b.ins().fadd(x.eps, y.eps);
-                (D { re, eps }, one, one)
-            }
-            Op::Sub => {
-                let re = b.ins().fsub(x.re, y.re);
-                let eps = b.ins().fsub(x.eps, y.eps);
-                (D { re, eps }, one, minus)
-            }
-            // `-x`: `(-x.re, x.eps · -1)`, the sign bits flipped
-            Op::Neg => {
-                let re = b.ins().fneg(x.re);
-                let eps = b.ins().fneg(x.eps);
-                (D { re, eps }, minus, zero)
-            }
-            // rules::mul: (x · y, y, x)
-            Op::Mul => {
-                let re = b.ins().fmul(x.re, y.re);
-                let eps = product_eps(&mut b, x, y);
-                (D { re, eps }, operand(&vals, ins.b), operand(&vals, ins.a))
-            }
-            // rules::powi: n = 0 is (1, 0), n = 2 is (x · x, x + x)
-            Op::Powi(0) => {
-                let re = b.ins().f64const(1.0);
-                let eps = b.ins().f64const(0.0);
-                (D { re, eps }, zero, zero)
-            }
-            Op::Powi(2) => {
-                let re = b.ins().fmul(x.re, x.re);
-                let eps = product_eps(&mut b, x, x);
-                let pre = b.ins().fadd(x.re, x.re);
-                let peps = b.ins().fadd(x.eps, x.eps);
-                (D { re, eps }, P::Val(D { re: pre, eps: peps }), zero)
-            }
-            // `a.mul_add(b, c)` on duals: the value rounded once from the
-            // values, the tangent `(a · b).eps · 1 + c.eps · 1`; partials
-            // (1, 1) as the tape records them
-            Op::MulAddTail => {
+    // the value of a body's operand `src` in the repetition whose counter
+    // is `r`: `local` holds the repetition's values so far, `from` the
+    // previous repetition's (body index, value) it reads
+    let operand = |b: &mut FunctionBuilder,
+                   vals: &mut [Option<D>],
+                   src: Src,
+                   r: Value,
+                   local: &[Option<D>],
+                   from: &[(usize, D)]| match src {
+        Src::Const(c) => constant(b, c),
+        Src::Local(i) => local[i].expect("an earlier instruction of the body"),
+        Src::Carried(i) => {
+            (from.iter().find(|c| c.0 == i))
+                .expect("a value the previous repetition passes")
+                .1
+        }
+        Src::Fixed(x) | Src::Input(x, 0) => val(b, vals, x),
+        Src::Input(i, d) => input(b, Some(r), i, d),
+    };
+    let mut partials: Vec<(P, P)> = vec![(P::Const(0.0, 0.0), P::Const(0.0, 0.0)); len];
+    // whether a slot's tangent may be NaN where the interpreter's is not
+    // (see the module docs; a loop's: for any repetition)
+    let mut nan_eps: Vec<bool> = vec![false; n + len];
+    let mut k = 0;
+    for l in loops.iter().map(Some).chain([None]) {
+        let line_end = l.map_or(len, |l| l.start);
+        for k in k..line_end {
+            let ins = p.instrs[k];
+            let x = arg(&mut b, &mut vals, ins.a);
+            let y = arg(&mut b, &mut vals, ins.b);
+            let from = |a: Arg| matches!(a, Arg::Slot(s) if nan_eps[s as usize]);
+            let (v, pa, pb) = if ins.op == Op::MulAddTail {
+                // `a.mul_add(b, c)` on duals: the value rounded once from
+                // the values, the tangent `(a · b).eps · 1 + c.eps · 1`;
+                // partials (1, 1) as the tape records them
                 let Arg::Slot(m) = ins.a else {
                     return None; // (validated: never)
                 };
                 let mul = p.instrs[m as usize - n];
-                let mx = arg(&mut b, &vals, mul.a);
-                let my = arg(&mut b, &vals, mul.b);
+                let mx = arg(&mut b, &mut vals, mul.a);
+                let my = arg(&mut b, &mut vals, mul.b);
                 let call = b
                     .ins()
                     .call_indirect(sig_fma, fn_fma, &[mx.re, my.re, y.re]);
                 let re = b.inst_results(call)[0];
                 let prod = product_eps(&mut b, mx, my);
                 let eps = b.ins().fadd(prod, y.eps);
+                let one = P::Const(1.0, 0.0);
                 (D { re, eps }, one, one)
-            }
-            _ => {
-                // the rules may absorb a NaN tangent (`times`): check the
-                // tangents that may be NaN where the interpreter's are not
-                for a in [ins.a, ins.b] {
-                    if let Arg::Slot(s) = a {
-                        if nan_eps[s as usize] {
-                            checks.one(&mut b, vals[s as usize].eps);
+            } else {
+                if !inline(ins.op) {
+                    // the rules may absorb a NaN tangent (`times`): check
+                    // the tangents that may be NaN where the
+                    // interpreter's are not
+                    for (a, d) in [(ins.a, x), (ins.b, y)] {
+                        if from(a) {
+                            checks.one(&mut b, d.eps);
                         }
                     }
                 }
-                let opp = b.ins().iconst(ptr, &ops[k] as *const Op as i64);
-                let outp = b.ins().stack_addr(ptr, out, 0);
-                b.ins()
-                    .call_indirect(sig_eval, fn_eval, &[opp, x.re, x.eps, y.re, y.eps, outp]);
-                let mut r = [x.re; 6];
-                for (i, r) in r.iter_mut().enumerate() {
-                    *r = b.ins().stack_load(types::F64, out, (8 * i) as i32);
-                }
-                let d = |i: usize| D {
-                    re: r[2 * i],
-                    eps: r[2 * i + 1],
-                };
-                (d(0), P::Val(d(1)), P::Val(d(2)))
+                emit_op(&mut b, sh, ins.op, &ops[k], x, y)
+            };
+            nan_eps[n + k] = taints(ins.op, from(ins.a), from(ins.b));
+            vals[n + k] = Some(v);
+            partials[k] = (pa, pb);
+        }
+        let Some(l) = l else { break };
+        // a loop: the body once, repetition `r` in a block with `r`, the
+        // carried values and a NaN flag as parameters
+        let (first, per) = (n + l.start, l.period);
+        let carried = l.carried();
+        // which body tangents may be NaN where the interpreter's are not,
+        // in any repetition: grown from the values before the loop until
+        // the carried ones agree
+        let mut cn: Vec<bool> = carried.iter().map(|&j| nan_eps[first + j - per]).collect();
+        let bn = loop {
+            let mut bn = vec![false; per];
+            for j in 0..per {
+                let [sa, sb] = l.body[j].map(|src| match src {
+                    Src::Local(i) => bn[i],
+                    Src::Carried(i) => cn[carried.binary_search(&i).expect("carried")],
+                    Src::Fixed(x) => nan_eps[x],
+                    Src::Const(_) | Src::Input(..) => false,
+                });
+                bn[j] = taints(l.ops[j], sa, sb);
+            }
+            let mut grown = false;
+            for (c, &j) in cn.iter_mut().zip(&carried) {
+                grown |= bn[j] && !*c;
+                *c |= bn[j];
+            }
+            if !grown {
+                break bn;
             }
         };
-        // whether `v.eps` may be NaN where the interpreter's is not: a
-        // plain product's tangent, or a tangent computed from one by plain
-        // arithmetic (a shim's result is the interpreter's, its operands
-        // checked)
-        let from = |a: Arg| matches!(a, Arg::Slot(s) if nan_eps[s as usize]);
-        let nan = match ins.op {
-            Op::Mul | Op::Powi(2) | Op::MulAddTail => true,
-            Op::Add | Op::Sub | Op::Neg => from(ins.a) || from(ins.b),
-            _ => false,
+        let body = b.create_block();
+        let r = b.append_block_param(body, ptr);
+        let cps: Vec<D> = carried
+            .iter()
+            .map(|_| D {
+                re: b.append_block_param(body, types::F64),
+                eps: b.append_block_param(body, types::F64),
+            })
+            .collect();
+        let flag = b.append_block_param(body, types::I8);
+        let mut args = vec![BlockArg::Value(b.ins().iconst(ptr, 0))];
+        for &j in &carried {
+            let v = val(&mut b, &mut vals, first + j - per);
+            args.extend([BlockArg::Value(v.re), BlockArg::Value(v.eps)]);
+        }
+        args.push(BlockArg::Value(b.ins().iconst(types::I8, 0)));
+        b.ins().jump(body, &args);
+        b.switch_to_block(body);
+        let from: Vec<(usize, D)> = carried.iter().copied().zip(cps).collect();
+        let mut bv: Vec<Option<D>> = vec![None; per];
+        let mut lc = Checks::default();
+        for j in 0..per {
+            let [x, y] = l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &from));
+            if !inline(l.ops[j]) {
+                for (src, d) in l.body[j].into_iter().zip([x, y]) {
+                    let nan = match src {
+                        Src::Local(i) => bn[i],
+                        Src::Carried(i) => bn[i] || cn[carried.binary_search(&i).expect("carried")],
+                        Src::Fixed(x) => nan_eps[x],
+                        Src::Const(_) | Src::Input(..) => false,
+                    };
+                    if nan {
+                        lc.one(&mut b, d.eps);
+                    }
+                }
+            }
+            let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
+            bv[j] = Some(v);
+        }
+        let bv: Vec<D> = bv.into_iter().flatten().collect();
+        let flag = match lc.take(&mut b) {
+            Some(f) => b.ins().bor(flag, f),
+            None => flag,
         };
-        nan_eps.push(nan);
-        vals.push(v);
-        partials.push((pa, pb));
+        let next = b.ins().iadd_imm(r, 1);
+        let more = b
+            .ins()
+            .icmp_imm(IntCC::UnsignedLessThan, next, l.reps as i64);
+        let mut args = vec![BlockArg::Value(next)];
+        for &j in &carried {
+            args.extend([BlockArg::Value(bv[j].re), BlockArg::Value(bv[j].eps)]);
+        }
+        args.push(BlockArg::Value(flag));
+        let exit = b.create_block();
+        b.ins().brif(more, body, &args, exit, &[]);
+        b.switch_to_block(exit);
+        checks.merge(&mut b, flag);
+        // (the body's block dominates its exit: the last repetition's
+        // values are usable after the loop)
+        let last = first + (l.reps - 1) * per;
+        for (j, v) in bv.into_iter().enumerate() {
+            vals[last + j] = Some(v);
+            nan_eps[last + j] = bn[j];
+        }
+        k = l.end();
     }
 
     // ---- the recorded comparisons (on the values): one branch
@@ -403,7 +653,7 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
         &mut b,
         p,
         &tests,
-        |b, a| arg(b, &vals, a).re,
+        |b, a| arg(b, &mut vals, a).re,
         pkinks,
         test_shim,
         sweep,
@@ -411,102 +661,224 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
 
     // ---- the sweep on duals, in reverse program order
     b.switch_to_block(sweep);
-    // `None`: no contribution yet, so `(+0, +0)`
-    let mut adj: Vec<Option<D>> = vec![None; vals.len()];
     let zero = b.ins().f64const(0.0);
+    let dzero = D {
+        re: zero,
+        eps: zero,
+    };
+    if looped && n > 0 {
+        // the inputs' adjoints live in `grad` and `hv`: cleared first
+        clear(&mut b, ptr, pgrad, n);
+        clear(&mut b, ptr, phv, n);
+    }
+    // `None`: no contribution yet, so `(+0, +0)` (inputs' adjoints when
+    // looped: in `grad` and `hv`)
+    let mut adj: Vec<Option<D>> = vec![None; n + len];
+    // `(grad, hv)[i + r·d] += p · g` (`r` a loop's counter, or `i` alone)
+    let add_grad = |b: &mut FunctionBuilder,
+                    checks: &mut Checks,
+                    r: Option<Value>,
+                    i: usize,
+                    d: usize,
+                    p: P,
+                    g: D| {
+        let (ga, ha) = match r {
+            Some(r) if d != 0 => (stride(b, pgrad, r, d), stride(b, phv, r, d)),
+            _ => (pgrad, phv),
+        };
+        let cur = D {
+            re: b.ins().load(types::F64, mem, ga, (8 * i) as i32),
+            eps: b.ins().load(types::F64, mem, ha, (8 * i) as i32),
+        };
+        let Some(sum) = contribute(b, cur, p, g) else {
+            return false;
+        };
+        b.ins().store(mem, sum.re, ga, (8 * i) as i32);
+        b.ins().store(mem, sum.eps, ha, (8 * i) as i32);
+        checks.pair(b, sum.re, sum.eps);
+        true
+    };
     let out_arg = p.outputs[0];
     if let Arg::Slot(s) = out_arg {
         // the seed `(1, 0)` added to the zero adjoint: `(0 + 1, 0 + 0)`
-        let re = b.ins().f64const(1.0);
-        adj[s as usize] = Some(D { re, eps: zero });
+        let one = b.ins().f64const(1.0);
+        if looped && (s as usize) < n {
+            b.ins().store(mem, one, pgrad, (8 * s) as i32);
+        } else {
+            adj[s as usize] = Some(D { re: one, eps: zero });
+        }
     }
-    for k in (0..p.instrs.len()).rev() {
-        let ins = p.instrs[k];
-        let Some(g) = adj[n + k] else {
-            continue; // a zero adjoint: rule 3
-        };
-        let (pa, pb) = partials[k];
-        let mut added = false;
-        let mut add = |b: &mut FunctionBuilder, t: usize, p: P| {
-            // `adj[t] += p · g` (see the module docs)
-            let cur = adj[t].unwrap_or(D {
-                re: zero,
-                eps: zero,
-            });
-            // (`==` on floats, as the rules test them, not patterns)
-            #[allow(clippy::redundant_guards)]
-            let sum = match p {
-                // rule 3: a zero partial adds nothing
-                P::Const(c, e) if c == 0.0 && e == 0.0 => return,
-                P::Const(c, _) if c == 1.0 => D {
-                    re: b.ins().fadd(cur.re, g.re),
-                    eps: b.ins().fadd(cur.eps, g.eps),
-                },
-                P::Const(c, _) if c == -1.0 => D {
-                    re: b.ins().fsub(cur.re, g.re),
-                    eps: b.ins().fsub(cur.eps, g.eps),
-                },
-                P::Const(c, _) => {
-                    let c = b.ins().f64const(c);
-                    let re = b.ins().fmul(c, g.re);
-                    let eps = b.ins().fmul(c, g.eps);
-                    D {
-                        re: b.ins().fadd(cur.re, re),
-                        eps: b.ins().fadd(cur.eps, eps),
-                    }
-                }
-                P::Val(p) => {
-                    let re = b.ins().fmul(p.re, g.re);
-                    let s = b.ins().fmul(p.eps, g.re);
-                    let t = b.ins().fmul(g.eps, p.re);
-                    let eps = b.ins().fadd(s, t);
-                    D {
-                        re: b.ins().fadd(cur.re, re),
-                        eps: b.ins().fadd(cur.eps, eps),
-                    }
+    let mut k = len;
+    for l in loops.iter().rev().map(Some).chain([None]) {
+        let line_start = l.map_or(0, |l| l.end());
+        for k in (line_start..k).rev() {
+            let ins = p.instrs[k];
+            let Some(g) = adj[n + k] else {
+                continue; // a zero adjoint: rule 3
+            };
+            let (pa, pb) = partials[k];
+            let mut added = false;
+            let mut add = |b: &mut FunctionBuilder, checks: &mut Checks, t: usize, p: P| {
+                if looped && t < n {
+                    added |= add_grad(b, checks, None, t, 0, p, g);
+                } else if let Some(sum) = contribute(b, adj[t].unwrap_or(dzero), p, g) {
+                    adj[t] = Some(sum);
+                    added = true;
                 }
             };
-            adj[t] = Some(sum);
-            added = true;
+            match targets(&ins) {
+                Targets::Same(a) => {
+                    // one slot twice: the summed partials (a dual sum), once
+                    let p = summed(&mut b, pa, pb);
+                    add(&mut b, &mut checks, a, p);
+                }
+                Targets::Each(a, bb) => {
+                    if let Some(a) = a {
+                        add(&mut b, &mut checks, a, pa);
+                    }
+                    if let Some(bb) = bb {
+                        add(&mut b, &mut checks, bb, pb);
+                    }
+                }
+            }
+            if !added {
+                // a NaN here would reach no input's adjoint
+                checks.pair(&mut b, g.re, g.eps);
+            }
+        }
+        let Some(l) = l else { break };
+        // a loop, repetitions last to first: in a block with the counter,
+        // the adjoints entering a repetition (from the next one, or from
+        // after the loop), the fixed operands' running adjoints and the
+        // NaN flag as parameters
+        let (first, per) = (n + l.start, l.period);
+        let last = first + (l.reps - 1) * per;
+        let carried = l.carried();
+        let entering: Vec<usize> = (0..per)
+            .filter(|&j| carried.binary_search(&j).is_ok() || adj[last + j].is_some())
+            .collect();
+        let fixed = l.fixed();
+        let body = b.create_block();
+        let r = b.append_block_param(body, ptr);
+        let dual_param = |b: &mut FunctionBuilder| D {
+            re: b.append_block_param(body, types::F64),
+            eps: b.append_block_param(body, types::F64),
         };
-        match targets(&ins) {
-            Targets::Same(a) => {
-                // one slot twice: the summed partials (a dual sum), once
-                let p = match (pa, pb) {
-                    (P::Const(x, xe), P::Const(y, ye)) => P::Const(x + y, xe + ye),
-                    _ => {
-                        let mut v = |q: P| match q {
-                            P::Const(c, e) => D {
-                                re: b.ins().f64const(c),
-                                eps: b.ins().f64const(e),
-                            },
-                            P::Val(v) => v,
-                        };
-                        let (x, y) = (v(pa), v(pb));
-                        P::Val(D {
-                            re: b.ins().fadd(x.re, y.re),
-                            eps: b.ins().fadd(x.eps, y.eps),
-                        })
+        let eps: Vec<D> = entering.iter().map(|_| dual_param(&mut b)).collect();
+        let fps: Vec<D> = fixed.iter().map(|_| dual_param(&mut b)).collect();
+        let flag = b.append_block_param(body, types::I8);
+        let pass = |d: D| [BlockArg::Value(d.re), BlockArg::Value(d.eps)];
+        let mut args = vec![BlockArg::Value(b.ins().iconst(ptr, (l.reps - 1) as i64))];
+        for &j in &entering {
+            args.extend(pass(adj[last + j].unwrap_or(dzero)));
+        }
+        for &x in &fixed {
+            args.extend(pass(adj[x].unwrap_or(dzero)));
+        }
+        args.push(BlockArg::Value(b.ins().iconst(types::I8, 0)));
+        b.ins().jump(body, &args);
+        b.switch_to_block(body);
+        // recompute the values the partials need (from this repetition's
+        // operands only: loops::find checked)
+        let emit = l.recomputed();
+        let mut bv: Vec<Option<D>> = vec![None; per];
+        let mut part: Vec<(P, P)> = Vec::with_capacity(per);
+        for j in 0..per {
+            if !emit[j] {
+                part.push(fixed_partials(l.ops[j]));
+                continue;
+            }
+            // (no carried value: find checked that no partial needs one;
+            // the forward loop checked the tangents entering a shim)
+            let [x, y] = l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &[]));
+            let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
+            bv[j] = Some(v);
+            part.push((pa, pb));
+        }
+        // the body's sweep
+        let mut ga: Vec<Option<D>> = vec![None; per];
+        for (&j, &v) in entering.iter().zip(&eps) {
+            ga[j] = Some(v);
+        }
+        let mut gout: Vec<Option<D>> = vec![None; per];
+        let mut acc = fps.clone();
+        let mut lc = Checks::default();
+        for j in (0..per).rev() {
+            let Some(g) = ga[j] else {
+                continue; // a zero adjoint: rule 3
+            };
+            let (pa, pb) = part[j];
+            let [sa, sb] = l.body[j];
+            let targets = if !l.ops[j].is_binary() {
+                [Some((sa, pa)), None]
+            } else if sa == sb {
+                [Some((sa, summed(&mut b, pa, pb))), None]
+            } else {
+                [Some((sa, pa)), Some((sb, pb))]
+            };
+            let mut added = false;
+            for (src, p) in targets.into_iter().flatten() {
+                let cell = match src {
+                    Src::Const(_) => continue,
+                    Src::Local(i) => &mut ga[i],
+                    Src::Carried(i) => &mut gout[i],
+                    Src::Fixed(x) => {
+                        let e = fixed.binary_search(&x).expect("a fixed operand");
+                        if let Some(s) = contribute(&mut b, acc[e], p, g) {
+                            acc[e] = s;
+                            added = true;
+                        }
+                        continue;
+                    }
+                    Src::Input(i, d) => {
+                        added |= add_grad(&mut b, &mut lc, Some(r), i, d, p, g);
+                        continue;
                     }
                 };
-                add(&mut b, a, p);
-            }
-            Targets::Each(a, bb) => {
-                if let Some(a) = a {
-                    add(&mut b, a, pa);
-                }
-                if let Some(bb) = bb {
-                    add(&mut b, bb, pb);
+                if let Some(s) = contribute(&mut b, cell.unwrap_or(dzero), p, g) {
+                    *cell = Some(s);
+                    added = true;
                 }
             }
+            if !added {
+                lc.pair(&mut b, g.re, g.eps);
+            }
         }
-        if !added {
-            // a NaN here would reach no input's adjoint
-            checks.pair(&mut b, g.re, g.eps);
+        let flag = match lc.take(&mut b) {
+            Some(f) => b.ins().bor(flag, f),
+            None => flag,
+        };
+        let more = b.ins().icmp_imm(IntCC::NotEqual, r, 0);
+        let prev = b.ins().iadd_imm(r, -1);
+        let mut args = vec![BlockArg::Value(prev)];
+        for &j in &entering {
+            args.extend(pass(gout[j].unwrap_or(dzero)));
         }
+        for &v in &acc {
+            args.extend(pass(v));
+        }
+        args.push(BlockArg::Value(flag));
+        let exit = b.create_block();
+        b.ins().brif(more, body, &args, exit, &[]);
+        b.switch_to_block(exit);
+        // the first repetition's contributions to the values before the
+        // loop (nothing after the loop reads those: find checked, so these
+        // are their first)
+        for &j in &carried {
+            if let Some(v) = gout[j] {
+                adj[first + j - per] = Some(v);
+            }
+        }
+        for (&x, &v) in fixed.iter().zip(&acc) {
+            adj[x] = Some(v);
+        }
+        checks.merge(&mut b, flag);
+        k = l.start;
     }
-    for a in adj.iter().take(n).flatten() {
-        checks.pair(&mut b, a.re, a.eps);
+    if !looped {
+        for a in adj.iter().take(n).flatten() {
+            checks.pair(&mut b, a.re, a.eps);
+        }
     }
     checks.branch(&mut b, inexact, write);
     b.switch_to_block(inexact);
@@ -514,15 +886,14 @@ pub(crate) fn compile(p: &Program) -> Option<Code<HvpFn>> {
     b.ins().return_(&[two]);
 
     b.switch_to_block(write);
-    for (i, a) in adj.iter().take(n).enumerate() {
-        let a = a.unwrap_or(D {
-            re: zero,
-            eps: zero,
-        });
-        b.ins().store(mem, a.re, pgrad, (8 * i) as i32);
-        b.ins().store(mem, a.eps, phv, (8 * i) as i32);
+    if !looped {
+        for (i, a) in adj.iter().take(n).enumerate() {
+            let a = a.unwrap_or(dzero);
+            b.ins().store(mem, a.re, pgrad, (8 * i) as i32);
+            b.ins().store(mem, a.eps, phv, (8 * i) as i32);
+        }
     }
-    let value = arg(&mut b, &vals, out_arg).re;
+    let value = arg(&mut b, &mut vals, out_arg).re;
     b.ins().store(mem, value, pvalue, 0);
     let ok = b.ins().iconst(types::I32, 0);
     b.ins().return_(&[ok]);

@@ -104,6 +104,24 @@ impl Loop {
         })
     }
 
+    /// Which body instructions a compiled sweep recomputes in every
+    /// repetition: those whose partials vary ([`partials_vary`]) and the
+    /// ones of the same repetition they read, directly or not.
+    pub(crate) fn recomputed(&self) -> Vec<bool> {
+        let mut emit = vec![false; self.period];
+        for j in (0..self.period).rev() {
+            emit[j] |= partials_vary(self.ops[j]);
+            if emit[j] {
+                for src in self.body[j] {
+                    if let Src::Local(i) = src {
+                        emit[i] = true;
+                    }
+                }
+            }
+        }
+        emit
+    }
+
     /// What `pick` takes from the body's operands, sorted, once each.
     fn sources(&self, pick: impl Fn(Src) -> Option<usize>) -> Vec<usize> {
         let mut c: Vec<usize> = self

@@ -54,7 +54,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, AbiParam, Block, InstBuilder, SigRef, Signature, Type, Value};
+use cranelift_codegen::ir::{
+    types, AbiParam, Block, BlockArg, InstBuilder, MemFlags, SigRef, Signature, Type, Value,
+};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
@@ -67,6 +69,7 @@ use super::{Arg, Instr, Program};
 
 use gradient::GradientFn;
 use hvp::HvpFn;
+use loops::Loop;
 
 /// The most instructions a program may have to have its gradient or its
 /// Hessian-vector product compiled by default ([`Jit::Auto`]); for the
@@ -116,15 +119,16 @@ pub fn tier(instructions: usize) -> Option<u32> {
     (instructions <= MAX_OPS).then(|| (f64::from(TIER) * b * b.sqrt()) as u32)
 }
 
-/// The calls after which [`Jit::Auto`] compiles `p`'s gradient: [`tier`]
-/// of the compiled code's size ([`loops::emitted`]: each loop's body once),
+/// The calls after which [`Jit::Auto`] compiles `p`'s gradient (or HVP),
+/// given its `loops`: [`tier`] of the compiled code's size
+/// ([`loops::emitted`]: each loop's body once),
 /// fewer by the factor the program is longer than that code (at least 128
 /// instructions counted): the interpreter's calls cost in proportion to the
 /// program's length, the compiling in proportion to the code's. Rosenbrock
 /// at n = 10⁶ (4 million instructions, 16 compiled) compiles at its first
 /// gradient, at n = 10³ (4,000, 16) at its 132nd.
-pub(crate) fn looped_tier(p: &Program) -> Option<u32> {
-    let (len, size) = (p.instrs.len(), loops::emitted(p, &loops::find(p)));
+pub(crate) fn looped_tier(p: &Program, loops: &[Loop]) -> Option<u32> {
+    let (len, size) = (p.instrs.len(), loops::emitted(p, loops));
     let t = u64::from(tier(size)?);
     let scaled = (t * size.max(128) as u64).div_ceil(len.max(1) as u64);
     Some(scaled.clamp(1, t) as u32)
@@ -210,8 +214,27 @@ struct Inner {
     hvp_calls: AtomicU32,
     /// The compiled HVP, as `code`.
     hvp: OnceLock<Option<Code<HvpFn>>>,
-    /// The compiled gradient's tier ([`looped_tier`]).
-    tier: OnceLock<Option<u32>>,
+    /// The program's loops and the compiled code's tier, found once.
+    plan: OnceLock<Plan>,
+}
+
+/// What compiling a program needs to know before it compiles.
+struct Plan {
+    /// The stretches the code runs as loops ([`loops::find`]).
+    loops: Box<[Loop]>,
+    /// When to compile the gradient, and the HVP ([`looped_tier`]).
+    tier: Option<u32>,
+}
+
+impl Plan {
+    fn of(p: &Program) -> Plan {
+        let loops = loops::find(p);
+        let tier = looped_tier(p, &loops);
+        Plan {
+            loops: loops.into(),
+            tier,
+        }
+    }
 }
 
 impl fmt::Debug for Cache {
@@ -233,28 +256,35 @@ impl fmt::Debug for Cache {
 }
 
 impl Cache {
-    /// An empty cache for `p`'s code, with its gradient's tier
-    /// ([`looped_tier`]) worked out now.
+    /// An empty cache for `p`'s code, its loops and tier ([`Plan`])
+    /// worked out now.
     pub(crate) fn new(p: &Program) -> Cache {
         Cache(Arc::new(Inner {
-            tier: OnceLock::from(looped_tier(p)),
+            plan: OnceLock::from(Plan::of(p)),
             ..Inner::default()
         }))
+    }
+
+    /// `p`'s [`Plan`] (worked out now if the cache was made without it).
+    fn plan(&self, p: &Program) -> &Plan {
+        self.0.plan.get_or_init(|| Plan::of(p))
     }
 
     /// The compiled code to run `p`'s `f64` gradient with under `mode`,
     /// compiling it now if the time has come; `None`: interpret.
     #[inline]
     pub(crate) fn gradient(&self, p: &Program, mode: Jit) -> Option<&Code<GradientFn>> {
-        let t = || *self.0.tier.get_or_init(|| looped_tier(p));
-        tiered(&self.0.code, &self.0.calls, p, mode, t, gradient::compile)
+        let t = || self.plan(p).tier;
+        let c = || gradient::compile(p, &self.plan(p).loops);
+        tiered(&self.0.code, &self.0.calls, mode, t, c)
     }
 
     /// [`gradient`](Self::gradient) for `p`'s Hessian-vector product.
     #[inline]
     pub(crate) fn hvp(&self, p: &Program, mode: Jit) -> Option<&Code<HvpFn>> {
-        let t = || tier(p.instrs.len());
-        tiered(&self.0.hvp, &self.0.hvp_calls, p, mode, t, hvp::compile)
+        let t = || self.plan(p).tier;
+        let c = || hvp::compile(p, &self.plan(p).loops);
+        tiered(&self.0.hvp, &self.0.hvp_calls, mode, t, c)
     }
 
     /// Whether the compiled gradient exists.
@@ -270,20 +300,19 @@ impl Cache {
 
 /// The code in `cell` to run under `mode`, compiled by `compile` now if
 /// the time has come (`calls` counts the calls before, `tier_of` says
-/// when that is: [`tier`] or [`looped_tier`]); `None`: interpret.
+/// when that is: [`looped_tier`]); `None`: interpret.
 #[inline(always)]
 fn tiered<'a, C>(
     cell: &'a OnceLock<Option<C>>,
     calls: &AtomicU32,
-    p: &Program,
     mode: Jit,
     tier_of: impl FnOnce() -> Option<u32>,
-    compile: fn(&Program) -> Option<C>,
+    compile: impl FnOnce() -> Option<C>,
 ) -> Option<&'a C> {
     if let Some(c) = cell.get() {
         return if mode == Jit::Off { None } else { c.as_ref() };
     }
-    cold(cell, calls, p, mode, tier_of, compile)
+    cold(cell, calls, mode, tier_of, compile)
 }
 
 /// [`tiered`] before the code exists.
@@ -292,10 +321,9 @@ fn tiered<'a, C>(
 fn cold<'a, C>(
     cell: &'a OnceLock<Option<C>>,
     calls: &AtomicU32,
-    p: &Program,
     mode: Jit,
     tier_of: impl FnOnce() -> Option<u32>,
-    compile: fn(&Program) -> Option<C>,
+    compile: impl FnOnce() -> Option<C>,
 ) -> Option<&'a C> {
     // Miri cannot execute generated machine code (nor map it
     // executable): under Miri every program is interpreted, so the
@@ -311,7 +339,7 @@ fn cold<'a, C>(
         },
         Jit::Now => {}
     }
-    cell.get_or_init(|| compile(p)).as_ref()
+    cell.get_or_init(compile).as_ref()
 }
 
 /// The host's ISA with our flags, made once (`None`: not supported).
@@ -423,6 +451,36 @@ extern "C" fn shim_mul_add(a: f64, b: f64, c: f64) -> f64 {
 unsafe extern "C" fn shim_test(test: *const Test, a: f64, b: f64) -> u32 {
     // SAFETY: the caller's contract.
     u32::from(unsafe { *test }.outcome(a, b))
+}
+
+/// The address of entry `r·d` of the `f64` array at `base` (`r` a loop's
+/// counter; entry `i + r·d` is then `8·i` bytes on).
+fn stride(b: &mut FunctionBuilder, base: Value, r: Value, d: usize) -> Value {
+    if d == 0 {
+        base
+    } else {
+        let off = b.ins().imul_imm(r, (8 * d) as i64);
+        b.ins().iadd(base, off)
+    }
+}
+
+/// Emits a loop storing `+0` into `base[..n]` (`n > 0`) and leaves the
+/// builder after it.
+fn clear(b: &mut FunctionBuilder, ptr: Type, base: Value, n: usize) {
+    let body = b.create_block();
+    let i = b.append_block_param(body, ptr);
+    let i0 = b.ins().iconst(ptr, 0);
+    b.ins().jump(body, &[BlockArg::Value(i0)]);
+    b.switch_to_block(body);
+    let a = stride(b, base, i, 1);
+    let zero = b.ins().f64const(0.0);
+    b.ins().store(MemFlags::trusted(), zero, a, 0);
+    let next = b.ins().iadd_imm(i, 1);
+    let more = b.ins().icmp_imm(IntCC::UnsignedLessThan, next, n as i64);
+    let done = b.create_block();
+    b.ins()
+        .brif(more, body, &[BlockArg::Value(next)], done, &[]);
+    b.switch_to_block(done);
 }
 
 /// Where an instruction's sweep adds its contributions: the slots of its
