@@ -124,7 +124,7 @@
 //! - **Loops.** Where a program repeats one body of instructions (a sum
 //!   over the pairs of Rosenbrock, over grid cells, over data points with
 //!   the same operations), operands advancing by fixed strides, the
-//!   compiled gradient runs the repetitions as a loop over that body, in
+//!   compiled gradient and HVP run the repetitions as a loop over that body, in
 //!   both passes, in the same order as straight-line code would: its size
 //!   and compile time are the body's, not the program's. Rosenbrock at
 //!   n = 10⁶ (4 million instructions) compiles to 16 and runs at 6 f64
@@ -133,12 +133,13 @@
 //!   the previous repetition's values (a running product) stays straight
 //!   line.
 //! - **When.** By default ([`Jit::Auto`]) a program of at most
-//!   [`MAX_OPS`] instructions (for the gradient: each loop's body counted
+//!   [`MAX_OPS`] instructions (each loop's body counted
 //!   once) has its gradient compiled at its [`tier`]-th
 //!   gradient and its HVP at its [`tier`]-th HVP ([`TIER`] up to 512
-//!   instructions, more the larger the program: compiling costs about as
-//!   much as that many interpreted calls, so a few calls never pay for
-//!   it); larger programs, whose compile time grows faster than the time
+//!   instructions, more the larger the compiled code, fewer the longer
+//!   the program is than that code: compiling costs about as much as that
+//!   many interpreted calls, so a few calls never pay for it); larger
+//!   programs, whose compile time grows faster than the time
 //!   it saves, are interpreted. [`Program::set_jit`] asks
 //!   for compiling now ([`Jit::Now`], whatever the size) or never
 //!   ([`Jit::Off`]). The code is compiled once and shared by the program's

@@ -22,10 +22,10 @@
 //! two operands are one slot. An adjoint starts at `+0` and its first
 //! contribution is added to `+0` (so `-0` becomes `+0`, as on the tape).
 //!
-//! Where the program repeats one body ([`loops::find`](super::loops::find)), both passes run
-//! the repetitions as a loop over that body, in the same order: the
-//! forward loop first to last, the sweep loop last to first and each body
-//! last to first, so the argument above holds unchanged. The sweep loop
+//! Where the program repeats one body ([`find`](super::loops::find)),
+//! both passes run the repetitions as a loop over that body, in the same
+//! order: the forward loop first to last, the sweep loop last to first
+//! and each body last to first, so the argument above holds unchanged. The sweep loop
 //! recomputes, from the repetition's operands, the values its partials
 //! need (the same operations on the same operands: the same bits), and
 //! passes from one repetition to the next the adjoints entering it, the
@@ -74,8 +74,9 @@
 //! instruction that adds into nothing (constant operands, constant zero
 //! partials). The code tests those (`fcmp uno`, two at a time; the
 //! [`Checks`](super::Checks) the HVP uses), and where one is NaN it
-//! returns status 2 before writing anything: the caller runs the
-//! interpreter, whose result it then is. That costs an interpreted
+//! returns status 2 (having written at most `grad`, which code with loops
+//! adds into as it sweeps): the caller runs the interpreter, whose result
+//! it then is. That costs an interpreted
 //! gradient wherever a contribution is NaN: where the gradient has a NaN
 //! itself (a NaN input, `∞ - ∞`, a function outside its domain), and where
 //! rule 3 removes an `∞ · 0` (`sqrt(x) · y` at `x = y = 0`: ∂/∂x is
@@ -99,16 +100,17 @@ use crate::reverse::program::{Arg, Program};
 
 /// The compiled gradient: `(x, grad, value, kinks) -> status`. Reads
 /// `x[..n]`; on status 0 writes `grad[..n]` and `*value`; on status 1 (a
-/// recorded comparison changed; kink branches only if `kinks != 0`) or 2
-/// (a NaN where the code's shortcuts could differ from the rules: see the
-/// [module docs](self)) writes nothing.
+/// recorded comparison changed; kink branches only if `kinks != 0`) writes
+/// nothing, on status 2 (a NaN where the code's shortcuts could differ
+/// from the rules: see the [module docs](self)) at most `grad[..n]` (code
+/// with loops adds into it as it sweeps; the caller replays into it).
 pub(crate) type GradientFn = unsafe extern "C" fn(*const f64, *mut f64, *mut f64, u32) -> u32;
 
 impl Code<GradientFn> {
     /// Runs the compiled gradient: `Some(f(x))` with `∇f(x)` in `grad`, or
-    /// `None` (nothing written) if a recorded comparison (a kink's branch
-    /// only with `kinks`) came out differently or the interpreter must
-    /// replay (status 2).
+    /// `None` if a recorded comparison (a kink's branch only with `kinks`)
+    /// came out differently or the interpreter must replay (status 2;
+    /// `grad` may then be written, see [`GradientFn`]).
     ///
     /// # Panics
     ///
@@ -152,7 +154,8 @@ enum P {
 }
 
 /// The constant partials of `+`, `-`, negation and `powi(·, 0)` (the
-/// operations [`loops::partials_vary`](super::loops::partials_vary) excludes), as their rules give them.
+/// operations [`partials_vary`](super::loops::partials_vary) excludes), as
+/// their rules give them.
 fn fixed_partials(op: Op) -> Option<(f64, f64)> {
     match op {
         Op::Add => Some((1.0, 1.0)),
@@ -272,10 +275,11 @@ fn summed(b: &mut FunctionBuilder, pa: P, pb: P) -> P {
 /// Compiles `p`'s `f64` gradient (`p` has one output); `None` if the host
 /// is not supported or Cranelift fails.
 ///
-/// The stretches in `loops` (those [`loops::find`](super::loops::find) finds) run as loops; then the inputs'
-/// adjoints live in `grad` (cleared when the sweep starts, every
-/// contribution loaded, added and stored, every sum checked for NaN), so
-/// a status 2 may leave `grad` written (the caller replays into it).
+/// The stretches in `loops` (those [`find`](super::loops::find) finds) run
+/// as loops; then the inputs' adjoints live in `grad` (cleared when the
+/// sweep starts, every contribution loaded, added and stored, every sum
+/// checked for NaN), so a status 2 may leave `grad` written (the caller
+/// replays into it).
 /// Without loops every adjoint is an SSA value and `grad` is written once,
 /// at the end.
 pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {

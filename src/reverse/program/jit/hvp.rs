@@ -79,8 +79,8 @@
 //!
 //! So where no check fails, every partial the sweep uses and every value
 //! returned is the interpreter's, and the argument above gives the same
-//! bits. Where one fails, the function returns status 2 before writing
-//! anything, and the caller runs the interpreter: its result, bit for bit,
+//! bits. Where one fails, the function returns status 2 (having written
+//! at most `grad` and `hv`), and the caller runs the interpreter: its result, bit for bit,
 //! at the price of an interpreted HVP at such points (a NaN or infinite
 //! input, an overflow, a function evaluated outside its domain; a
 //! product's NaN tangent that reaches only the output's tangent no longer
@@ -92,6 +92,23 @@
 //! The sweep's order is the gradient's ([`gradient`](super::gradient)):
 //! reverse program order, operand `a` before `b`, the summed partials
 //! (a dual sum) once for an operation whose operands are one slot.
+//!
+//! # Loops
+//!
+//! Where the program repeats one body ([`loops`](super::loops)), both
+//! passes run the repetitions as loops over it, as the gradient's do (see
+//! its module docs: the same order, the partials' values recomputed per
+//! repetition from the same operands, a run-time `+0` adjoint entering a
+//! repetition nothing added to, the inputs' adjoints and products added
+//! into `grad` and `hv`, every such sum checked). The argument above
+//! carries over: it is per instruction, and a loop's instructions are the
+//! program's, in its order. What changes is how the code knows which
+//! tangents may be tainted (`nan_eps`): a body's instruction stands for
+//! all its repetitions, so it is marked if it may be tainted in any of
+//! them, grown from the values before the loop through the carried ones
+//! (a running sum of products is tainted from its second repetition on)
+//! until nothing changes; a rule's operand so marked is checked in every
+//! repetition, its outcome carried through the loop in a flag.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -113,16 +130,19 @@ use crate::Dual;
 /// The compiled HVP: `(x, v, grad, hv, value, kinks) -> status`. Reads
 /// `x[..n]` and `v[..n]`; on status 0 writes `grad[..n]`, `hv[..n]` and
 /// `*value`; on status 1 (a recorded comparison changed; kink branches
-/// only if `kinks != 0`) or 2 (a NaN where the code's shortcuts could
-/// differ from the rules: see the [module docs](self)) writes nothing.
+/// only if `kinks != 0`) writes nothing, on status 2 (a NaN where the
+/// code's shortcuts could differ from the rules: see the [module
+/// docs](self)) at most `grad[..n]` and `hv[..n]` (code with loops adds
+/// into them as it sweeps; the caller replays into them).
 pub(crate) type HvpFn =
     unsafe extern "C" fn(*const f64, *const f64, *mut f64, *mut f64, *mut f64, u32) -> u32;
 
 impl Code<HvpFn> {
     /// Runs the compiled HVP: `Some(f(x))` with `∇f(x)` in `grad` and
-    /// `∇²f(x) v` in `hv`, or `None` (nothing written) if a recorded
-    /// comparison (a kink's branch only with `kinks`) came out differently
-    /// or the interpreter must replay (status 2).
+    /// `∇²f(x) v` in `hv`, or `None` if a recorded comparison (a kink's
+    /// branch only with `kinks`) came out differently or the interpreter
+    /// must replay (status 2; `grad` and `hv` may then be written, see
+    /// [`HvpFn`]).
     ///
     /// # Panics
     ///
@@ -360,8 +380,8 @@ fn summed(b: &mut FunctionBuilder, pa: P, pb: P) -> P {
 }
 
 /// The constant partials of `+`, `-`, negation and `powi(·, 0)` on duals
-/// (the operations [`loops::partials_vary`](super::loops::partials_vary) excludes), as [`emit_op`] gives
-/// them.
+/// (the operations [`partials_vary`](super::loops::partials_vary)
+/// excludes), as [`emit_op`] gives them.
 fn fixed_partials(op: Op) -> (P, P) {
     let (one, minus, zero) = (P::Const(1.0, 0.0), P::Const(-1.0, -0.0), P::Const(0.0, 0.0));
     match op {
@@ -376,12 +396,12 @@ fn fixed_partials(op: Op) -> (P, P) {
 /// Compiles `p`'s Hessian-vector product (`p` has one output); `None` if
 /// the host is not supported or Cranelift fails.
 ///
-/// The stretches in `loops` (those [`loops::find`](super::loops::find) finds) run as loops, as in the compiled
-/// gradient ([`gradient::compile`](super::gradient::compile)); then the
-/// inputs' adjoints live in `grad` and `hv` (cleared when the sweep
-/// starts, every contribution loaded, added and stored, every sum checked
-/// for NaN), so a status 2 may leave them written (the caller replays into
-/// them).
+/// The stretches in `loops` (those [`find`](super::loops::find) finds) run
+/// as loops, as in the compiled gradient
+/// ([`gradient::compile`](super::gradient::compile)); then the inputs'
+/// adjoints live in `grad` and `hv` (cleared when the sweep starts, every
+/// contribution loaded, added and stored, every sum checked for NaN), so a
+/// status 2 may leave them written (the caller replays into them).
 pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
     // (the code addresses inputs and outputs by 32-bit offsets)
     if p.inputs > (i32::MAX / 8) as usize || p.outputs.len() != 1 {

@@ -3,9 +3,9 @@
 //!
 //! [`gradient::compile`] and [`hvp::compile`] turn a program's instructions
 //! (the list of [`Program::instructions`], in their order, unfused) into
-//! one function each. The gradient runs the stretches where the program
-//! repeats one body as loops over that body ([`loops`]); the rest, and the
-//! whole HVP, is straight-line code: the forward pass keeps every
+//! one function each. Both run the stretches where the program repeats
+//! one body as loops over that body ([`loops`]); the rest is straight-line
+//! code: the forward pass keeps every
 //! value in SSA values (registers, or stack slots where the register
 //! allocator spills them), the recorded comparisons are checked, then the
 //! reverse sweep runs over the instructions backwards with every adjoint
@@ -36,8 +36,9 @@
 //!
 //! See [`Jit`]: by default a program's gradient is compiled at its
 //! [`tier`]-th `f64` gradient ([`TIER`] up to 512 instructions, later the
-//! larger the program, never above [`MAX_OPS`]), and its Hessian-vector
-//! product at its [`tier`]-th HVP (the two counted apart: each compiled
+//! larger the compiled code, never above [`MAX_OPS`] instructions of it;
+//! sooner the longer the program is than its code, [`looped_tier`]), and
+//! its Hessian-vector product at as many HVPs (the two counted apart: each compiled
 //! function pays for itself from its own calls; compiling costs about as
 //! much as a few thousand interpreted calls of a small program, so a
 //! program asked for a few never pays it), on hosts Cranelift supports
@@ -72,9 +73,8 @@ use hvp::HvpFn;
 use loops::Loop;
 
 /// The most instructions a program may have to have its gradient or its
-/// Hessian-vector product compiled by default ([`Jit::Auto`]); for the
-/// gradient, the instructions of the compiled code: each loop's body
-/// counted once (see the [module docs](super#compiled-gradients-and-hvps-feature-jit)). Larger
+/// Hessian-vector product compiled by default ([`Jit::Auto`]), counting
+/// the instructions of the compiled code: each loop's body once (see the [module docs](super#compiled-gradients-and-hvps-feature-jit)). Larger
 /// programs are interpreted: compiling grows faster than linearly
 /// (register allocation; Rosenbrock, the gradient: 10 ms at 511
 /// instructions, 70 ms at 2,000, 0.32 s at 4,000, 2.2 s at 10,000; the
