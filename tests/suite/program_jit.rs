@@ -25,13 +25,29 @@ fn rosenbrock<S: Scalar<Real = f64>>(x: &[S]) -> S {
     s
 }
 
-/// Rosenbrock with another constant in each term: no body repeats (the
-/// compiled gradient is straight-line code, as long as the program).
+/// Rosenbrock with another power in each of 13 consecutive terms: no
+/// body of at most 64 instructions repeats (the compiled gradient is
+/// straight-line code, as long as the program).
 fn varying<S: Scalar<Real = f64>>(x: &[S]) -> S {
     let mut s = S::constant(0.0);
     for i in 0..x.len() / 2 {
         let (a, b) = (x[2 * i], x[2 * i + 1]);
-        s += (S::constant(1.0) - a).powi(2) + (b - a * a).powi(2) * (100.0 + i as f64);
+        s += (S::constant(1.0) - a).powi(2 + (i % 13) as i32) + (b - a * a).powi(2) * 100.0;
+    }
+    s
+}
+
+/// A least-squares fit of `y = w₀ + w₁ t + w₂ sin(w₃ t)` to points `(t, y)`
+/// whose coordinates differ from point to point: a loop reads them from
+/// tables (jit/loops.rs); the inputs are the four weights, the rest of `x`
+/// only sizes the data.
+fn fit<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let mut s = S::constant(0.0);
+    for k in 0..x.len() {
+        let t = 0.01 * k as f64 - 1.0;
+        let y = (3.0 * t).cos() + 0.25 * t;
+        let r = x[0] + x[1] * t + x[2] * (x[3] * t).sin() - y;
+        s += r * r;
     }
     s
 }
@@ -177,18 +193,21 @@ fn unrolled<S: Scalar<Real = f64>>(x: &[S]) -> S {
 #[test]
 fn compiled_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
-    let fs: [(&str, F, f64); 4] = [
+    let fs: [(&str, F, f64); 5] = [
         ("rosenbrock", rosenbrock, 0.3),
         ("chained", chained, 0.3),
         ("shared", shared, 0.4),
         ("unrolled", unrolled, 0.2),
+        ("fit", fit, 0.5),
     ];
     for (name, f, scale) in fs {
         // (straight line at n = 20; loops from 1,024 instructions on:
-        // `shared` at n = 101, the others at 400; above MAX_OPS only where
-        // the program loops: a long straight-line compile is slow in a debug
-        // build)
-        let sizes: &[usize] = if name == "unrolled" || name == "shared" {
+        // `shared` at n = 101, `fit` at 200, the others at 400; above
+        // MAX_OPS only where the program loops: a long straight-line
+        // compile is slow in a debug build)
+        let sizes: &[usize] = if name == "fit" {
+            &[20, 200]
+        } else if name == "unrolled" || name == "shared" {
             &[20, 101]
         } else {
             &[20, 400, 2100]
@@ -885,14 +904,17 @@ fn hvp_tiering_counts_hvps_apart_from_gradients() {
 fn compiled_hvp_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
     type H = fn(&[Dual<Var>]) -> Dual<Var>;
-    let fs: [(&str, F, H, f64); 4] = [
+    let fs: [(&str, F, H, f64); 5] = [
         ("rosenbrock", rosenbrock, rosenbrock, 0.3),
         ("chained", chained, chained, 0.3),
         ("shared", shared, shared, 0.4),
         ("unrolled", unrolled, unrolled, 0.2),
+        ("fit", fit, fit, 0.5),
     ];
     for (name, f, h, scale) in fs {
-        let sizes: &[usize] = if name == "unrolled" || name == "shared" {
+        let sizes: &[usize] = if name == "fit" {
+            &[200]
+        } else if name == "unrolled" || name == "shared" {
             &[101]
         } else {
             &[400, 2100]

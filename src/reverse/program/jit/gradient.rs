@@ -87,13 +87,15 @@ use cranelift_codegen::ir::{
     types, BlockArg, InstBuilder, MemFlags, SigRef, StackSlot, StackSlotData, StackSlotKind, Type,
     Value,
 };
+use std::sync::Arc;
+
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use super::loops::{Loop, Src};
 use super::{
-    clear, declare, finish, guards, import, shim_mul_add, shim_test, stride, targets, Checks, Code,
-    Param, Targets,
+    clear, declare, finish, guards, import, shim_mul_add, shim_test, stride, table, targets,
+    Checks, Code, Param, Targets,
 };
 use crate::reverse::program::op::{eval, Op, Test};
 use crate::reverse::program::{Arg, Program};
@@ -361,8 +363,10 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
                    src: Src,
                    r: Value,
                    local: &[Option<Value>],
-                   from: &[(usize, Value)]| match src {
+                   from: &[(usize, Value)],
+                   tables: &[Arc<[f64]>]| match src {
         Src::Const(c) => b.ins().f64const(c),
+        Src::Table(t) => table(b, ptr, &tables[t], r),
         Src::Local(i) => local[i].expect("an earlier instruction of the body"),
         Src::Carried(i) => {
             (from.iter().find(|c| c.0 == i))
@@ -420,7 +424,8 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         let from: Vec<(usize, Value)> = carried.iter().copied().zip(cps).collect();
         let mut bv: Vec<Option<Value>> = vec![None; per];
         for j in 0..per {
-            let [x, y] = l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &from));
+            let [x, y] =
+                l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &from, &l.tables));
             let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
             bv[j] = Some(v);
         }
@@ -572,7 +577,8 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
                 continue;
             }
             // (no carried value: find checked that no partial needs one)
-            let [x, y] = l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &[]));
+            let [x, y] =
+                l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &[], &l.tables));
             let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
             bv[j] = Some(v);
             part.push((pa, pb));
@@ -601,7 +607,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             let mut added = false;
             for (src, p) in targets.into_iter().flatten() {
                 let cell = match src {
-                    Src::Const(_) => continue,
+                    Src::Const(_) | Src::Table(_) => continue,
                     Src::Local(i) => &mut ga[i],
                     Src::Carried(i) => &mut gout[i],
                     Src::Fixed(x) => {
@@ -691,5 +697,9 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         entry,
         _ops: ops,
         _tests: tests,
+        _tables: loops
+            .iter()
+            .flat_map(|l| l.tables.iter().cloned())
+            .collect(),
     })
 }

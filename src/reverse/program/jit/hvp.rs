@@ -115,13 +115,15 @@ use cranelift_codegen::ir::{
     types, BlockArg, InstBuilder, MemFlags, SigRef, StackSlot, StackSlotData, StackSlotKind, Type,
     Value,
 };
+use std::sync::Arc;
+
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use super::loops::{Loop, Src};
 use super::{
-    clear, declare, finish, guards, import, shim_mul_add, shim_test, stride, targets, Checks, Code,
-    Param, Targets,
+    clear, declare, finish, guards, import, shim_mul_add, shim_test, stride, table, targets,
+    Checks, Code, Param, Targets,
 };
 use crate::reverse::program::op::{eval, Op, Test};
 use crate::reverse::program::{Arg, Program};
@@ -514,8 +516,13 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                    src: Src,
                    r: Value,
                    local: &[Option<D>],
-                   from: &[(usize, D)]| match src {
+                   from: &[(usize, D)],
+                   tables: &[Arc<[f64]>]| match src {
         Src::Const(c) => constant(b, c),
+        Src::Table(t) => D {
+            re: table(b, ptr, &tables[t], r),
+            eps: b.ins().f64const(0.0),
+        },
         Src::Local(i) => local[i].expect("an earlier instruction of the body"),
         Src::Carried(i) => {
             (from.iter().find(|c| c.0 == i))
@@ -588,7 +595,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                     Src::Local(i) => bn[i],
                     Src::Carried(i) => cn[carried.binary_search(&i).expect("carried")],
                     Src::Fixed(x) => nan_eps[x],
-                    Src::Const(_) | Src::Input(..) => false,
+                    Src::Const(_) | Src::Table(_) | Src::Input(..) => false,
                 });
                 bn[j] = taints(l.ops[j], sa, sb);
             }
@@ -623,14 +630,15 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         let mut bv: Vec<Option<D>> = vec![None; per];
         let mut lc = Checks::default();
         for j in 0..per {
-            let [x, y] = l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &from));
+            let [x, y] =
+                l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &from, &l.tables));
             if !inline(l.ops[j]) {
                 for (src, d) in l.body[j].into_iter().zip([x, y]) {
                     let nan = match src {
                         Src::Local(i) => bn[i],
                         Src::Carried(i) => bn[i] || cn[carried.binary_search(&i).expect("carried")],
                         Src::Fixed(x) => nan_eps[x],
-                        Src::Const(_) | Src::Input(..) => false,
+                        Src::Const(_) | Src::Table(_) | Src::Input(..) => false,
                     };
                     if nan {
                         lc.one(&mut b, d.eps);
@@ -810,7 +818,8 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             }
             // (no carried value: find checked that no partial needs one;
             // the forward loop checked the tangents entering a shim)
-            let [x, y] = l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &[]));
+            let [x, y] =
+                l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &[], &l.tables));
             let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
             bv[j] = Some(v);
             part.push((pa, pb));
@@ -839,7 +848,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             let mut added = false;
             for (src, p) in targets.into_iter().flatten() {
                 let cell = match src {
-                    Src::Const(_) => continue,
+                    Src::Const(_) | Src::Table(_) => continue,
                     Src::Local(i) => &mut ga[i],
                     Src::Carried(i) => &mut gout[i],
                     Src::Fixed(x) => {
@@ -930,5 +939,9 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         entry,
         _ops: ops,
         _tests: tests,
+        _tables: loops
+            .iter()
+            .flat_map(|l| l.tables.iter().cloned())
+            .collect(),
     })
 }

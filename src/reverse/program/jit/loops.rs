@@ -12,8 +12,9 @@
 //! without changing one bit of the gradient:
 //!
 //! - every repetition is the body with each operand described the same
-//!   way ([`Src`]): a constant, an earlier instruction of the same
-//!   repetition, an instruction of the previous repetition (a running
+//!   way ([`Src`]): a constant, a constant per repetition (a data point's
+//!   coordinates: a table the code reads), an earlier instruction of the
+//!   same repetition, an instruction of the previous repetition (a running
 //!   sum), a value from before the loop, or input `i₀ + r·d`;
 //! - no instruction, comparison or output after the loop reads a value of
 //!   any repetition but the last (which the code keeps), nor the value the
@@ -27,6 +28,8 @@
 //! The compiled sweep visits the instructions in reverse program order, a
 //! loop's repetitions last to first and each body last to first, so every
 //! adjoint still receives its contributions in the tape's order.
+
+use std::sync::Arc;
 
 use super::super::op::Op;
 use super::super::{Arg, Program};
@@ -58,6 +61,9 @@ pub(crate) const STRAIGHT_MAX: usize = 1024;
 pub(crate) enum Src {
     /// A constant, the same bits in every repetition.
     Const(f64),
+    /// A constant that differs between repetitions (a data point's
+    /// coordinates): repetition `r` reads entry `r` of [`Loop::tables`]`[t]`.
+    Table(usize),
     /// Body instruction `j` of the same repetition.
     Local(usize),
     /// Body instruction `j` of the previous repetition; in the first
@@ -80,6 +86,9 @@ pub(crate) struct Loop {
     pub(crate) reps: usize,
     pub(crate) ops: Vec<Op>,
     pub(crate) body: Vec<[Src; 2]>,
+    /// The constants of the [`Src::Table`] operands, one per repetition
+    /// (shared with the compiled code, which reads them).
+    pub(crate) tables: Vec<Arc<[f64]>>,
 }
 
 impl Loop {
@@ -242,12 +251,11 @@ pub(crate) fn find(p: &Program) -> Vec<Loop> {
 
 /// How `x0` (in repetition 0 of a body of `period` starting at
 /// instruction `s`, body instruction `j`) and `x1` (in repetition 1) are
-/// described, if they are.
+/// described, if they are (two constants: as repetition 0's constant, which
+/// becomes a [`Src::Table`] if another repetition's differs).
 fn classify(n: usize, s: usize, period: usize, j: usize, x0: Arg, x1: Arg) -> Option<Src> {
     match (x0, x1) {
-        (Arg::Const(c0), Arg::Const(c1)) => {
-            (c0.to_bits() == c1.to_bits()).then_some(Src::Const(c0))
-        }
+        (Arg::Const(c0), Arg::Const(_)) => Some(Src::Const(c0)),
         (Arg::Slot(a0), Arg::Slot(a1)) => {
             let (a0, a1) = (a0 as usize, a1 as usize);
             let d = a1.checked_sub(a0)?;
@@ -269,11 +277,13 @@ fn classify(n: usize, s: usize, period: usize, j: usize, x0: Arg, x1: Arg) -> Op
 }
 
 /// The operand `src` describes in repetition `r` (`None`: an input past
-/// the last).
+/// the last; for a constant, repetition 0's, which other repetitions may
+/// differ from).
 fn expect(src: Src, n: usize, first: usize, period: usize, r: usize) -> Option<Arg> {
     let slot = |s: usize| Some(Arg::Slot(s as u32));
     match src {
         Src::Const(c) => Some(Arg::Const(c)),
+        Src::Table(_) => None,
         Src::Local(j) => slot(first + r * period + j),
         Src::Carried(j) => slot(first + r * period + j - period),
         Src::Fixed(x) => slot(x),
@@ -346,26 +356,34 @@ fn try_loop(
     let same0: Vec<bool> = (0..period)
         .map(|j| same(ins[s + j].a, ins[s + j].b))
         .collect();
+    // the constants of operand `2j + side` per repetition, from the first
+    // repetition whose constant differs from repetition 0's on
+    let mut consts: Vec<Option<Vec<f64>>> = vec![None; 2 * period];
+    // whether `x` is the operand `src` describes in repetition `r`
+    // (operand `o`; a constant: any, kept in `consts` where it differs)
+    let mut follows = |o: usize, src: Src, x: Arg, r: usize| match (src, x) {
+        (Src::Const(c0), Arg::Const(c)) => {
+            let t = &mut consts[o];
+            if t.is_none() && c.to_bits() != c0.to_bits() {
+                *t = Some(vec![c0; r]);
+            }
+            if let Some(t) = t {
+                t.truncate(r);
+                t.push(c);
+            }
+            true
+        }
+        _ => expect(src, n, first, period, r).is_some_and(|e| same(x, e)),
+    };
     let mut reps = 0;
     'reps: while reps < max_reps && s + (reps + 1) * period <= ins.len() {
         for j in 0..period {
             let i = ins[s + reps * period + j];
-            if i.op != ops[j] {
+            if i.op != ops[j] || !follows(2 * j, body[j][0], i.a, reps) {
                 break 'reps;
             }
-            let Some(a) = expect(body[j][0], n, first, period, reps) else {
+            if i.op.is_binary() && !follows(2 * j + 1, body[j][1], i.b, reps) {
                 break 'reps;
-            };
-            if !same(i.a, a) {
-                break 'reps;
-            }
-            if i.op.is_binary() {
-                let Some(b) = expect(body[j][1], n, first, period, reps) else {
-                    break 'reps;
-                };
-                if !same(i.b, b) {
-                    break 'reps;
-                }
             }
             if same(i.a, i.b) != same0[j] {
                 break 'reps;
@@ -377,12 +395,22 @@ fn try_loop(
     if reps < MIN_REPS {
         return Err(extent);
     }
+    // the constants that differ between repetitions: tables
+    let mut tables = Vec::new();
+    for (o, t) in consts.into_iter().enumerate() {
+        if let Some(mut t) = t {
+            t.truncate(reps);
+            body[o / 2][o % 2] = Src::Table(tables.len());
+            tables.push(Arc::from(t));
+        }
+    }
     let l = Loop {
         start: s,
         period,
         reps,
         ops,
         body,
+        tables,
     };
     // the sweep recomputes what the partials need: nothing of that may
     // come from the previous repetition
@@ -471,6 +499,37 @@ mod tests {
         );
         assert!(q.instructions().len() <= STRAIGHT_MAX);
         assert_eq!(find(&q), vec![]);
+    }
+
+    #[test]
+    fn constants_that_differ_per_repetition_are_tables() {
+        // Σ (w₀ + w₁ tₖ - yₖ)², a point's coordinates constants (no
+        // `tₖ = 1`: `optimize` removes `w₁ · 1`, and the body with it)
+        let t = |k: usize| 0.01 * k as f64 + 0.005;
+        let y = |k: usize| (3.0 * t(k)).cos();
+        let f = |w: &[Var]| {
+            (0..400).fold(Var::constant(0.0), |s, k| {
+                let r = w[0] + w[1] * t(k) - y(k);
+                s + r * r
+            })
+        };
+        let p = reverse::record(f, &[0.5, 0.5]);
+        let loops = find(&p);
+        assert_eq!(loops.len(), 1, "{loops:?}");
+        let l = &loops[0];
+        // (the first point adds to a constant 0: a term of its own)
+        assert_eq!((l.start, l.period, l.reps), (5, 5, 399));
+        assert_eq!(l.end(), p.instructions().len());
+        assert_eq!(l.tables.len(), 2, "{l:?}");
+        let first = 1;
+        for (t, want) in [(0, &t as &dyn Fn(usize) -> f64), (1, &y)] {
+            assert_eq!(l.tables[t].len(), l.reps);
+            for r in 0..l.reps {
+                assert_eq!(l.tables[t][r].to_bits(), want(first + r).to_bits());
+            }
+        }
+        assert!(l.body.iter().flatten().any(|s| *s == Src::Table(0)));
+        assert!(l.body.iter().flatten().any(|s| *s == Src::Table(1)));
     }
 
     #[test]

@@ -177,13 +177,16 @@ pub(crate) struct Code<F> {
     /// shims (boxed: their addresses stay put).
     _ops: Box<[Op]>,
     _tests: Box<[Test]>,
+    /// The loops' tables of constants ([`loops::Src::Table`]), which the
+    /// code reads.
+    _tables: Vec<Arc<[f64]>>,
 }
 
 // SAFETY: after `finalize_definitions` the module's memory is executable
 // and read-only and nothing mutates the module again until `drop`, which
-// has exclusive access; the code reads only its arguments and `_ops` /
-// `_tests` (immutable), so calling `entry` (a function pointer) from many
-// threads at once is sound.
+// has exclusive access; the code reads only its arguments and `_ops`,
+// `_tests` and `_tables` (immutable), so calling `entry` (a function
+// pointer) from many threads at once is sound.
 unsafe impl<F: Send> Send for Code<F> {}
 // SAFETY: as for `Send`: `&Code` gives only `run`, which mutates nothing
 // shared.
@@ -462,6 +465,14 @@ fn stride(b: &mut FunctionBuilder, base: Value, r: Value, d: usize) -> Value {
         let off = b.ins().imul_imm(r, (8 * d) as i64);
         b.ins().iadd(base, off)
     }
+}
+
+/// Entry `r` of `t` (`r` a loop's counter, below `t.len()`): `t` outlives
+/// the code (kept in [`Code`]).
+fn table(b: &mut FunctionBuilder, ptr: Type, t: &Arc<[f64]>, r: Value) -> Value {
+    let base = b.ins().iconst(ptr, t.as_ptr() as i64);
+    let a = stride(b, base, r, 1);
+    b.ins().load(types::F64, MemFlags::trusted(), a, 0)
 }
 
 /// Emits a loop storing `+0` into `base[..n]` (`n > 0`) and leaves the
