@@ -149,6 +149,21 @@ fn compiled_gradients_are_bit_exact_at_new_points() {
     }
 }
 
+/// Binary cross-entropy and a squared error over points labelled 0 or 1:
+/// `z · t` is `z · 1` where `t` is 1 and `z - (1 - t)` is `z - 0` where `t`
+/// is 1, identities that `optimize` removes, so those points' repetitions
+/// lack them (jit/loops.rs computes them as identities there).
+fn labelled<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let mut s = S::constant(0.0);
+    for k in 0..x.len() {
+        let u = 0.01 * k as f64 + 0.005;
+        let t = ((k.wrapping_mul(2_654_435_761) >> 13) & 1) as f64;
+        let z = x[k] * u + x[0];
+        s += z.softplus() - z * t + (z - (1.0 - t)).powi(2);
+    }
+    s
+}
+
 /// Chained Rosenbrock: each input in two terms (overlapping strides), a
 /// division, one slot twice (`a * a`).
 fn chained<S: Scalar<Real = f64>>(x: &[S]) -> S {
@@ -193,19 +208,20 @@ fn unrolled<S: Scalar<Real = f64>>(x: &[S]) -> S {
 #[test]
 fn compiled_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
-    let fs: [(&str, F, f64); 5] = [
+    let fs: [(&str, F, f64); 6] = [
         ("rosenbrock", rosenbrock, 0.3),
         ("chained", chained, 0.3),
         ("shared", shared, 0.4),
         ("unrolled", unrolled, 0.2),
         ("fit", fit, 0.5),
+        ("labelled", labelled, 0.5),
     ];
     for (name, f, scale) in fs {
         // (straight line at n = 20; loops from 1,024 instructions on:
         // `shared` at n = 101, `fit` at 200, the others at 400; above
         // MAX_OPS only where the program loops: a long straight-line
         // compile is slow in a debug build)
-        let sizes: &[usize] = if name == "fit" {
+        let sizes: &[usize] = if name == "fit" || name == "labelled" {
             &[20, 200]
         } else if name == "unrolled" || name == "shared" {
             &[20, 101]
@@ -904,15 +920,16 @@ fn hvp_tiering_counts_hvps_apart_from_gradients() {
 fn compiled_hvp_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
     type H = fn(&[Dual<Var>]) -> Dual<Var>;
-    let fs: [(&str, F, H, f64); 5] = [
+    let fs: [(&str, F, H, f64); 6] = [
         ("rosenbrock", rosenbrock, rosenbrock, 0.3),
         ("chained", chained, chained, 0.3),
         ("shared", shared, shared, 0.4),
         ("unrolled", unrolled, unrolled, 0.2),
         ("fit", fit, fit, 0.5),
+        ("labelled", labelled, labelled, 0.5),
     ];
     for (name, f, h, scale) in fs {
-        let sizes: &[usize] = if name == "fit" {
+        let sizes: &[usize] = if name == "fit" || name == "labelled" {
             &[200]
         } else if name == "unrolled" || name == "shared" {
             &[101]
@@ -954,6 +971,14 @@ fn compiled_hvp_loops_are_bit_exact() {
                 compiled += usize::from(hvp_compiled_is_exact(&p, &x, &v, &case).3);
             }
             assert!(compiled < all, "{name} n={n}: a NaN somewhere replays");
+            // signed zeros in the direction (tangents `-0` through the
+            // loop's products and identities): the same bits, compiled
+            for (k, v) in [vec![-0.0; n], vec![0.0; n]].into_iter().enumerate() {
+                let x: Vec<f64> = (0..n).map(|i| scale + 0.001 * i as f64).collect();
+                let case = format!("{name} n={n} zero direction {k}");
+                let (.., compiled) = hvp_compiled_is_exact(&p, &x, &v, &case);
+                assert!(compiled, "{case}: compiled");
+            }
         }
     }
 }

@@ -441,9 +441,9 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         b.switch_to_block(exit);
         // (the body's block dominates its exit: the last repetition's
         // values are usable after the loop)
-        let last = first + (l.reps - 1) * per;
         for (j, v) in bv.into_iter().enumerate() {
-            vals[last + j] = Some(v);
+            let Some(last) = l.last[j] else { continue };
+            vals[last] = Some(v);
         }
         k = l.end();
     }
@@ -536,10 +536,11 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         // after the loop), the fixed operands' running adjoints and the
         // NaN flag as parameters
         let (first, per) = (n + l.start, l.period);
-        let last = first + (l.reps - 1) * per;
+        // (the adjoint after the loop of the last repetition's `j`)
+        let after = |j: usize| l.last[j].and_then(|s| adj[s]);
         let carried = l.carried();
         let entering: Vec<usize> = (0..per)
-            .filter(|&j| carried.binary_search(&j).is_ok() || adj[last + j].is_some())
+            .filter(|&j| carried.binary_search(&j).is_ok() || after(j).is_some())
             .collect();
         let fixed = l.fixed();
         let body = b.create_block();
@@ -555,7 +556,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         args.extend(
             entering
                 .iter()
-                .map(|&j| BlockArg::Value(adj[last + j].unwrap_or(zero))),
+                .map(|&j| BlockArg::Value(after(j).unwrap_or(zero))),
         );
         args.extend(
             fixed

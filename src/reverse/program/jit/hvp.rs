@@ -110,7 +110,7 @@
 //! until nothing changes; a rule's operand so marked is checked in every
 //! repetition, its outcome carried through the loop in a flag.
 
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     types, BlockArg, InstBuilder, MemFlags, SigRef, StackSlot, StackSlotData, StackSlotKind, Type,
     Value,
@@ -381,6 +381,37 @@ fn summed(b: &mut FunctionBuilder, pa: P, pb: P) -> P {
     }
 }
 
+/// `v`, the value of body instruction `j` of `l` on the operands
+/// `xy` in the repetition whose counter is `r`, with the tangent of its
+/// non-constant operand where the repetition lacks it ([`Loop::absent`]:
+/// there the program reads that operand itself, tangent and all; `x · 1`'s
+/// tangent `x.eps · 1 + 0 · x.re` could differ from it in the sign of a
+/// zero). Its value is the operand's already: the identity's.
+fn where_absent(
+    b: &mut FunctionBuilder,
+    ptr: Type,
+    l: &Loop,
+    j: usize,
+    r: Value,
+    v: D,
+    xy: [D; 2],
+) -> D {
+    let Some(t) = l.absent[j] else {
+        return v;
+    };
+    let x = match l.body[j][0] {
+        Src::Const(_) | Src::Table(_) => xy[1],
+        _ => xy[0],
+    };
+    let flag = table(b, ptr, &l.tables[t], r);
+    let zero = b.ins().f64const(0.0);
+    let lacks = b.ins().fcmp(FloatCC::NotEqual, flag, zero);
+    D {
+        re: v.re,
+        eps: b.ins().select(lacks, x.eps, v.eps),
+    }
+}
+
 /// The constant partials of `+`, `-`, negation and `powi(·, 0)` on duals
 /// (the operations [`partials_vary`](super::loops::partials_vary)
 /// excludes), as [`emit_op`] gives them.
@@ -597,7 +628,8 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                     Src::Fixed(x) => nan_eps[x],
                     Src::Const(_) | Src::Table(_) | Src::Input(..) => false,
                 });
-                bn[j] = taints(l.ops[j], sa, sb);
+                // (where the repetition lacks it: its operand's tangent)
+                bn[j] = taints(l.ops[j], sa, sb) || (l.absent[j].is_some() && (sa || sb));
             }
             let mut grown = false;
             for (c, &j) in cn.iter_mut().zip(&carried) {
@@ -646,7 +678,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                 }
             }
             let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
-            bv[j] = Some(v);
+            bv[j] = Some(where_absent(&mut b, ptr, l, j, r, v, [x, y]));
         }
         let bv: Vec<D> = bv.into_iter().flatten().collect();
         let flag = match lc.take(&mut b) {
@@ -668,10 +700,10 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         checks.merge(&mut b, flag);
         // (the body's block dominates its exit: the last repetition's
         // values are usable after the loop)
-        let last = first + (l.reps - 1) * per;
         for (j, v) in bv.into_iter().enumerate() {
-            vals[last + j] = Some(v);
-            nan_eps[last + j] = bn[j];
+            let Some(last) = l.last[j] else { continue };
+            vals[last] = Some(v);
+            nan_eps[last] = bn[j];
         }
         k = l.end();
     }
@@ -780,10 +812,11 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         // after the loop), the fixed operands' running adjoints and the
         // NaN flag as parameters
         let (first, per) = (n + l.start, l.period);
-        let last = first + (l.reps - 1) * per;
+        // (the adjoint after the loop of the last repetition's `j`)
+        let after = |j: usize| l.last[j].and_then(|s| adj[s]);
         let carried = l.carried();
         let entering: Vec<usize> = (0..per)
-            .filter(|&j| carried.binary_search(&j).is_ok() || adj[last + j].is_some())
+            .filter(|&j| carried.binary_search(&j).is_ok() || after(j).is_some())
             .collect();
         let fixed = l.fixed();
         let body = b.create_block();
@@ -798,7 +831,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         let pass = |d: D| [BlockArg::Value(d.re), BlockArg::Value(d.eps)];
         let mut args = vec![BlockArg::Value(b.ins().iconst(ptr, (l.reps - 1) as i64))];
         for &j in &entering {
-            args.extend(pass(adj[last + j].unwrap_or(dzero)));
+            args.extend(pass(after(j).unwrap_or(dzero)));
         }
         for &x in &fixed {
             args.extend(pass(adj[x].unwrap_or(dzero)));
@@ -821,7 +854,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             let [x, y] =
                 l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &[], &l.tables));
             let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
-            bv[j] = Some(v);
+            bv[j] = Some(where_absent(&mut b, ptr, l, j, r, v, [x, y]));
             part.push((pa, pb));
         }
         // the body's sweep

@@ -76,25 +76,39 @@ pub(crate) enum Src {
     Input(usize, usize),
 }
 
-/// Instructions `start .. start + period·reps` of a program: `reps`
-/// repetitions of `period` instructions, repetition `r`'s `j`-th being
-/// `ops[j]` on the operands `body[j]` describe.
+/// Instructions `start .. end` of a program: `reps` repetitions of a body
+/// of `period` instructions, repetition `r`'s `j`-th being `ops[j]` on the
+/// operands `body[j]` describe, or, where [`absent`](Self::absent) says
+/// so, missing from the program as the identity it is there.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Loop {
     pub(crate) start: usize,
+    pub(crate) end: usize,
     pub(crate) period: usize,
     pub(crate) reps: usize,
     pub(crate) ops: Vec<Op>,
     pub(crate) body: Vec<[Src; 2]>,
-    /// The constants of the [`Src::Table`] operands, one per repetition
-    /// (shared with the compiled code, which reads them).
+    /// The constants of the [`Src::Table`] operands, one per repetition,
+    /// and the `absent` flags (shared with the compiled code, which reads
+    /// them).
     pub(crate) tables: Vec<Arc<[f64]>>,
+    /// Per body instruction `x op c`, the table (an index into `tables`)
+    /// that is 1 for a repetition lacking it: `c` is the identity's
+    /// constant there (in `tables` too, or the body's constant), and the
+    /// program's next instruction reads `x` where the body reads this one.
+    /// Computing `x op c` (the same value, partial 1) and passing its one
+    /// contribution on to `x` gives the tape's bits for the value and the
+    /// gradient; a Hessian-vector product takes `x`'s tangent unchanged
+    /// there (a product's tangent could differ in the sign of a zero).
+    pub(crate) absent: Vec<Option<usize>>,
+    /// The slots of the last repetition's instructions (`None`: absent).
+    pub(crate) last: Vec<Option<usize>>,
 }
 
 impl Loop {
     /// The index one past the loop's last instruction.
     pub(crate) fn end(&self) -> usize {
-        self.start + self.period * self.reps
+        self.end
     }
 
     /// The body instructions read as [`Src::Carried`], sorted.
@@ -276,16 +290,30 @@ fn classify(n: usize, s: usize, period: usize, j: usize, x0: Arg, x1: Arg) -> Op
     }
 }
 
-/// The operand `src` describes in repetition `r` (`None`: an input past
-/// the last; for a constant, repetition 0's, which other repetitions may
-/// differ from).
-fn expect(src: Src, n: usize, first: usize, period: usize, r: usize) -> Option<Arg> {
+/// The constant `c` for which `op` with `c` as its operand `side` (0: `c
+/// op x`, 1: `x op c`) is the identity, as `optimize` and the tape remove
+/// it (`Code::is_identity`): `x · 1`, `1 · x`, `x / 1`, `x + (-0)`,
+/// `(-0) + x`, `x - (+0)`.
+fn identity(op: Op, side: usize) -> Option<f64> {
+    match (op, side) {
+        (Op::Mul, _) | (Op::Div, 1) => Some(1.0),
+        (Op::Add, _) => Some(-0.0),
+        (Op::Sub, 1) => Some(0.0),
+        _ => None,
+    }
+}
+
+/// The operand `src` describes in repetition `r`, whose body instructions
+/// so far are in the slots `cur` (an absent one: the slot of its operand),
+/// the previous repetition's in `prev` (`None`: an input past the last; a
+/// constant: repetition 0's, which others may differ from).
+fn expect(src: Src, n: usize, r: usize, cur: &[usize], prev: &[usize]) -> Option<Arg> {
     let slot = |s: usize| Some(Arg::Slot(s as u32));
     match src {
         Src::Const(c) => Some(Arg::Const(c)),
         Src::Table(_) => None,
-        Src::Local(j) => slot(first + r * period + j),
-        Src::Carried(j) => slot(first + r * period + j - period),
+        Src::Local(j) => slot(cur[j]),
+        Src::Carried(j) => slot(prev[j]),
         Src::Fixed(x) => slot(x),
         Src::Input(i, d) => {
             let i = i + r * d;
@@ -307,8 +335,17 @@ fn same(x: Arg, y: Arg) -> bool {
 }
 
 /// The loop of bodies of `period` from instruction `s`, as long as it
-/// repeats (at most `max_reps` repetitions); `Err(extent)` if there is none, `extent` being how many
-/// instructions were found repeating before it was ruled out (1 if none).
+/// repeats (at most `max_reps` repetitions); `Err(extent)` if there is
+/// none, `extent` being how many instructions were found repeating before
+/// it was ruled out (1 if none).
+///
+/// The body is repetitions 0 and 1, which must have all of it. A later
+/// repetition may lack an instruction `x op c` that is the identity there
+/// (`c` the identity's constant, which `optimize` removes: `z · t` for a
+/// data point whose target `t` is 1), if its one reader is the next
+/// instruction: the code computes it as the identity (the same value,
+/// partial 1, one contribution passed on unchanged, and no other reaching
+/// its operand in between: the tape's bits; see [`Loop::absent`]).
 fn try_loop(
     p: &Program,
     last: &[usize],
@@ -350,6 +387,28 @@ fn try_loop(
         ops.push(i0.op);
         body.push([a, b]);
     }
+    // the instructions a repetition may lack: `x op c` an identity for
+    // some `c`, read once in the body, by the next instruction, and not by
+    // the next repetition (which the tape would pass straight to `x`)
+    let readers = |j: usize| {
+        (body.iter().flatten())
+            .filter(|src| matches!(src, Src::Local(i) | Src::Carried(i) if *i == j))
+            .count()
+    };
+    let optional: Vec<Option<usize>> = (0..period)
+        .map(|j| {
+            let constant = |src: Src| matches!(src, Src::Const(_));
+            let side = match body[j] {
+                [x, c] if constant(c) && !constant(x) => 1,
+                [c, x] if constant(c) && !constant(x) => 0,
+                _ => return None,
+            };
+            identity(ops[j], side)?;
+            let next = body.get(j + 1)?;
+            let read = next.iter().filter(|src| **src == Src::Local(j)).count();
+            (read == 1 && readers(j) == 1).then_some(side)
+        })
+        .collect();
     // as many repetitions as follow the description, each with the same
     // operands equal to each other as in repetition 0 (one slot twice adds
     // its summed partials once: that must not change between repetitions)
@@ -359,58 +418,119 @@ fn try_loop(
     // the constants of operand `2j + side` per repetition, from the first
     // repetition whose constant differs from repetition 0's on
     let mut consts: Vec<Option<Vec<f64>>> = vec![None; 2 * period];
-    // whether `x` is the operand `src` describes in repetition `r`
-    // (operand `o`; a constant: any, kept in `consts` where it differs)
-    let mut follows = |o: usize, src: Src, x: Arg, r: usize| match (src, x) {
-        (Src::Const(c0), Arg::Const(c)) => {
-            let t = &mut consts[o];
-            if t.is_none() && c.to_bits() != c0.to_bits() {
-                *t = Some(vec![c0; r]);
-            }
-            if let Some(t) = t {
-                t.truncate(r);
-                t.push(c);
-            }
-            true
+    let keep = |consts: &mut [Option<Vec<f64>>], o: usize, c0: f64, c: f64, r: usize| {
+        let t = &mut consts[o];
+        if t.is_none() && c.to_bits() != c0.to_bits() {
+            *t = Some(vec![c0; r]);
         }
-        _ => expect(src, n, first, period, r).is_some_and(|e| same(x, e)),
+        if let Some(t) = t {
+            t.truncate(r);
+            t.push(c);
+        }
     };
-    let mut reps = 0;
-    'reps: while reps < max_reps && s + (reps + 1) * period <= ins.len() {
+    // per optional instruction, the repetitions that lack it (from the
+    // first that does on)
+    let mut lacks: Vec<Option<Vec<bool>>> = vec![None; period];
+    // the slots of the body's instructions in the repetition being matched
+    // (`cur`) and the previous one (`prev`: before the loop, repetition
+    // 0's "previous" values)
+    let mut prev: Vec<usize> = (0..period)
+        .map(|j| (first + j).wrapping_sub(period))
+        .collect();
+    let mut cur = vec![0usize; period];
+    let (mut reps, mut pos, mut last_start, mut end) = (0, s, s, s);
+    'reps: while reps < max_reps {
+        let start = pos;
         for j in 0..period {
-            let i = ins[s + reps * period + j];
-            if i.op != ops[j] || !follows(2 * j, body[j][0], i.a, reps) {
-                break 'reps;
+            let follows =
+                |consts: &mut [Option<Vec<f64>>], o: usize, src: Src, x: Arg, cur| match (src, x) {
+                    (Src::Const(c0), Arg::Const(c)) => {
+                        keep(consts, o, c0, c, reps);
+                        true
+                    }
+                    _ => expect(src, n, reps, cur, &prev).is_some_and(|e| same(x, e)),
+                };
+            let present = pos < ins.len() && {
+                let i = ins[pos];
+                i.op == ops[j]
+                    && follows(&mut consts, 2 * j, body[j][0], i.a, &cur)
+                    && (!i.op.is_binary() || follows(&mut consts, 2 * j + 1, body[j][1], i.b, &cur))
+                    && same(i.a, i.b) == same0[j]
+            };
+            if present {
+                cur[j] = n + pos;
+                pos += 1;
+                if let Some(l) = &mut lacks[j] {
+                    l.truncate(reps);
+                    l.push(false);
+                }
+                continue;
             }
-            if i.op.is_binary() && !follows(2 * j + 1, body[j][1], i.b, reps) {
+            // absent: the identity of its operand (repetitions 0 and 1
+            // have every instruction)
+            let Some(side) = optional[j].filter(|_| reps >= 2) else {
                 break 'reps;
-            }
-            if same(i.a, i.b) != same0[j] {
+            };
+            let Some(Arg::Slot(x)) = expect(body[j][1 - side], n, reps, &cur, &prev) else {
                 break 'reps;
+            };
+            cur[j] = x as usize;
+            let c = identity(ops[j], side).expect("optional: an identity");
+            match body[j][side] {
+                Src::Const(c0) => keep(&mut consts, 2 * j + side, c0, c, reps),
+                _ => unreachable!("optional: a constant operand"),
             }
+            let l = lacks[j].get_or_insert_with(|| vec![false; reps]);
+            l.truncate(reps);
+            l.push(true);
         }
         reps += 1;
+        (last_start, end) = (start, pos);
+        std::mem::swap(&mut prev, &mut cur);
     }
-    let extent = (reps * period).max(1);
+    // (`prev` is the last repetition's slots)
+    let extent = (end - s).max(1);
     if reps < MIN_REPS {
         return Err(extent);
     }
-    // the constants that differ between repetitions: tables
+    // the constants that differ between repetitions, and the repetitions
+    // lacking an instruction: tables
     let mut tables = Vec::new();
     for (o, t) in consts.into_iter().enumerate() {
         if let Some(mut t) = t {
             t.truncate(reps);
+            if t.iter().all(|c| c.to_bits() == t[0].to_bits()) {
+                continue; // (a repetition ruled out differed)
+            }
             body[o / 2][o % 2] = Src::Table(tables.len());
             tables.push(Arc::from(t));
         }
     }
+    let mut absent = vec![None; period];
+    let mut last_slots: Vec<Option<usize>> = prev.iter().map(|&x| Some(x)).collect();
+    for (j, l) in lacks.into_iter().enumerate() {
+        let Some(mut l) = l else { continue };
+        l.resize(reps, false);
+        if !l.contains(&true) {
+            continue; // (a repetition ruled out lacked it)
+        }
+        if l[reps - 1] {
+            last_slots[j] = None;
+        }
+        let t: Vec<f64> = l.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
+        absent[j] = Some(tables.len());
+        tables.push(Arc::from(t));
+    }
     let l = Loop {
         start: s,
+        end,
         period,
         reps,
         ops,
         body,
         tables,
+        absent,
+        last: last_slots,
     };
     // the sweep recomputes what the partials need: nothing of that may
     // come from the previous repetition
@@ -428,7 +548,6 @@ fn try_loop(
     // the first repetition's "previous" values are read by nothing after
     // the loop and are not also fixed operands (their adjoints leave the
     // loop's sweep as the carried ones)
-    let end = l.end();
     for j in l.carried() {
         let x = first + j - period;
         let fixed = l.body.iter().flatten().any(|src| *src == Src::Fixed(x));
@@ -437,7 +556,7 @@ fn try_loop(
         }
     }
     // no value but the last repetition's is read after the loop
-    if (first..first + (reps - 1) * period).any(|x| last[x] > end) {
+    if (first..n + last_start).any(|x| last[x] > end) {
         return Err(extent);
     }
     Ok(l)
@@ -446,7 +565,11 @@ fn try_loop(
 /// The number of instructions `p`'s compiled gradient emits: each loop's
 /// body once, every other instruction once.
 pub(crate) fn emitted(p: &Program, loops: &[Loop]) -> usize {
-    p.instrs.len() - loops.iter().map(|l| (l.reps - 1) * l.period).sum::<usize>()
+    p.instrs.len()
+        - loops
+            .iter()
+            .map(|l| l.end - l.start - l.period)
+            .sum::<usize>()
 }
 
 #[cfg(test)]
@@ -530,6 +653,43 @@ mod tests {
         }
         assert!(l.body.iter().flatten().any(|s| *s == Src::Table(0)));
         assert!(l.body.iter().flatten().any(|s| *s == Src::Table(1)));
+    }
+
+    #[test]
+    fn a_repetition_may_lack_an_identity() {
+        // binary cross-entropy `softplus(z) - z · t` over points labelled
+        // 0 or 1: `optimize` removes `z · 1`
+        let label = |k: usize| ((k.wrapping_mul(2_654_435_761) >> 13) & 1) as f64;
+        let f = |w: &[Var]| {
+            (0..300).fold(Var::constant(0.0), |s, k| {
+                let z = w[0] * (0.01 * k as f64 + 0.005) + w[1];
+                s + (z.softplus() - z * label(k))
+            })
+        };
+        let p = reverse::record(f, &[0.5, 0.5]);
+        let ones = (0..300).filter(|&k| label(k) == 1.0).count();
+        assert!((100..200).contains(&ones), "{ones}");
+        assert_eq!(p.instructions().len(), 300 * 6 - ones);
+        let loops = find(&p);
+        assert_eq!(loops.len(), 1, "{loops:?}");
+        let l = &loops[0];
+        assert_eq!((l.period, l.end), (6, p.instructions().len()));
+        // the points from the loop's first on, one repetition each
+        let first = 300 - l.reps;
+        let start: usize = (0..first).map(|k| 6 - label(k) as usize).sum();
+        assert_eq!(l.start, start);
+        assert_eq!(l.ops[3], Op::Mul);
+        let t = l.absent[3].expect("z · t may be absent");
+        for r in 0..l.reps {
+            let lacks = label(first + r) == 1.0;
+            assert_eq!(l.tables[t][r], if lacks { 1.0 } else { 0.0 }, "{r}");
+        }
+        assert!(l
+            .absent
+            .iter()
+            .enumerate()
+            .all(|(j, a)| a.is_none() || j == 3));
+        assert_eq!(emitted(&p, &loops), l.start + 6);
     }
 
     #[test]
