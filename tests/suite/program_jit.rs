@@ -982,3 +982,60 @@ fn compiled_hvp_loops_are_bit_exact() {
         }
     }
 }
+
+/// The notebook's network over 1,000 points in scalar loops: a program of
+/// some 24,000 instructions, far above `MAX_OPS`, which `Jit::Auto`
+/// compiles only because it loops over the points (their coordinates in
+/// tables, the `z · 1` of a point labelled 1 removed); its compiled
+/// gradients and HVPs are the interpreter's bits. (Through nalgebra the
+/// network is a sequence of passes over the points, each reading the last
+/// one's values at a stride: not a loop yet.)
+#[test]
+fn the_benchmark_network_compiles_as_a_loop() {
+    use crate::workloads::{Notebook, Workload};
+    fn run<W: Workload>(w: &W) {
+        let name = w.name();
+        let x0 = w.x0().to_vec();
+        let n = x0.len();
+        let p = reverse::record(|v: &[Var]| w.eval(v), &x0);
+        assert!(p.instructions().len() > 5 * MAX_OPS, "{name}");
+        let mut ws = p.workspace();
+        let mut g = vec![0.0; n];
+        let mut calls = 0;
+        while !p.jit_compiled() {
+            p.gradient_into(&mut ws, &x0, &mut g).unwrap();
+            calls += 1;
+            assert!(calls <= 1000, "{name}: not compiled after 1,000 gradients");
+        }
+        let (mut c, mut i) = both(&p);
+        c.set_jit(Jit::Auto);
+        i.set_jit(Jit::Off);
+        let (mut wc, mut wi) = (c.workspace(), i.workspace());
+        for k in 0..3 {
+            let x: Vec<f64> = (0..n)
+                .map(|j| x0[j] + 0.1 * ((j + 3 * k) as f64).sin())
+                .collect();
+            let (mut gc, mut gi) = (vec![0.0; n], vec![0.0; n]);
+            let vc = c.gradient_into(&mut wc, &x, &mut gc).unwrap();
+            let vi = i.gradient_into(&mut wi, &x, &mut gi).unwrap();
+            let (fv, fg) = reverse::gradient(|v: &[Var]| w.eval(v), &x);
+            assert!(
+                identical(vc, vi) && identical(vc, fv),
+                "{name} k={k}: value"
+            );
+            for j in 0..n {
+                assert!(
+                    identical(gc[j], gi[j]),
+                    "{name} k={k}: ∂/∂x{j} vs interpreted"
+                );
+                assert!(identical(gc[j], fg[j]), "{name} k={k}: ∂/∂x{j} vs fresh");
+            }
+            let v: Vec<f64> = (0..n).map(|j| ((j * 5 + k) as f64 * 0.7).cos()).collect();
+            let case = format!("{name} k={k}");
+            let (.., compiled) = hvp_compiled_is_exact(&p, &x, &v, &case);
+            assert!(compiled, "{case}: the HVP ran compiled");
+        }
+        assert_eq!(wc.jit_runs(), 3, "{name}: compiled");
+    }
+    run(&Notebook::new(1000));
+}

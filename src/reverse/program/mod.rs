@@ -128,10 +128,13 @@
 //!   both passes, in the same order as straight-line code would: its size
 //!   and compile time are the body's, not the program's. Rosenbrock at
 //!   n = 10⁶ (4 million instructions) compiles to 16 and runs at 6 f64
-//!   evaluations instead of the interpreter's 12. The sweep recomputes the
-//!   values a repetition's partials need, so a body whose partials need
-//!   the previous repetition's values (a running product) stays straight
-//!   line.
+//!   evaluations instead of the interpreter's 12. Constants that differ
+//!   from one repetition to the next (a data point's coordinates) are read
+//!   from a table, and a repetition may lack an identity that recording
+//!   removed (`z · t` for a point whose label `t` is 1). The sweep
+//!   recomputes the values a repetition's partials need, so a body whose
+//!   partials need the previous repetition's values (a running product)
+//!   stays straight line.
 //! - **When.** By default ([`Jit::Auto`]) a program of at most
 //!   [`MAX_OPS`] instructions (each loop's body counted
 //!   once) has its gradient compiled at its [`tier`]-th
