@@ -582,6 +582,8 @@ impl Program {
     pub fn workspace(&self) -> Workspace<f64> {
         let mut ws = Workspace::default();
         ws.fit(&self.exec);
+        #[cfg(feature = "jit")]
+        ws.scratch.resize(self.jit.scratch(self), 0.0);
         ws
     }
 
@@ -744,7 +746,7 @@ impl Program {
         self.check_policy()?;
         #[cfg(feature = "jit")]
         if let Some(code) = self.jit.gradient(self, self.jit_mode) {
-            if let Some(v) = code.run(self.inputs, x, grad, !self.accept_kinks) {
+            if let Some(v) = code.run(self.inputs, x, grad, !self.accept_kinks, &mut ws.scratch) {
                 ws.jit_runs += 1;
                 return Ok(v);
             }
@@ -843,7 +845,15 @@ impl Program {
         self.check_policy()?;
         #[cfg(feature = "jit")]
         if let Some(code) = self.jit.hvp(self, self.jit_mode) {
-            if let Some(value) = code.run(self.inputs, x, v, grad, hv, !self.accept_kinks) {
+            if let Some(value) = code.run(
+                self.inputs,
+                x,
+                v,
+                grad,
+                hv,
+                !self.accept_kinks,
+                &mut ws.scratch,
+            ) {
                 ws.jit_runs += 1;
                 return Ok(value);
             }

@@ -1792,6 +1792,9 @@ pub struct Workspace<T = f64> {
     /// Gradients (HVPs) run by compiled code with this workspace (feature
     /// `jit`).
     pub(crate) jit_runs: u64,
+    /// The scratch memory of compiled code's loops (feature `jit`: a
+    /// shim's results per repetition, read back by the sweep).
+    pub(crate) scratch: Vec<f64>,
 }
 
 impl<T> Default for Workspace<T> {
@@ -1804,6 +1807,7 @@ impl<T> Default for Workspace<T> {
             out: Vec::new(),
             consts_of: 0,
             jit_runs: 0,
+            scratch: Vec::new(),
         }
     }
 }

@@ -92,21 +92,23 @@ use std::sync::Arc;
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::loops::{Loop, Src};
+use super::loops::{Loop, Scratch, Src};
 use super::{
-    clear, declare, finish, guards, import, shim_mul_add, shim_test, stride, table, targets,
-    Checks, Code, Param, Targets,
+    clear, declare, entries, finish, guards, import, shim_mul_add, shim_test, stride, table,
+    targets, Checks, Code, Param, Targets,
 };
 use crate::reverse::program::op::{eval, Op, Test};
 use crate::reverse::program::{Arg, Program};
 
-/// The compiled gradient: `(x, grad, value, kinks) -> status`. Reads
+/// The compiled gradient: `(x, grad, value, kinks, scratch) -> status`
+/// (`scratch`: [`Scratch::len`] writable `f64`s for its loops). Reads
 /// `x[..n]`; on status 0 writes `grad[..n]` and `*value`; on status 1 (a
 /// recorded comparison changed; kink branches only if `kinks != 0`) writes
 /// nothing, on status 2 (a NaN where the code's shortcuts could differ
 /// from the rules: see the [module docs](self)) at most `grad[..n]` (code
 /// with loops adds into it as it sweeps; the caller replays into it).
-pub(crate) type GradientFn = unsafe extern "C" fn(*const f64, *mut f64, *mut f64, u32) -> u32;
+pub(crate) type GradientFn =
+    unsafe extern "C" fn(*const f64, *mut f64, *mut f64, u32, *mut f64) -> u32;
 
 impl Code<GradientFn> {
     /// Runs the compiled gradient: `Some(f(x))` with `∇f(x)` in `grad`, or
@@ -120,14 +122,33 @@ impl Code<GradientFn> {
     /// was compiled from (checked by its caller too: the assertion keeps
     /// the call sound on its own).
     #[inline]
-    pub(crate) fn run(&self, n: usize, x: &[f64], grad: &mut [f64], kinks: bool) -> Option<f64> {
+    pub(crate) fn run(
+        &self,
+        n: usize,
+        x: &[f64],
+        grad: &mut [f64],
+        kinks: bool,
+        scratch: &mut Vec<f64>,
+    ) -> Option<f64> {
         assert!(x.len() == n && grad.len() == n);
+        if scratch.len() < self.scratch {
+            scratch.resize(self.scratch, 0.0);
+        }
         let mut v = 0.0;
         // SAFETY: `entry` was compiled from a program with `n` inputs: it
         // reads `x[..n]`, writes `grad[..n]` and `v`, all valid (asserted),
-        // and nothing else but its own stack frame (stack probes on: a
-        // large frame faults on the guard page instead of skipping it).
-        let status = unsafe { (self.entry)(x.as_ptr(), grad.as_mut_ptr(), &mut v, kinks.into()) };
+        // reads and writes `scratch[..self.scratch]` (resized above), and
+        // nothing else but its own stack frame (stack probes on: a large
+        // frame faults on the guard page instead of skipping it).
+        let status = unsafe {
+            (self.entry)(
+                x.as_ptr(),
+                grad.as_mut_ptr(),
+                &mut v,
+                kinks.into(),
+                scratch.as_mut_ptr(),
+            )
+        };
         (status == 0).then_some(v)
     }
 }
@@ -168,6 +189,18 @@ fn fixed_partials(op: Op) -> Option<(f64, f64)> {
     }
 }
 
+/// Whether `op` is emitted inline by [`emit_op`] (else it calls
+/// [`shim_eval`], and a loop stores its results: [`Scratch`]).
+pub(crate) fn inline(op: Op) -> bool {
+    fixed_partials(op).is_some() || matches!(op, Op::Mul | Op::Div | Op::Recip | Op::Powi(2))
+}
+
+/// The scratch memory `loops`' compiled gradient needs ([`Scratch`]: a
+/// shim's value and two partials per instruction and repetition).
+pub(crate) fn scratch(loops: &[Loop]) -> Scratch {
+    Scratch::new(loops, |op| !inline(op), 3)
+}
+
 /// The shims' signatures and addresses, and the stack slot `shim_eval`
 /// writes into.
 #[derive(Clone, Copy)]
@@ -178,14 +211,15 @@ struct Shims {
 }
 
 /// Emits `op(x, y)` (any operation but `MulAddTail`; `opp` points to
-/// `op`, for the shim): its value and partials.
+/// `op`, for the shim): its value and partials. A shim writes its results
+/// to `out` (three `f64`s), or, if `None`, to the stack.
 fn emit_op(
     b: &mut FunctionBuilder,
     sh: Shims,
     op: Op,
     opp: *const Op,
-    x: Value,
-    y: Value,
+    [x, y]: [Value; 2],
+    out: Option<Value>,
 ) -> (Value, P, P) {
     if let Some((pa, pb)) = fixed_partials(op) {
         let v = match op {
@@ -225,15 +259,21 @@ fn emit_op(
         }
         _ => {
             let opp = b.ins().iconst(sh.ptr, opp as i64);
-            let outp = b.ins().stack_addr(sh.ptr, sh.out, 0);
+            let outp = out.unwrap_or_else(|| b.ins().stack_addr(sh.ptr, sh.out, 0));
             b.ins()
                 .call_indirect(sh.eval.0, sh.eval.1, &[opp, x, y, outp]);
-            let v = b.ins().stack_load(types::F64, sh.out, 0);
-            let da = b.ins().stack_load(types::F64, sh.out, 8);
-            let db = b.ins().stack_load(types::F64, sh.out, 16);
-            (v, P::Val(da), P::Val(db))
+            read_back(b, outp)
         }
     }
+}
+
+/// The value and partials a shim wrote to `at` (three `f64`s).
+fn read_back(b: &mut FunctionBuilder, at: Value) -> (Value, P, P) {
+    let mem = MemFlags::trusted();
+    let v = b.ins().load(types::F64, mem, at, 0);
+    let da = b.ins().load(types::F64, mem, at, 8);
+    let db = b.ins().load(types::F64, mem, at, 16);
+    (v, P::Val(da), P::Val(db))
 }
 
 /// `cur + p · g` as the tape adds a contribution (see the module docs);
@@ -292,8 +332,9 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
     let looped = !loops.is_empty();
     let (mut module, id, sig, ptr) = declare(
         "gradient",
-        &[Param::Ptr, Param::Ptr, Param::Ptr, Param::I32],
+        &[Param::Ptr, Param::Ptr, Param::Ptr, Param::I32, Param::Ptr],
     )?;
+    let sc = scratch(loops);
     let call_conv = sig.call_conv;
     let ops: Box<[Op]> = p.instrs.iter().map(|i| i.op).collect();
     let tests: Box<[Test]> = p.guards.iter().map(|g| g.test).collect();
@@ -309,7 +350,8 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
-    let (px, pgrad, pvalue, pkinks) = (params[0], params[1], params[2], params[3]);
+    let (px, pgrad, pvalue, pkinks, pscratch) =
+        (params[0], params[1], params[2], params[3], params[4]);
     let mem = MemFlags::trusted();
 
     // the shims
@@ -381,7 +423,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
     };
     let mut partials: Vec<(P, P)> = vec![(P::Const(0.0), P::Const(0.0)); len];
     let mut k = 0;
-    for l in loops.iter().map(Some).chain([None]) {
+    for (li, l) in (0..=loops.len()).map(|i| (i, loops.get(i))) {
         let line_end = l.map_or(len, |l| l.start);
         for k in k..line_end {
             let ins = p.instrs[k];
@@ -399,7 +441,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
                 let call = b.ins().call_indirect(sig_fma, fn_fma, &[mx, my, y]);
                 (b.inst_results(call)[0], P::Const(1.0), P::Const(1.0))
             } else {
-                emit_op(&mut b, sh, ins.op, &ops[k], x, y)
+                emit_op(&mut b, sh, ins.op, &ops[k], [x, y], None)
             };
             vals[n + k] = Some(v);
             partials[k] = (pa, pb);
@@ -422,11 +464,16 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         b.ins().jump(body, &args);
         b.switch_to_block(body);
         let from: Vec<(usize, Value)> = carried.iter().copied().zip(cps).collect();
+        let ents = entries(&mut b, &sc, li, pscratch, r);
         let mut bv: Vec<Option<Value>> = vec![None; per];
         for j in 0..per {
             let [x, y] =
                 l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &from, &l.tables));
-            let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
+            // (a shim writes its results to the repetition's entries)
+            let out = ents
+                .zip(sc.at[li][j])
+                .map(|(e, at)| b.ins().iadd_imm(e, (8 * at) as i64));
+            let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], [x, y], out);
             bv[j] = Some(v);
         }
         let bv: Vec<Value> = bv.into_iter().flatten().collect();
@@ -493,7 +540,12 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         }
     }
     let mut k = len;
-    for l in loops.iter().rev().map(Some).chain([None]) {
+    for (li, l) in (0..=loops.len())
+        .rev()
+        .map(|i| (i, loops.get(i)))
+        .skip(1)
+        .chain([(0, None)])
+    {
         let line_start = l.map_or(0, |l| l.end());
         for k in (line_start..k).rev() {
             let ins = p.instrs[k];
@@ -568,10 +620,19 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         b.switch_to_block(body);
         // recompute the values the partials need (from this repetition's
         // operands only: loops::find checked)
-        let emit = l.recomputed();
+        // (a shim's results: read back from the forward loop's entries)
+        let emit = l.recomputed(|op| !inline(op));
+        let ents = entries(&mut b, &sc, li, pscratch, r);
         let mut bv: Vec<Option<Value>> = vec![None; per];
         let mut part: Vec<(P, P)> = Vec::with_capacity(per);
         for j in 0..per {
+            if let (Some(e), Some(at)) = (ents, sc.at[li][j]) {
+                let at = b.ins().iadd_imm(e, (8 * at) as i64);
+                let (v, pa, pb) = read_back(&mut b, at);
+                bv[j] = Some(v);
+                part.push((pa, pb));
+                continue;
+            }
             if !emit[j] {
                 let (pa, pb) = fixed_partials(l.ops[j]).expect("constant partials (find checked)");
                 part.push((P::Const(pa), P::Const(pb)));
@@ -580,7 +641,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             // (no carried value: find checked that no partial needs one)
             let [x, y] =
                 l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &[], &l.tables));
-            let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
+            let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], [x, y], None);
             bv[j] = Some(v);
             part.push((pa, pb));
         }
@@ -702,5 +763,6 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             .iter()
             .flat_map(|l| l.tables.iter().cloned())
             .collect(),
+        scratch: sc.len,
     })
 }

@@ -120,24 +120,32 @@ use std::sync::Arc;
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::loops::{Loop, Src};
+use super::loops::{Loop, Scratch, Src};
 use super::{
-    clear, declare, finish, guards, import, shim_mul_add, shim_test, stride, table, targets,
-    Checks, Code, Param, Targets,
+    clear, declare, entries, finish, guards, import, shim_mul_add, shim_test, stride, table,
+    targets, Checks, Code, Param, Targets,
 };
 use crate::reverse::program::op::{eval, Op, Test};
 use crate::reverse::program::{Arg, Program};
 use crate::Dual;
 
-/// The compiled HVP: `(x, v, grad, hv, value, kinks) -> status`. Reads
+/// The compiled HVP: `(x, v, grad, hv, value, kinks, scratch) -> status`
+/// (`scratch`: [`Scratch::len`] writable `f64`s for its loops). Reads
 /// `x[..n]` and `v[..n]`; on status 0 writes `grad[..n]`, `hv[..n]` and
 /// `*value`; on status 1 (a recorded comparison changed; kink branches
 /// only if `kinks != 0`) writes nothing, on status 2 (a NaN where the
 /// code's shortcuts could differ from the rules: see the [module
 /// docs](self)) at most `grad[..n]` and `hv[..n]` (code with loops adds
 /// into them as it sweeps; the caller replays into them).
-pub(crate) type HvpFn =
-    unsafe extern "C" fn(*const f64, *const f64, *mut f64, *mut f64, *mut f64, u32) -> u32;
+pub(crate) type HvpFn = unsafe extern "C" fn(
+    *const f64,
+    *const f64,
+    *mut f64,
+    *mut f64,
+    *mut f64,
+    u32,
+    *mut f64,
+) -> u32;
 
 impl Code<HvpFn> {
     /// Runs the compiled HVP: `Some(f(x))` with `∇f(x)` in `grad` and
@@ -160,13 +168,18 @@ impl Code<HvpFn> {
         grad: &mut [f64],
         hv: &mut [f64],
         kinks: bool,
+        scratch: &mut Vec<f64>,
     ) -> Option<f64> {
         assert!(x.len() == n && v.len() == n && grad.len() == n && hv.len() == n);
+        if scratch.len() < self.scratch {
+            scratch.resize(self.scratch, 0.0);
+        }
         let mut value = 0.0;
         // SAFETY: `entry` was compiled from a program with `n` inputs: it
         // reads `x[..n]`, `v[..n]`, writes `grad[..n]`, `hv[..n]` and
-        // `value`, all valid (asserted), and nothing else but its own
-        // stack frame (stack probes on).
+        // `value`, all valid (asserted), reads and writes
+        // `scratch[..self.scratch]` (resized above), and nothing else but
+        // its own stack frame (stack probes on).
         let status = unsafe {
             (self.entry)(
                 x.as_ptr(),
@@ -175,6 +188,7 @@ impl Code<HvpFn> {
                 hv.as_mut_ptr(),
                 &mut value,
                 kinks.into(),
+                scratch.as_mut_ptr(),
             )
         };
         (status == 0).then_some(value)
@@ -262,8 +276,16 @@ struct Shims {
 }
 
 /// Emits `op(x, y)` on duals (any operation but `MulAddTail`; `opp` points
-/// to `op`, for the shim): its value and partials.
-fn emit_op(b: &mut FunctionBuilder, sh: Shims, op: Op, opp: *const Op, x: D, y: D) -> (D, P, P) {
+/// to `op`, for the shim): its value and partials. A shim writes its
+/// results to `out` (six `f64`s), or, if `None`, to the stack.
+fn emit_op(
+    b: &mut FunctionBuilder,
+    sh: Shims,
+    op: Op,
+    opp: *const Op,
+    [x, y]: [D; 2],
+    out: Option<Value>,
+) -> (D, P, P) {
     // `T::one()`, `-T::one()` (`(-1, -0)`), `T::zero()`
     let (one, minus, zero) = (P::Const(1.0, 0.0), P::Const(-1.0, -0.0), P::Const(0.0, 0.0));
     match op {
@@ -305,20 +327,29 @@ fn emit_op(b: &mut FunctionBuilder, sh: Shims, op: Op, opp: *const Op, x: D, y: 
         }
         _ => {
             let opp = b.ins().iconst(sh.ptr, opp as i64);
-            let outp = b.ins().stack_addr(sh.ptr, sh.out, 0);
+            let outp = out.unwrap_or_else(|| b.ins().stack_addr(sh.ptr, sh.out, 0));
             b.ins()
                 .call_indirect(sh.eval.0, sh.eval.1, &[opp, x.re, x.eps, y.re, y.eps, outp]);
-            let mut r = [x.re; 6];
-            for (i, r) in r.iter_mut().enumerate() {
-                *r = b.ins().stack_load(types::F64, sh.out, (8 * i) as i32);
-            }
-            let d = |i: usize| D {
-                re: r[2 * i],
-                eps: r[2 * i + 1],
-            };
-            (d(0), P::Val(d(1)), P::Val(d(2)))
+            read_back(b, outp)
         }
     }
+}
+
+/// The value and partials a shim wrote to `at` (six `f64`s).
+fn read_back(b: &mut FunctionBuilder, at: Value) -> (D, P, P) {
+    let mut d = |i: i32| D {
+        re: b.ins().load(types::F64, MemFlags::trusted(), at, 16 * i),
+        eps: b
+            .ins()
+            .load(types::F64, MemFlags::trusted(), at, 16 * i + 8),
+    };
+    (d(0), P::Val(d(1)), P::Val(d(2)))
+}
+
+/// The scratch memory `loops`' compiled HVP needs ([`Scratch`]: a shim's
+/// dual value and two dual partials per instruction and repetition).
+fn scratch(loops: &[Loop]) -> Scratch {
+    Scratch::new(loops, |op| !inline(op), 6)
 }
 
 /// `cur + p · g` on duals as the module docs add a contribution; `None`
@@ -450,8 +481,10 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             Param::Ptr,
             Param::Ptr,
             Param::I32,
+            Param::Ptr,
         ],
     )?;
+    let sc = scratch(loops);
     let call_conv = sig.call_conv;
     let ops: Box<[Op]> = p.instrs.iter().map(|i| i.op).collect();
     let tests: Box<[Test]> = p.guards.iter().map(|g| g.test).collect();
@@ -467,8 +500,8 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
-    let (px, pv, pgrad, phv, pvalue, pkinks) = (
-        params[0], params[1], params[2], params[3], params[4], params[5],
+    let (px, pv, pgrad, phv, pvalue, pkinks, pscratch) = (
+        params[0], params[1], params[2], params[3], params[4], params[5], params[6],
     );
     let mem = MemFlags::trusted();
 
@@ -568,7 +601,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
     // (see the module docs; a loop's: for any repetition)
     let mut nan_eps: Vec<bool> = vec![false; n + len];
     let mut k = 0;
-    for l in loops.iter().map(Some).chain([None]) {
+    for (li, l) in (0..=loops.len()).map(|i| (i, loops.get(i))) {
         let line_end = l.map_or(len, |l| l.start);
         for k in k..line_end {
             let ins = p.instrs[k];
@@ -604,7 +637,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                         }
                     }
                 }
-                emit_op(&mut b, sh, ins.op, &ops[k], x, y)
+                emit_op(&mut b, sh, ins.op, &ops[k], [x, y], None)
             };
             nan_eps[n + k] = taints(ins.op, from(ins.a), from(ins.b));
             vals[n + k] = Some(v);
@@ -659,6 +692,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         b.ins().jump(body, &args);
         b.switch_to_block(body);
         let from: Vec<(usize, D)> = carried.iter().copied().zip(cps).collect();
+        let ents = entries(&mut b, &sc, li, pscratch, r);
         let mut bv: Vec<Option<D>> = vec![None; per];
         let mut lc = Checks::default();
         for j in 0..per {
@@ -677,8 +711,16 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                     }
                 }
             }
-            let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
-            bv[j] = Some(where_absent(&mut b, ptr, l, j, r, v, [x, y]));
+            // (a shim writes its results to the repetition's entries; where
+            // the repetition lacks the instruction, its tangent is replaced
+            // there too, for the sweep to read back)
+            let out = (ents.zip(sc.at[li][j])).map(|(e, at)| b.ins().iadd_imm(e, (8 * at) as i64));
+            let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], [x, y], out);
+            let v = where_absent(&mut b, ptr, l, j, r, v, [x, y]);
+            if let (Some(out), Some(_)) = (out, l.absent[j]) {
+                b.ins().store(mem, v.eps, out, 8);
+            }
+            bv[j] = Some(v);
         }
         let bv: Vec<D> = bv.into_iter().flatten().collect();
         let flag = match lc.take(&mut b) {
@@ -769,7 +811,12 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         }
     }
     let mut k = len;
-    for l in loops.iter().rev().map(Some).chain([None]) {
+    for (li, l) in (0..=loops.len())
+        .rev()
+        .map(|i| (i, loops.get(i)))
+        .skip(1)
+        .chain([(0, None)])
+    {
         let line_start = l.map_or(0, |l| l.end());
         for k in (line_start..k).rev() {
             let ins = p.instrs[k];
@@ -841,10 +888,19 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         b.switch_to_block(body);
         // recompute the values the partials need (from this repetition's
         // operands only: loops::find checked)
-        let emit = l.recomputed();
+        // (a shim's results: read back from the forward loop's entries)
+        let emit = l.recomputed(|op| !inline(op));
+        let ents = entries(&mut b, &sc, li, pscratch, r);
         let mut bv: Vec<Option<D>> = vec![None; per];
         let mut part: Vec<(P, P)> = Vec::with_capacity(per);
         for j in 0..per {
+            if let (Some(e), Some(at)) = (ents, sc.at[li][j]) {
+                let at = b.ins().iadd_imm(e, (8 * at) as i64);
+                let (v, pa, pb) = read_back(&mut b, at);
+                bv[j] = Some(v);
+                part.push((pa, pb));
+                continue;
+            }
             if !emit[j] {
                 part.push(fixed_partials(l.ops[j]));
                 continue;
@@ -853,7 +909,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             // the forward loop checked the tangents entering a shim)
             let [x, y] =
                 l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &[], &l.tables));
-            let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], x, y);
+            let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], [x, y], None);
             bv[j] = Some(where_absent(&mut b, ptr, l, j, r, v, [x, y]));
             part.push((pa, pb));
         }
@@ -976,5 +1032,6 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             .iter()
             .flat_map(|l| l.tables.iter().cloned())
             .collect(),
+        scratch: sc.len,
     })
 }

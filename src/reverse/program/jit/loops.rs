@@ -42,8 +42,9 @@ const MIN_REPS: usize = 8;
 
 /// The most places [`find`] samples (evenly spaced, at most one per
 /// `MAX_PERIOD · MIN_REPS` instructions) before it searches a program:
-/// unless a loop begins within [`MAX_PERIOD`] instructions of one of them,
-/// it finds none.
+/// unless a loop begins within `MAX_PERIOD · MIN_REPS` instructions of
+/// one of them, it finds none (so a program of up to `SAMPLES` times that,
+/// 32,768 instructions, is tried at every start).
 const SAMPLES: usize = 64;
 
 /// The most instructions a program may have and still be compiled as
@@ -129,10 +130,15 @@ impl Loop {
 
     /// Which body instructions a compiled sweep recomputes in every
     /// repetition: those whose partials vary ([`partials_vary`]) and the
-    /// ones of the same repetition they read, directly or not.
-    pub(crate) fn recomputed(&self) -> Vec<bool> {
+    /// ones of the same repetition they read, directly or not, but for the
+    /// ones whose results the forward loop stored (`stored`: read back).
+    pub(crate) fn recomputed(&self, stored: impl Fn(Op) -> bool) -> Vec<bool> {
         let mut emit = vec![false; self.period];
         for j in (0..self.period).rev() {
+            if stored(self.ops[j]) {
+                emit[j] = false;
+                continue;
+            }
             emit[j] |= partials_vary(self.ops[j]);
             if emit[j] {
                 for src in self.body[j] {
@@ -156,6 +162,51 @@ impl Loop {
         c.sort_unstable();
         c.dedup();
         c
+    }
+}
+
+/// Where compiled loops keep, per repetition, the results of the body
+/// instructions that call a shim (`width` `f64`s each: the value and the
+/// partials, on `f64` or on dual numbers), so that the sweep reads them
+/// back instead of calling the shim again: the caller's scratch memory
+/// (a workspace's), `len` `f64`s.
+pub(crate) struct Scratch {
+    /// Per loop: where its entries begin, in `f64`s.
+    pub(crate) base: Vec<usize>,
+    /// Per loop: its entries per repetition, in `f64`s.
+    pub(crate) stride: Vec<usize>,
+    /// Per loop, per body instruction: its entry's offset in a
+    /// repetition's, in `f64`s, if stored.
+    pub(crate) at: Vec<Vec<Option<usize>>>,
+    pub(crate) len: usize,
+}
+
+impl Scratch {
+    /// The layout for `loops` whose instructions `stored` says call a
+    /// shim, each with `width` `f64`s of results.
+    pub(crate) fn new(loops: &[Loop], stored: impl Fn(Op) -> bool, width: usize) -> Scratch {
+        let mut s = Scratch {
+            base: Vec::new(),
+            stride: Vec::new(),
+            at: Vec::new(),
+            len: 0,
+        };
+        for l in loops {
+            let mut k = 0;
+            let at: Vec<Option<usize>> = (l.ops.iter())
+                .map(|&op| {
+                    stored(op).then(|| {
+                        k += width;
+                        k - width
+                    })
+                })
+                .collect();
+            s.base.push(s.len);
+            s.stride.push(k);
+            s.at.push(at);
+            s.len += k * l.reps;
+        }
+        s
     }
 }
 
@@ -216,15 +267,18 @@ pub(crate) fn find(p: &Program) -> Vec<Loop> {
     // every start tried costs up to MAX_PERIOD attempts (a full search of
     // a 2-64-64-1 network's 8.7 million instructions took half of its
     // recording), while a loop of at least MIN_REPS repetitions begins at
-    // most MAX_PERIOD instructions after any sample inside it (the body
-    // taken from another instruction on may not qualify: every start up to
-    // there is tried)
+    // most MAX_PERIOD instructions after any sample inside it if its
+    // repetitions are all alike, and a little further if some lack an
+    // identity (its body is taken from two that do not): every start up
+    // to MAX_PERIOD · MIN_REPS on is tried
     // (at most one sample per MAX_PERIOD · MIN_REPS instructions: a
-    // sample costs up to MAX_PERIOD² attempts of up to MIN_REPS bodies)
-    let samples = (ins.len() / (MAX_PERIOD * MIN_REPS)).clamp(1, SAMPLES);
+    // sample costs up to MAX_PERIOD² · MIN_REPS attempts, most ruled out
+    // at their first instruction)
+    let window = MAX_PERIOD * MIN_REPS;
+    let samples = (ins.len() / window).clamp(1, SAMPLES);
     let sampled = (0..samples).any(|k| {
         let s0 = k * ins.len() / samples;
-        (s0..s0 + MAX_PERIOD).any(|s| {
+        (s0..s0 + window).any(|s| {
             (1..=MAX_PERIOD).any(|period| {
                 s + period * MIN_REPS <= ins.len()
                     && try_loop(p, &last, s, period, MIN_REPS).is_ok()

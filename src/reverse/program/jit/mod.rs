@@ -180,6 +180,9 @@ pub(crate) struct Code<F> {
     /// The loops' tables of constants ([`loops::Src::Table`]), which the
     /// code reads.
     _tables: Vec<Arc<[f64]>>,
+    /// The `f64`s of scratch memory the code's loops use
+    /// ([`loops::Scratch`]), which the caller passes.
+    scratch: usize,
 }
 
 // SAFETY: after `finalize_definitions` the module's memory is executable
@@ -227,6 +230,8 @@ struct Plan {
     loops: Box<[Loop]>,
     /// When to compile the gradient, and the HVP ([`looped_tier`]).
     tier: Option<u32>,
+    /// The scratch memory the compiled gradient's loops use, in `f64`s.
+    scratch: usize,
 }
 
 impl Plan {
@@ -234,6 +239,7 @@ impl Plan {
         let loops = loops::find(p);
         let tier = looped_tier(p, &loops);
         Plan {
+            scratch: gradient::scratch(&loops).len,
             loops: loops.into(),
             tier,
         }
@@ -288,6 +294,12 @@ impl Cache {
         let t = || self.plan(p).tier;
         let c = || hvp::compile(p, &self.plan(p).loops);
         tiered(&self.0.hvp, &self.0.hvp_calls, mode, t, c)
+    }
+
+    /// The scratch memory (`f64`s) `p`'s compiled gradient uses: a
+    /// workspace made for `p` has it.
+    pub(crate) fn scratch(&self, p: &Program) -> usize {
+        self.plan(p).scratch
     }
 
     /// Whether the compiled gradient exists.
@@ -473,6 +485,22 @@ fn table(b: &mut FunctionBuilder, ptr: Type, t: &Arc<[f64]>, r: Value) -> Value 
     let base = b.ins().iconst(ptr, t.as_ptr() as i64);
     let a = stride(b, base, r, 1);
     b.ins().load(types::F64, MemFlags::trusted(), a, 0)
+}
+
+/// The address of repetition `r`'s entries of loop `i` in the scratch
+/// memory at `base` (`None` if it stores nothing).
+fn entries(
+    b: &mut FunctionBuilder,
+    sc: &loops::Scratch,
+    i: usize,
+    base: Value,
+    r: Value,
+) -> Option<Value> {
+    if sc.stride[i] == 0 {
+        return None;
+    }
+    let at = b.ins().iadd_imm(base, (8 * sc.base[i]) as i64);
+    Some(stride(b, at, r, sc.stride[i]))
 }
 
 /// Emits a loop storing `+0` into `base[..n]` (`n > 0`) and leaves the
