@@ -160,6 +160,9 @@ impl Code<HvpFn> {
     /// compiled from (checked by its caller too: the assertion keeps the
     /// call sound on its own).
     #[inline]
+    // (the entry point's arguments, and the input count they are checked
+    // against)
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn run(
         &self,
         n: usize,
