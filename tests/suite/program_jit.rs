@@ -150,11 +150,11 @@ fn compiled_gradients_are_bit_exact_at_new_points() {
 }
 
 /// Binary cross-entropy and a squared error over points labelled 0 or 1,
-/// and a term scaled by 1 or 2: `z · t` is `z · 1` where `t` is 1, `z - (1
-/// - t)` is `z - 0` where `t` is 1 and `z / w` is `z / 1` where `w` is 1,
-/// identities that `optimize` removes, so those points' repetitions lack
-/// them (jit/loops.rs computes them as identities there; the division
-/// calls a shim in the HVP).
+/// and a term scaled by 1 or 2: `z · t` is `z · 1` where `t` is 1,
+/// `z - (1 - t)` is `z - 0` where `t` is 1 and `z / w` is `z / 1` where
+/// `w` is 1, identities that `optimize` removes, so those points'
+/// repetitions lack them (jit/loops.rs computes them as identities there;
+/// the division calls a shim in the HVP).
 fn labelled<S: Scalar<Real = f64>>(x: &[S]) -> S {
     let mut s = S::constant(0.0);
     for k in 0..x.len() {
