@@ -291,6 +291,49 @@ fn a_compiled_gradient_allocates_nothing() {
     }
 }
 
+/// A program compiled as a loop whose body calls shims (the notebook's
+/// network over 1,000 points: sigmoids, a softplus) keeps their results per
+/// repetition in the workspace's scratch memory: a workspace made by
+/// `Program::workspace` has it, so the compiled gradient allocates nothing
+/// from its first run; the HVP's workspace grows once. (Not under Miri.)
+#[cfg(all(feature = "jit", not(miri)))]
+#[test]
+fn a_compiled_loop_keeps_its_results_in_the_workspace() {
+    use dualtape::reverse::program::Jit;
+    let w = Notebook::new(1000);
+    let x = w.x0().to_vec();
+    let n = x.len();
+    let mut program = reverse::record(|v: &[Var]| w.eval(v), &x);
+    program.set_jit(Jit::Now);
+    let mut ws = program.workspace();
+    let mut g = vec![0.0; n];
+    let (r, count) = allocations(|| program.gradient_into(&mut ws, &x, &mut g));
+    r.unwrap();
+    assert!(program.jit_compiled() && ws.jit_runs() == 1);
+    // (the first call compiles: only the second counts)
+    let (r, count2) = allocations(|| program.gradient_into(&mut ws, &x, &mut g));
+    r.unwrap();
+    assert_eq!(
+        count2, 0,
+        "the looped gradient allocated {count2} times (first: {count})"
+    );
+    assert_eq!(ws.jit_runs(), 2);
+    let mut exact = vec![0.0; n];
+    analytic(&w, &x, &mut exact);
+    assert_all_rel("gradient", &g, &exact, 1e-10, 1e-3);
+    let dir = vec![1.0; n];
+    let (mut hg, mut hv) = (vec![0.0; n], vec![0.0; n]);
+    let mut hws = reverse::Workspace::default();
+    program
+        .hvp_into(&mut hws, &x, &dir, &mut hg, &mut hv)
+        .unwrap();
+    let (r, count) = allocations(|| program.hvp_into(&mut hws, &x, &dir, &mut hg, &mut hv));
+    r.unwrap();
+    assert_eq!(count, 0, "the looped HVP allocated {count} times");
+    assert_eq!(hws.jit_runs(), 2);
+    assert_eq!(hg, g);
+}
+
 /// A compiled Hessian-vector product (feature `jit`) with a reused
 /// workspace allocates nothing, compiled at once or by tiering. (Not under
 /// Miri, which cannot run code made at run time.)
