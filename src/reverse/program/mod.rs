@@ -150,7 +150,10 @@
 //!   program compiles again. Hosts Cranelift does not support (or a failure
 //!   to compile) get the interpreter. Once compiled, a gradient or an HVP
 //!   that the compiled code returns allocates nothing, whatever the
-//!   workspace (one the interpreter replays, below, fits the workspace).
+//!   workspace, except where a loop's body calls a shim (a sigmoid, an
+//!   `exp`): its results are kept per repetition in the workspace, which
+//!   grows once ([`Program::workspace`] makes it large enough for the
+//!   gradient). One the interpreter replays, below, fits the workspace.
 //! - **The same bits.** The compiled gradient evaluates every instruction
 //!   by the same rule of [`rules`](crate::rules) (`+`, `-`, `*`, `/`,
 //!   negation, `recip`, `powi(x, 2)` inline as the same IEEE operations,

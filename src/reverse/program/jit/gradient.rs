@@ -25,11 +25,18 @@
 //! Where the program repeats one body ([`find`](super::loops::find)),
 //! both passes run the repetitions as a loop over that body, in the same
 //! order: the forward loop first to last, the sweep loop last to first
-//! and each body last to first, so the argument above holds unchanged. The sweep loop
-//! recomputes, from the repetition's operands, the values its partials
-//! need (the same operations on the same operands: the same bits), and
-//! passes from one repetition to the next the adjoints entering it, the
-//! running adjoints of values from before the loop, and the NaN flag. An
+//! and each body last to first, so the argument above holds unchanged.
+//! The sweep loop recomputes, from the repetition's operands, the values
+//! its inline partials need (the same operations on the same operands:
+//! the same bits); a shim's value and partials, which the forward loop
+//! had it write to the caller's scratch memory ([`Scratch`]), it reads
+//! back. It passes from one repetition to the next the adjoints entering
+//! it, the running adjoints of values from before the loop, and the NaN
+//! flag. A repetition that lacks an identity the body has ([`Loop::absent`])
+//! computes it (`x · 1`, `x / 1`, `x + (-0)`, `x - 0`: `x` itself, partial
+//! 1), and passes its one contribution on to `x` before anything else
+//! reaches `x` (its reader is the next instruction): `x`'s adjoint plus
+//! `(+0 + p·g)` is `x`'s adjoint plus `p·g`, as an adjoint is never `-0`. An
 //! adjoint entering a repetition that nothing has added to is a run-time
 //! `+0` where straight-line code would know it is zero and skip its
 //! instruction: adding its contributions (`p · 0`) changes nothing but

@@ -97,10 +97,16 @@
 //!
 //! Where the program repeats one body ([`loops`](super::loops)), both
 //! passes run the repetitions as loops over it, as the gradient's do (see
-//! its module docs: the same order, the partials' values recomputed per
-//! repetition from the same operands, a run-time `+0` adjoint entering a
-//! repetition nothing added to, the inputs' adjoints and products added
-//! into `grad` and `hv`, every such sum checked). The argument above
+//! its module docs: the same order, the inline partials' values
+//! recomputed per repetition from the same operands, a shim's results
+//! stored per repetition and read back, a run-time `+0` adjoint entering
+//! a repetition nothing added to, an identity a repetition lacks computed
+//! with its contribution passed on, the inputs' adjoints and products
+//! added into `grad` and `hv`, every such sum checked). Where a repetition
+//! lacks an identity, the code takes its operand's tangent itself
+//! ([`where_absent`]; for a shim, also into the stored results), the
+//! program's, where `x · 1`'s product rule could give a zero of the other
+//! sign. The argument above
 //! carries over: it is per instruction, and a loop's instructions are the
 //! program's, in its order. What changes is how the code knows which
 //! tangents may be tainted (`nan_eps`): a body's instruction stands for
