@@ -167,6 +167,17 @@ fn labelled<S: Scalar<Real = f64>>(x: &[S]) -> S {
     s
 }
 
+/// An input every repetition reads (`x[5]`) that one repetition also reads
+/// as its own (`x[k]` at `k = 5`): its adjoint cannot be held in a register
+/// through the loop.
+fn overlapping<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let mut s = S::constant(0.0);
+    for &a in x {
+        s += (a * 2.0 + x[5]).powi(2);
+    }
+    s
+}
+
 /// Chained Rosenbrock: each input in two terms (overlapping strides), a
 /// division, one slot twice (`a * a`).
 fn chained<S: Scalar<Real = f64>>(x: &[S]) -> S {
@@ -179,15 +190,15 @@ fn chained<S: Scalar<Real = f64>>(x: &[S]) -> S {
 }
 
 /// A value from before the loop (`m`) and an input every repetition reads
-/// (`x[1]`), shims in the body, the last repetition's sum read after the
-/// loop twice.
+/// (`x[1]`, read after the loop too), shims in the body, the last
+/// repetition's sum read after the loop twice.
 fn shared<S: Scalar<Real = f64>>(x: &[S]) -> S {
     let m = x[0].sin() * x[1];
     let mut s = S::constant(0.0);
     for &a in &x[2..] {
         s += (a * m).exp() / (a * a + 1.0) + x[1].recip() * a.sqrt() + (m - a).powi(3);
     }
-    s * s + s.ln_1p()
+    s * s + s.ln_1p() + x[1].powi(2)
 }
 
 /// A running product (its partials need the previous repetition: not
@@ -211,13 +222,14 @@ fn unrolled<S: Scalar<Real = f64>>(x: &[S]) -> S {
 #[test]
 fn compiled_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
-    let fs: [(&str, F, f64); 6] = [
+    let fs: [(&str, F, f64); 7] = [
         ("rosenbrock", rosenbrock, 0.3),
         ("chained", chained, 0.3),
         ("shared", shared, 0.4),
         ("unrolled", unrolled, 0.2),
         ("fit", fit, 0.5),
         ("labelled", labelled, 0.5),
+        ("overlapping", overlapping, 0.5),
     ];
     for (name, f, scale) in fs {
         // (straight line at n = 20; loops from 1,024 instructions on:
@@ -923,13 +935,14 @@ fn hvp_tiering_counts_hvps_apart_from_gradients() {
 fn compiled_hvp_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
     type H = fn(&[Dual<Var>]) -> Dual<Var>;
-    let fs: [(&str, F, H, f64); 6] = [
+    let fs: [(&str, F, H, f64); 7] = [
         ("rosenbrock", rosenbrock, rosenbrock, 0.3),
         ("chained", chained, chained, 0.3),
         ("shared", shared, shared, 0.4),
         ("unrolled", unrolled, unrolled, 0.2),
         ("fit", fit, fit, 0.5),
         ("labelled", labelled, labelled, 0.5),
+        ("overlapping", overlapping, overlapping, 0.5),
     ];
     for (name, f, h, scale) in fs {
         let sizes: &[usize] = if name == "fit" || name == "labelled" {

@@ -602,12 +602,16 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             .filter(|&j| carried.binary_search(&j).is_ok() || after(j).is_some())
             .collect();
         let fixed = l.fixed();
+        // (the adjoints of the inputs every repetition reads, held in
+        // registers through the loop: loaded before, stored after)
+        let held = l.held_inputs();
         let body = b.create_block();
         let r = b.append_block_param(body, ptr);
         let eps: Vec<Value> = (entering.iter())
             .map(|_| b.append_block_param(body, types::F64))
             .collect();
         let fps: Vec<Value> = (fixed.iter())
+            .chain(&held)
             .map(|_| b.append_block_param(body, types::F64))
             .collect();
         let flag = b.append_block_param(body, types::I8);
@@ -622,6 +626,10 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
                 .iter()
                 .map(|&x| BlockArg::Value(adj[x].unwrap_or(zero))),
         );
+        for &i in &held {
+            let v = b.ins().load(types::F64, mem, pgrad, (8 * i) as i32);
+            args.push(BlockArg::Value(v));
+        }
         args.push(BlockArg::Value(b.ins().iconst(types::I8, 0)));
         b.ins().jump(body, &args);
         b.switch_to_block(body);
@@ -687,6 +695,14 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
                         }
                         continue;
                     }
+                    Src::Input(i, 0) if held.binary_search(&i).is_ok() => {
+                        let e = fixed.len() + held.binary_search(&i).expect("held");
+                        if let Some(s) = contribute(&mut b, acc[e], p, g) {
+                            acc[e] = s;
+                            added = true;
+                        }
+                        continue;
+                    }
                     Src::Input(i, d) => {
                         let a = stride(&mut b, pgrad, r, d);
                         added |= add_grad(&mut b, &mut lc, a, i, p, g);
@@ -729,6 +745,10 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         }
         for (&x, &v) in fixed.iter().zip(&acc) {
             adj[x] = Some(v);
+        }
+        for (&i, &v) in held.iter().zip(&acc[fixed.len()..]) {
+            b.ins().store(mem, v, pgrad, (8 * i) as i32);
+            checks.one(&mut b, v);
         }
         checks.merge(&mut b, flag);
         k = l.start;

@@ -875,6 +875,9 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             .filter(|&j| carried.binary_search(&j).is_ok() || after(j).is_some())
             .collect();
         let fixed = l.fixed();
+        // (the adjoints of the inputs every repetition reads, held in
+        // registers through the loop: loaded before, stored after)
+        let held = l.held_inputs();
         let body = b.create_block();
         let r = b.append_block_param(body, ptr);
         let dual_param = |b: &mut FunctionBuilder| D {
@@ -882,7 +885,9 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             eps: b.append_block_param(body, types::F64),
         };
         let eps: Vec<D> = entering.iter().map(|_| dual_param(&mut b)).collect();
-        let fps: Vec<D> = fixed.iter().map(|_| dual_param(&mut b)).collect();
+        let fps: Vec<D> = (fixed.iter().chain(&held))
+            .map(|_| dual_param(&mut b))
+            .collect();
         let flag = b.append_block_param(body, types::I8);
         let pass = |d: D| [BlockArg::Value(d.re), BlockArg::Value(d.eps)];
         let mut args = vec![BlockArg::Value(b.ins().iconst(ptr, (l.reps - 1) as i64))];
@@ -891,6 +896,12 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         }
         for &x in &fixed {
             args.extend(pass(adj[x].unwrap_or(dzero)));
+        }
+        for &i in &held {
+            args.extend(pass(D {
+                re: b.ins().load(types::F64, mem, pgrad, (8 * i) as i32),
+                eps: b.ins().load(types::F64, mem, phv, (8 * i) as i32),
+            }));
         }
         args.push(BlockArg::Value(b.ins().iconst(types::I8, 0)));
         b.ins().jump(body, &args);
@@ -957,6 +968,14 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                         }
                         continue;
                     }
+                    Src::Input(i, 0) if held.binary_search(&i).is_ok() => {
+                        let e = fixed.len() + held.binary_search(&i).expect("held");
+                        if let Some(s) = contribute(&mut b, acc[e], p, g) {
+                            acc[e] = s;
+                            added = true;
+                        }
+                        continue;
+                    }
                     Src::Input(i, d) => {
                         added |= add_grad(&mut b, &mut lc, Some(r), i, d, p, g);
                         continue;
@@ -998,6 +1017,11 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         }
         for (&x, &v) in fixed.iter().zip(&acc) {
             adj[x] = Some(v);
+        }
+        for (&i, &v) in held.iter().zip(&acc[fixed.len()..]) {
+            b.ins().store(mem, v.re, pgrad, (8 * i) as i32);
+            b.ins().store(mem, v.eps, phv, (8 * i) as i32);
+            checks.pair(&mut b, v.re, v.eps);
         }
         checks.merge(&mut b, flag);
         k = l.start;

@@ -151,6 +151,30 @@ impl Loop {
         emit
     }
 
+    /// The inputs every repetition reads as [`Src::Input`]`(i, 0)` and no
+    /// repetition as a strided `Input` (whose adjoints the compiled sweep
+    /// may hold in registers through the loop), sorted.
+    pub(crate) fn held_inputs(&self) -> Vec<usize> {
+        let strided: Vec<(usize, usize)> = self
+            .body
+            .iter()
+            .flatten()
+            .filter_map(|s| match *s {
+                Src::Input(i, d) if d > 0 => Some((i, d)),
+                _ => None,
+            })
+            .collect();
+        let hit = |x: usize| {
+            (strided.iter()).any(|&(i, d)| x >= i && (x - i) % d == 0 && (x - i) / d < self.reps)
+        };
+        let mut held = self.sources(|s| match s {
+            Src::Input(i, 0) => Some(i),
+            _ => None,
+        });
+        held.retain(|&x| !hit(x));
+        held
+    }
+
     /// What `pick` takes from the body's operands, sorted, once each.
     fn sources(&self, pick: impl Fn(Src) -> Option<usize>) -> Vec<usize> {
         let mut c: Vec<usize> = self
