@@ -165,7 +165,8 @@ impl Loop {
             })
             .collect();
         let hit = |x: usize| {
-            (strided.iter()).any(|&(i, d)| x >= i && (x - i) % d == 0 && (x - i) / d < self.reps)
+            (strided.iter())
+                .any(|&(i, d)| x >= i && (x - i).is_multiple_of(d) && (x - i) / d < self.reps)
         };
         let mut held = self.sources(|s| match s {
             Src::Input(i, 0) => Some(i),
