@@ -956,26 +956,24 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             };
             let mut added = false;
             for (src, p) in targets.into_iter().flatten() {
+                // a fixed operand's or a held input's running adjoint
+                let running = match src {
+                    Src::Fixed(x) => Some(fixed.binary_search(&x).expect("a fixed operand")),
+                    Src::Input(i, 0) => held.binary_search(&i).ok().map(|e| fixed.len() + e),
+                    _ => None,
+                };
+                if let Some(e) = running {
+                    if let Some(s) = contribute(&mut b, acc[e], p, g) {
+                        acc[e] = s;
+                        added = true;
+                    }
+                    continue;
+                }
                 let cell = match src {
                     Src::Const(_) | Src::Table(_) => continue,
                     Src::Local(i) => &mut ga[i],
                     Src::Carried(i) => &mut gout[i],
-                    Src::Fixed(x) => {
-                        let e = fixed.binary_search(&x).expect("a fixed operand");
-                        if let Some(s) = contribute(&mut b, acc[e], p, g) {
-                            acc[e] = s;
-                            added = true;
-                        }
-                        continue;
-                    }
-                    Src::Input(i, 0) if held.binary_search(&i).is_ok() => {
-                        let e = fixed.len() + held.binary_search(&i).expect("held");
-                        if let Some(s) = contribute(&mut b, acc[e], p, g) {
-                            acc[e] = s;
-                            added = true;
-                        }
-                        continue;
-                    }
+                    Src::Fixed(_) => unreachable!("a running adjoint (above)"),
                     Src::Input(i, d) => {
                         added |= add_grad(&mut b, &mut lc, Some(r), i, d, p, g);
                         continue;
