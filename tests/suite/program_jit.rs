@@ -93,6 +93,9 @@ fn compiled_is_exact(p: &Program, f: impl Fn(&[Var]) -> Var, x: &[f64], case: &s
     let (mut wc, mut wi) = (c.workspace(), i.workspace());
     let n = x.len();
     let (mut gc, mut gi) = (vec![7.0; n], vec![7.0; n]);
+    // (twice into one workspace: the second call must not see the first's
+    // scratch memory)
+    c.gradient_into(&mut wc, x, &mut gc).unwrap();
     let vc = c.gradient_into(&mut wc, x, &mut gc).unwrap();
     let vi = i.gradient_into(&mut wi, x, &mut gi).unwrap();
     assert!(c.jit_compiled(), "{case}: compiled");
@@ -117,7 +120,7 @@ fn compiled_is_exact(p: &Program, f: impl Fn(&[Var]) -> Var, x: &[f64], case: &s
             "{case}: ∂/∂x{k}: compiled {a}, fresh {c} at {x:?}"
         );
     }
-    wc.jit_runs() == 1
+    wc.jit_runs() == 2
 }
 
 /// [`compiled_is_exact`], and compiled code gave the result.
@@ -215,6 +218,37 @@ fn unrolled<S: Scalar<Real = f64>>(x: &[S]) -> S {
     p + s + terms[x.len() / 2] * 3.0
 }
 
+/// Passes over the inputs, each reading values of an earlier pass at a
+/// stride, as a matrix product through nalgebra does (jit/loops.rs:
+/// `Src::Strided`): `z` read by two later passes, `u` every other value,
+/// from the second on.
+fn passes<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let z: Vec<S> = x.iter().map(|&a| a * x[0] + 0.5).collect();
+    let u: Vec<S> = (z.iter().zip(x))
+        .map(|(&zi, &a)| zi.sin() + a * x[1])
+        .collect();
+    let mut s = S::constant(0.0);
+    for i in 0..x.len() / 2 {
+        s += u[2 * i + 1] * z[i].tanh() + (z[i] - u[i]).powi(2);
+    }
+    s
+}
+
+/// [`passes`], with a middle value of a pass read again after them: that
+/// pass's values cannot all live in scratch memory, so it is found again
+/// as a loop passing none on (or no loop).
+fn passes_read_again<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let z: Vec<S> = x.iter().map(|&a| a * x[0] + 0.5).collect();
+    let u: Vec<S> = (z.iter().zip(x))
+        .map(|(&zi, &a)| zi.sin() + a * x[1])
+        .collect();
+    let mut s = S::constant(0.0);
+    for i in 0..x.len() {
+        s += u[i] * z[i].tanh();
+    }
+    s + u[x.len() / 2] * z[x.len() / 3]
+}
+
 /// Programs of more than 1,024 instructions that repeat a body have their
 /// repetitions compiled as loops (jit/loops.rs): the same bits as the interpreter and a fresh recording,
 /// at ordinary points and at awkward ones (where a NaN makes the
@@ -222,7 +256,9 @@ fn unrolled<S: Scalar<Real = f64>>(x: &[S]) -> S {
 #[test]
 fn compiled_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
-    let fs: [(&str, F, f64); 7] = [
+    let fs: [(&str, F, f64); 9] = [
+        ("passes", passes, 0.3),
+        ("passes_read_again", passes_read_again, 0.3),
         ("rosenbrock", rosenbrock, 0.3),
         ("chained", chained, 0.3),
         ("shared", shared, 0.4),
@@ -238,6 +274,8 @@ fn compiled_loops_are_bit_exact() {
         // compile is slow in a debug build)
         let sizes: &[usize] = if name == "fit" || name == "labelled" {
             &[20, 200]
+        } else if name.starts_with("passes") {
+            &[20, 400]
         } else if name == "unrolled" || name == "shared" {
             &[20, 101]
         } else {
@@ -947,6 +985,8 @@ fn compiled_hvp_loops_are_bit_exact() {
     for (name, f, h, scale) in fs {
         let sizes: &[usize] = if name == "fit" || name == "labelled" {
             &[200]
+        } else if name.starts_with("passes") {
+            &[20, 400]
         } else if name == "unrolled" || name == "shared" {
             &[101]
         } else {

@@ -397,8 +397,13 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
     let mut vals: Vec<Option<Value>> = vec![None; n + len];
     // the value of slot `s` (an input: loaded now, in a block every later
     // use is dominated by, as the code is one line of blocks)
+    // (or one a loop keeps in memory, read by straight-line code after it)
+    let kept = |s: usize| sc.slot(loops, n, s);
     let val = |b: &mut FunctionBuilder, vals: &mut [Option<Value>], s: usize| -> Value {
-        *vals[s].get_or_insert_with(|| b.ins().load(types::F64, mem, px, (8 * s) as i32))
+        *vals[s].get_or_insert_with(|| match kept(s) {
+            Some((at, _)) => b.ins().load(types::F64, mem, pscratch, (8 * at) as i32),
+            None => b.ins().load(types::F64, mem, px, (8 * s) as i32),
+        })
     };
     let arg = |b: &mut FunctionBuilder, vals: &mut [Option<Value>], a: Arg| match a {
         Arg::Slot(s) => val(b, vals, s as usize),
@@ -426,6 +431,11 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         Src::Input(i, d) => {
             let a = stride(b, px, r, d);
             b.ins().load(types::F64, mem, a, (8 * i) as i32)
+        }
+        Src::Strided { .. } => {
+            let (at, per, _) = sc.strided(loops, src).expect("kept (Scratch::new)");
+            let a = stride(b, pscratch, r, per);
+            b.ins().load(types::F64, mem, a, (8 * at) as i32)
         }
     };
     let mut partials: Vec<(P, P)> = vec![(P::Const(0.0), P::Const(0.0)); len];
@@ -482,6 +492,11 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
                 .map(|(e, at)| b.ins().iadd_imm(e, (8 * at) as i64));
             let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], [x, y], out);
             bv[j] = Some(v);
+            if let Some((at, per, _)) = sc.spill(li, j) {
+                // (for later loops to read)
+                let a = stride(&mut b, pscratch, r, per);
+                b.ins().store(mem, v, a, (8 * at) as i32);
+            }
         }
         let bv: Vec<Value> = bv.into_iter().flatten().collect();
         let next = b.ins().iadd_imm(r, 1);
@@ -520,6 +535,13 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
     if looped && n > 0 {
         // the inputs' adjoints live in `grad`: cleared first
         clear(&mut b, ptr, pgrad, n);
+    }
+    // (and so do those of the values loops pass to later ones)
+    for li in 0..loops.len() {
+        if let Some((at, len)) = sc.adjoints(li) {
+            let base = b.ins().iadd_imm(pscratch, (8 * at) as i64);
+            clear(&mut b, ptr, base, len);
+        }
     }
     // `None`: no contribution yet, so `+0` (inputs' adjoints when looped:
     // in `grad`)
@@ -564,6 +586,14 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             let mut add = |b: &mut FunctionBuilder, checks: &mut Checks, t: usize, p: P| {
                 if looped && t < n {
                     added |= add_grad(b, checks, pgrad, t, p, g);
+                } else if let Some((at, adj)) = kept(t) {
+                    // (unchecked: the loop's sweep checks)
+                    let off = (8 * (at + adj)) as i32;
+                    let cur = b.ins().load(types::F64, mem, pscratch, off);
+                    if let Some(sum) = contribute(b, cur, p, g) {
+                        b.ins().store(mem, sum, pscratch, off);
+                        added = true;
+                    }
                 } else if let Some(sum) = contribute(b, adj[t].unwrap_or(zero), p, g) {
                     adj[t] = Some(sum);
                     added = true;
@@ -665,6 +695,13 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         for (&j, &v) in entering.iter().zip(&eps) {
             ga[j] = Some(v);
         }
+        for (j, g) in ga.iter_mut().enumerate() {
+            // (what later loops added, nothing else: find validated)
+            if let Some((at, per, adj)) = sc.spill(li, j) {
+                let a = stride(&mut b, pscratch, r, per);
+                *g = Some(b.ins().load(types::F64, mem, a, (8 * (at + adj)) as i32));
+            }
+        }
         let mut gout: Vec<Option<Value>> = vec![None; per];
         let mut acc = fps.clone();
         let mut lc = Checks::default();
@@ -704,6 +741,18 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
                     Src::Input(i, d) => {
                         let a = stride(&mut b, pgrad, r, d);
                         added |= add_grad(&mut b, &mut lc, a, i, p, g);
+                        continue;
+                    }
+                    Src::Strided { .. } => {
+                        // (unchecked: the earlier loop's sweep checks)
+                        let (at, per, adj) = sc.strided(loops, src).expect("kept (Scratch::new)");
+                        let a = stride(&mut b, pscratch, r, per);
+                        let off = (8 * (at + adj)) as i32;
+                        let cur = b.ins().load(types::F64, mem, a, off);
+                        if let Some(s) = contribute(&mut b, cur, p, g) {
+                            b.ins().store(mem, s, a, off);
+                            added = true;
+                        }
                         continue;
                     }
                 };

@@ -480,6 +480,11 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
     if p.inputs > (i32::MAX / 8) as usize || p.outputs.len() != 1 {
         return None;
     }
+    // (loops keeping values in memory for later code: not yet compiled
+    // here)
+    if loops.iter().any(|l| l.kept.contains(&true)) {
+        return None;
+    }
     let looped = !loops.is_empty();
     let (mut module, id, sig, ptr) = declare(
         "hvp",
@@ -604,6 +609,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         }
         Src::Fixed(x) | Src::Input(x, 0) => val(b, vals, x),
         Src::Input(i, d) => input(b, Some(r), i, d),
+        Src::Strided { .. } => unreachable!("no strided operands (above)"),
     };
     let mut partials: Vec<(P, P)> = vec![(P::Const(0.0, 0.0), P::Const(0.0, 0.0)); len];
     // whether a slot's tangent may be NaN where the interpreter's is not
@@ -669,6 +675,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                     Src::Carried(i) => cn[carried.binary_search(&i).expect("carried")],
                     Src::Fixed(x) => nan_eps[x],
                     Src::Const(_) | Src::Table(_) | Src::Input(..) => false,
+                    Src::Strided { .. } => unreachable!("no strided operands"),
                 });
                 // (where the repetition lacks it: its operand's tangent)
                 bn[j] = taints(l.ops[j], sa, sb) || (l.absent[j].is_some() && (sa || sb));
@@ -714,6 +721,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                         Src::Carried(i) => bn[i] || cn[carried.binary_search(&i).expect("carried")],
                         Src::Fixed(x) => nan_eps[x],
                         Src::Const(_) | Src::Table(_) | Src::Input(..) => false,
+                        Src::Strided { .. } => unreachable!("no strided operands"),
                     };
                     if nan {
                         lc.one(&mut b, d.eps);
@@ -978,6 +986,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                         added |= add_grad(&mut b, &mut lc, Some(r), i, d, p, g);
                         continue;
                     }
+                    Src::Strided { .. } => unreachable!("no strided operands"),
                 };
                 if let Some(s) = contribute(&mut b, cell.unwrap_or(dzero), p, g) {
                     *cell = Some(s);

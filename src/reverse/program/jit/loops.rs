@@ -75,6 +75,18 @@ pub(crate) enum Src {
     Fixed(usize),
     /// Input `i₀ + r·d` (`d` may be 0).
     Input(usize, usize),
+    /// Body instruction `j` of an earlier loop (the one starting at
+    /// instruction `from`, which lacks no identity) in its repetition
+    /// `r₀ + r·m` (`m ≥ 1`): a pass over data reading the pass before it,
+    /// as a matrix product through nalgebra does. The earlier loop keeps
+    /// those values in the caller's scratch memory, and their adjoints,
+    /// which this loop's sweep adds into ([`Scratch::spill`]).
+    Strided {
+        from: usize,
+        j: usize,
+        r0: usize,
+        m: usize,
+    },
 }
 
 /// Instructions `start .. end` of a program: `reps` repetitions of a body
@@ -104,6 +116,10 @@ pub(crate) struct Loop {
     pub(crate) absent: Vec<Option<usize>>,
     /// The slots of the last repetition's instructions (`None`: absent).
     pub(crate) last: Vec<Option<usize>>,
+    /// Per body instruction: whether the code keeps its values (and
+    /// adjoints) in memory, for later loops and straight-line code to read
+    /// ([`Src::Strided`], [`Scratch::spill`]; set by `find`).
+    pub(crate) kept: Vec<bool>,
 }
 
 impl Loop {
@@ -203,6 +219,18 @@ pub(crate) struct Scratch {
     /// Per loop, per body instruction: its entry's offset in a
     /// repetition's, in `f64`s, if stored.
     pub(crate) at: Vec<Vec<Option<usize>>>,
+    /// Per loop: where the values it passes to later loops begin
+    /// ([`Src::Strided`]: `spills` per repetition, `width / 3` `f64`s
+    /// each), and their adjoints, `reps · spills` values on.
+    spill_base: Vec<usize>,
+    /// Per loop: how many of its body instructions pass their values on.
+    spills: Vec<usize>,
+    /// Per loop, per body instruction: its index among those, if it does.
+    spill_at: Vec<Vec<Option<usize>>>,
+    /// `f64`s per value passed on.
+    spill_width: usize,
+    /// Per loop: its repetitions.
+    reps: Vec<usize>,
     pub(crate) len: usize,
 }
 
@@ -214,8 +242,28 @@ impl Scratch {
             base: Vec::new(),
             stride: Vec::new(),
             at: Vec::new(),
+            spill_base: Vec::new(),
+            spills: Vec::new(),
+            spill_at: Vec::new(),
+            spill_width: width / 3,
+            reps: loops.iter().map(|l| l.reps).collect(),
             len: 0,
         };
+        for l in loops {
+            let mut k = 0;
+            let at: Vec<Option<usize>> = (l.kept.iter())
+                .map(|&x| {
+                    x.then(|| {
+                        k += 1;
+                        k - 1
+                    })
+                })
+                .collect();
+            s.spill_base.push(s.len);
+            s.spills.push(k);
+            s.spill_at.push(at);
+            s.len += 2 * k * l.reps * s.spill_width;
+        }
         for l in loops {
             let mut k = 0;
             let at: Vec<Option<usize>> = (l.ops.iter())
@@ -232,6 +280,52 @@ impl Scratch {
             s.len += k * l.reps;
         }
         s
+    }
+}
+
+impl Scratch {
+    /// Where loop `i`'s body instruction `j` keeps its values for later
+    /// loops, if it does: the offset of repetition 0's value (in `f64`s),
+    /// the `f64`s from one repetition's to the next's, and from a value to
+    /// its adjoint.
+    pub(crate) fn spill(&self, i: usize, j: usize) -> Option<(usize, usize, usize)> {
+        let w = self.spill_width;
+        let k = self.spill_at[i][j]?;
+        let per = self.spills[i] * w;
+        Some((self.spill_base[i] + k * w, per, self.reps[i] * per))
+    }
+
+    /// The adjoints of loop `i`'s values for later loops, which its code
+    /// clears before the sweep: their offset and length, in `f64`s.
+    pub(crate) fn adjoints(&self, i: usize) -> Option<(usize, usize)> {
+        let len = self.spills[i] * self.spill_width * self.reps[i];
+        (len > 0).then(|| (self.spill_base[i] + len, len))
+    }
+
+    /// Where slot `s` of a program with `n` inputs is kept (the offset of
+    /// its value, in `f64`s, and from it to its adjoint), if one of
+    /// `loops` keeps it.
+    pub(crate) fn slot(&self, loops: &[Loop], n: usize, s: usize) -> Option<(usize, usize)> {
+        let k = s.checked_sub(n)?;
+        let i = loops.partition_point(|l| l.start <= k).checked_sub(1)?;
+        let l = &loops[i];
+        if k >= l.end || self.spills[i] == 0 {
+            return None;
+        }
+        let o = k - l.start;
+        let (at, per, adj) = self.spill(i, o % l.period)?;
+        Some((at + (o / l.period) * per, adj))
+    }
+
+    /// Where a [`Src::Strided`] operand of one of `loops` is: the offset
+    /// of the value its repetition 0 reads (in `f64`s), the `f64`s from
+    /// one repetition's to the next's, and from a value to its adjoint.
+    pub(crate) fn strided(&self, loops: &[Loop], src: Src) -> Option<(usize, usize, usize)> {
+        let Src::Strided { from, j, r0, m } = src else {
+            return None;
+        };
+        let (at, per, adj) = self.spill(loop_at(loops, from), j)?;
+        Some((at + r0 * per, m * per, adj))
     }
 }
 
@@ -306,23 +400,47 @@ pub(crate) fn find(p: &Program) -> Vec<Loop> {
         (s0..s0 + window).any(|s| {
             (1..=MAX_PERIOD).any(|period| {
                 s + period * MIN_REPS <= ins.len()
-                    && try_loop(p, &last, s, period, MIN_REPS).is_ok()
+                    && try_loop(p, &last, &[], false, s, period, MIN_REPS).is_ok()
             })
         })
     });
     if !sampled {
         return Vec::new();
     }
-    let mut loops = Vec::new();
+    // loops may pass values to later ones (`Src::Strided`); where the
+    // values of one that does are read otherwise, it is found again
+    // without passing them
+    let mut strict = Vec::new();
+    loop {
+        let mut loops = search(p, &last, &strict);
+        let bad = validate(p, &mut loops);
+        if bad.is_empty() {
+            return loops;
+        }
+        strict.extend(bad);
+        strict.sort_unstable();
+        strict.dedup();
+    }
+}
+
+/// The loops of `p` from its first instruction on, each the longest that
+/// starts where the one before ends (or at the first instruction after
+/// it that begins one); those starting at an instruction in `strict`
+/// (sorted) pass no value but their last repetition's to what follows.
+fn search(p: &Program, last: &[u32], strict: &[usize]) -> Vec<Loop> {
+    let ins = &p.instrs;
+    let mut loops: Vec<Loop> = Vec::new();
     let mut s = 0;
     while s + MIN_REPS <= ins.len() {
         let mut best: Option<Loop> = None;
         let mut skip = 1;
+        let mut rotate = Vec::new();
+        let strict_at = |s: usize| strict.binary_search(&s).is_ok();
         for period in 1..=MAX_PERIOD {
             if s + period * MIN_REPS > ins.len() {
                 break;
             }
-            match try_loop(p, &last, s, period, usize::MAX) {
+            match try_loop(p, last, &loops, strict_at(s), s, period, usize::MAX) {
                 Ok(l) => {
                     if best.as_ref().is_none_or(|b| l.end() > b.end()) {
                         best = Some(l);
@@ -330,8 +448,22 @@ pub(crate) fn find(p: &Program) -> Vec<Loop> {
                 }
                 // a long stretch that repeats but is not a loop: not looked
                 // into again (that would take time quadratic in its length)
-                Err(extent) => skip = skip.max(extent),
+                // but for the same body begun later, if that may be one
+                Err(m) => {
+                    skip = skip.max(m.extent);
+                    if m.rotate {
+                        rotate.push(period);
+                    }
+                }
             }
+        }
+        if best.is_none() {
+            best = (rotate.iter()).find_map(|&period| {
+                (1..period).find_map(|d| {
+                    let s = s + d;
+                    try_loop(p, last, &loops, strict_at(s), s, period, usize::MAX).ok()
+                })
+            });
         }
         match best {
             Some(l) => {
@@ -344,11 +476,139 @@ pub(crate) fn find(p: &Program) -> Vec<Loop> {
     loops
 }
 
+/// The starts of the loops among `loops` whose values are read in a way
+/// the compiled code cannot give them, and of the loops reading those at
+/// a stride; for the others, which body instructions keep their values in
+/// memory ([`Loop::kept`]).
+///
+/// A body instruction keeps its values (and adjoints: [`Scratch::spill`])
+/// if a later loop reads them as [`Src::Strided`], or straight-line code
+/// after the loop reads one but the last repetition's; straight-line code
+/// then reads them all from memory. Any other reader after the loop (a
+/// later loop's other operands, a comparison, the output), or the next
+/// repetition of its own loop, would give a kept value's adjoint a second
+/// home; an instruction that keeps nothing has only its last repetition's
+/// value read after the loop (which the code keeps in a register), and
+/// one of a loop lacking an identity somewhere keeps nothing.
+fn validate(p: &Program, loops: &mut [Loop]) -> Vec<usize> {
+    let n = p.inputs;
+    for l in loops.iter_mut() {
+        l.kept = vec![false; l.period];
+    }
+    for li in 0..loops.len() {
+        for jb in 0..loops[li].period {
+            for src in loops[li].body[jb] {
+                if let Src::Strided { from, j, .. } = src {
+                    let k = loop_at(loops, from);
+                    loops[k].kept[j] = true;
+                }
+            }
+        }
+    }
+    // the loop holding instruction `k`
+    let owner = |loops: &[Loop], k: usize| {
+        let i = loops.partition_point(|l| l.start <= k).checked_sub(1)?;
+        (k < loops[i].end).then_some(i)
+    };
+    // every read of a loop's slot from outside the loop: (slot, its loop,
+    // how: 0 a later loop's `Src::Strided`, 1 straight line, 2 otherwise)
+    let mut reads = Vec::new();
+    for (k, i) in p.instrs.iter().enumerate() {
+        let mine = owner(loops, k);
+        let arity = if i.op.is_binary() { 2 } else { 1 };
+        for (side, x) in [i.a, i.b].into_iter().take(arity).enumerate() {
+            let Arg::Slot(s) = x else { continue };
+            let s = s as usize;
+            let Some(li) = s.checked_sub(n).and_then(|k| owner(loops, k)) else {
+                continue;
+            };
+            let how = match mine {
+                Some(m) if m == li => continue, // in its own loop
+                Some(m) => {
+                    let l = &loops[m];
+                    let strided = l.absent.iter().all(Option::is_none)
+                        && matches!(l.body[(k - l.start) % l.period][side], Src::Strided { .. });
+                    if strided {
+                        0
+                    } else {
+                        2
+                    }
+                }
+                None => 1,
+            };
+            reads.push((s, li, how));
+        }
+    }
+    let others = (p.guards.iter().flat_map(|g| [g.a, g.b])).chain(p.outputs.iter().copied());
+    for x in others {
+        if let Arg::Slot(s) = x {
+            let s = s as usize;
+            if let Some(li) = s.checked_sub(n).and_then(|k| owner(loops, k)) {
+                reads.push((s, li, 2));
+            }
+        }
+    }
+    let mut bad = vec![false; loops.len()];
+    // (repetition, body instruction) of slot `s` of loop `l`
+    let at = |l: &Loop, s: usize| {
+        let o = s - n - l.start;
+        (o / l.period, o % l.period)
+    };
+    for &(s, li, how) in &reads {
+        let l = &mut loops[li];
+        if l.absent.iter().any(Option::is_some) {
+            bad[li] |= !l.last.contains(&Some(s));
+            continue;
+        }
+        let (r, j) = at(l, s);
+        if how == 1 && r + 1 < l.reps {
+            l.kept[j] = true;
+        }
+    }
+    for &(s, li, how) in &reads {
+        let l = &loops[li];
+        if how == 2 && l.absent.iter().all(Option::is_none) {
+            let (r, j) = at(l, s);
+            bad[li] |= l.kept[j] || r + 1 < l.reps;
+        }
+    }
+    for (li, l) in loops.iter().enumerate() {
+        if l.carried().iter().any(|&j| l.kept[j]) {
+            bad[li] = true;
+        }
+    }
+    // the loops reading a bad one's values
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (li, l) in loops.iter().enumerate() {
+            let reads_bad = (l.body.iter().flatten())
+                .any(|s| matches!(*s, Src::Strided { from, .. } if bad[loop_at(loops, from)]));
+            if reads_bad && !bad[li] {
+                bad[li] = true;
+                changed = true;
+            }
+        }
+    }
+    (loops.iter().zip(&bad))
+        .filter(|(_, &b)| b)
+        .map(|(l, _)| l.start)
+        .collect()
+}
+
 /// How `x0` (in repetition 0 of a body of `period` starting at
 /// instruction `s`, body instruction `j`) and `x1` (in repetition 1) are
 /// described, if they are (two constants: as repetition 0's constant, which
 /// becomes a [`Src::Table`] if another repetition's differs).
-fn classify(n: usize, s: usize, period: usize, j: usize, x0: Arg, x1: Arg) -> Option<Src> {
+fn classify(
+    n: usize,
+    done: &[Loop],
+    s: usize,
+    period: usize,
+    j: usize,
+    x0: Arg,
+    x1: Arg,
+) -> Option<Src> {
     match (x0, x1) {
         (Arg::Const(c0), Arg::Const(_)) => Some(Src::Const(c0)),
         (Arg::Slot(a0), Arg::Slot(a1)) => {
@@ -364,11 +624,33 @@ fn classify(n: usize, s: usize, period: usize, j: usize, x0: Arg, x1: Arg) -> Op
             } else if d == period && a0 + period >= first {
                 Some(Src::Carried(a0 + period - first))
             } else {
-                None
+                strided(n, done, a0, d)
             }
         }
         _ => None,
     }
+}
+
+/// Slot `a0` and on by `d` as [`Src::Strided`]: `a0` in one of the loops
+/// `done` (lacking no identity), `d` a multiple of its period.
+fn strided(n: usize, done: &[Loop], a0: usize, d: usize) -> Option<Src> {
+    let k = a0.checked_sub(n)?;
+    let l = &done[done.partition_point(|l| l.start <= k).checked_sub(1)?];
+    if k >= l.end || l.absent.iter().any(Option::is_some) || !d.is_multiple_of(l.period) {
+        return None;
+    }
+    let o = k - l.start;
+    Some(Src::Strided {
+        from: l.start,
+        j: o % l.period,
+        r0: o / l.period,
+        m: d / l.period,
+    })
+}
+
+/// The loop of `loops` starting at instruction `from`.
+pub(crate) fn loop_at(loops: &[Loop], from: usize) -> usize {
+    (loops.binary_search_by_key(&from, |l| l.start)).expect("a loop starts there")
 }
 
 /// The constant `c` for which `op` with `c` as its operand `side` (0: `c
@@ -388,9 +670,21 @@ fn identity(op: Op, side: usize) -> Option<f64> {
 /// so far are in the slots `cur` (an absent one: the slot of its operand),
 /// the previous repetition's in `prev` (`None`: an input past the last; a
 /// constant: repetition 0's, which others may differ from).
-fn expect(src: Src, n: usize, r: usize, cur: &[usize], prev: &[usize]) -> Option<Arg> {
+fn expect(
+    src: Src,
+    n: usize,
+    done: &[Loop],
+    r: usize,
+    cur: &[usize],
+    prev: &[usize],
+) -> Option<Arg> {
     let slot = |s: usize| Some(Arg::Slot(s as u32));
     match src {
+        Src::Strided { from, j, r0, m } => {
+            let l = &done[loop_at(done, from)];
+            let rep = r0 + r * m;
+            (rep < l.reps).then(|| Arg::Slot((n + l.start + rep * l.period + j) as u32))
+        }
         Src::Const(c) => Some(Arg::Const(c)),
         Src::Table(_) => None,
         Src::Local(j) => slot(cur[j]),
@@ -415,10 +709,33 @@ fn same(x: Arg, y: Arg) -> bool {
     }
 }
 
+/// Why [`try_loop`] found no loop: how many instructions were found
+/// repeating before it was ruled out (1 if none), and whether the same
+/// body begun at one of the next `period - 1` instructions might be one
+/// (the partials of an instruction need the previous repetition: a body
+/// rotated so that its reader comes after what it reads may not).
+#[derive(Clone, Copy, Debug)]
+struct Miss {
+    extent: usize,
+    rotate: bool,
+}
+
+impl Miss {
+    const ONE: Miss = Miss {
+        extent: 1,
+        rotate: false,
+    };
+
+    fn at(extent: usize) -> Miss {
+        Miss {
+            extent,
+            rotate: false,
+        }
+    }
+}
+
 /// The loop of bodies of `period` from instruction `s`, as long as it
-/// repeats (at most `max_reps` repetitions); `Err(extent)` if there is
-/// none, `extent` being how many instructions were found repeating before
-/// it was ruled out (1 if none).
+/// repeats (at most `max_reps` repetitions); `Err` if there is none.
 ///
 /// The body is repetitions 0 and 1, which must have all of it. A later
 /// repetition may lack an instruction `x op c` that is the identity there
@@ -427,17 +744,20 @@ fn same(x: Arg, y: Arg) -> bool {
 /// instruction: the code computes it as the identity (the same value,
 /// partial 1, one contribution passed on unchanged, and no other reaching
 /// its operand in between: the tape's bits; see [`Loop::absent`]).
+#[allow(clippy::too_many_arguments)]
 fn try_loop(
     p: &Program,
     last: &[u32],
+    done: &[Loop],
+    strict: bool,
     s: usize,
     period: usize,
     max_reps: usize,
-) -> Result<Loop, usize> {
+) -> Result<Loop, Miss> {
     let (n, ins) = (p.inputs, &p.instrs);
     let first = n + s;
     if s + 2 * period > ins.len() {
-        return Err(1);
+        return Err(Miss::ONE);
     }
     // (ruled out first without allocating, at the first instruction that
     // differs: most starts repeat nothing, and this runs for every start
@@ -445,11 +765,11 @@ fn try_loop(
     let differs = |j: usize| {
         let (i0, i1) = (ins[s + j], ins[s + period + j]);
         i0.op != i1.op
-            || classify(n, s, period, j, i0.a, i1.a).is_none()
-            || (i0.op.is_binary() && classify(n, s, period, j, i0.b, i1.b).is_none())
+            || classify(n, done, s, period, j, i0.a, i1.a).is_none()
+            || (i0.op.is_binary() && classify(n, done, s, period, j, i0.b, i1.b).is_none())
     };
     if (0..period).any(differs) {
-        return Err(1);
+        return Err(Miss::ONE);
     }
     // the description, from repetitions 0 and 1
     let mut ops = Vec::with_capacity(period);
@@ -457,11 +777,11 @@ fn try_loop(
     for j in 0..period {
         let (i0, i1) = (ins[s + j], ins[s + period + j]);
         if i0.op != i1.op || i0.op == Op::MulAddTail {
-            return Err(1);
+            return Err(Miss::ONE);
         }
-        let a = classify(n, s, period, j, i0.a, i1.a).ok_or(1usize)?;
+        let a = classify(n, done, s, period, j, i0.a, i1.a).ok_or(Miss::ONE)?;
         let b = if i0.op.is_binary() {
-            classify(n, s, period, j, i0.b, i1.b).ok_or(1usize)?
+            classify(n, done, s, period, j, i0.b, i1.b).ok_or(Miss::ONE)?
         } else {
             Src::Const(0.0)
         };
@@ -529,7 +849,7 @@ fn try_loop(
                         keep(consts, o, c0, c, reps);
                         true
                     }
-                    _ => expect(src, n, reps, cur, &prev).is_some_and(|e| same(x, e)),
+                    _ => expect(src, n, done, reps, cur, &prev).is_some_and(|e| same(x, e)),
                 };
             let present = pos < ins.len() && {
                 let i = ins[pos];
@@ -552,7 +872,7 @@ fn try_loop(
             let Some(side) = optional[j].filter(|_| reps >= 2) else {
                 break 'reps;
             };
-            let Some(Arg::Slot(x)) = expect(body[j][1 - side], n, reps, &cur, &prev) else {
+            let Some(Arg::Slot(x)) = expect(body[j][1 - side], n, done, reps, &cur, &prev) else {
                 break 'reps;
             };
             cur[j] = x as usize;
@@ -572,7 +892,7 @@ fn try_loop(
     // (`prev` is the last repetition's slots)
     let extent = (end - s).max(1);
     if reps < MIN_REPS {
-        return Err(extent);
+        return Err(Miss::at(extent));
     }
     // the constants that differ between repetitions, and the repetitions
     // lacking an instruction: tables
@@ -612,6 +932,7 @@ fn try_loop(
         tables,
         absent,
         last: last_slots,
+        kept: vec![false; period],
     };
     // the sweep recomputes what the partials need: nothing of that may
     // come from the previous repetition
@@ -623,7 +944,10 @@ fn try_loop(
             _ => true,
         });
         if partials_vary(l.ops[j]) && !fresh[j] {
-            return Err(extent);
+            return Err(Miss {
+                extent,
+                rotate: true,
+            });
         }
     }
     // the first repetition's "previous" values are read by nothing after
@@ -633,12 +957,19 @@ fn try_loop(
         let x = first + j - period;
         let fixed = l.body.iter().flatten().any(|src| *src == Src::Fixed(x));
         if fixed || last[x] as usize > end {
-            return Err(extent);
+            return Err(Miss::at(extent));
         }
     }
-    // no value but the last repetition's is read after the loop
-    if (first..n + last_start).any(|x| last[x] as usize > end) {
-        return Err(extent);
+    // a loop reading an earlier one's values at a stride lacks nothing
+    // (its instructions' slots are then arithmetic: `validate` maps them)
+    let reads_strided = (l.body.iter().flatten()).any(|s| matches!(s, Src::Strided { .. }));
+    if reads_strided && l.absent.iter().any(Option::is_some) {
+        return Err(Miss::at(extent));
+    }
+    // no value but the last repetition's is read after the loop (unless
+    // later loops may read them at a stride: `validate` checks that)
+    if strict && (first..n + last_start).any(|x| last[x] as usize > end) {
+        return Err(Miss::at(extent));
     }
     Ok(l)
 }
@@ -773,10 +1104,98 @@ mod tests {
         assert_eq!(emitted(&p, &loops), l.start + 6);
     }
 
+    /// Passes over data, each reading the one before at a stride, as
+    /// through nalgebra: `z = x·w₀ + ½`, `u = sin z + x·w₁`, then
+    /// `Σ u₂ᵢ₊₁ · tanh zᵢ` (times a middle `z` with `fixed`), and a middle
+    /// `u` after.
+    fn passes(fixed: bool) -> impl Fn(&[Var]) -> Var {
+        move |x: &[Var]| {
+            let z: Vec<Var> = x.iter().map(|&a| a * x[0] + 0.5).collect();
+            let u: Vec<Var> = (z.iter().zip(x))
+                .map(|(&zi, &a)| zi.sin() + a * x[1])
+                .collect();
+            let c = if fixed {
+                z[x.len() / 3]
+            } else {
+                Var::constant(1.5)
+            };
+            let mut s = Var::constant(0.0);
+            for i in 0..x.len() / 2 {
+                s += u[2 * i + 1] * z[i].tanh() * c;
+            }
+            s + u[x.len() / 2]
+        }
+    }
+
     #[test]
-    fn a_value_read_after_the_loop_is_of_its_last_repetition() {
+    fn passes_read_earlier_passes_at_a_stride() {
+        let x: Vec<f64> = (0..600).map(|i| 0.3 + 0.001 * i as f64).collect();
+        let p = reverse::record(passes(false), &x);
+        let n = p.inputs();
+        let loops = find(&p);
+        let strided = |l: &Loop| -> Vec<Src> {
+            (l.body.iter().flatten())
+                .copied()
+                .filter(|s| matches!(s, Src::Strided { .. }))
+                .collect()
+        };
+        // z (`x₀ · x₀` apart) in two loops: i < 300, read by every pass,
+        // and the odd i from 301, read by u only (the even ones are dead
+        // code); the same for u and the sum, each reading the loops
+        // before it at a stride
+        let shape: Vec<(usize, usize)> = loops.iter().map(|l| (l.period, l.reps)).collect();
+        assert_eq!(shape.len(), 6, "{loops:?}");
+        assert!(shape[..2].iter().all(|s| s.0 == 2), "{shape:?}");
+        assert!(shape[2..4].iter().all(|s| s.0 == 3), "{shape:?}");
+        assert!(shape[4..].iter().all(|s| s.0 == 4), "{shape:?}");
+        assert!(strided(&loops[0]).is_empty() && strided(&loops[1]).is_empty());
+        // u at i < 300 reads z at every other repetition, from 300 on at
+        // every one
+        let from = |l: &Loop, s: Src| matches!(s, Src::Strided { from, .. } if from == l.start);
+        let m = |s: Src| match s {
+            Src::Strided { m, .. } => m,
+            _ => unreachable!(),
+        };
+        let (u0, u1) = (strided(&loops[2]), strided(&loops[3]));
+        assert!(
+            u0.len() == 1 && from(&loops[0], u0[0]) && m(u0[0]) == 2,
+            "{u0:?}"
+        );
+        assert!(
+            u1.len() == 1 && from(&loops[1], u1[0]) && m(u1[0]) == 1,
+            "{u1:?}"
+        );
+        // the sum reads z and u at every repetition
+        for (k, u) in [(4, 2), (5, 3)] {
+            let s = strided(&loops[k]);
+            assert_eq!(s.len(), 2, "{s:?}");
+            assert!(s.iter().any(|&x| from(&loops[0], x) && m(x) == 1), "{s:?}");
+            assert!(s.iter().any(|&x| from(&loops[u], x) && m(x) == 1), "{s:?}");
+        }
+        // what is read after a loop, its `+`, is kept (u's: its body is
+        // `·, +, sin`, begun at the multiplication), nothing of the sums
+        for (k, l) in loops.iter().enumerate() {
+            let want: Vec<bool> = (0..l.period).map(|j| k < 4 && j == 1).collect();
+            assert_eq!(l.kept, want, "{l:?}");
+        }
+        // a middle z read as a fixed operand: the loop of z at i < 300
+        // would need its adjoint in two places, so no loop hides it (the
+        // later passes still loop where they read the other z loop)
+        let p = reverse::record(passes(true), &x);
+        let mid = n + 1 + 2 * (n / 3);
+        assert_eq!(p.instructions()[mid - n].op, Op::Add);
+        let loops = find(&p);
+        for l in &loops {
+            let last = n + l.start + (l.reps - 1) * l.period;
+            assert!(!(n + l.start..last).contains(&mid), "{l:?}");
+        }
+        assert!(loops.iter().any(|l| !strided(l).is_empty()), "{loops:?}");
+    }
+
+    #[test]
+    fn a_value_read_after_the_loop_is_kept_or_of_its_last_repetition() {
         let x: Vec<f64> = (0..400).map(|i| 1.0 + 0.001 * i as f64).collect();
-        let f = |k: usize| {
+        let f = |k: usize, compare: bool| {
             move |x: &[Var]| {
                 let mut s = Var::constant(0.0);
                 let mut terms = Vec::new();
@@ -785,25 +1204,38 @@ mod tests {
                     terms.push(t);
                     s += t;
                 }
+                if compare && terms[k] > 0.5 {
+                    s = s * 2.0;
+                }
                 s + terms[k] * 3.0
             }
         };
-        // the last term: one loop; a middle one: none that hides it
-        let p = reverse::record(f(399), &x);
-        assert_eq!(find(&p).len(), 1);
-        let p = reverse::record(f(200), &x);
-        let n = p.inputs();
-        let ins = p.instructions();
-        let read = match ins[ins.len() - 2].a {
+        let read = |p: &Program| match p.instructions()[p.instructions().len() - 2].a {
             Arg::Slot(s) => s as usize,
             Arg::Const(_) => unreachable!(),
         };
+        // the last term: one loop keeping nothing
+        let p = reverse::record(f(399, false), &x);
+        let loops = find(&p);
+        assert_eq!(loops.len(), 1);
+        assert!(loops[0].kept.iter().all(|k| !k));
+        // a middle one read by straight-line code: kept
+        let p = reverse::record(f(200, false), &x);
+        let (n, t) = (p.inputs(), read(&p));
+        let loops = find(&p);
+        assert_eq!(loops.len(), 1);
+        let l = &loops[0];
+        let j = (t - n - l.start) % l.period;
+        assert!(l.start < t - n && t - n < l.end, "{l:?}");
+        let kept: Vec<usize> = (0..l.period).filter(|&j| l.kept[j]).collect();
+        assert_eq!(kept, [j], "{l:?}");
+        // and by a comparison: no loop hides it
+        let p = reverse::record(f(200, true), &x);
+        let (n, t) = (p.inputs(), read(&p));
+        assert!(!p.guards().is_empty());
         for l in find(&p) {
             let last = n + l.start + (l.reps - 1) * l.period;
-            assert!(
-                !(n + l.start..last).contains(&read),
-                "{l:?} hides slot {read}"
-            );
+            assert!(!(n + l.start..last).contains(&t), "{l:?} hides slot {t}");
         }
     }
 }
