@@ -510,6 +510,25 @@ fn validate(p: &Program, loops: &mut [Loop]) -> Vec<usize> {
         let i = loops.partition_point(|l| l.start <= k).checked_sub(1)?;
         (k < loops[i].end).then_some(i)
     };
+    // per instruction in a loop: its body's operands there (an instruction
+    // after one its repetition lacks reads that one's operand)
+    let mut srcs = vec![[Src::Const(0.0); 2]; p.instrs.len()];
+    for l in loops.iter() {
+        let mut k = l.start;
+        for r in 0..l.reps {
+            let lacks = |j: usize| l.absent[j].is_some_and(|t| l.tables[t][r] == 1.0);
+            for j in (0..l.period).filter(|&j| !lacks(j)) {
+                srcs[k] = l.body[j].map(|src| match src {
+                    Src::Local(i) if lacks(i) => (l.body[i].into_iter())
+                        .find(|s| !matches!(s, Src::Const(_) | Src::Table(_)))
+                        .expect("an identity's operand"),
+                    src => src,
+                });
+                k += 1;
+            }
+        }
+        debug_assert_eq!(k, l.end);
+    }
     // every read of a loop's slot from outside the loop: (slot, its loop,
     // how: 0 a later loop's `Src::Strided`, 1 straight line, 2 otherwise)
     let mut reads = Vec::new();
@@ -524,11 +543,8 @@ fn validate(p: &Program, loops: &mut [Loop]) -> Vec<usize> {
             };
             let how = match mine {
                 Some(m) if m == li => continue, // in its own loop
-                Some(m) => {
-                    let l = &loops[m];
-                    let strided = l.absent.iter().all(Option::is_none)
-                        && matches!(l.body[(k - l.start) % l.period][side], Src::Strided { .. });
-                    if strided {
+                Some(_) => {
+                    if matches!(srcs[k][side], Src::Strided { .. }) {
                         0
                     } else {
                         2
@@ -959,12 +975,6 @@ fn try_loop(
         if fixed || last[x] as usize > end {
             return Err(Miss::at(extent));
         }
-    }
-    // a loop reading an earlier one's values at a stride lacks nothing
-    // (its instructions' slots are then arithmetic: `validate` maps them)
-    let reads_strided = (l.body.iter().flatten()).any(|s| matches!(s, Src::Strided { .. }));
-    if reads_strided && l.absent.iter().any(Option::is_some) {
-        return Err(Miss::at(extent));
     }
     // no value but the last repetition's is read after the loop (unless
     // later loops may read them at a stride: `validate` checks that)
