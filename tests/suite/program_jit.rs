@@ -617,6 +617,8 @@ fn hvp_compiled_is_exact(
     let n = x.len();
     let (mut gc, mut hc) = (vec![7.0; n], vec![7.0; n]);
     let (mut gi, mut hi) = (vec![7.0; n], vec![7.0; n]);
+    // (twice into one workspace, as for the gradient)
+    c.hvp_into(&mut wc, x, v, &mut gc, &mut hc).unwrap();
     let vc = c.hvp_into(&mut wc, x, v, &mut gc, &mut hc).unwrap();
     let vi = i.hvp_into(&mut wi, x, v, &mut gi, &mut hi).unwrap();
     assert!(c.jit_hvp_compiled(), "{case}: compiled");
@@ -639,7 +641,7 @@ fn hvp_compiled_is_exact(
             hi[k]
         );
     }
-    (vc, gc, hc, wc.jit_runs() == 1)
+    (vc, gc, hc, wc.jit_runs() == 2)
 }
 
 #[test]
@@ -815,6 +817,22 @@ fn a_products_nan_tangent_is_caught_where_it_could_matter() {
     }
     let (.., compiled) = hvp_compiled_is_exact(&p, &vec![0.5; n], &v, "looped, ordinary");
     assert!(compiled, "looped: compiled at an ordinary point");
+    // and where a later pass reads the product (jit/loops.rs: a value kept
+    // for it): 2 xᵢ in one pass, Σ tanh in the next
+    let passes = |x: &[Var]| {
+        let z: Vec<Var> = x.iter().map(|&a| a * 2.0).collect();
+        (z.iter()).fold(Var::constant(0.0), |s, &z| s + z.tanh())
+    };
+    let p = reverse::record(passes, &vec![0.5; n]);
+    let (_, g, hv, compiled) = hvp_compiled_is_exact(&p, &x, &v, "into a rule, a pass later");
+    assert!(!compiled, "a pass later: the rule's operand is checked");
+    for i in 0..n {
+        let want = if i == 300 { 0.0 } else { d };
+        assert!((g[i] - want).abs() <= 1e-15, "∂f/∂x{i}: {} vs {want}", g[i]);
+        assert_eq!(hv[i], 0.0, "(Hv)_{i}");
+    }
+    let (.., compiled) = hvp_compiled_is_exact(&p, &vec![0.5; n], &v, "a pass later, ordinary");
+    assert!(compiled, "a pass later: compiled at an ordinary point");
     // the same three at an ordinary point run compiled
     for (f, name) in [
         (
@@ -973,7 +991,14 @@ fn hvp_tiering_counts_hvps_apart_from_gradients() {
 fn compiled_hvp_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
     type H = fn(&[Dual<Var>]) -> Dual<Var>;
-    let fs: [(&str, F, H, f64); 7] = [
+    let fs: [(&str, F, H, f64); 9] = [
+        ("passes", passes, passes, 0.3),
+        (
+            "passes_read_again",
+            passes_read_again,
+            passes_read_again,
+            0.3,
+        ),
         ("rosenbrock", rosenbrock, rosenbrock, 0.3),
         ("chained", chained, chained, 0.3),
         ("shared", shared, shared, 0.4),
@@ -986,7 +1011,7 @@ fn compiled_hvp_loops_are_bit_exact() {
         let sizes: &[usize] = if name == "fit" || name == "labelled" {
             &[200]
         } else if name.starts_with("passes") {
-            &[20, 400]
+            &[400]
         } else if name == "unrolled" || name == "shared" {
             &[101]
         } else {
@@ -1043,12 +1068,12 @@ fn compiled_hvp_loops_are_bit_exact() {
 /// some 24,000 instructions, far above `MAX_OPS`, which `Jit::Auto`
 /// compiles only because it loops over the points (their coordinates in
 /// tables, the `z · 1` of a point labelled 1 removed); its compiled
-/// gradients and HVPs are the interpreter's bits. (Through nalgebra the
-/// network is a sequence of passes over the points, each reading the last
-/// one's values at a stride: not a loop yet.)
+/// gradients and HVPs are the interpreter's bits. Through nalgebra the
+/// network is a sequence of passes over the points, each reading the ones
+/// before at a stride: 17 loops, which compile too.
 #[test]
 fn the_benchmark_network_compiles_as_a_loop() {
-    use crate::workloads::{Notebook, Workload};
+    use crate::workloads::{Notebook, NotebookNalgebra, Workload};
     fn run<W: Workload>(w: &W) {
         let name = w.name();
         let x0 = w.x0().to_vec();
@@ -1094,4 +1119,5 @@ fn the_benchmark_network_compiles_as_a_loop() {
         assert_eq!(wc.jit_runs(), 3, "{name}: compiled");
     }
     run(&Notebook::new(1000));
+    run(&NotebookNalgebra::new(1000));
 }

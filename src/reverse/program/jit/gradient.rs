@@ -43,6 +43,18 @@
 //! where a NaN appears, which the checks below catch, as for any other
 //! contribution.
 //!
+//! A value that later code reads from more than the last repetition (a
+//! pass over data reading the one before it at a stride, as a matrix
+//! product through nalgebra does: [`Loop::kept`]) the forward loop stores
+//! into the scratch memory, and its adjoint lives there too, cleared when
+//! the sweep starts: every later reader, visited first as the sweep goes
+//! backwards, adds its contribution there in the tape's order, and the
+//! loop's sweep starts the value's adjoint from what they added. As
+//! nothing else reads such a value after its loop, nor the next
+//! repetition of its own ([`find`](super::loops::find) checks), that is
+//! the tape's sum, bit for bit. These sums go unchecked: a NaN among them
+//! reaches the loop's sweep, which checks as everywhere else.
+//!
 //! Rule 3: the tape skips a contribution `p · g` whose adjoint `g` or
 //! partial `p` is zero (either sign). The code does not test for that per
 //! contribution: it adds every contribution with a plain IEEE product,

@@ -114,7 +114,9 @@
 //! them, grown from the values before the loop through the carried ones
 //! (a running sum of products is tainted from its second repetition on)
 //! until nothing changes; a rule's operand so marked is checked in every
-//! repetition, its outcome carried through the loop in a flag.
+//! repetition, its outcome carried through the loop in a flag. A value a
+//! loop keeps in memory for later code ([`Loop::kept`]) is marked as its
+//! body instruction is, wherever it is read.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -126,7 +128,7 @@ use std::sync::Arc;
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::loops::{Loop, Scratch, Src};
+use super::loops::{loop_at, Loop, Scratch, Src};
 use super::{
     clear, declare, entries, finish, guards, import, shim_mul_add, shim_test, stride, table,
     targets, Checks, Code, Param, Targets,
@@ -480,11 +482,6 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
     if p.inputs > (i32::MAX / 8) as usize || p.outputs.len() != 1 {
         return None;
     }
-    // (loops keeping values in memory for later code: not yet compiled
-    // here)
-    if loops.iter().any(|l| l.kept.contains(&true)) {
-        return None;
-    }
     let looped = !loops.is_empty();
     let (mut module, id, sig, ptr) = declare(
         "hvp",
@@ -574,8 +571,21 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
     };
     // the value of slot `s` (an input: loaded now, in a block every later
     // use is dominated by, as the code is one line of blocks)
+    // (or one a loop keeps in memory, read by straight-line code after it)
+    let kept = |s: usize| sc.slot(loops, n, s);
+    let load = |b: &mut FunctionBuilder, a: Value, at: usize| D {
+        re: b.ins().load(types::F64, mem, a, (8 * at) as i32),
+        eps: b.ins().load(types::F64, mem, a, (8 * at + 8) as i32),
+    };
+    let store = |b: &mut FunctionBuilder, a: Value, at: usize, d: D| {
+        b.ins().store(mem, d.re, a, (8 * at) as i32);
+        b.ins().store(mem, d.eps, a, (8 * at + 8) as i32);
+    };
     let val = |b: &mut FunctionBuilder, vals: &mut [Option<D>], s: usize| -> D {
-        *vals[s].get_or_insert_with(|| input(b, None, s, 0))
+        *vals[s].get_or_insert_with(|| match kept(s) {
+            Some((at, _)) => load(b, pscratch, at),
+            None => input(b, None, s, 0),
+        })
     };
     // a constant is `T::constant(c)`: `(c, +0)`
     let constant = |b: &mut FunctionBuilder, c: f64| D {
@@ -609,12 +619,22 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         }
         Src::Fixed(x) | Src::Input(x, 0) => val(b, vals, x),
         Src::Input(i, d) => input(b, Some(r), i, d),
-        Src::Strided { .. } => unreachable!("no strided operands (above)"),
+        Src::Strided { .. } => {
+            let (at, per, _) = sc.strided(loops, src).expect("kept (Scratch::new)");
+            let a = stride(b, pscratch, r, per);
+            load(b, a, at)
+        }
     };
     let mut partials: Vec<(P, P)> = vec![(P::Const(0.0, 0.0), P::Const(0.0, 0.0)); len];
     // whether a slot's tangent may be NaN where the interpreter's is not
     // (see the module docs; a loop's: for any repetition)
     let mut nan_eps: Vec<bool> = vec![false; n + len];
+    // (per loop, per body instruction: for its values kept in memory)
+    let mut loop_nan: Vec<Vec<bool>> = Vec::with_capacity(loops.len());
+    let strided_nan = |loop_nan: &[Vec<bool>], src: Src| match src {
+        Src::Strided { from, j, .. } => loop_nan[loop_at(loops, from)][j],
+        _ => unreachable!("a strided operand"),
+    };
     let mut k = 0;
     for (li, l) in (0..=loops.len()).map(|i| (i, loops.get(i))) {
         let line_end = l.map_or(len, |l| l.start);
@@ -675,7 +695,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                     Src::Carried(i) => cn[carried.binary_search(&i).expect("carried")],
                     Src::Fixed(x) => nan_eps[x],
                     Src::Const(_) | Src::Table(_) | Src::Input(..) => false,
-                    Src::Strided { .. } => unreachable!("no strided operands"),
+                    Src::Strided { .. } => strided_nan(&loop_nan, src),
                 });
                 // (where the repetition lacks it: its operand's tangent)
                 bn[j] = taints(l.ops[j], sa, sb) || (l.absent[j].is_some() && (sa || sb));
@@ -721,7 +741,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                         Src::Carried(i) => bn[i] || cn[carried.binary_search(&i).expect("carried")],
                         Src::Fixed(x) => nan_eps[x],
                         Src::Const(_) | Src::Table(_) | Src::Input(..) => false,
-                        Src::Strided { .. } => unreachable!("no strided operands"),
+                        Src::Strided { .. } => strided_nan(&loop_nan, src),
                     };
                     if nan {
                         lc.one(&mut b, d.eps);
@@ -736,6 +756,11 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             let v = where_absent(&mut b, ptr, l, j, r, v, [x, y]);
             if let (Some(out), Some(_)) = (out, l.absent[j]) {
                 b.ins().store(mem, v.eps, out, 8);
+            }
+            if let Some((at, per, _)) = sc.spill(li, j) {
+                // (for later code to read)
+                let a = stride(&mut b, pscratch, r, per);
+                store(&mut b, a, at, v);
             }
             bv[j] = Some(v);
         }
@@ -764,6 +789,13 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             vals[last] = Some(v);
             nan_eps[last] = bn[j];
         }
+        for j in (0..per).filter(|&j| l.kept[j]) {
+            // (a loop keeping values lacks no instruction: find checked)
+            for r in 0..l.reps {
+                nan_eps[first + r * per + j] = bn[j];
+            }
+        }
+        loop_nan.push(bn);
         k = l.end();
     }
 
@@ -789,6 +821,13 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         // the inputs' adjoints live in `grad` and `hv`: cleared first
         clear(&mut b, ptr, pgrad, n);
         clear(&mut b, ptr, phv, n);
+    }
+    // (and so do those of the values loops keep)
+    for li in 0..loops.len() {
+        if let Some((at, len)) = sc.adjoints(li) {
+            let base = b.ins().iadd_imm(pscratch, (8 * at) as i64);
+            clear(&mut b, ptr, base, len);
+        }
     }
     // `None`: no contribution yet, so `(+0, +0)` (inputs' adjoints when
     // looped: in `grad` and `hv`)
@@ -845,6 +884,13 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             let mut add = |b: &mut FunctionBuilder, checks: &mut Checks, t: usize, p: P| {
                 if looped && t < n {
                     added |= add_grad(b, checks, None, t, 0, p, g);
+                } else if let Some((at, adj)) = kept(t) {
+                    // (unchecked: the loop's sweep checks)
+                    let cur = load(b, pscratch, at + adj);
+                    if let Some(sum) = contribute(b, cur, p, g) {
+                        store(b, pscratch, at + adj, sum);
+                        added = true;
+                    }
                 } else if let Some(sum) = contribute(b, adj[t].unwrap_or(dzero), p, g) {
                     adj[t] = Some(sum);
                     added = true;
@@ -946,6 +992,13 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         for (&j, &v) in entering.iter().zip(&eps) {
             ga[j] = Some(v);
         }
+        for (j, g) in ga.iter_mut().enumerate() {
+            // (what later code added, nothing else: find validated)
+            if let Some((at, per, adj)) = sc.spill(li, j) {
+                let a = stride(&mut b, pscratch, r, per);
+                *g = Some(load(&mut b, a, at + adj));
+            }
+        }
         let mut gout: Vec<Option<D>> = vec![None; per];
         let mut acc = fps.clone();
         let mut lc = Checks::default();
@@ -986,7 +1039,17 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                         added |= add_grad(&mut b, &mut lc, Some(r), i, d, p, g);
                         continue;
                     }
-                    Src::Strided { .. } => unreachable!("no strided operands"),
+                    Src::Strided { .. } => {
+                        // (unchecked: the earlier loop's sweep checks)
+                        let (at, per, adj) = sc.strided(loops, src).expect("kept (Scratch::new)");
+                        let a = stride(&mut b, pscratch, r, per);
+                        let cur = load(&mut b, a, at + adj);
+                        if let Some(s) = contribute(&mut b, cur, p, g) {
+                            store(&mut b, a, at + adj, s);
+                            added = true;
+                        }
+                        continue;
+                    }
                 };
                 if let Some(s) = contribute(&mut b, cell.unwrap_or(dzero), p, g) {
                     *cell = Some(s);

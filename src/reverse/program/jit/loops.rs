@@ -15,10 +15,16 @@
 //!   way ([`Src`]): a constant, a constant per repetition (a data point's
 //!   coordinates: a table the code reads), an earlier instruction of the
 //!   same repetition, an instruction of the previous repetition (a running
-//!   sum), a value from before the loop, or input `i₀ + r·d`;
-//! - no instruction, comparison or output after the loop reads a value of
-//!   any repetition but the last (which the code keeps), nor the value the
-//!   first repetition reads from before the loop as "the previous one";
+//!   sum), a value from before the loop, input `i₀ + r·d`, or a value of
+//!   an earlier loop at a stride (a pass over data reading the pass
+//!   before it, as a matrix product through nalgebra does);
+//! - after the loop, only its last repetition's values are read, or the
+//!   values of a body instruction are read only by later loops at a
+//!   stride and by straight-line code: the code keeps those in memory
+//!   ([`Loop::kept`]), their adjoints too, which must then have no other
+//!   home (not the next repetition's, not a later loop's running one); and
+//!   nothing after the loop reads the value the first repetition reads
+//!   from before it as "the previous one";
 //! - the compiled sweep recomputes, per repetition, the values the partials
 //!   need instead of storing them: so every instruction whose partials
 //!   depend on values must not depend on the previous repetition (a running
@@ -1215,7 +1221,7 @@ mod tests {
                     s += t;
                 }
                 if compare && terms[k] > 0.5 {
-                    s = s * 2.0;
+                    s *= 2.0;
                 }
                 s + terms[k] * 3.0
             }
