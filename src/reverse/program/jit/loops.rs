@@ -516,20 +516,28 @@ fn validate(p: &Program, loops: &mut [Loop]) -> Vec<usize> {
         let i = loops.partition_point(|l| l.start <= k).checked_sub(1)?;
         (k < loops[i].end).then_some(i)
     };
-    // per instruction in a loop: its body's operands there (an instruction
-    // after one its repetition lacks reads that one's operand)
-    let mut srcs = vec![[Src::Const(0.0); 2]; p.instrs.len()];
-    for l in loops.iter() {
+    // per instruction in a loop: which of its operands (bit 0: the first)
+    // the body reads at a stride there (an instruction after one its
+    // repetition lacks reads that one's operand)
+    let mut strided = vec![0u8; p.instrs.len()];
+    let is_strided = |s: &Src| matches!(s, Src::Strided { .. });
+    for l in loops
+        .iter()
+        .filter(|l| l.body.iter().flatten().any(is_strided))
+    {
         let mut k = l.start;
         for r in 0..l.reps {
             let lacks = |j: usize| l.absent[j].is_some_and(|t| l.tables[t][r] == 1.0);
             for j in (0..l.period).filter(|&j| !lacks(j)) {
-                srcs[k] = l.body[j].map(|src| match src {
-                    Src::Local(i) if lacks(i) => (l.body[i].into_iter())
-                        .find(|s| !matches!(s, Src::Const(_) | Src::Table(_)))
-                        .expect("an identity's operand"),
-                    src => src,
-                });
+                for (side, src) in l.body[j].into_iter().enumerate() {
+                    let src = match src {
+                        Src::Local(i) if lacks(i) => (l.body[i].into_iter())
+                            .find(|s| !matches!(s, Src::Const(_) | Src::Table(_)))
+                            .expect("an identity's operand"),
+                        src => src,
+                    };
+                    strided[k] |= u8::from(is_strided(&src)) << side;
+                }
                 k += 1;
             }
         }
@@ -550,7 +558,7 @@ fn validate(p: &Program, loops: &mut [Loop]) -> Vec<usize> {
             let how = match mine {
                 Some(m) if m == li => continue, // in its own loop
                 Some(_) => {
-                    if matches!(srcs[k][side], Src::Strided { .. }) {
+                    if strided[k] >> side & 1 == 1 {
                         0
                     } else {
                         2
