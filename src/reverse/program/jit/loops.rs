@@ -406,7 +406,7 @@ pub(crate) fn find(p: &Program) -> Vec<Loop> {
         (s0..s0 + window).any(|s| {
             (1..=MAX_PERIOD).any(|period| {
                 s + period * MIN_REPS <= ins.len()
-                    && try_loop(p, &last, &[], false, s, period, MIN_REPS).is_ok()
+                    && try_loop(p, &last, &[], false, false, s, period, MIN_REPS).is_ok()
             })
         })
     });
@@ -446,7 +446,7 @@ fn search(p: &Program, last: &[u32], strict: &[usize]) -> Vec<Loop> {
             if s + period * MIN_REPS > ins.len() {
                 break;
             }
-            match try_loop(p, last, &loops, strict_at(s), s, period, usize::MAX) {
+            match try_loop(p, last, &loops, strict_at(s), false, s, period, usize::MAX) {
                 Ok(l) => {
                     if best.as_ref().is_none_or(|b| l.end() > b.end()) {
                         best = Some(l);
@@ -464,10 +464,11 @@ fn search(p: &Program, last: &[u32], strict: &[usize]) -> Vec<Loop> {
             }
         }
         if best.is_none() {
-            best = (rotate.iter()).find_map(|&period| {
+            // (the shortest such body: the others repeat it)
+            best = rotate.first().and_then(|&period| {
                 (1..period).find_map(|d| {
                     let s = s + d;
-                    try_loop(p, last, &loops, strict_at(s), s, period, usize::MAX).ok()
+                    try_loop(p, last, &loops, strict_at(s), true, s, period, usize::MAX).ok()
                 })
             });
         }
@@ -780,6 +781,7 @@ fn try_loop(
     last: &[u32],
     done: &[Loop],
     strict: bool,
+    rotated: bool,
     s: usize,
     period: usize,
     max_reps: usize,
@@ -817,6 +819,22 @@ fn try_loop(
         };
         ops.push(i0.op);
         body.push([a, b]);
+    }
+    // the sweep recomputes what the partials need: nothing of that may
+    // come from the previous repetition (known now; a rotated body, tried
+    // after one that is not, gives up now, else after finding the extent)
+    let mut fresh = vec![true; period];
+    let mut stale = false;
+    for j in 0..period {
+        fresh[j] = body[j].iter().all(|src| match *src {
+            Src::Carried(_) => false,
+            Src::Local(k) => fresh[k],
+            _ => true,
+        });
+        stale |= partials_vary(ops[j]) && !fresh[j];
+    }
+    if stale && rotated {
+        return Err(Miss::ONE);
     }
     // the instructions a repetition may lack: `x op c` an identity for
     // some `c`, read once in the body, by the next instruction, and not by
@@ -964,21 +982,11 @@ fn try_loop(
         last: last_slots,
         kept: vec![false; period],
     };
-    // the sweep recomputes what the partials need: nothing of that may
-    // come from the previous repetition
-    let mut fresh = vec![true; period];
-    for j in 0..period {
-        fresh[j] = l.body[j].iter().all(|src| match *src {
-            Src::Carried(_) => false,
-            Src::Local(k) => fresh[k],
-            _ => true,
+    if stale {
+        return Err(Miss {
+            extent,
+            rotate: true,
         });
-        if partials_vary(l.ops[j]) && !fresh[j] {
-            return Err(Miss {
-                extent,
-                rotate: true,
-            });
-        }
     }
     // the first repetition's "previous" values are read by nothing after
     // the loop and are not also fixed operands (their adjoints leave the
