@@ -127,7 +127,22 @@ pub fn tier(instructions: usize) -> Option<u32> {
 /// program's length, the compiling in proportion to the code's. Rosenbrock
 /// at n = 10⁶ (4 million instructions, 16 compiled) compiles at its first
 /// gradient, at n = 10³ (4,000, 16) at its 132nd.
+///
+/// `None` (interpret) also where more than a quarter of the loops' body
+/// instructions keep their values in memory for later code
+/// ([`Loop::kept`](loops::Loop::kept)): a program of passes over data,
+/// each reading the one before, whose compiled code moves a value through
+/// memory per operation as the interpreter does, and is no faster (the
+/// notebook network through nalgebra, 17 passes of 1 or 2 operations:
+/// 69.7 µs compiled, 63.3 interpreted).
 pub(crate) fn looped_tier(p: &Program, loops: &[Loop]) -> Option<u32> {
+    let body: usize = loops.iter().map(|l| l.period).sum();
+    let kept: usize = (loops.iter())
+        .map(|l| l.kept.iter().filter(|&&k| k).count())
+        .sum();
+    if 4 * kept > body {
+        return None;
+    }
     let (len, size) = (p.instrs.len(), loops::emitted(p, loops));
     let t = u64::from(tier(size)?);
     let scaled = (t * size.max(128) as u64).div_ceil(len.max(1) as u64);
