@@ -1126,5 +1126,5 @@ fn the_benchmark_network_compiles_as_a_loop() {
     run(&Notebook::new(1000), true);
     // (passes keeping most values in memory: no faster compiled, so
     // interpreted unless asked; see `looped_tier`)
-    run(&NotebookNalgebra::new(1000), false);
+    run(&NotebookNalgebra::new(1000), true);
 }

@@ -478,7 +478,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         let Some(l) = l else { break };
         // a loop: the body once, repetition `r` in a block with `r` and
         // the carried values as parameters
-        let (first, per) = (n + l.start, l.period);
+        let per = l.period;
         let carried = l.carried();
         let body = b.create_block();
         let r = b.append_block_param(body, ptr);
@@ -488,7 +488,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             .collect();
         let mut args = vec![BlockArg::Value(b.ins().iconst(ptr, 0))];
         for &j in &carried {
-            args.push(BlockArg::Value(val(&mut b, &mut vals, first + j - per)));
+            args.push(BlockArg::Value(val(&mut b, &mut vals, l.prev(n, j))));
         }
         b.ins().jump(body, &args);
         b.switch_to_block(body);
@@ -502,7 +502,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             let out = ents
                 .zip(sc.at[li][j])
                 .map(|(e, at)| b.ins().iadd_imm(e, (8 * at) as i64));
-            let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], [x, y], out);
+            let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.seg[j].0], [x, y], out);
             bv[j] = Some(v);
             if let Some((at, per, _)) = sc.spill(li, j) {
                 // (for later loops to read)
@@ -636,7 +636,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         // the adjoints entering a repetition (from the next one, or from
         // after the loop), the fixed operands' running adjoints and the
         // NaN flag as parameters
-        let (first, per) = (n + l.start, l.period);
+        let per = l.period;
         // (the adjoint after the loop of the last repetition's `j`)
         let after = |j: usize| l.last[j].and_then(|s| adj[s]);
         let carried = l.carried();
@@ -698,7 +698,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             // (no carried value: find checked that no partial needs one)
             let [x, y] =
                 l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &[], &l.tables));
-            let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], [x, y], None);
+            let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.seg[j].0], [x, y], None);
             bv[j] = Some(v);
             part.push((pa, pb));
         }
@@ -799,7 +799,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         // are their first)
         for &j in &carried {
             if let Some(v) = gout[j] {
-                adj[first + j - per] = Some(v);
+                adj[l.prev(n, j)] = Some(v);
             }
         }
         for (&x, &v) in fixed.iter().zip(&acc) {

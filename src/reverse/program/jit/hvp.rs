@@ -681,12 +681,12 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         let Some(l) = l else { break };
         // a loop: the body once, repetition `r` in a block with `r`, the
         // carried values and a NaN flag as parameters
-        let (first, per) = (n + l.start, l.period);
+        let per = l.period;
         let carried = l.carried();
         // which body tangents may be NaN where the interpreter's are not,
         // in any repetition: grown from the values before the loop until
         // the carried ones agree
-        let mut cn: Vec<bool> = carried.iter().map(|&j| nan_eps[first + j - per]).collect();
+        let mut cn: Vec<bool> = carried.iter().map(|&j| nan_eps[l.prev(n, j)]).collect();
         let bn = loop {
             let mut bn = vec![false; per];
             for j in 0..per {
@@ -721,7 +721,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         let flag = b.append_block_param(body, types::I8);
         let mut args = vec![BlockArg::Value(b.ins().iconst(ptr, 0))];
         for &j in &carried {
-            let v = val(&mut b, &mut vals, first + j - per);
+            let v = val(&mut b, &mut vals, l.prev(n, j));
             args.extend([BlockArg::Value(v.re), BlockArg::Value(v.eps)]);
         }
         args.push(BlockArg::Value(b.ins().iconst(types::I8, 0)));
@@ -752,7 +752,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             // the repetition lacks the instruction, its tangent is replaced
             // there too, for the sweep to read back)
             let out = (ents.zip(sc.at[li][j])).map(|(e, at)| b.ins().iadd_imm(e, (8 * at) as i64));
-            let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], [x, y], out);
+            let (v, _, _) = emit_op(&mut b, sh, l.ops[j], &ops[l.seg[j].0], [x, y], out);
             let v = where_absent(&mut b, ptr, l, j, r, v, [x, y]);
             if let (Some(out), Some(_)) = (out, l.absent[j]) {
                 b.ins().store(mem, v.eps, out, 8);
@@ -792,7 +792,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         for j in (0..per).filter(|&j| l.kept[j]) {
             // (a loop keeping values lacks no instruction: find checked)
             for r in 0..l.reps {
-                nan_eps[first + r * per + j] = bn[j];
+                nan_eps[l.slot(n, r, j)] = bn[j];
             }
         }
         loop_nan.push(bn);
@@ -921,7 +921,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         // the adjoints entering a repetition (from the next one, or from
         // after the loop), the fixed operands' running adjoints and the
         // NaN flag as parameters
-        let (first, per) = (n + l.start, l.period);
+        let per = l.period;
         // (the adjoint after the loop of the last repetition's `j`)
         let after = |j: usize| l.last[j].and_then(|s| adj[s]);
         let carried = l.carried();
@@ -983,7 +983,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             // the forward loop checked the tangents entering a shim)
             let [x, y] =
                 l.body[j].map(|src| operand(&mut b, &mut vals, src, r, &bv, &[], &l.tables));
-            let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.start + j], [x, y], None);
+            let (v, pa, pb) = emit_op(&mut b, sh, l.ops[j], &ops[l.seg[j].0], [x, y], None);
             bv[j] = Some(where_absent(&mut b, ptr, l, j, r, v, [x, y]));
             part.push((pa, pb));
         }
@@ -1082,7 +1082,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         // are their first)
         for &j in &carried {
             if let Some(v) = gout[j] {
-                adj[first + j - per] = Some(v);
+                adj[l.prev(n, j)] = Some(v);
             }
         }
         for (&x, &v) in fixed.iter().zip(&acc) {

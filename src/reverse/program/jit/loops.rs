@@ -126,12 +126,41 @@ pub(crate) struct Loop {
     /// adjoints) in memory, for later loops and straight-line code to read
     /// ([`Src::Strided`], [`Scratch::spill`]; set by `find`).
     pub(crate) kept: Vec<bool>,
+    /// Per body instruction: the instruction it is in repetition 0, and
+    /// from one repetition's to the next's (`start + j` and `period`, but
+    /// in passes fused into one loop: [`fuse`]).
+    pub(crate) seg: Vec<(usize, usize)>,
+    /// Per body instruction: whether straight-line code reads its values
+    /// but the last repetition's (a reason to keep them).
+    read_straight: Vec<bool>,
 }
 
 impl Loop {
     /// The index one past the loop's last instruction.
     pub(crate) fn end(&self) -> usize {
         self.end
+    }
+
+    /// The slot of body instruction `j` in repetition `r` (of a program of
+    /// `n` inputs; a loop lacking an identity: where it has it).
+    pub(crate) fn slot(&self, n: usize, r: usize, j: usize) -> usize {
+        n + self.seg[j].0 + r * self.seg[j].1
+    }
+
+    /// The slot the first repetition reads as body instruction `j` of
+    /// "the previous one" ([`Src::Carried`]).
+    pub(crate) fn prev(&self, n: usize, j: usize) -> usize {
+        n + self.seg[j].0 - self.seg[j].1
+    }
+
+    /// Repetition and body instruction of instruction `k`, if in the loop
+    /// (and the loop lacks no identity).
+    fn locate(&self, k: usize) -> Option<(usize, usize)> {
+        (0..self.period).find_map(|j| {
+            let (k0, d) = self.seg[j];
+            let o = k.checked_sub(k0)?;
+            (o.is_multiple_of(d) && o / d < self.reps).then_some((o / d, j))
+        })
     }
 
     /// The body instructions read as [`Src::Carried`], sorted.
@@ -318,9 +347,9 @@ impl Scratch {
         if k >= l.end || self.spills[i] == 0 {
             return None;
         }
-        let o = k - l.start;
-        let (at, per, adj) = self.spill(i, o % l.period)?;
-        Some((at + (o / l.period) * per, adj))
+        let (r, j) = l.locate(k)?;
+        let (at, per, adj) = self.spill(i, j)?;
+        Some((at + r * per, adj))
     }
 
     /// Where a [`Src::Strided`] operand of one of `loops` is: the offset
@@ -421,7 +450,7 @@ pub(crate) fn find(p: &Program) -> Vec<Loop> {
         let mut loops = search(p, &last, &strict);
         let bad = validate(p, &mut loops);
         if bad.is_empty() {
-            return loops;
+            return fuse(p.inputs, loops);
         }
         strict.extend(bad);
         strict.sort_unstable();
@@ -501,6 +530,7 @@ fn validate(p: &Program, loops: &mut [Loop]) -> Vec<usize> {
     let n = p.inputs;
     for l in loops.iter_mut() {
         l.kept = vec![false; l.period];
+        l.read_straight = vec![false; l.period];
     }
     for li in 0..loops.len() {
         for jb in 0..loops[li].period {
@@ -594,6 +624,7 @@ fn validate(p: &Program, loops: &mut [Loop]) -> Vec<usize> {
         let (r, j) = at(l, s);
         if how == 1 && r + 1 < l.reps {
             l.kept[j] = true;
+            l.read_straight[j] = true;
         }
     }
     for &(s, li, how) in &reads {
@@ -625,6 +656,126 @@ fn validate(p: &Program, loops: &mut [Loop]) -> Vec<usize> {
         .filter(|(_, &b)| b)
         .map(|(l, _)| l.start)
         .collect()
+}
+
+/// `loops` with runs of adjacent passes over the same repetitions fused
+/// into one loop whose body is theirs, one after the other: repetition `r`
+/// of the fused loop runs each pass's repetition `r`, so a value one pass
+/// reads from an earlier one's same repetition ([`Src::Strided`] with
+/// `r₀ = 0`, `m = 1`) stays in a register ([`Src::Local`]) instead of
+/// going through memory. The sweep then visits a later pass's repetition
+/// `r` before an earlier pass's repetition `r`, but the earlier pass's
+/// repetition `r + 1` before both: so that every adjoint still receives
+/// its contributions in the tape's order, the passes fused share no
+/// adjoint that several repetitions add to (no input, no value from
+/// before them, no value of an earlier loop), and a value one reads from
+/// another is not also carried to the next repetition of its own. Each
+/// pass's first repetition's "previous" values come from before the
+/// fused loop, and no pass lacks an identity.
+fn fuse(n: usize, loops: Vec<Loop>) -> Vec<Loop> {
+    // what a pass's sweep adds into across its repetitions: the inputs it
+    // reads (as a range), values before it, values of earlier loops
+    #[derive(Default)]
+    struct Targets {
+        inputs: Vec<(usize, usize)>,
+        fixed: Vec<usize>,
+        strided: Vec<(usize, usize)>,
+    }
+    let targets = |l: &Loop, group_start: usize| {
+        let mut t = Targets::default();
+        for src in l.body.iter().flatten() {
+            match *src {
+                Src::Input(i, d) => t.inputs.push((i, i + (l.reps - 1) * d)),
+                Src::Fixed(x) => t.fixed.push(x),
+                Src::Strided { from, j, .. } if from < group_start => t.strided.push((from, j)),
+                _ => {}
+            }
+        }
+        t
+    };
+    let disjoint = |a: &Targets, b: &Targets| {
+        (a.inputs.iter()).all(|&(lo, hi)| b.inputs.iter().all(|&(l2, h2)| hi < l2 || h2 < lo))
+            && a.fixed.iter().all(|x| !b.fixed.contains(x))
+            && a.strided.iter().all(|x| !b.strided.contains(x))
+    };
+    let mut out: Vec<Loop> = Vec::with_capacity(loops.len());
+    // (per original loop start: its fused loop's start and body offset)
+    let mut moved: Vec<(usize, usize, usize)> = Vec::new();
+    let mut group: Vec<Targets> = Vec::new();
+    for mut l in loops {
+        // the later loops' strided reads of fused passes
+        for src in l.body.iter_mut().flatten() {
+            if let Src::Strided { from, j, .. } = src {
+                if let Ok(k) = moved.binary_search_by_key(from, |m| m.0) {
+                    (*from, *j) = (moved[k].1, moved[k].2 + *j);
+                }
+            }
+        }
+        let fits = out.last().is_some_and(|g| {
+            let gs = g.start;
+            g.end == l.start
+                && g.reps == l.reps
+                && (g.absent.iter().chain(&l.absent)).all(Option::is_none)
+                // (each pass's "previous" values from before the group)
+                && l.carried().iter().all(|&j| l.prev(n, j) < n + gs)
+                && (l.body.iter().flatten()).all(|src| match *src {
+                    // an earlier pass of the group: the same repetition,
+                    // and not carried in its own pass
+                    Src::Strided { from, j, r0, m } if from == gs => {
+                        r0 == 0 && m == 1 && !g.carried().contains(&j)
+                    }
+                    _ => true,
+                })
+                && {
+                    let t = targets(&l, gs);
+                    group.iter().all(|u| disjoint(u, &t))
+                }
+        });
+        if !fits {
+            group = vec![targets(&l, l.start)];
+            out.push(l);
+            continue;
+        }
+        let g = out.last_mut().expect("fits");
+        group.push(targets(&l, g.start));
+        let (off, tables) = (g.period, g.tables.len());
+        moved.push((l.start, g.start, off));
+        let body = l.body.iter().map(|ops| {
+            ops.map(|src| match src {
+                Src::Local(i) => Src::Local(off + i),
+                Src::Carried(i) => Src::Carried(off + i),
+                Src::Table(t) => Src::Table(tables + t),
+                Src::Strided { from, j, .. } if from == g.start => Src::Local(j),
+                src => src,
+            })
+        });
+        g.body.extend(body);
+        g.ops.extend(&l.ops);
+        g.tables.extend(l.tables);
+        g.absent.extend(l.absent);
+        g.last.extend(l.last);
+        g.kept.extend(l.kept);
+        g.read_straight.extend(l.read_straight);
+        g.seg.extend(l.seg);
+        g.period += l.period;
+        g.end = l.end;
+    }
+    // what is now read in a register needs no memory but for straight-line
+    // code and the loops still reading it at a stride
+    let mut strided: Vec<(usize, usize)> = (out.iter())
+        .flat_map(|l| l.body.iter().flatten())
+        .filter_map(|src| match *src {
+            Src::Strided { from, j, .. } => Some((from, j)),
+            _ => None,
+        })
+        .collect();
+    strided.sort_unstable();
+    for l in &mut out {
+        for j in 0..l.period {
+            l.kept[j] = l.read_straight[j] || strided.binary_search(&(l.start, j)).is_ok();
+        }
+    }
+    out
 }
 
 /// How `x0` (in repetition 0 of a body of `period` starting at
@@ -981,6 +1132,8 @@ fn try_loop(
         absent,
         last: last_slots,
         kept: vec![false; period],
+        seg: (0..period).map(|j| (s + j, period)).collect(),
+        read_straight: vec![false; period],
     };
     if stale {
         return Err(Miss {
