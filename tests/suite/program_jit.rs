@@ -234,6 +234,16 @@ fn passes<S: Scalar<Real = f64>>(x: &[S]) -> S {
     s
 }
 
+/// Passes over the inputs that fuse into one loop (jit/loops.rs: `fuse`),
+/// and two that share a weight, which do not.
+fn layers<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let a: Vec<S> = x[2..].iter().map(|&v| v * x[0]).collect();
+    let b: Vec<S> = a.iter().map(|&v| (v + 0.25).tanh()).collect();
+    let c: Vec<S> = b.iter().map(|&v| v * x[1]).collect();
+    let d: Vec<S> = (c.iter().zip(&a)).map(|(&v, &u)| v * x[1] + u).collect();
+    d.iter().fold(S::constant(0.0), |s, &v| s + v * v)
+}
+
 /// [`passes`], with a middle value of a pass read again after them: that
 /// pass's values cannot all live in scratch memory, so it is found again
 /// as a loop passing none on (or no loop).
@@ -256,7 +266,8 @@ fn passes_read_again<S: Scalar<Real = f64>>(x: &[S]) -> S {
 #[test]
 fn compiled_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
-    let fs: [(&str, F, f64); 9] = [
+    let fs: [(&str, F, f64); 10] = [
+        ("layers", layers, 0.3),
         ("passes", passes, 0.3),
         ("passes_read_again", passes_read_again, 0.3),
         ("rosenbrock", rosenbrock, 0.3),
@@ -274,7 +285,7 @@ fn compiled_loops_are_bit_exact() {
         // compile is slow in a debug build)
         let sizes: &[usize] = if name == "fit" || name == "labelled" {
             &[20, 200]
-        } else if name.starts_with("passes") {
+        } else if name.starts_with("passes") || name == "layers" {
             &[20, 400]
         } else if name == "unrolled" || name == "shared" {
             &[20, 101]
@@ -991,7 +1002,8 @@ fn hvp_tiering_counts_hvps_apart_from_gradients() {
 fn compiled_hvp_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
     type H = fn(&[Dual<Var>]) -> Dual<Var>;
-    let fs: [(&str, F, H, f64); 9] = [
+    let fs: [(&str, F, H, f64); 10] = [
+        ("layers", layers, layers, 0.3),
         ("passes", passes, passes, 0.3),
         (
             "passes_read_again",
@@ -1010,7 +1022,7 @@ fn compiled_hvp_loops_are_bit_exact() {
     for (name, f, h, scale) in fs {
         let sizes: &[usize] = if name == "fit" || name == "labelled" {
             &[200]
-        } else if name.starts_with("passes") {
+        } else if name.starts_with("passes") || name == "layers" {
             &[400]
         } else if name == "unrolled" || name == "shared" {
             &[101]

@@ -1088,8 +1088,10 @@ fn try_loop(
         (last_start, end) = (start, pos);
         std::mem::swap(&mut prev, &mut cur);
     }
-    // (`prev` is the last repetition's slots)
-    let extent = (end - s).max(1);
+    // (`prev` is the last repetition's slots; a stretch found repeating
+    // once only is not long: the next start may begin a loop, as the
+    // first element of a pass over data often differs from the rest)
+    let extent = if reps < 2 { 1 } else { (end - s).max(1) };
     if reps < MIN_REPS {
         return Err(Miss::at(extent));
     }
@@ -1357,10 +1359,9 @@ mod tests {
             assert!(s.iter().any(|&x| from(&loops[0], x) && m(x) == 1), "{s:?}");
             assert!(s.iter().any(|&x| from(&loops[u], x) && m(x) == 1), "{s:?}");
         }
-        // what is read after a loop, its `+`, is kept (u's: its body is
-        // `·, +, sin`, begun at the multiplication), nothing of the sums
+        // what is read after a loop, its `+`, is kept, nothing of the sums
         for (k, l) in loops.iter().enumerate() {
-            let want: Vec<bool> = (0..l.period).map(|j| k < 4 && j == 1).collect();
+            let want: Vec<bool> = (0..l.period).map(|j| k < 4 && l.ops[j] == Op::Add).collect();
             assert_eq!(l.kept, want, "{l:?}");
         }
         // a middle z read as a fixed operand: the loop of z at i < 300
@@ -1375,6 +1376,54 @@ mod tests {
             assert!(!(n + l.start..last).contains(&mid), "{l:?}");
         }
         assert!(loops.iter().any(|l| !strided(l).is_empty()), "{loops:?}");
+    }
+
+    #[test]
+    fn passes_over_the_same_points_fuse_unless_they_share_an_adjoint() {
+        // a = x·w₀, b = tanh(a + ¼), c = b·w₁, d = c·w₁ + a, Σ d²: a, b
+        // and c fuse; d adds into w₁'s adjoint at every point as c does, so
+        // it stays apart (fused, w₁ would receive d's and c's contributions
+        // point by point, not all of d's first)
+        // (the points x[2..]: every one alike)
+        let f = |x: &[Var]| {
+            let a: Vec<Var> = x[2..].iter().map(|&v| v * x[0]).collect();
+            let b: Vec<Var> = a.iter().map(|&v| (v + 0.25).tanh()).collect();
+            let c: Vec<Var> = b.iter().map(|&v| v * x[1]).collect();
+            let d: Vec<Var> = (c.iter().zip(&a)).map(|(&v, &u)| v * x[1] + u).collect();
+            d.iter().fold(Var::constant(0.0), |s, &v| s + v * v)
+        };
+        let x: Vec<f64> = (0..500).map(|i| 0.3 + 0.001 * i as f64).collect();
+        let p = reverse::record(f, &x);
+        let loops = find(&p);
+        let ops: Vec<&[Op]> = loops.iter().map(|l| &l.ops[..]).collect();
+        assert_eq!(
+            ops,
+            [
+                &[Op::Mul, Op::Add, Op::Tanh, Op::Mul][..],
+                &[Op::Mul, Op::Add],
+                &[Op::Mul, Op::Add]
+            ],
+            "{loops:?}"
+        );
+        // a, b and c, one point a repetition, each reading the one before
+        // in a register
+        let abc = &loops[0];
+        let (s, r) = (abc.start, abc.reps);
+        assert_eq!(r, 498);
+        for j in 1..4 {
+            assert_eq!(abc.body[j][0], Src::Local(j - 1), "{abc:?}");
+        }
+        assert_eq!(abc.seg, [(s, 1), (s + r, 2), (s + r + 1, 2), (s + 3 * r, 1)]);
+        // d reads c and a at a stride, so they are kept; b is not
+        assert_eq!(abc.kept, [true, false, false, true]);
+        let d = &loops[1];
+        let from_abc = |j: usize| Src::Strided {
+            from: s,
+            j,
+            r0: 0,
+            m: 1,
+        };
+        assert_eq!(d.body, [[from_abc(3), Src::Input(1, 0)], [Src::Local(0), from_abc(0)]]);
     }
 
     #[test]
