@@ -668,8 +668,9 @@ fn validate(p: &Program, loops: &mut [Loop]) -> Vec<usize> {
 /// repetition `r + 1` before both: so that every adjoint still receives
 /// its contributions in the tape's order, the passes fused share no
 /// adjoint that several repetitions add to (no input, no value from
-/// before them, no value of an earlier loop), and a value one reads from
-/// another is not also carried to the next repetition of its own. Each
+/// before them, no value of an earlier loop); a value one reads from
+/// another is not also carried to the next repetition of its own
+/// (`validate` rules that out for any value read at a stride). Each
 /// pass's first repetition's "previous" values come from before the
 /// fused loop, and no pass lacks an identity.
 fn fuse(n: usize, loops: Vec<Loop>) -> Vec<Loop> {
@@ -719,11 +720,10 @@ fn fuse(n: usize, loops: Vec<Loop>) -> Vec<Loop> {
                 // (each pass's "previous" values from before the group)
                 && l.carried().iter().all(|&j| l.prev(n, j) < n + gs)
                 && (l.body.iter().flatten()).all(|src| match *src {
-                    // an earlier pass of the group: the same repetition,
-                    // and not carried in its own pass
-                    Src::Strided { from, j, r0, m } if from == gs => {
-                        r0 == 0 && m == 1 && !g.carried().contains(&j)
-                    }
+                    // an earlier pass of the group: the same repetition
+                    // (a value read at a stride is not carried in its own
+                    // pass: `validate` rules that out)
+                    Src::Strided { from, r0, m, .. } if from == gs => r0 == 0 && m == 1,
                     _ => true,
                 })
                 && {
@@ -1361,7 +1361,9 @@ mod tests {
         }
         // what is read after a loop, its `+`, is kept, nothing of the sums
         for (k, l) in loops.iter().enumerate() {
-            let want: Vec<bool> = (0..l.period).map(|j| k < 4 && l.ops[j] == Op::Add).collect();
+            let want: Vec<bool> = (0..l.period)
+                .map(|j| k < 4 && l.ops[j] == Op::Add)
+                .collect();
             assert_eq!(l.kept, want, "{l:?}");
         }
         // a middle z read as a fixed operand: the loop of z at i < 300
@@ -1413,7 +1415,10 @@ mod tests {
         for j in 1..4 {
             assert_eq!(abc.body[j][0], Src::Local(j - 1), "{abc:?}");
         }
-        assert_eq!(abc.seg, [(s, 1), (s + r, 2), (s + r + 1, 2), (s + 3 * r, 1)]);
+        assert_eq!(
+            abc.seg,
+            [(s, 1), (s + r, 2), (s + r + 1, 2), (s + 3 * r, 1)]
+        );
         // d reads c and a at a stride, so they are kept; b is not
         assert_eq!(abc.kept, [true, false, false, true]);
         let d = &loops[1];
@@ -1423,7 +1428,13 @@ mod tests {
             r0: 0,
             m: 1,
         };
-        assert_eq!(d.body, [[from_abc(3), Src::Input(1, 0)], [Src::Local(0), from_abc(0)]]);
+        assert_eq!(
+            d.body,
+            [
+                [from_abc(3), Src::Input(1, 0)],
+                [Src::Local(0), from_abc(0)]
+            ]
+        );
     }
 
     #[test]
