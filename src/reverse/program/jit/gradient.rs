@@ -113,8 +113,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use super::loops::{Loop, Scratch, Src};
 use super::{
-    clear, declare, entries, finish, guards, import, shim_mul_add, shim_test, stride, table,
-    targets, Checks, Code, Param, Targets,
+    clear, declare, entries, finish, guards, import, running, shim_mul_add, shim_test, stride,
+    table, targets, Checks, Code, Param, Targets,
 };
 use crate::reverse::program::op::{eval, Op, Test};
 use crate::reverse::program::{Arg, Program};
@@ -560,13 +560,19 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
     let mut adj: Vec<Option<Value>> = vec![None; n + len];
     let mut checks = Checks::default();
     // `grad[i + r·d] += p · g` (`r` the loop's counter, or `i` alone)
+    // `a[off] += p · g` in memory (a kept value's adjoint: unchecked, the
+    // loop keeping it checks): the sum, `None` if nothing was added
+    let add_at = |b: &mut FunctionBuilder, a: Value, off: usize, p: P, g: Value| {
+        let cur = b.ins().load(types::F64, mem, a, (8 * off) as i32);
+        let sum = contribute(b, cur, p, g)?;
+        b.ins().store(mem, sum, a, (8 * off) as i32);
+        Some(sum)
+    };
     let add_grad =
         |b: &mut FunctionBuilder, checks: &mut Checks, a: Value, i: usize, p: P, g: Value| {
-            let cur = b.ins().load(types::F64, mem, a, (8 * i) as i32);
-            let Some(sum) = contribute(b, cur, p, g) else {
+            let Some(sum) = add_at(b, a, i, p, g) else {
                 return false;
             };
-            b.ins().store(mem, sum, a, (8 * i) as i32);
             checks.one(b, sum);
             true
         };
@@ -599,13 +605,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
                 if looped && t < n {
                     added |= add_grad(b, checks, pgrad, t, p, g);
                 } else if let Some((at, adj)) = kept(t) {
-                    // (unchecked: the loop's sweep checks)
-                    let off = (8 * (at + adj)) as i32;
-                    let cur = b.ins().load(types::F64, mem, pscratch, off);
-                    if let Some(sum) = contribute(b, cur, p, g) {
-                        b.ins().store(mem, sum, pscratch, off);
-                        added = true;
-                    }
+                    added |= add_at(b, pscratch, at + adj, p, g).is_some();
                 } else if let Some(sum) = contribute(b, adj[t].unwrap_or(zero), p, g) {
                     adj[t] = Some(sum);
                     added = true;
@@ -733,12 +733,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             let mut added = false;
             for (src, p) in targets.into_iter().flatten() {
                 // a fixed operand's or a held input's running adjoint
-                let running = match src {
-                    Src::Fixed(x) => Some(fixed.binary_search(&x).expect("a fixed operand")),
-                    Src::Input(i, 0) => held.binary_search(&i).ok().map(|e| fixed.len() + e),
-                    _ => None,
-                };
-                if let Some(e) = running {
+                if let Some(e) = running(src, &fixed, &held) {
                     if let Some(s) = contribute(&mut b, acc[e], p, g) {
                         acc[e] = s;
                         added = true;
@@ -756,15 +751,9 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
                         continue;
                     }
                     Src::Strided { .. } => {
-                        // (unchecked: the earlier loop's sweep checks)
                         let (at, per, adj) = sc.strided(loops, src).expect("kept (Scratch::new)");
                         let a = stride(&mut b, pscratch, r, per);
-                        let off = (8 * (at + adj)) as i32;
-                        let cur = b.ins().load(types::F64, mem, a, off);
-                        if let Some(s) = contribute(&mut b, cur, p, g) {
-                            b.ins().store(mem, s, a, off);
-                            added = true;
-                        }
+                        added |= add_at(&mut b, a, at + adj, p, g).is_some();
                         continue;
                     }
                 };

@@ -130,8 +130,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use super::loops::{loop_at, Loop, Scratch, Src};
 use super::{
-    clear, declare, entries, finish, guards, import, shim_mul_add, shim_test, stride, table,
-    targets, Checks, Code, Param, Targets,
+    clear, declare, entries, finish, guards, import, running, shim_mul_add, shim_test, stride,
+    table, targets, Checks, Code, Param, Targets,
 };
 use crate::reverse::program::op::{eval, Op, Test};
 use crate::reverse::program::{Arg, Program};
@@ -1018,12 +1018,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             let mut added = false;
             for (src, p) in targets.into_iter().flatten() {
                 // a fixed operand's or a held input's running adjoint
-                let running = match src {
-                    Src::Fixed(x) => Some(fixed.binary_search(&x).expect("a fixed operand")),
-                    Src::Input(i, 0) => held.binary_search(&i).ok().map(|e| fixed.len() + e),
-                    _ => None,
-                };
-                if let Some(e) = running {
+                if let Some(e) = running(src, &fixed, &held) {
                     if let Some(s) = contribute(&mut b, acc[e], p, g) {
                         acc[e] = s;
                         added = true;

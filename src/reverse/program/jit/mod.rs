@@ -518,6 +518,18 @@ fn entries(
     Some(stride(b, at, r, sc.stride[i]))
 }
 
+/// Where a compiled sweep loop keeps the running adjoint of body operand
+/// `src`, if in a register through the loop: a fixed operand's (its index
+/// in `fixed`, [`Loop::fixed`](loops::Loop::fixed)) or a held input's (after
+/// those, by its index in `held`, [`Loop::held_inputs`](loops::Loop::held_inputs)).
+fn running(src: loops::Src, fixed: &[usize], held: &[usize]) -> Option<usize> {
+    match src {
+        loops::Src::Fixed(x) => Some(fixed.binary_search(&x).expect("a fixed operand")),
+        loops::Src::Input(i, 0) => held.binary_search(&i).ok().map(|e| fixed.len() + e),
+        _ => None,
+    }
+}
+
 /// Emits a loop storing `+0` into `base[..n]` (`n > 0`) and leaves the
 /// builder after it.
 fn clear(b: &mut FunctionBuilder, ptr: Type, base: Value, n: usize) {
