@@ -76,7 +76,10 @@
 //! - What is known when compiling is folded. An adjoint no instruction has
 //!   added to is `+0` (its instruction is skipped, as rule 3 skips it at
 //!   run time). A constant partial `1` (of `+`, `-`, `mul_add`) adds `g`:
-//!   `1 · g` is `g`. A constant `-1` (`rules::sub`'s `∂/∂y`,
+//!   `1 · g` is `g`; as the first contribution to an adjoint, the sum is
+//!   `g` itself (`+0 + g` is `g`, as `g`, an adjoint, is never `-0`: in a
+//!   loop, a running sum's adjoint passes from one repetition to the next
+//!   with no addition at all). A constant `-1` (`rules::sub`'s `∂/∂y`,
 //!   `rules::neg`'s `∂/∂x`) subtracts it: `(-1) · g` is `-g` exactly, for
 //!   zeros and infinities too, and IEEE subtraction `a - g` is `a + (-g)`,
 //!   so `a - g` is the tape's `a + (-1) · g`, signed zeros included (only
@@ -295,13 +298,21 @@ fn read_back(b: &mut FunctionBuilder, at: Value) -> (Value, P, P) {
     (v, P::Val(da), P::Val(db))
 }
 
-/// `cur + p · g` as the tape adds a contribution (see the module docs);
-/// `None` for a constant zero partial (rule 3: nothing added).
-fn contribute(b: &mut FunctionBuilder, cur: Value, p: P, g: Value) -> Option<Value> {
+/// `cur + p · g` as the tape adds a contribution (see the module docs;
+/// `cur` `None`: nothing added yet, `+0`); `None` for a constant zero
+/// partial (rule 3: nothing added).
+fn contribute(b: &mut FunctionBuilder, cur: Option<Value>, p: P, g: Value) -> Option<Value> {
     // (`==` on floats, as the rules test them, not patterns)
     #[allow(clippy::redundant_guards)]
+    let cur = match (cur, p) {
+        (_, P::Const(c)) if c == 0.0 => return None,
+        // `+0 + 1 · g` is `g`: an adjoint is never `-0`
+        (None, P::Const(c)) if c == 1.0 => return Some(g),
+        (Some(cur), _) => cur,
+        (None, _) => b.ins().f64const(0.0),
+    };
+    #[allow(clippy::redundant_guards)]
     let sum = match p {
-        P::Const(c) if c == 0.0 => return None,
         P::Const(c) if c == 1.0 => b.ins().fadd(cur, g),
         P::Const(c) if c == -1.0 => b.ins().fsub(cur, g),
         P::Const(c) => {
@@ -564,7 +575,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
     // loop keeping it checks): the sum, `None` if nothing was added
     let add_at = |b: &mut FunctionBuilder, a: Value, off: usize, p: P, g: Value| {
         let cur = b.ins().load(types::F64, mem, a, (8 * off) as i32);
-        let sum = contribute(b, cur, p, g)?;
+        let sum = contribute(b, Some(cur), p, g)?;
         b.ins().store(mem, sum, a, (8 * off) as i32);
         Some(sum)
     };
@@ -606,7 +617,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
                     added |= add_grad(b, checks, pgrad, t, p, g);
                 } else if let Some((at, adj)) = kept(t) {
                     added |= add_at(b, pscratch, at + adj, p, g).is_some();
-                } else if let Some(sum) = contribute(b, adj[t].unwrap_or(zero), p, g) {
+                } else if let Some(sum) = contribute(b, adj[t], p, g) {
                     adj[t] = Some(sum);
                     added = true;
                 }
@@ -734,7 +745,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             for (src, p) in targets.into_iter().flatten() {
                 // a fixed operand's or a held input's running adjoint
                 if let Some(e) = running(src, &fixed, &held) {
-                    if let Some(s) = contribute(&mut b, acc[e], p, g) {
+                    if let Some(s) = contribute(&mut b, Some(acc[e]), p, g) {
                         acc[e] = s;
                         added = true;
                     }
@@ -757,7 +768,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
                         continue;
                     }
                 };
-                if let Some(s) = contribute(&mut b, cell.unwrap_or(zero), p, g) {
+                if let Some(s) = contribute(&mut b, *cell, p, g) {
                     *cell = Some(s);
                     added = true;
                 }
