@@ -35,10 +35,12 @@
 //! loop's repetitions last to first and each body last to first, so every
 //! adjoint still receives its contributions in the tape's order.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use super::super::op::Op;
 use super::super::{Arg, Program};
+use super::MAX_OPS;
 
 /// The longest body looked for.
 const MAX_PERIOD: usize = 64;
@@ -386,7 +388,10 @@ fn reads(op: Op, a: Arg, b: Arg) -> impl Iterator<Item = usize> {
 /// [`STRAIGHT_MAX`] instructions, a `mul_add` (whose compiled form reads
 /// its `Mul`'s operands) or more than one output, or if no loop begins
 /// near any of the places it samples (up to [`SAMPLES`]: a loop that
-/// covers less than about 1/64 of a long program may be missed).
+/// covers less than about 1/64 of a long program may be missed), or if
+/// the code would be larger than [`MAX_OPS`](super::MAX_OPS) instructions
+/// with them ([`Jit::Auto`](super::Jit::Auto) interprets such a program;
+/// [`Jit::Now`](super::Jit::Now) compiles it straight).
 pub(crate) fn find(p: &Program) -> Vec<Loop> {
     let (n, ins) = (p.inputs, &p.instrs);
     if ins.len() <= STRAIGHT_MAX
@@ -462,21 +467,43 @@ pub(crate) fn find(p: &Program) -> Vec<Loop> {
 /// starts where the one before ends (or at the first instruction after
 /// it that begins one); those starting at an instruction in `strict`
 /// (sorted) pass no value but their last repetition's to what follows.
+/// None once the code would emit more than [`MAX_OPS`] instructions.
 fn search(p: &Program, last: &[u32], strict: &[usize]) -> Vec<Loop> {
     let ins = &p.instrs;
     let mut loops: Vec<Loop> = Vec::new();
     let mut s = 0;
+    // the instructions the code would emit so far ([`emitted`])
+    let mut size = 0;
     while s + MIN_REPS <= ins.len() {
+        if size > MAX_OPS {
+            // code this large is not compiled under `Jit::Auto`: the rest
+            // is not searched (a 2-64-64-1 network's 8.7 million
+            // instructions are 64,000 loops of dot products, 225,000
+            // instructions of code: searching them took 3 of the 5.5 s
+            // its recording took)
+            return Vec::new();
+        }
         let mut best: Option<Loop> = None;
         let mut skip = 1;
         let mut rotate = Vec::new();
         let strict_at = |s: usize| strict.binary_search(&s).is_ok();
+        // the periods that gave a loop here, and its length: a multiple
+        // whose first two repetitions lie inside such a loop describes the
+        // same stretch unrolled, which repeats no further, and is not
+        // tried (a pass of 1,000 two-instruction repetitions would be
+        // scanned again for each of 32 even periods: 35 s of a 2-64-64-1
+        // network's recording; this only chooses among correct loops)
+        let mut found: Vec<(usize, usize)> = Vec::new();
         for period in 1..=MAX_PERIOD {
             if s + period * MIN_REPS > ins.len() {
                 break;
             }
+            if (found.iter()).any(|&(f, len)| period.is_multiple_of(f) && 2 * period <= len) {
+                continue;
+            }
             match try_loop(p, last, &loops, strict_at(s), false, s, period, usize::MAX) {
                 Ok(l) => {
+                    found.push((period, l.end - l.start));
                     if best.as_ref().is_none_or(|b| l.end() > b.end()) {
                         best = Some(l);
                     }
@@ -504,10 +531,17 @@ fn search(p: &Program, last: &[u32], strict: &[usize]) -> Vec<Loop> {
         match best {
             Some(l) => {
                 s = l.end();
+                size += l.period;
                 loops.push(l);
             }
-            None => s += skip,
+            None => {
+                s += skip;
+                size += skip;
+            }
         }
+    }
+    if size + ins.len().saturating_sub(s) > MAX_OPS {
+        return Vec::new();
     }
     loops
 }
@@ -542,9 +576,22 @@ fn validate(p: &Program, loops: &mut [Loop]) -> Vec<usize> {
             }
         }
     }
-    // the loop holding instruction `k`
-    let owner = |loops: &[Loop], k: usize| {
-        let i = loops.partition_point(|l| l.start <= k).checked_sub(1)?;
+    // the loop holding instruction `k`, looked for first where the last
+    // one was found (`hint`) and just before: the instruction being read
+    // and the one reading it each move on slowly (a binary search over the
+    // 8,000 loops of a 2-64-64-1 network per read took a second of
+    // recording)
+    let owner = |loops: &[Loop], hint: &Cell<usize>, k: usize| {
+        let h = hint.get();
+        let found = [h, h.wrapping_sub(1)]
+            .into_iter()
+            .find(|&i| loops.get(i).is_some_and(|l| l.start <= k))
+            .filter(|&i| loops.get(i + 1).is_none_or(|l| k < l.start));
+        let i = match found {
+            Some(i) => i,
+            None => loops.partition_point(|l| l.start <= k).checked_sub(1)?,
+        };
+        hint.set(i);
         (k < loops[i].end).then_some(i)
     };
     // per instruction in a loop: which of its operands (bit 0: the first)
@@ -577,13 +624,14 @@ fn validate(p: &Program, loops: &mut [Loop]) -> Vec<usize> {
     // every read of a loop's slot from outside the loop: (slot, its loop,
     // how: 0 a later loop's `Src::Strided`, 1 straight line, 2 otherwise)
     let mut reads = Vec::new();
+    let (reader, read) = (Cell::new(0), Cell::new(0));
     for (k, i) in p.instrs.iter().enumerate() {
-        let mine = owner(loops, k);
+        let mine = owner(loops, &reader, k);
         let arity = if i.op.is_binary() { 2 } else { 1 };
         for (side, x) in [i.a, i.b].into_iter().take(arity).enumerate() {
             let Arg::Slot(s) = x else { continue };
             let s = s as usize;
-            let Some(li) = s.checked_sub(n).and_then(|k| owner(loops, k)) else {
+            let Some(li) = s.checked_sub(n).and_then(|k| owner(loops, &read, k)) else {
                 continue;
             };
             let how = match mine {
@@ -604,7 +652,7 @@ fn validate(p: &Program, loops: &mut [Loop]) -> Vec<usize> {
     for x in others {
         if let Arg::Slot(s) = x {
             let s = s as usize;
-            if let Some(li) = s.checked_sub(n).and_then(|k| owner(loops, k)) {
+            if let Some(li) = s.checked_sub(n).and_then(|k| owner(loops, &read, k)) {
                 reads.push((s, li, 2));
             }
         }
@@ -848,24 +896,26 @@ fn identity(op: Op, side: usize) -> Option<f64> {
     }
 }
 
-/// The operand `src` describes in repetition `r`, whose body instructions
+/// The operand `src` describes in repetition `r` (`strided`: its
+/// [`resolve`]d loop, for [`Src::Strided`]), whose body instructions
 /// so far are in the slots `cur` (an absent one: the slot of its operand),
 /// the previous repetition's in `prev` (`None`: an input past the last; a
 /// constant: repetition 0's, which others may differ from).
 fn expect(
     src: Src,
+    strided: Option<(usize, usize, usize)>,
     n: usize,
-    done: &[Loop],
     r: usize,
     cur: &[usize],
     prev: &[usize],
 ) -> Option<Arg> {
     let slot = |s: usize| Some(Arg::Slot(s as u32));
     match src {
-        Src::Strided { from, j, r0, m } => {
-            let l = &done[loop_at(done, from)];
+        Src::Strided { r0, m, .. } => {
+            // (the slot of repetition 0, slots per repetition, repetitions)
+            let (base, step, reps) = strided.expect("resolved (resolve)");
             let rep = r0 + r * m;
-            (rep < l.reps).then(|| Arg::Slot((n + l.start + rep * l.period + j) as u32))
+            (rep < reps).then(|| Arg::Slot((base + rep * step) as u32))
         }
         Src::Const(c) => Some(Arg::Const(c)),
         Src::Table(_) => None,
@@ -881,6 +931,18 @@ fn expect(
             }
         }
     }
+}
+
+/// For [`expect`]: a [`Src::Strided`] operand's loop among `done`, as the
+/// slot of body instruction `j` in its repetition 0, the slots from one
+/// repetition to the next and its repetitions (looked up once per body
+/// instruction, not per repetition matched).
+fn resolve(n: usize, done: &[Loop], src: Src) -> Option<(usize, usize, usize)> {
+    let Src::Strided { from, j, .. } = src else {
+        return None;
+    };
+    let l = &done[loop_at(done, from)];
+    Some((n + l.start + j, l.period, l.reps))
 }
 
 /// Whether two operands are the same (constants by their bits).
@@ -1012,6 +1074,9 @@ fn try_loop(
     // as many repetitions as follow the description, each with the same
     // operands equal to each other as in repetition 0 (one slot twice adds
     // its summed partials once: that must not change between repetitions)
+    let at: Vec<_> = (body.iter().flatten())
+        .map(|&src| resolve(n, done, src))
+        .collect();
     let same0: Vec<bool> = (0..period)
         .map(|j| same(ins[s + j].a, ins[s + j].b))
         .collect();
@@ -1048,7 +1113,7 @@ fn try_loop(
                         keep(consts, o, c0, c, reps);
                         true
                     }
-                    _ => expect(src, n, done, reps, cur, &prev).is_some_and(|e| same(x, e)),
+                    _ => expect(src, at[o], n, reps, cur, &prev).is_some_and(|e| same(x, e)),
                 };
             let present = pos < ins.len() && {
                 let i = ins[pos];
@@ -1071,7 +1136,8 @@ fn try_loop(
             let Some(side) = optional[j].filter(|_| reps >= 2) else {
                 break 'reps;
             };
-            let Some(Arg::Slot(x)) = expect(body[j][1 - side], n, done, reps, &cur, &prev) else {
+            let o = 2 * j + 1 - side;
+            let Some(Arg::Slot(x)) = expect(body[j][1 - side], at[o], n, reps, &cur, &prev) else {
                 break 'reps;
             };
             cur[j] = x as usize;
@@ -1482,5 +1548,36 @@ mod tests {
             let last = n + l.start + (l.reps - 1) * l.period;
             assert!(!(n + l.start..last).contains(&t), "{l:?} hides slot {t}");
         }
+    }
+
+    #[test]
+    fn no_loops_where_the_code_would_exceed_max_ops() {
+        // `k` dot products of 40 inputs each, summed: per product a loop
+        // over its terms, and a few instructions around it
+        let dots = |k: usize| {
+            move |x: &[Var]| {
+                let mut s = Var::constant(0.0);
+                for _ in 0..k {
+                    let mut c = x[0] * x[40];
+                    for i in 1..40 {
+                        c += x[i] * x[40 + i];
+                    }
+                    s += c;
+                }
+                s
+            }
+        };
+        let x: Vec<f64> = (0..80).map(|i| 0.1 + 0.01 * i as f64).collect();
+        let p = reverse::record(dots(600), &x);
+        let loops = find(&p);
+        assert_eq!(loops.len(), 600);
+        let code = emitted(&p, &loops);
+        assert!(code <= MAX_OPS && code.is_multiple_of(600), "{code}");
+        // 700 products: more code than `MAX_OPS` (interpreted under
+        // `Jit::Auto`), so not searched
+        assert!(code / 600 * 700 > MAX_OPS);
+        let p = reverse::record(dots(700), &x);
+        let loops = find(&p);
+        assert!(loops.is_empty(), "{} loops", loops.len());
     }
 }

@@ -176,7 +176,9 @@ pub enum Jit {
     /// [`MAX_OPS`] instructions.
     #[default]
     Auto,
-    /// Compile at the next gradient (HVP), whatever the program's size.
+    /// Compile at the next gradient (HVP), whatever the program's size
+    /// (one whose code would exceed [`MAX_OPS`] instructions even with its
+    /// loops is compiled without looking for them: straight line).
     Now,
     /// Always interpret.
     Off,
