@@ -39,7 +39,9 @@
 //!   `(-1, -0)`), and its contribution `(c·g.re, times(±0, g.re) + g.eps·c)`
 //!   is added as `(c·g.re, c·g.eps)`: `times(±0, ·)` is a zero, which only
 //!   decides the sign of a zero sum, and an adjoint (never `-0`) plus `±0`
-//!   is itself. `c = 1` adds `g`, `c = -1` subtracts it; a constant zero
+//!   is itself. `c = 1` adds `g` (as the first contribution to an
+//!   adjoint, the sum is `g` itself: `+0 + x` is `x` for every component
+//!   `x` of an adjoint, never `-0`), `c = -1` subtracts it; a constant zero
 //!   partial adds nothing (skipped when compiling, as rule 3 skips it).
 //!
 //! So wherever no NaN appears, the code's value, gradient and product are
@@ -363,13 +365,24 @@ fn scratch(loops: &[Loop]) -> Scratch {
     Scratch::new(loops, |op| !inline(op), 6)
 }
 
-/// `cur + p · g` on duals as the module docs add a contribution; `None`
-/// for a constant zero partial (rule 3: nothing added).
-fn contribute(b: &mut FunctionBuilder, cur: D, p: P, g: D) -> Option<D> {
+/// `cur + p · g` on duals as the module docs add a contribution (`cur`
+/// `None`: nothing added yet, `(+0, +0)`); `None` for a constant zero
+/// partial (rule 3: nothing added).
+fn contribute(b: &mut FunctionBuilder, cur: Option<D>, p: P, g: D) -> Option<D> {
     // (`==` on floats, as the rules test them, not patterns)
     #[allow(clippy::redundant_guards)]
+    let cur = match (cur, p) {
+        (_, P::Const(c, e)) if c == 0.0 && e == 0.0 => return None,
+        // `(+0, +0) + g` is `g`: no component of an adjoint is `-0`
+        (None, P::Const(c, _)) if c == 1.0 => return Some(g),
+        (Some(cur), _) => cur,
+        (None, _) => {
+            let z = b.ins().f64const(0.0);
+            D { re: z, eps: z }
+        }
+    };
+    #[allow(clippy::redundant_guards)]
     let sum = match p {
-        P::Const(c, e) if c == 0.0 && e == 0.0 => return None,
         P::Const(c, _) if c == 1.0 => D {
             re: b.ins().fadd(cur.re, g.re),
             eps: b.ins().fadd(cur.eps, g.eps),
@@ -848,7 +861,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             re: b.ins().load(types::F64, mem, ga, (8 * i) as i32),
             eps: b.ins().load(types::F64, mem, ha, (8 * i) as i32),
         };
-        let Some(sum) = contribute(b, cur, p, g) else {
+        let Some(sum) = contribute(b, Some(cur), p, g) else {
             return false;
         };
         b.ins().store(mem, sum.re, ga, (8 * i) as i32);
@@ -887,11 +900,11 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                 } else if let Some((at, adj)) = kept(t) {
                     // (unchecked: the loop's sweep checks)
                     let cur = load(b, pscratch, at + adj);
-                    if let Some(sum) = contribute(b, cur, p, g) {
+                    if let Some(sum) = contribute(b, Some(cur), p, g) {
                         store(b, pscratch, at + adj, sum);
                         added = true;
                     }
-                } else if let Some(sum) = contribute(b, adj[t].unwrap_or(dzero), p, g) {
+                } else if let Some(sum) = contribute(b, adj[t], p, g) {
                     adj[t] = Some(sum);
                     added = true;
                 }
@@ -1019,7 +1032,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             for (src, p) in targets.into_iter().flatten() {
                 // a fixed operand's or a held input's running adjoint
                 if let Some(e) = running(src, &fixed, &held) {
-                    if let Some(s) = contribute(&mut b, acc[e], p, g) {
+                    if let Some(s) = contribute(&mut b, Some(acc[e]), p, g) {
                         acc[e] = s;
                         added = true;
                     }
@@ -1039,14 +1052,14 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                         let (at, per, adj) = sc.strided(loops, src).expect("kept (Scratch::new)");
                         let a = stride(&mut b, pscratch, r, per);
                         let cur = load(&mut b, a, at + adj);
-                        if let Some(s) = contribute(&mut b, cur, p, g) {
+                        if let Some(s) = contribute(&mut b, Some(cur), p, g) {
                             store(&mut b, a, at + adj, s);
                             added = true;
                         }
                         continue;
                     }
                 };
-                if let Some(s) = contribute(&mut b, cell.unwrap_or(dzero), p, g) {
+                if let Some(s) = contribute(&mut b, *cell, p, g) {
                     *cell = Some(s);
                     added = true;
                 }
