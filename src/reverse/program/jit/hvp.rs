@@ -869,6 +869,16 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         checks.pair(b, sum.re, sum.eps);
         true
     };
+    // `a[at] += p · g` in memory (a kept value's adjoint: unchecked, the
+    // loop keeping it checks): whether anything was added
+    let add_at = |b: &mut FunctionBuilder, a: Value, at: usize, p: P, g: D| {
+        let cur = load(b, a, at);
+        let Some(sum) = contribute(b, Some(cur), p, g) else {
+            return false;
+        };
+        store(b, a, at, sum);
+        true
+    };
     let out_arg = p.outputs[0];
     if let Arg::Slot(s) = out_arg {
         // the seed `(1, 0)` added to the zero adjoint: `(0 + 1, 0 + 0)`
@@ -898,12 +908,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                 if looped && t < n {
                     added |= add_grad(b, checks, None, t, 0, p, g);
                 } else if let Some((at, adj)) = kept(t) {
-                    // (unchecked: the loop's sweep checks)
-                    let cur = load(b, pscratch, at + adj);
-                    if let Some(sum) = contribute(b, Some(cur), p, g) {
-                        store(b, pscratch, at + adj, sum);
-                        added = true;
-                    }
+                    added |= add_at(b, pscratch, at + adj, p, g);
                 } else if let Some(sum) = contribute(b, adj[t], p, g) {
                     adj[t] = Some(sum);
                     added = true;
@@ -1051,11 +1056,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                         // (unchecked: the earlier loop's sweep checks)
                         let (at, per, adj) = sc.strided(loops, src).expect("kept (Scratch::new)");
                         let a = stride(&mut b, pscratch, r, per);
-                        let cur = load(&mut b, a, at + adj);
-                        if let Some(s) = contribute(&mut b, Some(cur), p, g) {
-                            store(&mut b, a, at + adj, s);
-                            added = true;
-                        }
+                        added |= add_at(&mut b, a, at + adj, p, g);
                         continue;
                     }
                 };
