@@ -181,6 +181,18 @@ fn overlapping<S: Scalar<Real = f64>>(x: &[S]) -> S {
     s
 }
 
+/// [`overlapping`] with `x[5]`'s contribution between two of `x[k]`'s (the
+/// sweep adds to `a`'s adjoint from `a * a`, then to `x[5]`'s, then to
+/// `a`'s from `a * 3`): at `k = 5` all three reach one entry of the
+/// gradient.
+fn overlapping_between<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let mut s = S::constant(0.0);
+    for &a in x {
+        s += a * 3.0 * x[5] + a * a;
+    }
+    s
+}
+
 /// Chained Rosenbrock: each input in two terms (overlapping strides), a
 /// division, one slot twice (`a * a`).
 fn chained<S: Scalar<Real = f64>>(x: &[S]) -> S {
@@ -266,7 +278,7 @@ fn passes_read_again<S: Scalar<Real = f64>>(x: &[S]) -> S {
 #[test]
 fn compiled_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
-    let fs: [(&str, F, f64); 10] = [
+    let fs: [(&str, F, f64); 11] = [
         ("layers", layers, 0.3),
         ("passes", passes, 0.3),
         ("passes_read_again", passes_read_again, 0.3),
@@ -277,6 +289,7 @@ fn compiled_loops_are_bit_exact() {
         ("fit", fit, 0.5),
         ("labelled", labelled, 0.5),
         ("overlapping", overlapping, 0.5),
+        ("overlapping_between", overlapping_between, 0.5),
     ];
     for (name, f, scale) in fs {
         // (straight line at n = 20; loops from 1,024 instructions on:

@@ -43,6 +43,20 @@
 //! where a NaN appears, which the checks below catch, as for any other
 //! contribution.
 //!
+//! An input's adjoint lives in `grad` where the code has loops. A sweep
+//! loop's repetition adds its contributions to a strided input (input
+//! `i + r·d`) in a register, loaded at the first and stored after the
+//! body: the same additions in the same order as adding each in memory,
+//! as long as no other operand of the repetition reaches that entry (the
+//! code does this where the body's strided inputs have one stride, so
+//! distinct `i` are distinct entries, and every input it reads at stride
+//! 0 it holds in a register through the loop, which it does only for
+//! inputs no strided operand reaches). Where the repetition makes all of
+//! the entry's contributions in the program ([`owned`]), the sum starts
+//! at `+0`, as the cleared entry would, and the entry is neither loaded
+//! nor cleared: its first contribution is added to `+0` in the register
+//! instead of in memory.
+//!
 //! A value that later code reads from more than the last repetition (a
 //! pass over data reading the one before it at a stride, as a matrix
 //! product through nalgebra does: [`Loop::kept`]) the forward loop stores
@@ -189,6 +203,16 @@ unsafe extern "C" fn shim_eval(op: *const Op, a: f64, b: f64, out: *mut f64) {
         out.add(1).write(da);
         out.add(2).write(db);
     }
+}
+
+/// A strided input's adjoint in a sweep loop's repetition: input `i +
+/// r·d` for `key` `(i, d)` (at `8·i` bytes from `at`), the sum so far
+/// (`None`: `+0`), and whether anything was added to it.
+struct Cell {
+    key: (usize, usize),
+    at: Value,
+    sum: Option<Value>,
+    added: bool,
 }
 
 /// A partial as far as known when compiling.
@@ -344,14 +368,111 @@ fn summed(b: &mut FunctionBuilder, pa: P, pb: P) -> P {
     }
 }
 
+/// Per loop, the strided inputs `(i, d)` whose adjoints its sweep owns,
+/// and per input whether the sweep must clear its adjoint first.
+///
+/// A loop owns `(i, d)` where every read of input `i + r·d` in the program
+/// (every operand the sweep adds a contribution for, and the output) is
+/// repetition `r`'s `Src::Input(i, d)`: that repetition's sweep then makes
+/// every contribution to it, so it adds them up from `+0` in a register
+/// and stores the sum once, with no load and no clearing first (the sum
+/// the tape makes, as the adjoint in memory would start at `+0` too).
+/// Every input no loop owns is cleared.
+fn owned(p: &Program, loops: &[Loop]) -> (Vec<Vec<(usize, usize)>>, Vec<bool>) {
+    let n = p.inputs;
+    let mut reads = vec![0u32; n];
+    let mut read = |s: usize, k: u32| {
+        if s < n {
+            reads[s] += k;
+        }
+    };
+    for ins in &p.instrs {
+        match targets(ins) {
+            Targets::Same(a) => read(a, 2),
+            Targets::Each(a, b) => {
+                for s in [a, b].into_iter().flatten() {
+                    read(s, 1);
+                }
+            }
+        }
+    }
+    if let Some(Arg::Slot(s)) = p.outputs.first() {
+        read(*s as usize, 1);
+    }
+    let mut clear = vec![true; n];
+    let owned = loops
+        .iter()
+        .map(|l| {
+            // the strided inputs the body reads, with how often
+            let mut keys: Vec<((usize, usize), u32)> = Vec::new();
+            for (j, [sa, sb]) in l.body.iter().enumerate() {
+                let srcs = if l.ops[j].is_binary() {
+                    &[*sa, *sb][..]
+                } else {
+                    &[*sa][..]
+                };
+                for s in srcs {
+                    let Src::Input(i, d) = *s else { continue };
+                    if d == 0 {
+                        continue;
+                    }
+                    match keys.iter_mut().find(|k| k.0 == (i, d)) {
+                        Some(k) => k.1 += 1,
+                        None => keys.push(((i, d), 1)),
+                    }
+                }
+            }
+            keys.retain(|&((i, d), c)| (0..l.reps).all(|r| reads[i + r * d] == c));
+            for &((i, d), _) in &keys {
+                for r in 0..l.reps {
+                    clear[i + r * d] = false;
+                }
+            }
+            keys.into_iter().map(|k| k.0).collect()
+        })
+        .collect();
+    (owned, clear)
+}
+
+/// Emits the clearing of the entries of `grad` that `clear` marks: runs
+/// of them, or the whole if they are many short runs.
+fn clear_some(b: &mut FunctionBuilder, ptr: Type, grad: Value, clear: &[bool]) {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, &c) in clear.iter().enumerate() {
+        match runs.last_mut() {
+            Some(r) if c && r.1 == i => r.1 += 1,
+            _ if c => runs.push((i, i + 1)),
+            _ => {}
+        }
+    }
+    if runs.len() > 16 {
+        runs = vec![(0, clear.len())];
+    }
+    let zero = b.ins().f64const(0.0);
+    for (s, e) in runs {
+        if e - s <= 4 {
+            for i in s..e {
+                b.ins()
+                    .store(MemFlags::trusted(), zero, grad, (8 * i) as i32);
+            }
+        } else {
+            let base = b.ins().iadd_imm(grad, (8 * s) as i64);
+            super::clear(b, ptr, base, e - s);
+        }
+    }
+}
+
 /// Compiles `p`'s `f64` gradient (`p` has one output); `None` if the host
 /// is not supported or Cranelift fails.
 ///
 /// The stretches in `loops` (those [`find`](super::loops::find) finds) run
 /// as loops; then the inputs' adjoints live in `grad` (cleared when the
 /// sweep starts, every contribution loaded, added and stored, every sum
-/// checked for NaN), so a status 2 may leave `grad` written (the caller
-/// replays into it).
+/// checked for NaN; a loop's repetition adds its contributions to one
+/// strided input in a register and stores the sum once, and where it makes
+/// all of that input's contributions, [`owned`], it starts from `+0`
+/// without loading or clearing), so a status 2 may leave `grad` written
+/// (the caller replays into it).
 /// Without loops every adjoint is an SSA value and `grad` is written once,
 /// at the end.
 pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
@@ -555,9 +676,16 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
     // (see the module docs)
     b.switch_to_block(sweep);
     let zero = b.ins().f64const(0.0);
+    // (the strided inputs whose adjoints the loops' sweeps store: [`owned`])
+    let (own, to_clear) = if looped {
+        owned(p, loops)
+    } else {
+        Default::default()
+    };
     if looped && n > 0 {
-        // the inputs' adjoints live in `grad`: cleared first
-        clear(&mut b, ptr, pgrad, n);
+        // the inputs' adjoints live in `grad`: cleared first, but those a
+        // loop's sweep stores
+        clear_some(&mut b, ptr, pgrad, &to_clear);
     }
     // (and so do those of the values loops pass to later ones)
     for li in 0..loops.len() {
@@ -728,6 +856,32 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         let mut gout: Vec<Option<Value>> = vec![None; per];
         let mut acc = fps.clone();
         let mut lc = Checks::default();
+        // the adjoints of the strided inputs this repetition adds to, in
+        // registers: from `+0` where the loop owns them ([`owned`]), else
+        // loaded at the first contribution; stored after the body. Also
+        // those the loop does not own where every strided input the body
+        // reads has one stride (distinct `i`: distinct entries) and every
+        // input it reads at stride 0 is held (so none is one of those).
+        let one_stride = (l.body.iter().flatten())
+            .filter_map(|s| match *s {
+                Src::Input(_, d) if d > 0 => Some(d),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .windows(2)
+            .all(|w| w[0] == w[1])
+            && (l.body.iter().flatten()).all(|s| match *s {
+                Src::Input(x, 0) => held.binary_search(&x).is_ok(),
+                _ => true,
+            });
+        let mut cells: Vec<Cell> = (own[li].iter())
+            .map(|&(i, d)| Cell {
+                key: (i, d),
+                at: stride(&mut b, pgrad, r, d),
+                sum: None,
+                added: false,
+            })
+            .collect();
         for j in (0..per).rev() {
             let Some(g) = ga[j] else {
                 continue; // a zero adjoint: rule 3
@@ -756,6 +910,28 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
                     Src::Local(i) => &mut ga[i],
                     Src::Carried(i) => &mut gout[i],
                     Src::Fixed(_) => unreachable!("a running adjoint (above)"),
+                    Src::Input(i, d) if d > 0 && (one_stride || own[li].contains(&(i, d))) => {
+                        let c = match cells.iter().position(|c| c.key == (i, d)) {
+                            Some(c) => c,
+                            None => {
+                                let at = stride(&mut b, pgrad, r, d);
+                                let cur = b.ins().load(types::F64, mem, at, (8 * i) as i32);
+                                cells.push(Cell {
+                                    key: (i, d),
+                                    at,
+                                    sum: Some(cur),
+                                    added: false,
+                                });
+                                cells.len() - 1
+                            }
+                        };
+                        if let Some(s) = contribute(&mut b, cells[c].sum, p, g) {
+                            cells[c].sum = Some(s);
+                            cells[c].added = true;
+                            added = true;
+                        }
+                        continue;
+                    }
                     Src::Input(i, d) => {
                         let a = stride(&mut b, pgrad, r, d);
                         added |= add_grad(&mut b, &mut lc, a, i, p, g);
@@ -776,6 +952,18 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             if !added {
                 lc.one(&mut b, g);
             }
+        }
+        for c in &cells {
+            // (an owned adjoint nothing was added to is `+0`)
+            let sum = match (c.sum, c.added) {
+                (Some(s), true) => {
+                    lc.one(&mut b, s);
+                    s
+                }
+                (None, _) => zero,
+                (Some(_), false) => continue,
+            };
+            b.ins().store(mem, sum, c.at, (8 * c.key.0) as i32);
         }
         let flag = match lc.take(&mut b) {
             Some(f) => b.ins().bor(flag, f),
