@@ -267,6 +267,7 @@ fn emit_op(
     [x, y]: [Value; 2],
     out: Option<Value>,
 ) -> (Value, P, P) {
+    let ty = b.func.dfg.value_type(x);
     if let Some((pa, pb)) = fixed_partials(op) {
         let v = match op {
             // rules::add, sub: one IEEE operation
@@ -275,7 +276,7 @@ fn emit_op(
             // rules::neg: `-x` flips the sign bit, as `fneg` does
             Op::Neg => b.ins().fneg(x),
             // rules::powi: n = 0 is (1, 0)
-            _ => b.ins().f64const(1.0),
+            _ => fconst(b, ty, 1.0),
         };
         return (v, P::Const(pa), P::Const(pb));
     }
@@ -285,7 +286,7 @@ fn emit_op(
         // rules::div: q = x / y, r = y.recip() = 1 / y, (q, r, -q * r)
         Op::Div => {
             let q = b.ins().fdiv(x, y);
-            let c1 = b.ins().f64const(1.0);
+            let c1 = fconst(b, ty, 1.0);
             let r = b.ins().fdiv(c1, y);
             let nq = b.ins().fneg(q);
             let db = b.ins().fmul(nq, r);
@@ -293,7 +294,7 @@ fn emit_op(
         }
         // rules::recip: r = 1 / x, -(r * r)
         Op::Recip => {
-            let c1 = b.ins().f64const(1.0);
+            let c1 = fconst(b, ty, 1.0);
             let r = b.ins().fdiv(c1, x);
             let rr = b.ins().fmul(r, r);
             (r, P::Val(b.ins().fneg(rr)), P::Const(0.0))
@@ -313,6 +314,16 @@ fn emit_op(
     }
 }
 
+/// The constant `c` of type `ty`: `f64`, or `f64x2` (both lanes `c`).
+fn fconst(b: &mut FunctionBuilder, ty: Type, c: f64) -> Value {
+    let x = b.ins().f64const(c);
+    if ty == types::F64 {
+        x
+    } else {
+        b.ins().splat(ty, x)
+    }
+}
+
 /// The value and partials a shim wrote to `at` (three `f64`s).
 fn read_back(b: &mut FunctionBuilder, at: Value) -> (Value, P, P) {
     let mem = MemFlags::trusted();
@@ -326,6 +337,7 @@ fn read_back(b: &mut FunctionBuilder, at: Value) -> (Value, P, P) {
 /// `cur` `None`: nothing added yet, `+0`); `None` for a constant zero
 /// partial (rule 3: nothing added).
 fn contribute(b: &mut FunctionBuilder, cur: Option<Value>, p: P, g: Value) -> Option<Value> {
+    let ty = b.func.dfg.value_type(g);
     // (`==` on floats, as the rules test them, not patterns)
     #[allow(clippy::redundant_guards)]
     let cur = match (cur, p) {
@@ -333,14 +345,14 @@ fn contribute(b: &mut FunctionBuilder, cur: Option<Value>, p: P, g: Value) -> Op
         // `+0 + 1 · g` is `g`: an adjoint is never `-0`
         (None, P::Const(c)) if c == 1.0 => return Some(g),
         (Some(cur), _) => cur,
-        (None, _) => b.ins().f64const(0.0),
+        (None, _) => fconst(b, ty, 0.0),
     };
     #[allow(clippy::redundant_guards)]
     let sum = match p {
         P::Const(c) if c == 1.0 => b.ins().fadd(cur, g),
         P::Const(c) if c == -1.0 => b.ins().fsub(cur, g),
         P::Const(c) => {
-            let c = b.ins().f64const(c);
+            let c = fconst(b, ty, c);
             let prod = b.ins().fmul(c, g);
             b.ins().fadd(cur, prod)
         }
@@ -358,8 +370,12 @@ fn summed(b: &mut FunctionBuilder, pa: P, pb: P) -> P {
     match (pa, pb) {
         (P::Const(x), P::Const(y)) => P::Const(x + y),
         _ => {
+            let ty = match (pa, pb) {
+                (P::Val(v), _) | (_, P::Val(v)) => b.func.dfg.value_type(v),
+                _ => unreachable!("one partial varies (matched above)"),
+            };
             let mut v = |q: P| match q {
-                P::Const(c) => b.ins().f64const(c),
+                P::Const(c) => fconst(b, ty, c),
                 P::Val(v) => v,
             };
             let (x, y) = (v(pa), v(pb));
@@ -460,6 +476,220 @@ fn clear_some(b: &mut FunctionBuilder, ptr: Type, grad: Value, clear: &[bool]) {
             super::clear(b, ptr, base, e - s);
         }
     }
+}
+
+/// Whether body instruction `j` of `l` passes its adjoint on unchanged to
+/// the previous repetition's: a running sum or difference (`s + t`,
+/// `t + s`, `s - t` of the previous repetition's `s`, [`Src::Carried`]`(j)`)
+/// whose `s` and `j` nothing else in the body reads. The sweep then adds
+/// `1 · g` as the first contribution to `s`'s adjoint: it is `g` (see the
+/// module docs), the same in every repetition.
+fn passes_through(l: &Loop, j: usize) -> bool {
+    let me = Src::Carried(j);
+    let [a, bb] = l.body[j];
+    let side = match l.ops[j] {
+        Op::Add => (a == me) != (bb == me),
+        Op::Sub => a == me && bb != me,
+        _ => false,
+    };
+    let reads = |s: Src| -> usize {
+        (l.body.iter().zip(&l.ops))
+            .map(|(o, op)| {
+                o[..1 + usize::from(op.is_binary())]
+                    .iter()
+                    .filter(|&&x| x == s)
+                    .count()
+            })
+            .sum()
+    };
+    side && reads(me) == 1 && reads(Src::Local(j)) == 0
+}
+
+/// Whether the sweep of `l` can run two repetitions at a time
+/// ([`sweep_pairs`]): every operation inline, every value carried from one
+/// repetition to the next a running sum ([`passes_through`]), every input
+/// strided and owned (`own`, [`owned`]), no fixed operand and nothing kept
+/// in memory for later loops. The repetitions' sweeps then share nothing
+/// but the carried adjoints, which are the same in all of them.
+fn pairs(l: &Loop, own: &[(usize, usize)]) -> bool {
+    l.reps >= 4
+        && l.ops.iter().all(|&op| inline(op))
+        && !l.kept.iter().any(|&k| k)
+        && l.carried().iter().all(|&j| passes_through(l, j))
+        && (l.body.iter().flatten()).all(|s| match *s {
+            Src::Const(_) | Src::Table(_) | Src::Local(_) | Src::Carried(_) => true,
+            Src::Input(i, d) => d > 0 && own.contains(&(i, d)),
+            Src::Fixed(_) | Src::Strided { .. } => false,
+        })
+}
+
+/// Emits the sweep of repetitions `reps − 1` down to `last` (`≥ 1`; an
+/// even number of them, at least two) of `l`, where [`pairs`] holds, two
+/// repetitions at a time: repetition `r − 1` in lane 0 of `f64x2` values,
+/// `r` in lane 1 (so that an input of stride 1 is one load and one store). `g` holds the adjoints entering every repetition
+/// (the carried values', [`passes_through`]). Returns the NaN flag (`i8`).
+///
+/// Each lane computes what the one-repetition sweep computes for its
+/// repetition: the same IEEE operations on the same operands, in the same
+/// order (the lanes of a vector operation are rounded apart), and the
+/// repetitions' sweeps share nothing else ([`pairs`]): the same bits.
+#[allow(clippy::too_many_arguments)]
+fn sweep_pairs(
+    b: &mut FunctionBuilder,
+    sh: Shims,
+    l: &Loop,
+    ops: &[Op],
+    [px, pgrad]: [Value; 2],
+    g: &[(usize, Value)],
+    own: &[(usize, usize)],
+    last: usize,
+) -> Value {
+    let (v2, ptr, mem) = (types::F64X2, sh.ptr, MemFlags::trusted());
+    let per = l.period;
+    let gs: Vec<(usize, Value)> = g.iter().map(|&(j, v)| (j, b.ins().splat(v2, v))).collect();
+    let z = b.ins().iconst(types::I64, 0);
+    let clean = b.ins().splat(types::I64X2, z);
+    let body = b.create_block();
+    let r = b.append_block_param(body, ptr);
+    let flag = b.append_block_param(body, types::I64X2);
+    let r0 = b.ins().iconst(ptr, (l.reps - 1) as i64);
+    b.ins()
+        .jump(body, &[BlockArg::Value(r0), BlockArg::Value(clean)]);
+    b.switch_to_block(body);
+    // (a vector in memory, maybe unaligned)
+    let vmem = MemFlags::new().with_notrap();
+    // repetition `r − 1`'s f64 at `at + off − step` in lane 0, `r`'s at
+    // `at + off` in lane 1 (next to each other: one load)
+    let pair = |b: &mut FunctionBuilder, at: Value, off: usize, step: usize| {
+        let (off, step) = (off as i32, step as i32);
+        if step == 8 {
+            return b.ins().load(v2, vmem, at, off - 8);
+        }
+        let r1 = b.ins().load(types::F64, mem, at, off - step);
+        let r = b.ins().load(types::F64, mem, at, off);
+        let v = b.ins().splat(v2, r1);
+        b.ins().insertlane(v, r, 1)
+    };
+    let operand = |b: &mut FunctionBuilder, src: Src, bv: &[Option<Value>]| match src {
+        Src::Const(c) => fconst(b, v2, c),
+        Src::Table(t) => {
+            let base = b.ins().iconst(ptr, l.tables[t].as_ptr() as i64);
+            let at = stride(b, base, r, 1);
+            pair(b, at, 0, 8)
+        }
+        Src::Local(i) => bv[i].expect("an earlier instruction of the body"),
+        Src::Input(i, d) => {
+            let at = stride(b, px, r, d);
+            pair(b, at, 8 * i, 8 * d)
+        }
+        _ => unreachable!("no partial reads another (find), no other operands (pairs)"),
+    };
+    // recompute the values the partials need
+    let emit = l.recomputed(|op| !inline(op));
+    let mut bv: Vec<Option<Value>> = vec![None; per];
+    let mut part: Vec<(P, P)> = Vec::with_capacity(per);
+    for j in 0..per {
+        if !emit[j] {
+            let (pa, pb) = fixed_partials(l.ops[j]).expect("constant partials (find checked)");
+            part.push((P::Const(pa), P::Const(pb)));
+            continue;
+        }
+        let [x, y] = l.body[j].map(|src| operand(b, src, &bv));
+        let (v, pa, pb) = emit_op(b, sh, l.ops[j], &ops[l.seg[j].0], [x, y], None);
+        bv[j] = Some(v);
+        part.push((pa, pb));
+    }
+    // the body's sweep, as in `compile`'s loop
+    let mut ga: Vec<Option<Value>> = vec![None; per];
+    for &(j, v) in &gs {
+        ga[j] = Some(v);
+    }
+    let mut cells: Vec<Cell> = (own.iter())
+        .map(|&(i, d)| Cell {
+            key: (i, d),
+            at: stride(b, pgrad, r, d),
+            sum: None,
+            added: false,
+        })
+        .collect();
+    let mut lc = Checks::default();
+    for j in (0..per).rev() {
+        let Some(g) = ga[j] else {
+            continue; // a zero adjoint: rule 3
+        };
+        let (pa, pb) = part[j];
+        let [sa, sb] = l.body[j];
+        let targets = if !l.ops[j].is_binary() {
+            [Some((sa, pa)), None]
+        } else if sa == sb {
+            [Some((sa, summed(b, pa, pb))), None]
+        } else {
+            [Some((sa, pa)), Some((sb, pb))]
+        };
+        let mut added = false;
+        for (src, p) in targets.into_iter().flatten() {
+            let cell = match src {
+                Src::Const(_) | Src::Table(_) => continue,
+                Src::Local(i) => &mut ga[i],
+                // the previous repetition's running sum: `+0 + 1 · g` is
+                // `g`, which `gs` holds (passes_through)
+                Src::Carried(_) => {
+                    added = true;
+                    continue;
+                }
+                Src::Input(i, d) => {
+                    let c = (cells.iter_mut())
+                        .find(|c| c.key == (i, d))
+                        .expect("owned (pairs)");
+                    &mut c.sum
+                }
+                _ => unreachable!("pairs"),
+            };
+            if let Some(s) = contribute(b, *cell, p, g) {
+                *cell = Some(s);
+                added = true;
+            }
+        }
+        if !added {
+            lc.one(b, g);
+        }
+    }
+    for c in &cells {
+        let sum = match c.sum {
+            Some(s) => {
+                lc.one(b, s);
+                s
+            }
+            None => fconst(b, v2, 0.0),
+        };
+        let (off, step) = ((8 * c.key.0) as i32, (8 * c.key.1) as i32);
+        if step == 8 {
+            b.ins().store(vmem, sum, c.at, off - 8);
+            continue;
+        }
+        let s0 = b.ins().extractlane(sum, 0);
+        b.ins().store(mem, s0, c.at, off - step);
+        let s1 = b.ins().extractlane(sum, 1);
+        b.ins().store(mem, s1, c.at, off);
+    }
+    let flag = match lc.take(b) {
+        Some(f) => b.ins().bor(flag, f),
+        None => flag,
+    };
+    let next = b.ins().iadd_imm(r, -2);
+    let more = b
+        .ins()
+        .icmp_imm(IntCC::UnsignedGreaterThan, next, last as i64);
+    let exit = b.create_block();
+    b.ins().brif(
+        more,
+        body,
+        &[BlockArg::Value(next), BlockArg::Value(flag)],
+        exit,
+        &[],
+    );
+    b.switch_to_block(exit);
+    b.ins().vany_true(flag)
 }
 
 /// Compiles `p`'s `f64` gradient (`p` has one output); `None` if the host
@@ -812,6 +1042,17 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             args.push(BlockArg::Value(v));
         }
         args.push(BlockArg::Value(b.ins().iconst(types::I8, 0)));
+        if pairs(l, &own[li]) && entering.iter().all(|j| carried.binary_search(j).is_ok()) {
+            // repetitions `reps − 1` down to `last` two at a time first,
+            // then the rest (one or two) by this loop
+            let g: Vec<(usize, Value)> = (entering.iter())
+                .map(|&j| (j, after(j).unwrap_or(zero)))
+                .collect();
+            let last = 2 - l.reps % 2;
+            let flag = sweep_pairs(&mut b, sh, l, &ops, [px, pgrad], &g, &own[li], last);
+            args[0] = BlockArg::Value(b.ins().iconst(ptr, (last - 1) as i64));
+            *args.last_mut().expect("the flag") = BlockArg::Value(flag);
+        }
         b.ins().jump(body, &args);
         b.switch_to_block(body);
         // recompute the values the partials need (from this repetition's
