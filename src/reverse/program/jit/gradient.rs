@@ -57,6 +57,18 @@
 //! nor cleared: its first contribution is added to `+0` in the register
 //! instead of in memory.
 //!
+//! Where the repetitions' sweeps share nothing but the adjoints of running
+//! sums ([`pairs`]: every operation inline, every input strided and owned,
+//! no fixed operand, every carried value a running sum `s + t` whose
+//! adjoint passes to the previous repetition's `s` unchanged, as the first
+//! contribution `+0 + 1 · g` is `g`), the sweep runs two repetitions at a
+//! time in the two lanes of `f64x2` values ([`sweep_pairs`]), and the
+//! last one or two alone. Each lane performs its repetition's operations
+//! (IEEE, rounded lane by lane) on its repetition's operands in the
+//! one-repetition sweep's order, and a repetition's contributions reach
+//! only its own locals and its own inputs' entries, so the order between
+//! the two repetitions changes no sum: the same bits.
+//!
 //! A value that later code reads from more than the last repetition (a
 //! pass over data reading the one before it at a stride, as a matrix
 //! product through nalgebra does: [`Loop::kept`]) the forward loop stores
@@ -120,8 +132,8 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, BlockArg, InstBuilder, MemFlags, SigRef, StackSlot, StackSlotData, StackSlotKind, Type,
-    Value,
+    types, BlockArg, ConstantData, Endianness, InstBuilder, MemFlags, SigRef, StackSlot,
+    StackSlotData, StackSlotKind, Type, Value,
 };
 use std::sync::Arc;
 
@@ -322,6 +334,21 @@ fn fconst(b: &mut FunctionBuilder, ty: Type, c: f64) -> Value {
     } else {
         b.ins().splat(ty, x)
     }
+}
+
+/// `[x₀, y₀]` (or `[x₁, y₁]` if `hi`) of two `f64x2` values.
+fn interleave(b: &mut FunctionBuilder, x: Value, y: Value, hi: bool) -> Value {
+    let le = MemFlags::new().with_endianness(Endianness::Little);
+    let (xb, yb) = (
+        b.ins().bitcast(types::I8X16, le, x),
+        b.ins().bitcast(types::I8X16, le, y),
+    );
+    // (the bytes of lane `h` of `x`, then of `y`, which is byte 16 on)
+    let h = if hi { 8 } else { 0 };
+    let bytes: Vec<u8> = (h..h + 8).chain(16 + h..24 + h).collect();
+    let mask = b.func.dfg.immediates.push(ConstantData::from(bytes));
+    let v = b.ins().shuffle(xb, yb, mask);
+    b.ins().bitcast(types::F64X2, le, v)
 }
 
 /// The value and partials a shim wrote to `at` (three `f64`s).
@@ -558,6 +585,20 @@ fn sweep_pairs(
     b.switch_to_block(body);
     // (a vector in memory, maybe unaligned)
     let vmem = MemFlags::new().with_notrap();
+    // for an input `(i, 2)` the body reads with `(i ± 1, 2)`: the lower
+    // one's `i`, and whether `i` is the higher (all of them owned, as
+    // `pairs` checked, so at most two: `(i, 2)` and `(i + 2, 2)` would
+    // share entries)
+    let partner = |i: usize| {
+        let has = |k: usize| own.contains(&(k, 2));
+        if has(i + 1) {
+            Some((i, false))
+        } else if i > 0 && has(i - 1) {
+            Some((i - 1, true))
+        } else {
+            None
+        }
+    };
     // repetition `r − 1`'s f64 at `at + off − step` in lane 0, `r`'s at
     // `at + off` in lane 1 (next to each other: one load)
     let pair = |b: &mut FunctionBuilder, at: Value, off: usize, step: usize| {
@@ -578,6 +619,15 @@ fn sweep_pairs(
             pair(b, at, 0, 8)
         }
         Src::Local(i) => bv[i].expect("an earlier instruction of the body"),
+        Src::Input(i, 2) if partner(i).is_some() => {
+            // (two inputs of stride 2 next to each other: two loads of
+            // both repetitions' pairs, interleaved)
+            let (k, hi) = partner(i).expect("tested");
+            let at = stride(b, px, r, 2);
+            let v0 = b.ins().load(v2, vmem, at, 8 * k as i32 - 16);
+            let v1 = b.ins().load(v2, vmem, at, 8 * k as i32);
+            interleave(b, v0, v1, hi)
+        }
         Src::Input(i, d) => {
             let at = stride(b, px, r, d);
             pair(b, at, 8 * i, 8 * d)
@@ -654,15 +704,31 @@ fn sweep_pairs(
             lc.one(b, g);
         }
     }
-    for c in &cells {
-        let sum = match c.sum {
+    let sums: Vec<Value> = (cells.iter())
+        .map(|c| match c.sum {
             Some(s) => {
                 lc.one(b, s);
                 s
             }
             None => fconst(b, v2, 0.0),
-        };
+        })
+        .collect();
+    for (c, &sum) in cells.iter().zip(&sums) {
         let (off, step) = ((8 * c.key.0) as i32, (8 * c.key.1) as i32);
+        if step == 16 {
+            if let Some((k, hi)) = partner(c.key.0) {
+                // (both repetitions' pairs, stored by the lower one)
+                if !hi {
+                    let up = cells.iter().position(|u| u.key == (k + 1, 2));
+                    let up = sums[up.expect("partner")];
+                    let w0 = interleave(b, sum, up, false);
+                    let w1 = interleave(b, sum, up, true);
+                    b.ins().store(vmem, w0, c.at, off - 16);
+                    b.ins().store(vmem, w1, c.at, off);
+                }
+                continue;
+            }
+        }
         if step == 8 {
             b.ins().store(vmem, sum, c.at, off - 8);
             continue;
