@@ -1027,7 +1027,7 @@ fn hvp_tiering_counts_hvps_apart_from_gradients() {
 fn compiled_hvp_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
     type H = fn(&[Dual<Var>]) -> Dual<Var>;
-    let fs: [(&str, F, H, f64); 10] = [
+    let fs: [(&str, F, H, f64); 12] = [
         ("layers", layers, layers, 0.3),
         ("passes", passes, passes, 0.3),
         (
@@ -1043,6 +1043,13 @@ fn compiled_hvp_loops_are_bit_exact() {
         ("fit", fit, fit, 0.5),
         ("labelled", labelled, labelled, 0.5),
         ("overlapping", overlapping, overlapping, 0.5),
+        (
+            "overlapping_between",
+            overlapping_between,
+            overlapping_between,
+            0.5,
+        ),
+        ("terms", terms, terms, 0.4),
     ];
     for (name, f, h, scale) in fs {
         let sizes: &[usize] = if name == "fit" || name == "labelled" {

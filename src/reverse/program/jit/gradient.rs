@@ -142,8 +142,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use super::loops::{Loop, Scratch, Src};
 use super::{
-    clear, declare, entries, finish, guards, import, running, shim_mul_add, shim_test, stride,
-    table, targets, Checks, Code, Param, Targets,
+    clear, clear_some, declare, entries, finish, guards, import, owned, running, shim_mul_add,
+    shim_test, stride, table, targets, Checks, Code, Param, Targets,
 };
 use crate::reverse::program::op::{eval, Op, Test};
 use crate::reverse::program::{Arg, Program};
@@ -407,100 +407,6 @@ fn summed(b: &mut FunctionBuilder, pa: P, pb: P) -> P {
             };
             let (x, y) = (v(pa), v(pb));
             P::Val(b.ins().fadd(x, y))
-        }
-    }
-}
-
-/// Per loop, the strided inputs `(i, d)` whose adjoints its sweep owns,
-/// and per input whether the sweep must clear its adjoint first.
-///
-/// A loop owns `(i, d)` where every read of input `i + r·d` in the program
-/// (every operand the sweep adds a contribution for, and the output) is
-/// repetition `r`'s `Src::Input(i, d)`: that repetition's sweep then makes
-/// every contribution to it, so it adds them up from `+0` in a register
-/// and stores the sum once, with no load and no clearing first (the sum
-/// the tape makes, as the adjoint in memory would start at `+0` too).
-/// Every input no loop owns is cleared.
-fn owned(p: &Program, loops: &[Loop]) -> (Vec<Vec<(usize, usize)>>, Vec<bool>) {
-    let n = p.inputs;
-    let mut reads = vec![0u32; n];
-    let mut read = |s: usize, k: u32| {
-        if s < n {
-            reads[s] += k;
-        }
-    };
-    for ins in &p.instrs {
-        match targets(ins) {
-            Targets::Same(a) => read(a, 2),
-            Targets::Each(a, b) => {
-                for s in [a, b].into_iter().flatten() {
-                    read(s, 1);
-                }
-            }
-        }
-    }
-    if let Some(Arg::Slot(s)) = p.outputs.first() {
-        read(*s as usize, 1);
-    }
-    let mut clear = vec![true; n];
-    let owned = loops
-        .iter()
-        .map(|l| {
-            // the strided inputs the body reads, with how often
-            let mut keys: Vec<((usize, usize), u32)> = Vec::new();
-            for (j, [sa, sb]) in l.body.iter().enumerate() {
-                let srcs = if l.ops[j].is_binary() {
-                    &[*sa, *sb][..]
-                } else {
-                    &[*sa][..]
-                };
-                for s in srcs {
-                    let Src::Input(i, d) = *s else { continue };
-                    if d == 0 {
-                        continue;
-                    }
-                    match keys.iter_mut().find(|k| k.0 == (i, d)) {
-                        Some(k) => k.1 += 1,
-                        None => keys.push(((i, d), 1)),
-                    }
-                }
-            }
-            keys.retain(|&((i, d), c)| (0..l.reps).all(|r| reads[i + r * d] == c));
-            for &((i, d), _) in &keys {
-                for r in 0..l.reps {
-                    clear[i + r * d] = false;
-                }
-            }
-            keys.into_iter().map(|k| k.0).collect()
-        })
-        .collect();
-    (owned, clear)
-}
-
-/// Emits the clearing of the entries of `grad` that `clear` marks: runs
-/// of them, or the whole if they are many short runs.
-fn clear_some(b: &mut FunctionBuilder, ptr: Type, grad: Value, clear: &[bool]) {
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    for (i, &c) in clear.iter().enumerate() {
-        match runs.last_mut() {
-            Some(r) if c && r.1 == i => r.1 += 1,
-            _ if c => runs.push((i, i + 1)),
-            _ => {}
-        }
-    }
-    if runs.len() > 16 {
-        runs = vec![(0, clear.len())];
-    }
-    let zero = b.ins().f64const(0.0);
-    for (s, e) in runs {
-        if e - s <= 4 {
-            for i in s..e {
-                b.ins()
-                    .store(MemFlags::trusted(), zero, grad, (8 * i) as i32);
-            }
-        } else {
-            let base = b.ins().iadd_imm(grad, (8 * s) as i64);
-            super::clear(b, ptr, base, e - s);
         }
     }
 }

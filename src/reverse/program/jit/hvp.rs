@@ -104,7 +104,10 @@
 //! stored per repetition and read back, a run-time `+0` adjoint entering
 //! a repetition nothing added to, an identity a repetition lacks computed
 //! with its contribution passed on, the inputs' adjoints and products
-//! added into `grad` and `hv`, every such sum checked). Where a repetition
+//! added into `grad` and `hv`, every such sum checked, a repetition's
+//! contributions to one strided input added in registers and stored once,
+//! from `(+0, +0)` with no load and no clearing where the repetition makes
+//! all of them, [`owned`](super::owned)). Where a repetition
 //! lacks an identity, the code takes its operand's tangent itself
 //! ([`where_absent`]; for a shim, also into the stored results), the
 //! program's, where `x · 1`'s product rule could give a zero of the other
@@ -132,8 +135,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use super::loops::{loop_at, Loop, Scratch, Src};
 use super::{
-    clear, declare, entries, finish, guards, import, running, shim_mul_add, shim_test, stride,
-    table, targets, Checks, Code, Param, Targets,
+    clear, clear_some, declare, entries, finish, guards, import, owned, running, shim_mul_add,
+    shim_test, stride, table, targets, Checks, Code, Param, Targets,
 };
 use crate::reverse::program::op::{eval, Op, Test};
 use crate::reverse::program::{Arg, Program};
@@ -238,6 +241,17 @@ unsafe extern "C" fn shim_eval(
 struct D {
     re: Value,
     eps: Value,
+}
+
+/// A strided input's adjoint in a sweep loop's repetition: input `i +
+/// r·d` for `key` `(i, d)` (at `8·i` bytes from `at`'s addresses in `grad`
+/// and `hv`), the sum so far (`None`: `(+0, +0)`), and whether anything
+/// was added to it.
+struct Cell {
+    key: (usize, usize),
+    at: (Value, Value),
+    sum: Option<D>,
+    added: bool,
 }
 
 /// A partial as far as known when compiling: a constant `(re, eps)` (its
@@ -830,10 +844,17 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         re: zero,
         eps: zero,
     };
+    // (the strided inputs whose adjoints the loops' sweeps store: [`owned`])
+    let (own, to_clear) = if looped {
+        owned(p, loops)
+    } else {
+        Default::default()
+    };
     if looped && n > 0 {
-        // the inputs' adjoints live in `grad` and `hv`: cleared first
-        clear(&mut b, ptr, pgrad, n);
-        clear(&mut b, ptr, phv, n);
+        // the inputs' adjoints live in `grad` and `hv`: cleared first, but
+        // those a loop's sweep stores
+        clear_some(&mut b, ptr, pgrad, &to_clear);
+        clear_some(&mut b, ptr, phv, &to_clear);
     }
     // (and so do those of the values loops keep)
     for li in 0..loops.len() {
@@ -1020,6 +1041,28 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         let mut gout: Vec<Option<D>> = vec![None; per];
         let mut acc = fps.clone();
         let mut lc = Checks::default();
+        // the adjoints of the strided inputs this repetition adds to, in
+        // registers, as in the gradient (see its sweep loop)
+        let one_stride = (l.body.iter().flatten())
+            .filter_map(|s| match *s {
+                Src::Input(_, d) if d > 0 => Some(d),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .windows(2)
+            .all(|w| w[0] == w[1])
+            && (l.body.iter().flatten()).all(|s| match *s {
+                Src::Input(x, 0) => held.binary_search(&x).is_ok(),
+                _ => true,
+            });
+        let mut cells: Vec<Cell> = (own[li].iter())
+            .map(|&(i, d)| Cell {
+                key: (i, d),
+                at: (stride(&mut b, pgrad, r, d), stride(&mut b, phv, r, d)),
+                sum: None,
+                added: false,
+            })
+            .collect();
         for j in (0..per).rev() {
             let Some(g) = ga[j] else {
                 continue; // a zero adjoint: rule 3
@@ -1048,6 +1091,31 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                     Src::Local(i) => &mut ga[i],
                     Src::Carried(i) => &mut gout[i],
                     Src::Fixed(_) => unreachable!("a running adjoint (above)"),
+                    Src::Input(i, d) if d > 0 && (one_stride || own[li].contains(&(i, d))) => {
+                        let c = match cells.iter().position(|c| c.key == (i, d)) {
+                            Some(c) => c,
+                            None => {
+                                let at = (stride(&mut b, pgrad, r, d), stride(&mut b, phv, r, d));
+                                let cur = D {
+                                    re: b.ins().load(types::F64, mem, at.0, (8 * i) as i32),
+                                    eps: b.ins().load(types::F64, mem, at.1, (8 * i) as i32),
+                                };
+                                cells.push(Cell {
+                                    key: (i, d),
+                                    at,
+                                    sum: Some(cur),
+                                    added: false,
+                                });
+                                cells.len() - 1
+                            }
+                        };
+                        if let Some(s) = contribute(&mut b, cells[c].sum, p, g) {
+                            cells[c].sum = Some(s);
+                            cells[c].added = true;
+                            added = true;
+                        }
+                        continue;
+                    }
                     Src::Input(i, d) => {
                         added |= add_grad(&mut b, &mut lc, Some(r), i, d, p, g);
                         continue;
@@ -1068,6 +1136,20 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             if !added {
                 lc.pair(&mut b, g.re, g.eps);
             }
+        }
+        for c in &cells {
+            // (an owned adjoint nothing was added to is `(+0, +0)`)
+            let sum = match (c.sum, c.added) {
+                (Some(s), true) => {
+                    lc.pair(&mut b, s.re, s.eps);
+                    s
+                }
+                (None, _) => dzero,
+                (Some(_), false) => continue,
+            };
+            let off = (8 * c.key.0) as i32;
+            b.ins().store(mem, sum.re, c.at.0, off);
+            b.ins().store(mem, sum.eps, c.at.1, off);
         }
         let flag = match lc.take(&mut b) {
             Some(f) => b.ins().bor(flag, f),

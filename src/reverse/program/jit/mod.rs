@@ -67,6 +67,7 @@ use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 
 use super::op::{Op, Test};
 use super::{Arg, Instr, Program};
+use loops::Src;
 
 use gradient::GradientFn;
 use hvp::HvpFn;
@@ -529,6 +530,101 @@ fn running(src: loops::Src, fixed: &[usize], held: &[usize]) -> Option<usize> {
         loops::Src::Fixed(x) => Some(fixed.binary_search(&x).expect("a fixed operand")),
         loops::Src::Input(i, 0) => held.binary_search(&i).ok().map(|e| fixed.len() + e),
         _ => None,
+    }
+}
+
+/// Per loop, the strided inputs `(i, d)` whose adjoints its sweep owns,
+/// and per input whether the sweep must clear its adjoint first.
+///
+/// A loop owns `(i, d)` where every read of input `i + r·d` in the program
+/// (every operand the sweep adds a contribution for, and the output) is
+/// repetition `r`'s `Src::Input(i, d)`: that repetition's sweep then makes
+/// every contribution to it, so it adds them up from `+0` in a register
+/// and stores the sum once, with no load and no clearing first (the sum
+/// the tape makes, as the adjoint in memory would start at `+0` too; for
+/// the HVP, both components).
+/// Every input no loop owns is cleared.
+pub(crate) fn owned(p: &Program, loops: &[Loop]) -> (Vec<Vec<(usize, usize)>>, Vec<bool>) {
+    let n = p.inputs;
+    let mut reads = vec![0u32; n];
+    let mut read = |s: usize, k: u32| {
+        if s < n {
+            reads[s] += k;
+        }
+    };
+    for ins in &p.instrs {
+        match targets(ins) {
+            Targets::Same(a) => read(a, 2),
+            Targets::Each(a, b) => {
+                for s in [a, b].into_iter().flatten() {
+                    read(s, 1);
+                }
+            }
+        }
+    }
+    if let Some(Arg::Slot(s)) = p.outputs.first() {
+        read(*s as usize, 1);
+    }
+    let mut clear = vec![true; n];
+    let owned = loops
+        .iter()
+        .map(|l| {
+            // the strided inputs the body reads, with how often
+            let mut keys: Vec<((usize, usize), u32)> = Vec::new();
+            for (j, [sa, sb]) in l.body.iter().enumerate() {
+                let srcs = if l.ops[j].is_binary() {
+                    &[*sa, *sb][..]
+                } else {
+                    &[*sa][..]
+                };
+                for s in srcs {
+                    let Src::Input(i, d) = *s else { continue };
+                    if d == 0 {
+                        continue;
+                    }
+                    match keys.iter_mut().find(|k| k.0 == (i, d)) {
+                        Some(k) => k.1 += 1,
+                        None => keys.push(((i, d), 1)),
+                    }
+                }
+            }
+            keys.retain(|&((i, d), c)| (0..l.reps).all(|r| reads[i + r * d] == c));
+            for &((i, d), _) in &keys {
+                for r in 0..l.reps {
+                    clear[i + r * d] = false;
+                }
+            }
+            keys.into_iter().map(|k| k.0).collect()
+        })
+        .collect();
+    (owned, clear)
+}
+
+/// Emits the clearing of the entries of `grad` that `marked` marks: runs
+/// of them, or the whole if they are many short runs.
+fn clear_some(b: &mut FunctionBuilder, ptr: Type, grad: Value, marked: &[bool]) {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, &c) in marked.iter().enumerate() {
+        match runs.last_mut() {
+            Some(r) if c && r.1 == i => r.1 += 1,
+            _ if c => runs.push((i, i + 1)),
+            _ => {}
+        }
+    }
+    if runs.len() > 16 {
+        runs = vec![(0, marked.len())];
+    }
+    let zero = b.ins().f64const(0.0);
+    for (s, e) in runs {
+        if e - s <= 4 {
+            for i in s..e {
+                b.ins()
+                    .store(MemFlags::trusted(), zero, grad, (8 * i) as i32);
+            }
+        } else {
+            let base = b.ins().iadd_imm(grad, (8 * s) as i64);
+            clear(b, ptr, base, e - s);
+        }
     }
 }
 
