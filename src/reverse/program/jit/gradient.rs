@@ -456,6 +456,13 @@ fn pairs(l: &Loop, own: &[(usize, usize)]) -> bool {
         })
 }
 
+/// Whether every loop of `loops` (of `p`) has its sweep run two
+/// repetitions at a time ([`pairs`]).
+pub(crate) fn paired(p: &Program, loops: &[Loop]) -> bool {
+    let (own, _) = owned(p, loops);
+    loops.iter().zip(&own).all(|(l, o)| pairs(l, o))
+}
+
 /// Emits the sweep of repetitions `reps − 1` down to `last` (`≥ 1`; an
 /// even number of them, at least two) of `l`, where [`pairs`] holds, two
 /// repetitions at a time: repetition `r − 1` in lane 0 of `f64x2` values,

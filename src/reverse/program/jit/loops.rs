@@ -61,8 +61,15 @@ const SAMPLES: usize = 64;
 /// n = 100, 399 instructions: 3.8 f64 evaluations straight in session 10's
 /// compare run, 4.8 looped in session 12's; at n = 10³, 3,999
 /// instructions: 7.0 straight, 5.9 looped; not yet measured side by side
-/// in one run).
+/// in one run). Programs above [`PAIRED_MIN`] instructions loop anyway
+/// where every loop's sweep runs two repetitions at a time (the gradient's
+/// `pairs`; Rosenbrock at n = 100: 3.8 evaluations straight, 2.4 looped
+/// at n = 10³ in session 16's compare run).
 pub(crate) const STRAIGHT_MAX: usize = 1024;
+
+/// The most instructions a program may have and be compiled as straight
+/// line throughout whatever its loops ([`find`] looks for none).
+pub(crate) const PAIRED_MIN: usize = 256;
 
 /// An operand of a body instruction, the same description in every
 /// repetition `r`.
@@ -385,7 +392,8 @@ fn reads(op: Op, a: Arg, b: Arg) -> impl Iterator<Item = usize> {
 
 /// The stretches of `p` to run as loops, in program order, not
 /// overlapping (see the [module docs](self)); none if `p` has at most
-/// [`STRAIGHT_MAX`] instructions, a `mul_add` (whose compiled form reads
+/// [`PAIRED_MIN`] instructions (up to [`STRAIGHT_MAX`] the caller keeps
+/// them only if every sweep runs paired), a `mul_add` (whose compiled form reads
 /// its `Mul`'s operands) or more than one output, or if no loop begins
 /// near any of the places it samples (up to [`SAMPLES`]: a loop that
 /// covers less than about 1/64 of a long program may be missed), or if
@@ -394,9 +402,7 @@ fn reads(op: Op, a: Arg, b: Arg) -> impl Iterator<Item = usize> {
 /// [`Jit::Now`](super::Jit::Now) compiles it straight).
 pub(crate) fn find(p: &Program) -> Vec<Loop> {
     let (n, ins) = (p.inputs, &p.instrs);
-    if ins.len() <= STRAIGHT_MAX
-        || p.outputs.len() != 1
-        || ins.iter().any(|i| i.op == Op::MulAddTail)
+    if ins.len() <= PAIRED_MIN || p.outputs.len() != 1 || ins.iter().any(|i| i.op == Op::MulAddTail)
     {
         return Vec::new();
     }
@@ -1283,9 +1289,9 @@ mod tests {
         // and a small program is straight line
         let q = reverse::record(
             |x| x.iter().fold(Var::constant(0.0), |s, &a| s + a * a),
-            &x[..500],
+            &x[..100],
         );
-        assert!(q.instructions().len() <= STRAIGHT_MAX);
+        assert!(q.instructions().len() <= PAIRED_MIN);
         assert_eq!(find(&q), vec![]);
     }
 

@@ -254,7 +254,10 @@ struct Plan {
 
 impl Plan {
     fn of(p: &Program) -> Plan {
-        let loops = loops::find(p);
+        let mut loops = loops::find(p);
+        if p.instrs.len() <= loops::STRAIGHT_MAX && !gradient::paired(p, &loops) {
+            loops.clear();
+        }
         let tier = looped_tier(p, &loops);
         Plan {
             scratch: gradient::scratch(&loops).len,
