@@ -1079,21 +1079,8 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
         // the adjoints of the strided inputs this repetition adds to, in
         // registers: from `+0` where the loop owns them ([`owned`]), else
         // loaded at the first contribution; stored after the body. Also
-        // those the loop does not own where every strided input the body
-        // reads has one stride (distinct `i`: distinct entries) and every
-        // input it reads at stride 0 is held (so none is one of those).
-        let one_stride = (l.body.iter().flatten())
-            .filter_map(|s| match *s {
-                Src::Input(_, d) if d > 0 => Some(d),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .windows(2)
-            .all(|w| w[0] == w[1])
-            && (l.body.iter().flatten()).all(|s| match *s {
-                Src::Input(x, 0) => held.binary_search(&x).is_ok(),
-                _ => true,
-            });
+        // those the loop does not own, where `Loop::caches_inputs`.
+        let one_stride = l.caches_inputs(&held);
         let mut cells: Vec<Cell> = (own[li].iter())
             .map(|&(i, d)| Cell {
                 key: (i, d),

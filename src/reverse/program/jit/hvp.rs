@@ -1043,18 +1043,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
         let mut lc = Checks::default();
         // the adjoints of the strided inputs this repetition adds to, in
         // registers, as in the gradient (see its sweep loop)
-        let one_stride = (l.body.iter().flatten())
-            .filter_map(|s| match *s {
-                Src::Input(_, d) if d > 0 => Some(d),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .windows(2)
-            .all(|w| w[0] == w[1])
-            && (l.body.iter().flatten()).all(|s| match *s {
-                Src::Input(x, 0) => held.binary_search(&x).is_ok(),
-                _ => true,
-            });
+        let one_stride = l.caches_inputs(&held);
         let mut cells: Vec<Cell> = (own[li].iter())
             .map(|&(i, d)| Cell {
                 key: (i, d),

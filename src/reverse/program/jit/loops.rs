@@ -236,6 +236,27 @@ impl Loop {
         held
     }
 
+    /// Whether a compiled sweep may add a repetition's contributions to a
+    /// strided input it does not own in a register (loaded at the first,
+    /// stored after the body): every strided input the body reads has one
+    /// stride (distinct `i`: distinct entries), and every input it reads
+    /// at stride 0 is in `held` (so none is one of those).
+    pub(crate) fn caches_inputs(&self, held: &[usize]) -> bool {
+        let operands = || self.body.iter().flatten();
+        operands()
+            .filter_map(|s| match *s {
+                Src::Input(_, d) if d > 0 => Some(d),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .windows(2)
+            .all(|w| w[0] == w[1])
+            && operands().all(|s| match *s {
+                Src::Input(x, 0) => held.binary_search(&x).is_ok(),
+                _ => true,
+            })
+    }
+
     /// What `pick` takes from the body's operands, sorted, once each.
     fn sources(&self, pick: impl Fn(Src) -> Option<usize>) -> Vec<usize> {
         let mut c: Vec<usize> = self
