@@ -63,8 +63,8 @@ const SAMPLES: usize = 64;
 /// instructions: 7.0 straight, 5.9 looped; not yet measured side by side
 /// in one run). Programs above [`PAIRED_MIN`] instructions loop anyway
 /// where every loop's sweep runs two repetitions at a time (the gradient's
-/// `pairs`; Rosenbrock at n = 100: 3.8 evaluations straight, 2.4 looped
-/// at n = 10³ in session 16's compare run).
+/// `pairs`; Rosenbrock at n = 100: 3.79 evaluations straight in session
+/// 16's first compare run, 2.11 looped in its second).
 pub(crate) const STRAIGHT_MAX: usize = 1024;
 
 /// The most instructions a program may have and be compiled as straight
