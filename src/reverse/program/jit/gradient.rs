@@ -411,6 +411,26 @@ fn summed(b: &mut FunctionBuilder, pa: P, pb: P) -> P {
     }
 }
 
+/// The operands of body instruction `j` of `l` that receive a contribution
+/// in the sweep, with their partials (`pa`, `pb`): a unary operation's
+/// one; a binary one's two, or its one slot read twice with the summed
+/// partials, once.
+fn body_targets(
+    b: &mut FunctionBuilder,
+    l: &Loop,
+    j: usize,
+    (pa, pb): (P, P),
+) -> [Option<(Src, P)>; 2] {
+    let [sa, sb] = l.body[j];
+    if !l.ops[j].is_binary() {
+        [Some((sa, pa)), None]
+    } else if sa == sb {
+        [Some((sa, summed(b, pa, pb))), None]
+    } else {
+        [Some((sa, pa)), Some((sb, pb))]
+    }
+}
+
 /// Whether body instruction `j` of `l` passes its adjoint on unchanged to
 /// the previous repetition's: a running sum or difference (`s + t`,
 /// `t + s`, `s - t` of the previous repetition's `s`, [`Src::Carried`]`(j)`)
@@ -580,15 +600,7 @@ fn sweep_pairs(
         let Some(g) = ga[j] else {
             continue; // a zero adjoint: rule 3
         };
-        let (pa, pb) = part[j];
-        let [sa, sb] = l.body[j];
-        let targets = if !l.ops[j].is_binary() {
-            [Some((sa, pa)), None]
-        } else if sa == sb {
-            [Some((sa, summed(b, pa, pb))), None]
-        } else {
-            [Some((sa, pa)), Some((sb, pb))]
-        };
+        let targets = body_targets(b, l, j, part[j]);
         let mut added = false;
         for (src, p) in targets.into_iter().flatten() {
             let cell = match src {
@@ -1093,15 +1105,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             let Some(g) = ga[j] else {
                 continue; // a zero adjoint: rule 3
             };
-            let (pa, pb) = part[j];
-            let [sa, sb] = l.body[j];
-            let targets = if !l.ops[j].is_binary() {
-                [Some((sa, pa)), None]
-            } else if sa == sb {
-                [Some((sa, summed(&mut b, pa, pb))), None]
-            } else {
-                [Some((sa, pa)), Some((sb, pb))]
-            };
+            let targets = body_targets(&mut b, l, j, part[j]);
             let mut added = false;
             for (src, p) in targets.into_iter().flatten() {
                 // a fixed operand's or a held input's running adjoint
