@@ -204,6 +204,17 @@ fn terms<S: Scalar<Real = f64>>(x: &[S]) -> S {
     s
 }
 
+/// [`terms`] with no division: every operation inline in the compiled HVP
+/// too, so its sweep runs two repetitions at a time as well (an input of
+/// stride 1; at odd `n` the last repetition left over runs alone).
+fn products<S: Scalar<Real = f64>>(x: &[S]) -> S {
+    let mut s = S::constant(0.0);
+    for &a in x {
+        s += (a * a - a) * 0.5 - (a + 2.0).powi(2) * a;
+    }
+    s
+}
+
 /// Chained Rosenbrock: each input in two terms (overlapping strides), a
 /// division, one slot twice (`a * a`).
 fn chained<S: Scalar<Real = f64>>(x: &[S]) -> S {
@@ -289,7 +300,7 @@ fn passes_read_again<S: Scalar<Real = f64>>(x: &[S]) -> S {
 #[test]
 fn compiled_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
-    let fs: [(&str, F, f64); 12] = [
+    let fs: [(&str, F, f64); 13] = [
         ("layers", layers, 0.3),
         ("passes", passes, 0.3),
         ("passes_read_again", passes_read_again, 0.3),
@@ -302,6 +313,7 @@ fn compiled_loops_are_bit_exact() {
         ("overlapping", overlapping, 0.5),
         ("overlapping_between", overlapping_between, 0.5),
         ("terms", terms, 0.4),
+        ("products", products, 0.4),
     ];
     for (name, f, scale) in fs {
         // (straight line at n = 20; loops from 1,024 instructions on:
@@ -314,8 +326,11 @@ fn compiled_loops_are_bit_exact() {
             &[20, 400]
         } else if name == "unrolled" || name == "shared" {
             &[20, 101]
+        } else if name == "products" {
+            &[20, 401, 2100]
         } else {
-            &[20, 400, 2100]
+            // (Rosenbrock at 2,102: an odd number of repetitions)
+            &[20, 400, 2102]
         };
         for &n in sizes {
             let x0: Vec<f64> = (0..n).map(|i| scale + 0.001 * i as f64).collect();
@@ -1028,7 +1043,7 @@ fn hvp_tiering_counts_hvps_apart_from_gradients() {
 fn compiled_hvp_loops_are_bit_exact() {
     type F = fn(&[Var]) -> Var;
     type H = fn(&[Dual<Var>]) -> Dual<Var>;
-    let fs: [(&str, F, H, f64); 12] = [
+    let fs: [(&str, F, H, f64); 13] = [
         ("layers", layers, layers, 0.3),
         ("passes", passes, passes, 0.3),
         (
@@ -1051,6 +1066,7 @@ fn compiled_hvp_loops_are_bit_exact() {
             0.5,
         ),
         ("terms", terms, terms, 0.4),
+        ("products", products, products, 0.4),
     ];
     for (name, f, h, scale) in fs {
         let sizes: &[usize] = if name == "fit" || name == "labelled" {
@@ -1059,8 +1075,10 @@ fn compiled_hvp_loops_are_bit_exact() {
             &[400]
         } else if name == "unrolled" || name == "shared" {
             &[101]
+        } else if name == "products" {
+            &[401, 2100]
         } else {
-            &[400, 2100]
+            &[400, 2102]
         };
         for &n in sizes {
             let x0: Vec<f64> = (0..n).map(|i| scale + 0.001 * i as f64).collect();

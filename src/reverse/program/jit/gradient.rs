@@ -132,8 +132,8 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, BlockArg, ConstantData, Endianness, InstBuilder, MemFlags, SigRef, StackSlot,
-    StackSlotData, StackSlotKind, Type, Value,
+    types, BlockArg, InstBuilder, MemFlags, SigRef, StackSlot, StackSlotData, StackSlotKind, Type,
+    Value,
 };
 use std::sync::Arc;
 
@@ -141,6 +141,7 @@ use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use super::loops::{Loop, Scratch, Src};
+use super::pairs::{fconst, pairs, Lanes};
 use super::{
     clear, clear_some, declare, entries, finish, guards, import, owned, running, shim_mul_add,
     shim_test, stride, table, targets, Checks, Code, Param, Targets,
@@ -326,31 +327,6 @@ fn emit_op(
     }
 }
 
-/// The constant `c` of type `ty`: `f64`, or `f64x2` (both lanes `c`).
-fn fconst(b: &mut FunctionBuilder, ty: Type, c: f64) -> Value {
-    let x = b.ins().f64const(c);
-    if ty == types::F64 {
-        x
-    } else {
-        b.ins().splat(ty, x)
-    }
-}
-
-/// `[x₀, y₀]` (or `[x₁, y₁]` if `hi`) of two `f64x2` values.
-fn interleave(b: &mut FunctionBuilder, x: Value, y: Value, hi: bool) -> Value {
-    let le = MemFlags::new().with_endianness(Endianness::Little);
-    let (xb, yb) = (
-        b.ins().bitcast(types::I8X16, le, x),
-        b.ins().bitcast(types::I8X16, le, y),
-    );
-    // (the bytes of lane `h` of `x`, then of `y`, which is byte 16 on)
-    let h = if hi { 8 } else { 0 };
-    let bytes: Vec<u8> = (h..h + 8).chain(16 + h..24 + h).collect();
-    let mask = b.func.dfg.immediates.push(ConstantData::from(bytes));
-    let v = b.ins().shuffle(xb, yb, mask);
-    b.ins().bitcast(types::F64X2, le, v)
-}
-
 /// The value and partials a shim wrote to `at` (three `f64`s).
 fn read_back(b: &mut FunctionBuilder, at: Value) -> (Value, P, P) {
     let mem = MemFlags::trusted();
@@ -411,88 +387,17 @@ fn summed(b: &mut FunctionBuilder, pa: P, pb: P) -> P {
     }
 }
 
-/// The operands of body instruction `j` of `l` that receive a contribution
-/// in the sweep, with their partials (`pa`, `pb`): a unary operation's
-/// one; a binary one's two, or its one slot read twice with the summed
-/// partials, once.
-fn body_targets(
-    b: &mut FunctionBuilder,
-    l: &Loop,
-    j: usize,
-    (pa, pb): (P, P),
-) -> [Option<(Src, P)>; 2] {
-    let [sa, sb] = l.body[j];
-    if !l.ops[j].is_binary() {
-        [Some((sa, pa)), None]
-    } else if sa == sb {
-        [Some((sa, summed(b, pa, pb))), None]
-    } else {
-        [Some((sa, pa)), Some((sb, pb))]
-    }
-}
-
-/// Whether body instruction `j` of `l` passes its adjoint on unchanged to
-/// the previous repetition's: a running sum or difference (`s + t`,
-/// `t + s`, `s - t` of the previous repetition's `s`, [`Src::Carried`]`(j)`)
-/// whose `s` and `j` nothing else in the body reads. The sweep then adds
-/// `1 · g` as the first contribution to `s`'s adjoint: it is `g` (see the
-/// module docs), the same in every repetition.
-fn passes_through(l: &Loop, j: usize) -> bool {
-    let me = Src::Carried(j);
-    let [a, bb] = l.body[j];
-    let side = match l.ops[j] {
-        Op::Add => (a == me) != (bb == me),
-        Op::Sub => a == me && bb != me,
-        _ => false,
-    };
-    let reads = |s: Src| -> usize {
-        (l.body.iter().zip(&l.ops))
-            .map(|(o, op)| {
-                o[..1 + usize::from(op.is_binary())]
-                    .iter()
-                    .filter(|&&x| x == s)
-                    .count()
-            })
-            .sum()
-    };
-    side && reads(me) == 1 && reads(Src::Local(j)) == 0
-}
-
-/// Whether the sweep of `l` can run two repetitions at a time
-/// ([`sweep_pairs`]): every operation inline, every value carried from one
-/// repetition to the next a running sum ([`passes_through`]), every input
-/// strided and owned (`own`, [`owned`]), no fixed operand and nothing kept
-/// in memory for later loops. The repetitions' sweeps then share nothing
-/// but the carried adjoints, which are the same in all of them.
-fn pairs(l: &Loop, own: &[(usize, usize)]) -> bool {
-    l.reps >= 4
-        && l.ops.iter().all(|&op| inline(op))
-        && !l.kept.iter().any(|&k| k)
-        && l.carried().iter().all(|&j| passes_through(l, j))
-        && (l.body.iter().flatten()).all(|s| match *s {
-            Src::Const(_) | Src::Table(_) | Src::Local(_) | Src::Carried(_) => true,
-            Src::Input(i, d) => d > 0 && own.contains(&(i, d)),
-            Src::Fixed(_) | Src::Strided { .. } => false,
-        })
-}
-
 /// Whether every loop of `loops` (of `p`) has its sweep run two
 /// repetitions at a time ([`pairs`]).
 pub(crate) fn paired(p: &Program, loops: &[Loop]) -> bool {
     let (own, _) = owned(p, loops);
-    loops.iter().zip(&own).all(|(l, o)| pairs(l, o))
+    loops.iter().zip(&own).all(|(l, o)| pairs(l, o, inline))
 }
 
 /// Emits the sweep of repetitions `reps − 1` down to `last` (`≥ 1`; an
 /// even number of them, at least two) of `l`, where [`pairs`] holds, two
-/// repetitions at a time: repetition `r − 1` in lane 0 of `f64x2` values,
-/// `r` in lane 1 (so that an input of stride 1 is one load and one store). `g` holds the adjoints entering every repetition
-/// (the carried values', [`passes_through`]). Returns the NaN flag (`i8`).
-///
-/// Each lane computes what the one-repetition sweep computes for its
-/// repetition: the same IEEE operations on the same operands, in the same
-/// order (the lanes of a vector operation are rounded apart), and the
-/// repetitions' sweeps share nothing else ([`pairs`]): the same bits.
+/// repetitions at a time ([`Lanes`]). `g` holds the adjoints entering every
+/// repetition (the carried values'). Returns the NaN flag (`i8`).
 #[allow(clippy::too_many_arguments)]
 fn sweep_pairs(
     b: &mut FunctionBuilder,
@@ -504,67 +409,15 @@ fn sweep_pairs(
     own: &[(usize, usize)],
     last: usize,
 ) -> Value {
-    let (v2, ptr, mem) = (types::F64X2, sh.ptr, MemFlags::trusted());
+    let v2 = types::F64X2;
     let per = l.period;
     let gs: Vec<(usize, Value)> = g.iter().map(|&(j, v)| (j, b.ins().splat(v2, v))).collect();
-    let z = b.ins().iconst(types::I64, 0);
-    let clean = b.ins().splat(types::I64X2, z);
-    let body = b.create_block();
-    let r = b.append_block_param(body, ptr);
-    let flag = b.append_block_param(body, types::I64X2);
-    let r0 = b.ins().iconst(ptr, (l.reps - 1) as i64);
-    b.ins()
-        .jump(body, &[BlockArg::Value(r0), BlockArg::Value(clean)]);
-    b.switch_to_block(body);
-    // (a vector in memory, maybe unaligned)
-    let vmem = MemFlags::new().with_notrap();
-    // for an input `(i, 2)` the body reads with `(i ± 1, 2)`: the lower
-    // one's `i`, and whether `i` is the higher (all of them owned, as
-    // `pairs` checked, so at most two: `(i, 2)` and `(i + 2, 2)` would
-    // share entries)
-    let partner = |i: usize| {
-        let has = |k: usize| own.contains(&(k, 2));
-        if has(i + 1) {
-            Some((i, false))
-        } else if i > 0 && has(i - 1) {
-            Some((i - 1, true))
-        } else {
-            None
-        }
-    };
-    // repetition `r − 1`'s f64 at `at + off − step` in lane 0, `r`'s at
-    // `at + off` in lane 1 (next to each other: one load)
-    let pair = |b: &mut FunctionBuilder, at: Value, off: usize, step: usize| {
-        let (off, step) = (off as i32, step as i32);
-        if step == 8 {
-            return b.ins().load(v2, vmem, at, off - 8);
-        }
-        let r1 = b.ins().load(types::F64, mem, at, off - step);
-        let r = b.ins().load(types::F64, mem, at, off);
-        let v = b.ins().splat(v2, r1);
-        b.ins().insertlane(v, r, 1)
-    };
+    let lanes = Lanes::open(b, sh.ptr, l, own);
     let operand = |b: &mut FunctionBuilder, src: Src, bv: &[Option<Value>]| match src {
         Src::Const(c) => fconst(b, v2, c),
-        Src::Table(t) => {
-            let base = b.ins().iconst(ptr, l.tables[t].as_ptr() as i64);
-            let at = stride(b, base, r, 1);
-            pair(b, at, 0, 8)
-        }
+        Src::Table(t) => lanes.table(b, t),
         Src::Local(i) => bv[i].expect("an earlier instruction of the body"),
-        Src::Input(i, 2) if partner(i).is_some() => {
-            // (two inputs of stride 2 next to each other: two loads of
-            // both repetitions' pairs, interleaved)
-            let (k, hi) = partner(i).expect("tested");
-            let at = stride(b, px, r, 2);
-            let v0 = b.ins().load(v2, vmem, at, 8 * k as i32 - 16);
-            let v1 = b.ins().load(v2, vmem, at, 8 * k as i32);
-            interleave(b, v0, v1, hi)
-        }
-        Src::Input(i, d) => {
-            let at = stride(b, px, r, d);
-            pair(b, at, 8 * i, 8 * d)
-        }
+        Src::Input(i, d) => lanes.input(b, px, i, d),
         _ => unreachable!("no partial reads another (find), no other operands (pairs)"),
     };
     // recompute the values the partials need
@@ -587,36 +440,28 @@ fn sweep_pairs(
     for &(j, v) in &gs {
         ga[j] = Some(v);
     }
-    let mut cells: Vec<Cell> = (own.iter())
-        .map(|&(i, d)| Cell {
-            key: (i, d),
-            at: stride(b, pgrad, r, d),
-            sum: None,
-            added: false,
-        })
-        .collect();
+    // (the owned inputs' sums, in `own`'s order)
+    let mut sums: Vec<Option<Value>> = vec![None; own.len()];
     let mut lc = Checks::default();
     for j in (0..per).rev() {
         let Some(g) = ga[j] else {
             continue; // a zero adjoint: rule 3
         };
-        let targets = body_targets(b, l, j, part[j]);
+        let targets = l.targets(j, part[j], |pa, pb| summed(b, pa, pb));
         let mut added = false;
         for (src, p) in targets.into_iter().flatten() {
             let cell = match src {
                 Src::Const(_) | Src::Table(_) => continue,
                 Src::Local(i) => &mut ga[i],
                 // the previous repetition's running sum: `+0 + 1 · g` is
-                // `g`, which `gs` holds (passes_through)
+                // `g`, which `gs` holds (pairs)
                 Src::Carried(_) => {
                     added = true;
                     continue;
                 }
                 Src::Input(i, d) => {
-                    let c = (cells.iter_mut())
-                        .find(|c| c.key == (i, d))
-                        .expect("owned (pairs)");
-                    &mut c.sum
+                    let e = own.iter().position(|&o| o == (i, d));
+                    &mut sums[e.expect("owned (pairs)")]
                 }
                 _ => unreachable!("pairs"),
             };
@@ -629,8 +474,8 @@ fn sweep_pairs(
             lc.one(b, g);
         }
     }
-    let sums: Vec<Value> = (cells.iter())
-        .map(|c| match c.sum {
+    let sums: Vec<Value> = (sums.into_iter())
+        .map(|s| match s {
             Some(s) => {
                 lc.one(b, s);
                 s
@@ -638,49 +483,12 @@ fn sweep_pairs(
             None => fconst(b, v2, 0.0),
         })
         .collect();
-    for (c, &sum) in cells.iter().zip(&sums) {
-        let (off, step) = ((8 * c.key.0) as i32, (8 * c.key.1) as i32);
-        if step == 16 {
-            if let Some((k, hi)) = partner(c.key.0) {
-                // (both repetitions' pairs, stored by the lower one)
-                if !hi {
-                    let up = cells.iter().position(|u| u.key == (k + 1, 2));
-                    let up = sums[up.expect("partner")];
-                    let w0 = interleave(b, sum, up, false);
-                    let w1 = interleave(b, sum, up, true);
-                    b.ins().store(vmem, w0, c.at, off - 16);
-                    b.ins().store(vmem, w1, c.at, off);
-                }
-                continue;
-            }
-        }
-        if step == 8 {
-            b.ins().store(vmem, sum, c.at, off - 8);
-            continue;
-        }
-        let s0 = b.ins().extractlane(sum, 0);
-        b.ins().store(mem, s0, c.at, off - step);
-        let s1 = b.ins().extractlane(sum, 1);
-        b.ins().store(mem, s1, c.at, off);
-    }
+    lanes.store(b, pgrad, &sums);
     let flag = match lc.take(b) {
-        Some(f) => b.ins().bor(flag, f),
-        None => flag,
+        Some(f) => b.ins().bor(lanes.flag, f),
+        None => lanes.flag,
     };
-    let next = b.ins().iadd_imm(r, -2);
-    let more = b
-        .ins()
-        .icmp_imm(IntCC::UnsignedGreaterThan, next, last as i64);
-    let exit = b.create_block();
-    b.ins().brif(
-        more,
-        body,
-        &[BlockArg::Value(next), BlockArg::Value(flag)],
-        exit,
-        &[],
-    );
-    b.switch_to_block(exit);
-    b.ins().vany_true(flag)
+    lanes.close(b, flag, last)
 }
 
 /// Compiles `p`'s `f64` gradient (`p` has one output); `None` if the host
@@ -1033,7 +841,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             args.push(BlockArg::Value(v));
         }
         args.push(BlockArg::Value(b.ins().iconst(types::I8, 0)));
-        if pairs(l, &own[li]) && entering.iter().all(|j| carried.binary_search(j).is_ok()) {
+        if pairs(l, &own[li], inline) && entering.iter().all(|j| carried.binary_search(j).is_ok()) {
             // repetitions `reps − 1` down to `last` two at a time first,
             // then the rest (one or two) by this loop
             let g: Vec<(usize, Value)> = (entering.iter())
@@ -1105,7 +913,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<GradientFn>> {
             let Some(g) = ga[j] else {
                 continue; // a zero adjoint: rule 3
             };
-            let targets = body_targets(&mut b, l, j, part[j]);
+            let targets = l.targets(j, part[j], |pa, pb| summed(&mut b, pa, pb));
             let mut added = false;
             for (src, p) in targets.into_iter().flatten() {
                 // a fixed operand's or a held input's running adjoint

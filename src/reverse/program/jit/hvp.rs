@@ -134,6 +134,7 @@ use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use super::loops::{loop_at, Loop, Scratch, Src};
+use super::pairs::{fconst, pairs, Lanes};
 use super::{
     clear, clear_some, declare, entries, finish, guards, import, owned, running, shim_mul_add,
     shim_test, stride, table, targets, Checks, Code, Param, Targets,
@@ -341,8 +342,9 @@ fn emit_op(
         }
         // rules::powi: n = 0 is (1, 0), n = 2 is (x · x, x + x)
         Op::Powi(0) => {
-            let re = b.ins().f64const(1.0);
-            let eps = b.ins().f64const(0.0);
+            let ty = b.func.dfg.value_type(x.re);
+            let re = fconst(b, ty, 1.0);
+            let eps = fconst(b, ty, 0.0);
             (D { re, eps }, zero, zero)
         }
         Op::Powi(2) => {
@@ -383,6 +385,7 @@ fn scratch(loops: &[Loop]) -> Scratch {
 /// `None`: nothing added yet, `(+0, +0)`); `None` for a constant zero
 /// partial (rule 3: nothing added).
 fn contribute(b: &mut FunctionBuilder, cur: Option<D>, p: P, g: D) -> Option<D> {
+    let ty = b.func.dfg.value_type(g.re);
     // (`==` on floats, as the rules test them, not patterns)
     #[allow(clippy::redundant_guards)]
     let cur = match (cur, p) {
@@ -391,7 +394,7 @@ fn contribute(b: &mut FunctionBuilder, cur: Option<D>, p: P, g: D) -> Option<D> 
         (None, P::Const(c, _)) if c == 1.0 => return Some(g),
         (Some(cur), _) => cur,
         (None, _) => {
-            let z = b.ins().f64const(0.0);
+            let z = fconst(b, ty, 0.0);
             D { re: z, eps: z }
         }
     };
@@ -406,7 +409,7 @@ fn contribute(b: &mut FunctionBuilder, cur: Option<D>, p: P, g: D) -> Option<D> 
             eps: b.ins().fsub(cur.eps, g.eps),
         },
         P::Const(c, _) => {
-            let c = b.ins().f64const(c);
+            let c = fconst(b, ty, c);
             let re = b.ins().fmul(c, g.re);
             let eps = b.ins().fmul(c, g.eps);
             D {
@@ -434,10 +437,14 @@ fn summed(b: &mut FunctionBuilder, pa: P, pb: P) -> P {
     match (pa, pb) {
         (P::Const(x, xe), P::Const(y, ye)) => P::Const(x + y, xe + ye),
         _ => {
+            let ty = match (pa, pb) {
+                (P::Val(v), _) | (_, P::Val(v)) => b.func.dfg.value_type(v.re),
+                _ => unreachable!("one partial varies (matched above)"),
+            };
             let mut v = |q: P| match q {
                 P::Const(c, e) => D {
-                    re: b.ins().f64const(c),
-                    eps: b.ins().f64const(e),
+                    re: fconst(b, ty, c),
+                    eps: fconst(b, ty, e),
                 },
                 P::Val(v) => v,
             };
@@ -493,6 +500,138 @@ fn fixed_partials(op: Op) -> (P, P) {
         Op::Powi(0) => (zero, zero),
         _ => unreachable!("partials that vary (loops::find checked)"),
     }
+}
+
+/// Whether the HVP's sweep of `l` runs two repetitions at a time
+/// ([`sweep_pairs`]): where [`pairs`] holds for the operations emitted
+/// inline here and no repetition lacks an identity (whose tangent
+/// [`where_absent`] would take per repetition).
+fn paired(l: &Loop, own: &[(usize, usize)]) -> bool {
+    pairs(l, own, inline) && l.absent.iter().all(Option::is_none)
+}
+
+/// Emits the HVP's sweep of repetitions `reps − 1` down to `last` (`≥ 1`;
+/// an even number of them, at least two) of `l`, where [`paired`] holds,
+/// two repetitions at a time ([`Lanes`]): each component of a dual number
+/// an `f64x2`, the gradient's paired sweep on duals. `g` holds the
+/// adjoints entering every repetition (the carried values'); `arrays` are
+/// `x`, `v`, `grad` and `hv`. Returns the NaN flag (`i8`).
+///
+/// Every operation is inline, so no tangent enters a rule's call here
+/// (the forward loop checked those it passes to one); the checks are the
+/// one-repetition sweep's, on the adjoints, lane by lane.
+#[allow(clippy::too_many_arguments)]
+fn sweep_pairs(
+    b: &mut FunctionBuilder,
+    sh: Shims,
+    l: &Loop,
+    ops: &[Op],
+    [px, pv, pgrad, phv]: [Value; 4],
+    g: &[(usize, D)],
+    own: &[(usize, usize)],
+    last: usize,
+) -> Value {
+    let v2 = types::F64X2;
+    let per = l.period;
+    let gs: Vec<(usize, D)> = (g.iter())
+        .map(|&(j, d)| {
+            let re = b.ins().splat(v2, d.re);
+            let eps = b.ins().splat(v2, d.eps);
+            (j, D { re, eps })
+        })
+        .collect();
+    let lanes = Lanes::open(b, sh.ptr, l, own);
+    // a constant or a table's entry is `T::constant(c)`: `(c, +0)`
+    let operand = |b: &mut FunctionBuilder, src: Src, bv: &[Option<D>]| match src {
+        Src::Const(c) => D {
+            re: fconst(b, v2, c),
+            eps: fconst(b, v2, 0.0),
+        },
+        Src::Table(t) => D {
+            re: lanes.table(b, t),
+            eps: fconst(b, v2, 0.0),
+        },
+        Src::Local(i) => bv[i].expect("an earlier instruction of the body"),
+        Src::Input(i, d) => D {
+            re: lanes.input(b, px, i, d),
+            eps: lanes.input(b, pv, i, d),
+        },
+        _ => unreachable!("no partial reads another (find), no other operands (pairs)"),
+    };
+    // recompute the values the partials need
+    let emit = l.recomputed(|op| !inline(op));
+    let mut bv: Vec<Option<D>> = vec![None; per];
+    let mut part: Vec<(P, P)> = Vec::with_capacity(per);
+    for j in 0..per {
+        if !emit[j] {
+            part.push(fixed_partials(l.ops[j]));
+            continue;
+        }
+        let [x, y] = l.body[j].map(|src| operand(b, src, &bv));
+        let (v, pa, pb) = emit_op(b, sh, l.ops[j], &ops[l.seg[j].0], [x, y], None);
+        bv[j] = Some(v);
+        part.push((pa, pb));
+    }
+    // the body's sweep, as in `compile`'s loop
+    let mut ga: Vec<Option<D>> = vec![None; per];
+    for &(j, d) in &gs {
+        ga[j] = Some(d);
+    }
+    // (the owned inputs' sums, in `own`'s order)
+    let mut sums: Vec<Option<D>> = vec![None; own.len()];
+    let mut lc = Checks::default();
+    for j in (0..per).rev() {
+        let Some(g) = ga[j] else {
+            continue; // a zero adjoint: rule 3
+        };
+        let targets = l.targets(j, part[j], |pa, pb| summed(b, pa, pb));
+        let mut added = false;
+        for (src, p) in targets.into_iter().flatten() {
+            let cell = match src {
+                Src::Const(_) | Src::Table(_) => continue,
+                Src::Local(i) => &mut ga[i],
+                // the previous repetition's running sum: `(+0, +0) + 1 · g`
+                // is `g`, which `gs` holds (pairs)
+                Src::Carried(_) => {
+                    added = true;
+                    continue;
+                }
+                Src::Input(i, d) => {
+                    let e = own.iter().position(|&o| o == (i, d));
+                    &mut sums[e.expect("owned (pairs)")]
+                }
+                _ => unreachable!("pairs"),
+            };
+            if let Some(s) = contribute(b, *cell, p, g) {
+                *cell = Some(s);
+                added = true;
+            }
+        }
+        if !added {
+            lc.pair(b, g.re, g.eps);
+        }
+    }
+    let zero = fconst(b, v2, 0.0);
+    let sums: Vec<D> = (sums.into_iter())
+        .map(|s| match s {
+            Some(s) => {
+                lc.pair(b, s.re, s.eps);
+                s
+            }
+            None => D {
+                re: zero,
+                eps: zero,
+            },
+        })
+        .collect();
+    let (re, eps): (Vec<Value>, Vec<Value>) = sums.iter().map(|d| (d.re, d.eps)).unzip();
+    lanes.store(b, pgrad, &re);
+    lanes.store(b, phv, &eps);
+    let flag = match lc.take(b) {
+        Some(f) => b.ins().bor(lanes.flag, f),
+        None => lanes.flag,
+    };
+    lanes.close(b, flag, last)
 }
 
 /// Compiles `p`'s Hessian-vector product (`p` has one output); `None` if
@@ -997,6 +1136,18 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             }));
         }
         args.push(BlockArg::Value(b.ins().iconst(types::I8, 0)));
+        if paired(l, &own[li]) && entering.iter().all(|j| carried.binary_search(j).is_ok()) {
+            // repetitions `reps − 1` down to `last` two at a time first,
+            // then the rest (one or two) by this loop
+            let g: Vec<(usize, D)> = (entering.iter())
+                .map(|&j| (j, after(j).unwrap_or(dzero)))
+                .collect();
+            let last = 2 - l.reps % 2;
+            let arrays = [px, pv, pgrad, phv];
+            let flag = sweep_pairs(&mut b, sh, l, &ops, arrays, &g, &own[li], last);
+            args[0] = BlockArg::Value(b.ins().iconst(ptr, (last - 1) as i64));
+            *args.last_mut().expect("the flag") = BlockArg::Value(flag);
+        }
         b.ins().jump(body, &args);
         b.switch_to_block(body);
         // recompute the values the partials need (from this repetition's
@@ -1056,15 +1207,7 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             let Some(g) = ga[j] else {
                 continue; // a zero adjoint: rule 3
             };
-            let (pa, pb) = part[j];
-            let [sa, sb] = l.body[j];
-            let targets = if !l.ops[j].is_binary() {
-                [Some((sa, pa)), None]
-            } else if sa == sb {
-                [Some((sa, summed(&mut b, pa, pb))), None]
-            } else {
-                [Some((sa, pa)), Some((sb, pb))]
-            };
+            let targets = l.targets(j, part[j], |pa, pb| summed(&mut b, pa, pb));
             let mut added = false;
             for (src, p) in targets.into_iter().flatten() {
                 // a fixed operand's or a held input's running adjoint

@@ -188,6 +188,26 @@ impl Loop {
         })
     }
 
+    /// The operands of body instruction `j` that receive a contribution in
+    /// a compiled sweep, with their partials (`pa`, `pb`): a unary
+    /// operation's one; a binary one's two, or its one slot read twice with
+    /// the partials `summed` (once, as the tape sums them).
+    pub(crate) fn targets<P>(
+        &self,
+        j: usize,
+        (pa, pb): (P, P),
+        summed: impl FnOnce(P, P) -> P,
+    ) -> [Option<(Src, P)>; 2] {
+        let [sa, sb] = self.body[j];
+        if !self.ops[j].is_binary() {
+            [Some((sa, pa)), None]
+        } else if sa == sb {
+            [Some((sa, summed(pa, pb))), None]
+        } else {
+            [Some((sa, pa)), Some((sb, pb))]
+        }
+    }
+
     /// Which body instructions a compiled sweep recomputes in every
     /// repetition: those whose partials vary ([`partials_vary`]) and the
     /// ones of the same repetition they read, directly or not, but for the

@@ -49,6 +49,7 @@
 mod gradient;
 mod hvp;
 pub(crate) mod loops;
+mod pairs;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
