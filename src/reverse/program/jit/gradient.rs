@@ -113,7 +113,10 @@
 //!   (a constant operand of `*`; the summed constant partials of one slot
 //!   twice, `2` for `x + x`) is multiplied, as the tape does. A constant
 //!   zero partial (`powi(x, 0)`, `x - x`'s summed `1 + (-1)`) adds
-//!   nothing, as rule 3 skips it.
+//!   nothing, as rule 3 skips it. An adjoint known when compiling (the
+//!   seed `1`, and what constant partials make of it: in a loop, a running
+//!   sum's) is multiplied by a constant partial now, and a varying partial
+//!   `p` times a known `1` is `p` ([`known`](super::known): the same bits).
 //!
 //! The checks: a NaN contribution makes its adjoint NaN for good (`a +
 //! NaN` is NaN), and a NaN adjoint makes every contribution of its
@@ -140,8 +143,9 @@ use std::sync::Arc;
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
+use super::known::{self, fconst};
 use super::loops::{Loop, Scratch, Src};
-use super::pairs::{fconst, pairs, Lanes};
+use super::pairs::{pairs, Lanes};
 use super::{
     clear, clear_some, declare, entries, finish, guards, import, owned, running, shim_mul_add,
     shim_test, stride, table, targets, Checks, Code, Param, Targets,
@@ -350,18 +354,19 @@ fn contribute(b: &mut FunctionBuilder, cur: Option<Value>, p: P, g: Value) -> Op
         (Some(cur), _) => cur,
         (None, _) => fconst(b, ty, 0.0),
     };
+    // (folded where `g` is known: see `known`)
     #[allow(clippy::redundant_guards)]
     let sum = match p {
-        P::Const(c) if c == 1.0 => b.ins().fadd(cur, g),
-        P::Const(c) if c == -1.0 => b.ins().fsub(cur, g),
+        P::Const(c) if c == 1.0 => known::add(b, cur, g),
+        P::Const(c) if c == -1.0 => known::sub(b, cur, g),
         P::Const(c) => {
             let c = fconst(b, ty, c);
-            let prod = b.ins().fmul(c, g);
-            b.ins().fadd(cur, prod)
+            let prod = known::mul(b, c, g);
+            known::add(b, cur, prod)
         }
         P::Val(v) => {
-            let prod = b.ins().fmul(v, g);
-            b.ins().fadd(cur, prod)
+            let prod = known::mul(b, v, g);
+            known::add(b, cur, prod)
         }
     };
     Some(sum)

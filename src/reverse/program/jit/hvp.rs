@@ -43,6 +43,16 @@
 //!   adjoint, the sum is `g` itself: `+0 + x` is `x` for every component
 //!   `x` of an adjoint, never `-0`), `c = -1` subtracts it; a constant zero
 //!   partial adds nothing (skipped when compiling, as rule 3 skips it).
+//! - Where an adjoint's tangent is known to be a zero when compiling (the
+//!   seed `(1, 0)` and what constant partials make of it), a contribution
+//!   `p · g` with `p` in values is added as `(p.re·g.re, p.eps·g.re)`: the
+//!   dropped `g.eps · p.re` is a zero, which only decides the sign of a
+//!   zero sum (absorbed by the adjoint, above), or NaN where `p.re` is
+//!   infinite or NaN. A NaN `p.re` makes `p.re·g.re` NaN, caught as any
+//!   NaN adjoint; an infinite one is where the rules' `times(g.eps, p.re)`
+//!   is `+0` too (a zero tangent blocks an infinite partial), so the code's
+//!   sum is the interpreter's there as well. Values known when compiling
+//!   are multiplied now, and `x · 1` is `x` ([`known`](super::known)).
 //!
 //! So wherever no NaN appears, the code's value, gradient and product are
 //! the interpreter's, bit for bit. Where a NaN appears, the code need not
@@ -133,8 +143,9 @@ use std::sync::Arc;
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
+use super::known::{self, fconst};
 use super::loops::{loop_at, Loop, Scratch, Src};
-use super::pairs::{fconst, pairs, Lanes};
+use super::pairs::{pairs, Lanes};
 use super::{
     clear, clear_some, declare, entries, finish, guards, import, owned, running, shim_mul_add,
     shim_test, stride, table, targets, Checks, Code, Param, Targets,
@@ -398,33 +409,42 @@ fn contribute(b: &mut FunctionBuilder, cur: Option<D>, p: P, g: D) -> Option<D> 
             D { re: z, eps: z }
         }
     };
+    // (folded where `g` is known: see `known`, and the module docs for a
+    // known zero `g.eps`)
+    let (add, sub, mul) = (known::add, known::sub, known::mul);
     #[allow(clippy::redundant_guards)]
     let sum = match p {
         P::Const(c, _) if c == 1.0 => D {
-            re: b.ins().fadd(cur.re, g.re),
-            eps: b.ins().fadd(cur.eps, g.eps),
+            re: add(b, cur.re, g.re),
+            eps: add(b, cur.eps, g.eps),
         },
         P::Const(c, _) if c == -1.0 => D {
-            re: b.ins().fsub(cur.re, g.re),
-            eps: b.ins().fsub(cur.eps, g.eps),
+            re: sub(b, cur.re, g.re),
+            eps: sub(b, cur.eps, g.eps),
         },
         P::Const(c, _) => {
             let c = fconst(b, ty, c);
-            let re = b.ins().fmul(c, g.re);
-            let eps = b.ins().fmul(c, g.eps);
+            let re = mul(b, c, g.re);
+            let eps = mul(b, c, g.eps);
             D {
-                re: b.ins().fadd(cur.re, re),
-                eps: b.ins().fadd(cur.eps, eps),
+                re: add(b, cur.re, re),
+                eps: add(b, cur.eps, eps),
             }
         }
         P::Val(p) => {
-            let re = b.ins().fmul(p.re, g.re);
-            let s = b.ins().fmul(p.eps, g.re);
-            let t = b.ins().fmul(g.eps, p.re);
-            let eps = b.ins().fadd(s, t);
+            let re = mul(b, p.re, g.re);
+            let s = mul(b, p.eps, g.re);
+            let eps = if known::known(b, g.eps) == Some(0.0) {
+                // `g.eps · p.re` is a zero, or NaN where `p.re` is
+                // infinite or NaN (see the module docs)
+                s
+            } else {
+                let t = mul(b, g.eps, p.re);
+                add(b, s, t)
+            };
             D {
-                re: b.ins().fadd(cur.re, re),
-                eps: b.ins().fadd(cur.eps, eps),
+                re: add(b, cur.re, re),
+                eps: add(b, cur.eps, eps),
             }
         }
     };

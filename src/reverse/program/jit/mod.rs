@@ -48,6 +48,7 @@
 
 mod gradient;
 mod hvp;
+mod known;
 pub(crate) mod loops;
 mod pairs;
 

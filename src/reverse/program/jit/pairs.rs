@@ -29,16 +29,6 @@ use super::loops::{Loop, Src};
 use super::stride;
 use crate::reverse::program::op::Op;
 
-/// The constant `c` of type `ty`: `f64`, or `f64x2` (both lanes `c`).
-pub(super) fn fconst(b: &mut FunctionBuilder, ty: Type, c: f64) -> Value {
-    let x = b.ins().f64const(c);
-    if ty == types::F64 {
-        x
-    } else {
-        b.ins().splat(ty, x)
-    }
-}
-
 /// `[x₀, y₀]` (or `[x₁, y₁]` if `hi`) of two `f64x2` values.
 fn interleave(b: &mut FunctionBuilder, x: Value, y: Value, hi: bool) -> Value {
     let le = MemFlags::new().with_endianness(Endianness::Little);
