@@ -47,6 +47,8 @@ pub(super) fn known(b: &FunctionBuilder, v: Value) -> Option<f64> {
 /// `x · y`: computed now if both are known, `x` if `y` is a known `1` (or
 /// `y` if `x` is).
 pub(super) fn mul(b: &mut FunctionBuilder, x: Value, y: Value) -> Value {
+    // (`==` on floats: `1.0` as a pattern would read as a bit pattern)
+    #[allow(clippy::redundant_guards)]
     match (known(b, x), known(b, y)) {
         (Some(c), Some(d)) => fconst(b, b.func.dfg.value_type(x), c * d),
         (_, Some(d)) if d == 1.0 => x,
