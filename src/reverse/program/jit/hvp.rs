@@ -522,6 +522,45 @@ fn fixed_partials(op: Op) -> (P, P) {
     }
 }
 
+/// Which tangents of `l`'s body (of `p`) its forward loop computes: those
+/// something reads after the loop (kept in memory for later loops, or the
+/// last repetition's read by a later instruction: as a partial, its
+/// tangent is the sweep's), a rule's call (its results, read back by the
+/// sweep) and, in every repetition, those they are computed from. The
+/// sweep recomputes the rest from the repetition's operands; the output's
+/// tangent is never returned. So a sum of terms, as Rosenbrock's, computes
+/// values only: the tangents the forward loop would compute feed nothing
+/// but the sum's, which the block's parameters would otherwise carry
+/// around the loop.
+fn tangents_needed(p: &Program, l: &Loop) -> Vec<bool> {
+    let per = l.period;
+    let reads_later = |s: usize| {
+        let s = Arg::Slot(s as u32);
+        p.instrs[l.end()..].iter().any(|i| i.a == s || i.b == s)
+    };
+    let mut need: Vec<bool> = (0..per)
+        .map(|j| !inline(l.ops[j]) || l.kept[j] || l.last[j].is_some_and(reads_later))
+        .collect();
+    loop {
+        let mut grown = false;
+        for j in (0..per).rev() {
+            if !need[j] {
+                continue;
+            }
+            let operands = &l.body[j][..1 + usize::from(l.ops[j].is_binary())];
+            for &src in operands {
+                if let Src::Local(i) | Src::Carried(i) = src {
+                    grown |= !need[i];
+                    need[i] = true;
+                }
+            }
+        }
+        if !grown {
+            return need;
+        }
+    }
+}
+
 /// Whether the HVP's sweep of `l` runs two repetitions at a time
 /// ([`sweep_pairs`]): where [`pairs`] holds for the operations emitted
 /// inline here and no repetition lacks an identity (whose tangent
@@ -895,20 +934,30 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                 break bn;
             }
         };
+        // (the tangents computed: the others are `+0` here, never read)
+        let need = tangents_needed(p, l);
+        let zero = b.ins().f64const(0.0);
         let body = b.create_block();
         let r = b.append_block_param(body, ptr);
         let cps: Vec<D> = carried
             .iter()
-            .map(|_| D {
+            .map(|&j| D {
                 re: b.append_block_param(body, types::F64),
-                eps: b.append_block_param(body, types::F64),
+                eps: if need[j] {
+                    b.append_block_param(body, types::F64)
+                } else {
+                    zero
+                },
             })
             .collect();
         let flag = b.append_block_param(body, types::I8);
         let mut args = vec![BlockArg::Value(b.ins().iconst(ptr, 0))];
         for &j in &carried {
             let v = val(&mut b, &mut vals, l.prev(n, j));
-            args.extend([BlockArg::Value(v.re), BlockArg::Value(v.eps)]);
+            args.push(BlockArg::Value(v.re));
+            if need[j] {
+                args.push(BlockArg::Value(v.eps));
+            }
         }
         args.push(BlockArg::Value(b.ins().iconst(types::I8, 0)));
         b.ins().jump(body, &args);
@@ -948,7 +997,9 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
                 let a = stride(&mut b, pscratch, r, per);
                 store(&mut b, a, at, v);
             }
-            bv[j] = Some(v);
+            // (a tangent nothing reads: Cranelift drops its arithmetic)
+            let eps = if need[j] { v.eps } else { zero };
+            bv[j] = Some(D { re: v.re, eps });
         }
         let bv: Vec<D> = bv.into_iter().flatten().collect();
         let flag = match lc.take(&mut b) {
@@ -961,7 +1012,10 @@ pub(crate) fn compile(p: &Program, loops: &[Loop]) -> Option<Code<HvpFn>> {
             .icmp_imm(IntCC::UnsignedLessThan, next, l.reps as i64);
         let mut args = vec![BlockArg::Value(next)];
         for &j in &carried {
-            args.extend([BlockArg::Value(bv[j].re), BlockArg::Value(bv[j].eps)]);
+            args.push(BlockArg::Value(bv[j].re));
+            if need[j] {
+                args.push(BlockArg::Value(bv[j].eps));
+            }
         }
         args.push(BlockArg::Value(flag));
         let exit = b.create_block();
