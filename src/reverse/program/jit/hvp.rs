@@ -132,6 +132,16 @@
 //! repetition, its outcome carried through the loop in a flag. A value a
 //! loop keeps in memory for later code ([`Loop::kept`]) is marked as its
 //! body instruction is, wherever it is read.
+//!
+//! The forward loop computes only the tangents something reads
+//! ([`tangents_needed`]): a tangent it does not compute is not checked
+//! either, and nothing reads it, so the argument is unchanged. Where every
+//! operation is inline and the repetitions share nothing but running sums
+//! ([`paired`]), the sweep runs two repetitions at a time, each component
+//! of a dual number an `f64x2` ([`sweep_pairs`]; the gradient's scheme,
+//! [`pairs`](super::pairs): each lane the one-repetition sweep's
+//! operations, rounded lane by lane, and the checks on the adjoints lane
+//! by lane).
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
