@@ -417,8 +417,8 @@ fn sweep_pairs(
     let v2 = types::F64X2;
     let per = l.period;
     let gs: Vec<(usize, Value)> = g.iter().map(|&(j, v)| (j, b.ins().splat(v2, v))).collect();
-    let lanes = Lanes::open(b, sh.ptr, l, own);
-    let operand = |b: &mut FunctionBuilder, src: Src, bv: &[Option<Value>]| match src {
+    let mut lanes = Lanes::open(b, sh.ptr, l, own);
+    let mut operand = |b: &mut FunctionBuilder, src: Src, bv: &[Option<Value>]| match src {
         Src::Const(c) => fconst(b, v2, c),
         Src::Table(t) => lanes.table(b, t),
         Src::Local(i) => bv[i].expect("an earlier instruction of the body"),

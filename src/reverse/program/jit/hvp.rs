@@ -609,9 +609,9 @@ fn sweep_pairs(
             (j, D { re, eps })
         })
         .collect();
-    let lanes = Lanes::open(b, sh.ptr, l, own);
+    let mut lanes = Lanes::open(b, sh.ptr, l, own);
     // a constant or a table's entry is `T::constant(c)`: `(c, +0)`
-    let operand = |b: &mut FunctionBuilder, src: Src, bv: &[Option<D>]| match src {
+    let mut operand = |b: &mut FunctionBuilder, src: Src, bv: &[Option<D>]| match src {
         Src::Const(c) => D {
             re: fconst(b, v2, c),
             eps: fconst(b, v2, 0.0),

@@ -103,6 +103,10 @@ pub(super) struct Lanes<'a> {
     pub(super) flag: Value,
     /// The paired sweep's loop block.
     body: cranelift_codegen::ir::Block,
+    /// What [`input`](Self::input) emitted, by array, `i` and `d` (the
+    /// body loads an operand once, however many instructions read it:
+    /// nothing stores before the body's end).
+    read: Vec<((Value, usize, usize), Value)>,
 }
 
 impl<'a> Lanes<'a> {
@@ -130,6 +134,7 @@ impl<'a> Lanes<'a> {
             r,
             flag,
             body,
+            read: Vec::new(),
         }
     }
 
@@ -178,7 +183,23 @@ impl<'a> Lanes<'a> {
 
     /// Both repetitions' entries `i + (r − 1)·d`, `i + r·d` of the array at
     /// `base` (the inputs, or a direction).
-    pub(super) fn input(&self, b: &mut FunctionBuilder, base: Value, i: usize, d: usize) -> Value {
+    pub(super) fn input(
+        &mut self,
+        b: &mut FunctionBuilder,
+        base: Value,
+        i: usize,
+        d: usize,
+    ) -> Value {
+        if let Some(&(_, v)) = self.read.iter().find(|e| e.0 == (base, i, d)) {
+            return v;
+        }
+        let v = self.emit_input(b, base, i, d);
+        self.read.push(((base, i, d), v));
+        v
+    }
+
+    /// [`input`](Self::input), emitted.
+    fn emit_input(&self, b: &mut FunctionBuilder, base: Value, i: usize, d: usize) -> Value {
         let at = stride(b, base, self.r, d);
         let (off, step) = ((8 * i) as i32, (8 * d) as i32);
         if d == 1 {
